@@ -1,0 +1,65 @@
+# Linkilike: `make run` starts the platform with demo data; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+# Tests always run on PostgreSQL and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linkilike
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run web worker beat migrate demo totp test lint typecheck templates-lint pytest messages clean
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded defaults (SQLite, file-system broker) unless DATABASE_URL / CELERY_BROKER_URL are set.
+run: export DJANGO_DEBUG ?= 1
+run: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_seed
+	@echo ""
+	@echo "Linkilike is starting at http://127.0.0.1:8000/ (web, worker and scheduler; Ctrl-C stops all)."
+	$(BIN)/honcho start -f Procfile.dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: install
+	$(PY) manage.py demo_seed
+
+totp: export DJANGO_DEBUG ?= 1
+totp: install
+	@$(PY) manage.py demo_totp
+
+test: export LINKILIKE_TESTING = 1
+test: export DATABASE_URL = $(TEST_DATABASE_URL)
+test: export REDIS_URL = $(TEST_REDIS_URL)
+test: export CELERY_BROKER_URL = $(TEST_REDIS_URL)
+test: install lint typecheck templates-lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+templates-lint: install
+	$(BIN)/djlint templates --lint
+
+messages: install
+	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/broker var/cache

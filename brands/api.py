@@ -1,0 +1,181 @@
+"""Brand API: /api/v1/brands/ and everything under /api/v1/brands/<brand_slug>/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from brands import services
+from brands.errors import BrandError
+from brands.models import Brand, BrandAction, BrandRole, Invitation, InvitationStatus, Membership
+from brands.selectors import brand_list_for_user
+from brands.tenancy import BrandScopedViewSet
+from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
+
+
+class BrandOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    country = serializers.CharField(source="country.code")
+
+    class Meta:
+        model = Brand
+        fields = ("slug", "name", "country", "currency", "category", "website", "created_at")
+        read_only_fields = fields
+
+
+class BrandInput(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField(max_length=120)
+    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. AT.")
+    currency = serializers.ChoiceField(choices=["EUR", "CHF", "GBP", "USD"], default="EUR")
+    category = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+
+
+class BrandUpdateInput(BrandInput):
+    name = serializers.CharField(max_length=120, required=False)
+    country = serializers.CharField(max_length=2, required=False)
+    currency = serializers.ChoiceField(choices=["EUR", "CHF", "GBP", "USD"], required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Brands you are a member of", responses=BrandOutput(many=True)),
+    create=extend_schema(
+        summary="Create a brand workspace (you become its owner)",
+        request=BrandInput,
+        responses={201: BrandOutput},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+)
+class BrandListCreateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Not brand-scoped: it lists only the caller's own brands and creates new ones."""
+
+    serializer_class = BrandOutput
+
+    def get_queryset(self) -> Any:
+        return brand_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    def create(self, request: Request) -> Response:
+        def handler() -> Response:
+            data = BrandInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            brand = services.brand_create(owner=request.user, **data.validated_data)  # type: ignore[arg-type]
+            return Response(BrandOutput(brand).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_call(request, scope="brand-create", handler=handler)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="One brand", responses=BrandOutput),
+    partial_update=extend_schema(summary="Edit the brand (owners)", request=BrandUpdateInput, responses=BrandOutput),
+)
+class BrandDetailViewSet(BrandScopedViewSet):
+    model = Brand
+    brand_lookup = "pk"
+    write_action = BrandAction.MANAGE_BRAND
+    serializer_class = BrandOutput
+
+    def retrieve(self, request: Request, brand_slug: str) -> Response:
+        return Response(BrandOutput(self.brand).data)
+
+    def partial_update(self, request: Request, brand_slug: str) -> Response:
+        data = BrandUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        brand = services.brand_update(brand=self.brand, **data.validated_data)
+        return Response(BrandOutput(brand).data)
+
+
+class MembershipOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.full_name")
+
+    class Meta:
+        model = Membership
+        fields = ("id", "email", "name", "role", "created_at")
+        read_only_fields = fields
+
+
+class MembershipRoleInput(serializers.Serializer):  # type: ignore[type-arg]
+    role = serializers.ChoiceField(choices=BrandRole.choices)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Members of the brand"),
+    retrieve=extend_schema(summary="One member"),
+    partial_update=extend_schema(summary="Change a member's role (owners)", request=MembershipRoleInput),
+    destroy=extend_schema(summary="Remove a member (owners); the last owner cannot be removed"),
+)
+class MembershipViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
+    queryset = Membership.objects.select_related("user")
+    serializer_class = MembershipOutput
+    write_action = BrandAction.MANAGE_MEMBERS
+
+    def partial_update(self, request: Request, brand_slug: str, pk: str) -> Response:
+        membership = self.get_object()
+        data = MembershipRoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            membership = services.membership_role_change(membership=membership, role=data.validated_data["role"])
+        except BrandError as error:
+            raise ValidationError({"role": [str(error)]}) from error
+        return Response(MembershipOutput(membership).data)
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            services.membership_remove(membership=instance)
+        except BrandError as error:
+            raise ValidationError({"detail": str(error)}) from error
+
+
+class InvitationOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Invitation
+        fields = ("id", "email", "role", "status", "created_at", "expires_at")
+        read_only_fields = fields
+
+
+class InvitationInput(serializers.Serializer):  # type: ignore[type-arg]
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=BrandRole.choices, default=BrandRole.MANAGER)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Pending invitations"),
+    create=extend_schema(
+        summary="Invite someone by email (owners)",
+        request=InvitationInput,
+        responses={201: InvitationOutput},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+    destroy=extend_schema(summary="Withdraw a pending invitation (owners)"),
+)
+class InvitationViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.DestroyModelMixin):
+    queryset = Invitation.objects.all()
+    serializer_class = InvitationOutput
+    read_action = BrandAction.MANAGE_MEMBERS
+    write_action = BrandAction.MANAGE_MEMBERS
+
+    def refine_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(status=InvitationStatus.PENDING)
+
+    def create(self, request: Request, brand_slug: str) -> Response:
+        def handler() -> Response:
+            data = InvitationInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                invitation = services.invitation_create(
+                    brand=self.brand,
+                    invited_by=request.user,
+                    **data.validated_data,  # type: ignore[arg-type]
+                )
+            except BrandError as error:
+                raise ValidationError({"email": [str(error)]}) from error
+            return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_call(request, scope="invitation-create", handler=handler)
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        services.invitation_revoke(invitation=instance)

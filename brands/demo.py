@@ -1,0 +1,32 @@
+"""Demo brand: Alpenglow Coffee with an owner and a manager."""
+
+from __future__ import annotations
+
+from brands.models import Brand, BrandRole, Membership
+from brands.services import brand_create
+from linkilike.demo import DemoLogin, demo_user
+
+DEMO_BRAND_SLUG = "alpenglow-coffee"
+
+
+def seed_demo() -> list[DemoLogin]:
+    owner = demo_user(email="owner@demo.linkilike.test", full_name="Olivia Owner")
+    manager = demo_user(email="manager@demo.linkilike.test", full_name="Max Manager")
+    brand = Brand.objects.filter(slug=DEMO_BRAND_SLUG).first()
+    if brand is None:
+        brand = brand_create(
+            owner=owner,
+            name="Alpenglow Coffee",
+            country="AT",
+            currency="EUR",
+            category="coffee",
+            website="https://alpenglow.example",
+        )
+        if brand.slug != DEMO_BRAND_SLUG:
+            brand.slug = DEMO_BRAND_SLUG
+            brand.save(update_fields=["slug"])
+    Membership.objects.get_or_create(brand=brand, user=manager, defaults={"role": BrandRole.MANAGER})
+    return [
+        DemoLogin(role="Brand owner", email=owner.email),
+        DemoLogin(role="Brand manager", email=manager.email),
+    ]

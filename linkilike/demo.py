@@ -1,0 +1,65 @@
+"""Demo data for ``make run``: idempotent, so it can run on every start.
+
+Each app contributes a ``seed_demo()`` in its own ``demo.py``; ``DEMO_SEEDERS`` lists them
+in dependency order. Every demo account uses ``DEMO_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from accounts.models import User
+
+DEMO_PASSWORD = "linkilike-demo"  # noqa: S105 - documented demo credential, demo data only
+DEMO_STAFF_EMAIL = "admin@demo.linkilike.test"
+# A fixed, public TOTP secret for the demo staff account only, so `make totp` can print codes.
+DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+
+DEMO_SEEDERS = [
+    "brands.demo.seed_demo",
+    "influencers.demo.seed_demo",
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+
+
+def demo_user(*, email: str, full_name: str, is_staff: bool = False) -> User:
+    """A verified demo account with the demo password (created once, never reset)."""
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"full_name": full_name, "is_staff": is_staff, "is_superuser": is_staff}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def seed_staff() -> DemoLogin:
+    staff = demo_user(email=DEMO_STAFF_EMAIL, full_name="Alex Admin", is_staff=True)
+    if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(staff, DEMO_STAFF_TOTP_SECRET)
+    return DemoLogin(role="Platform admin (two-factor: run `make totp` for the code)", email=DEMO_STAFF_EMAIL)
+
+
+def demo_totp_code(at: float | None = None) -> str:
+    counter = int((at if at is not None else time.time()) // settings.MFA_TOTP_PERIOD)
+    return format_hotp_value(hotp_value(DEMO_STAFF_TOTP_SECRET, counter))
+
+
+def seed_all() -> list[DemoLogin]:
+    logins = [seed_staff()]
+    for path in DEMO_SEEDERS:
+        logins.extend(import_string(path)())
+    return logins

@@ -1,0 +1,30 @@
+"""Sending transactional email in the recipient's language, as HTML and plain text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def email_send(*, to: str, template: str, context: dict[str, Any], language: str | None = None) -> None:
+    """Render ``<template>_subject.txt``, ``_body.txt`` and ``_body.html`` and send them.
+
+    ``template`` is a path prefix such as ``brands/email/invitation``.
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template}_subject.txt", context).strip()
+        text = render_to_string(f"{template}_body.txt", context)
+        html = render_to_string(f"{template}_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()

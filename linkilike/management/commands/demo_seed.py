@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from linkilike.demo import DEMO_PASSWORD, seed_all
+
+
+class Command(BaseCommand):
+    help = "Create the demo brand, team, influencers and staff account (safe to run repeatedly)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            logins = seed_all()
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in with password '{DEMO_PASSWORD}':")
+        for login in logins:
+            self.stdout.write(f"  {login.role:<28} {login.email}")

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from linkilike import admin_login, views
+
+admin.site.site_header = _("Linkilike administration")
+admin.site.site_title = _("Linkilike admin")
+admin.site.index_title = _("Platform administration")
+admin.site.login = admin_login.admin_login  # type: ignore[method-assign]
+
+api_urlpatterns = [
+    path("", include("brands.api_urls")),
+    path("", include("campaigns.api_urls")),
+    path("", include("influencers.api_urls")),
+    path("", include("payouts.api_urls")),
+    path("", include("networks.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("home/", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("brands.urls")),
+    path("", include("influencers.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("payouts.urls")),
+    path("", include("networks.urls")),
+    path("", include("sandbox.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
