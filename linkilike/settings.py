@@ -9,6 +9,7 @@ PostgreSQL and Redis. Every variable is listed in ``.env.example``.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 # --- core -----------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-TESTING = env_bool("LINKILIKE_TESTING", False)
+# Under pytest the suite always runs on PostgreSQL and Redis (see the defaults below).
+TESTING = env_bool("LINKILIKE_TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -127,7 +129,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'linkilike.sqlite3'}"),
+        env_str(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/linkilike" if TESTING else f"sqlite:///{VAR_DIR / 'linkilike.sqlite3'}",
+        ),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -138,7 +143,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL")
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0" if TESTING else "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -220,6 +226,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("LINKILIKE_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
@@ -275,7 +282,7 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Longer than any countdown/ETA we schedule and any task time limit (T3).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

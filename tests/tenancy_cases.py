@@ -1,0 +1,77 @@
+"""Cases for the cross-tenant sweep (tests/test_tenancy_sweep.py).
+
+The sweep enumerates every URL pattern. A route is *brand-scoped* when its pattern has a
+``brand_slug`` kwarg; every other route must be listed in ``UNSCOPED_ROUTES`` (by full name)
+or match ``UNSCOPED_PREFIXES``, with a reason. Adding a route that is neither scoped nor listed
+fails the sweep.
+
+For a brand-scoped route with more kwargs than ``brand_slug``, ``ROUTE_KWARGS[route_name]``
+says how to fill each one: a callable taking the brand and returning the kwarg value of an
+object that belongs to that brand (creating it). The sweep calls it for brand A (the victim)
+and checks that a member of brand B gets 404 for every HTTP method, both under A's slug and
+under B's own slug, and that no row changed. A route whose kwargs cannot be filled fails the
+sweep.
+
+``MARKER`` must appear in a visible field of objects created here, so the sweep can check that
+none of brand A's rows show up in brand B's list pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from brands.factories import InvitationFactory, MembershipFactory
+from brands.models import Brand, BrandRole
+
+MARKER = "ALPHASECRET"
+
+KwargFactory = Callable[[Brand], Any]
+_serial = itertools.count()
+
+
+def _membership(brand: Brand) -> int:
+    return MembershipFactory(brand=brand, role=BrandRole.MANAGER, user__full_name=f"{MARKER} member").pk
+
+
+def _invitation(brand: Brand) -> int:
+    return InvitationFactory(brand=brand, email=f"{MARKER.lower()}-invitee-{next(_serial)}@example.test").pk
+
+
+ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
+    "brands:member-role": {"pk": _membership},
+    "brands:member-remove": {"pk": _membership},
+    "brands:invitation-revoke": {"pk": _invitation},
+    "brand-members-detail": {"pk": _membership},
+    "brand-invitations-detail": {"pk": _invitation},
+}
+
+#: Routes without a brand in the URL, each with the reason it is safe.
+UNSCOPED_ROUTES: dict[str, str] = {
+    "landing": "public landing page",
+    "home": "routes the signed-in user to their own workspaces",
+    "healthz": "liveness probe, no tenant data",
+    "set_language": "Django's language switch",
+    "api-schema": "OpenAPI schema, no data",
+    "api-docs": "Swagger UI, no data",
+    "api-redoc": "ReDoc, no data",
+    "api-brand-list": "lists only brands the caller is a member of; creates a brand owned by the caller",
+    "brands:create": "creates a brand owned by the caller",
+    "brands:invitation": "signed single-use token addressed to one email; checked in brands.services",
+    "influencers:home": "influencer-owned: InfluencerOwnedViewMixin scopes by the signed-in user",
+    "influencers:onboarding": "edits only the signed-in user's own profile",
+}
+
+#: Whole families of routes that hold no brand data.
+UNSCOPED_PREFIXES: dict[str, str] = {
+    "admin:": "Django admin, staff only (and MFA)",
+    "account_": "django-allauth account pages for the signed-in user",
+    "mfa_": "django-allauth MFA pages for the signed-in user",
+}
+
+#: URL path prefixes that hold no brand data (for unnamed third-party routes).
+UNSCOPED_PATH_PREFIXES: dict[str, str] = {
+    "admin/": "Django admin, staff only (and MFA)",
+    "accounts/": "django-allauth account pages for the signed-in user",
+}
