@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: export LINKILIKE_TESTING = 1
 typecheck: install
 	$(BIN)/mypy .
 

@@ -168,8 +168,8 @@ class InvitationViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Destro
             try:
                 invitation = services.invitation_create(
                     brand=self.brand,
-                    invited_by=request.user,
-                    **data.validated_data,  # type: ignore[arg-type]
+                    invited_by=request.user,  # type: ignore[arg-type]
+                    **data.validated_data,
                 )
             except BrandError as error:
                 raise ValidationError({"email": [str(error)]}) from error

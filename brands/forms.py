@@ -12,6 +12,7 @@ CURRENCY_CHOICES = [("EUR", "EUR"), ("CHF", "CHF"), ("GBP", "GBP"), ("USD", "USD
 
 class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="EUR")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Brand

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -21,6 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from linkilike.models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -83,14 +87,13 @@ def idempotent_call(
             status=status.HTTP_400_BAD_REQUEST,
         )
     fingerprint = _fingerprint(request)
+    user = cast("User", request.user)  # API views require authentication
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, scope=scope, fingerprint=fingerprint
-                )
+                record = IdempotencyRecord.objects.create(user=user, key=key, scope=scope, fingerprint=fingerprint)
         except IntegrityError:
-            existing = IdempotencyRecord.objects.get(user=request.user, key=key)
+            existing = IdempotencyRecord.objects.get(user=user, key=key)
             return _replay(existing, fingerprint)
         response = handler()
         if response.status_code >= 500:
