@@ -294,6 +294,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-heartbeat": {"task": "linkilike.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},
+    "networks-refresh-profiles": {"task": "networks.tasks.profiles_refresh_stale", "schedule": timedelta(hours=6)},
 }
 
 # --- security -------------------------------------------------------------------------
@@ -345,3 +347,11 @@ LOGGING = {
 
 INVITATION_MAX_AGE = timedelta(days=env_int("LINKILIKE_INVITATION_DAYS", 7))
 STAFF_MFA_REQUIRED = env_bool("LINKILIKE_STAFF_MFA_REQUIRED", True)
+
+# Social networks (networks/): providers by dotted path; the token vault's keys, newest first.
+SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").rstrip("/")
+NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
+    "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
+    "mastodon": {"class": "networks.providers.mastodon.MastodonProvider"},
+}
+FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")

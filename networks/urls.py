@@ -1,5 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from networks import views
 
 app_name = "networks"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("i/accounts/", views.AccountListView.as_view(), name="accounts"),
+    path("i/accounts/connect/mastodon/", views.MastodonConnectView.as_view(), name="connect-mastodon"),
+    path("i/accounts/connect/sandbox/", views.SandboxConnectView.as_view(), name="connect-sandbox"),
+    path("i/accounts/callback/", views.OAuthCallbackView.as_view(), name="oauth-callback"),
+    path("i/accounts/<int:pk>/refresh/", views.AccountRefreshView.as_view(), name="account-refresh"),
+    path("i/accounts/<int:pk>/disconnect/", views.AccountDisconnectView.as_view(), name="account-disconnect"),
+]

@@ -61,6 +61,12 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "brands:invitation": "signed single-use token addressed to one email; checked in brands.services",
     "influencers:home": "influencer-owned: InfluencerOwnedViewMixin scopes by the signed-in user",
     "influencers:onboarding": "edits only the signed-in user's own profile",
+    "networks:accounts": "influencer-owned: lists only the signed-in influencer's connected accounts",
+    "networks:connect-mastodon": "influencer-owned: starts OAuth for the signed-in influencer",
+    "networks:connect-sandbox": "influencer-owned: starts OAuth for the signed-in influencer",
+    "networks:oauth-callback": "influencer-owned: state bound to the session; account stored for the signed-in user",
+    "networks:account-refresh": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
+    "networks:account-disconnect": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
 }
 
 #: Whole families of routes that hold no brand data.

@@ -1,0 +1,50 @@
+"""Admin for connected accounts and OAuth apps. Token and secret columns are never displayed."""
+
+from django.contrib import admin
+
+from networks.models import ConnectedAccount, OAuthApp
+
+SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
+
+
+@admin.register(ConnectedAccount)
+class ConnectedAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "handle",
+        "network",
+        "instance_url",
+        "influencer",
+        "status",
+        "followers_count",
+        "token_expires_at",
+        "profile_refreshed_at",
+        "last_error_at",
+    )
+    list_filter = ("status", "network")
+    search_fields = ("handle", "display_name", "external_id", "influencer__display_name", "influencer__user__email")
+    raw_id_fields = ("influencer",)
+    exclude = ("access_token", "refresh_token")
+    readonly_fields = (
+        "network",
+        "instance_url",
+        "external_id",
+        "token_scope",
+        "token_expires_at",
+        "token_refreshed_at",
+        "reconsent_warned_at",
+        "last_error",
+        "last_error_at",
+        "profile_refreshed_at",
+        "connected_at",
+        "updated_at",
+    )
+    date_hierarchy = "connected_at"
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("instance_url", "network", "redirect_uri", "created_at")
+    list_filter = ("network",)
+    search_fields = ("instance_url", "client_id")
+    exclude = ("client_secret",)
+    readonly_fields = ("network", "instance_url", "redirect_uri", "scopes", "client_id", "created_at")

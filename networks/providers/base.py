@@ -1,0 +1,107 @@
+"""The interface every network implements. One subclass per network, registered in settings.
+
+A provider speaks plain HTTP through an injected ``HttpClient`` against ``base_url`` and knows
+nothing about the database: callers (``networks.services``) load credentials, call it with
+plain dataclasses and store what comes back. Every failure is one of
+``networks.providers.exceptions``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+import requests
+
+from networks.providers.exceptions import NetworkError, NotSupported
+from networks.providers.http import HttpClient
+from networks.providers.types import (
+    AccountRef,
+    AuthStart,
+    Capabilities,
+    ClientCredentials,
+    MetricsSnapshot,
+    PostDraft,
+    PublishResult,
+    RateLimitInfo,
+    TokenSet,
+)
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE ``(code_verifier, S256 code_challenge)`` pair (RFC 7636)."""
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+class NetworkProvider(ABC):
+    #: The key used in settings.NETWORK_PROVIDERS and ConnectedAccount.network.
+    network: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    #: True when the person names their server (Mastodon); False for fixed-URL networks.
+    per_instance: ClassVar[bool] = False
+    #: True when the client must be registered on each server before OAuth (Mastodon).
+    needs_app_registration: ClassVar[bool] = False
+
+    def __init__(self, *, base_url: str, http: HttpClient | None = None, client: ClientCredentials | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.http = http or HttpClient()
+        self.client = client
+
+    # --- connecting ---------------------------------------------------------------
+
+    def register_app(self, *, redirect_uri: str, website: str) -> ClientCredentials:
+        raise NotSupported(f"{self.network} has no dynamic app registration")
+
+    @abstractmethod
+    def begin_auth(self, *, redirect_uri: str) -> AuthStart:
+        """Build the authorisation URL with a fresh ``state`` and PKCE verifier."""
+
+    @abstractmethod
+    def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+        """Exchange the authorisation code for tokens."""
+
+    @abstractmethod
+    def refresh(self, *, tokens: TokenSet) -> TokenSet:
+        """Renew an access token. Raises ``NotSupported`` where the network has no refresh."""
+
+    @abstractmethod
+    def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
+        """The connected account's profile, including its follower count."""
+
+    # --- posting ------------------------------------------------------------------
+
+    @abstractmethod
+    def validate_draft(self, draft: PostDraft) -> list[str]:
+        """Problems that would make the network refuse the draft (empty list: fine)."""
+
+    @abstractmethod
+    def publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
+        """Create the post. A timeout after the request was sent raises ``AmbiguousOutcome``."""
+
+    @abstractmethod
+    def check_pending_publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
+        """Resolve an ambiguous or pending publish without ever creating a second post."""
+
+    @abstractmethod
+    def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
+        """Counts for up to ``capabilities.metrics_batch_size`` posts."""
+
+    @abstractmethod
+    def delete(self, *, tokens: TokenSet, external_id: str) -> None:
+        """Remove the post; deleting a post that is already gone is not an error."""
+
+    # --- responses ----------------------------------------------------------------
+
+    @abstractmethod
+    def parse_rate_limit(self, headers: Mapping[str, str]) -> RateLimitInfo | None:
+        """The rate-limit state the network reported, if any."""
+
+    @abstractmethod
+    def classify_error(self, response: requests.Response) -> NetworkError:
+        """Turn an unsuccessful response into the typed error callers handle."""

@@ -1,0 +1,122 @@
+"""Plain, frozen values that cross the provider boundary. No Django models in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """An OAuth client (for Mastodon: the app registered on one instance)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str = ""
+    scopes: str = ""
+
+
+@dataclass(frozen=True)
+class AuthStart:
+    """What ``begin_auth`` returns: send the person to ``authorization_url``; keep the rest server-side."""
+
+    authorization_url: str
+    state: str
+    code_verifier: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(default="", repr=False)
+    expires_at: datetime | None = None
+    scope: str = ""
+    token_type: str = "Bearer"  # noqa: S105 - a token type name, not a secret
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """The person's account as the network describes it."""
+
+    external_id: str
+    handle: str
+    display_name: str = ""
+    profile_url: str = ""
+    avatar_url: str = ""
+    followers_count: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    content: bytes = field(repr=False)
+    filename: str
+    content_type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    text: str
+    link: str = ""
+    media: tuple[MediaItem, ...] = ()
+    visibility: str = "public"
+
+
+class PublishState(StrEnum):
+    PUBLISHED = "published"
+    PENDING = "pending"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    state: PublishState
+    external_id: str = ""
+    url: str = ""
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """Counts for one post at one moment. ``None`` means the network does not report it (never 0)."""
+
+    external_id: str
+    fetched_at: datetime
+    likes: int | None = None
+    shares: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    reach: int | None = None
+    impressions: int | None = None
+    clicks: int | None = None
+    exists: bool = True
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    limit: int | None
+    remaining: int | None
+    reset_at: datetime | None
+
+
+class LinkHandling(StrEnum):
+    IN_TEXT = "in_text"  # the URL goes into the text; the network builds the card
+    CARD = "card"  # the client builds an embed/card (Bluesky)
+    NOT_CLICKABLE = "not_clickable"  # Instagram captions
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    max_chars: int
+    max_images: int
+    video: bool
+    link_handling: LinkHandling
+    reach_reported: bool
+    metrics_batch_size: int
+    api_posting_allowed: bool = True
+    cost_per_post_minor: int = 0
+    cost_currency: str = "USD"
+    token_refresh: bool = False
+    max_image_bytes: int | None = None

@@ -1,0 +1,64 @@
+"""Background work for connected accounts: token renewal, reconnect warnings, profile refresh."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.urls import reverse
+from django.utils import timezone
+
+from networks.providers.exceptions import RateLimited, Transient
+
+TRANSIENT = (Transient, RateLimited)
+
+
+@shared_task(max_retries=5, autoretry_for=TRANSIENT, retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
+def account_token_refresh(account_id: int) -> None:
+    from networks.services import account_token_refresh as refresh
+
+    refresh(account_id=account_id)
+
+
+@shared_task(max_retries=3)
+def tokens_refresh_due() -> None:
+    """Periodic: renew tokens about to expire; warn people whose tokens cannot be renewed."""
+    from networks import selectors, services
+
+    now = timezone.now()
+    for account_id in selectors.connected_account_ids_due_for_refresh(now=now, ahead=services.TOKEN_REFRESH_AHEAD):
+        account_token_refresh.delay(account_id)
+    for account_id in selectors.connected_account_ids_needing_warning(now=now, ahead=services.RECONSENT_WARN_AHEAD):
+        services.account_reconsent_warn(account_id=account_id)
+
+
+@shared_task(max_retries=5, autoretry_for=TRANSIENT, retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
+def account_profile_refresh(account_id: int) -> None:
+    from networks.services import account_profile_refresh as refresh
+
+    refresh(account_id=account_id)
+
+
+@shared_task(max_retries=3)
+def profiles_refresh_stale() -> None:
+    """Periodic: follower counts and profile data older than PROFILE_MAX_AGE."""
+    from networks import selectors, services
+
+    before = timezone.now() - services.PROFILE_MAX_AGE
+    for account_id in selectors.connected_account_ids_with_stale_profile(before=before):
+        account_profile_refresh.delay(account_id)
+
+
+@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+def account_reconsent_email_send(account_id: int) -> None:
+    from linkilike.emails import email_send
+    from networks.models import ConnectedAccount
+
+    account = ConnectedAccount.objects.select_related("influencer__user").filter(pk=account_id).first()
+    if account is None or account.token_expires_at is None:
+        return
+    user = account.influencer.user
+    email_send(
+        to=user.email,
+        template="networks/email/reconsent_warning",
+        context={"account": account, "accounts_path": reverse("networks:accounts")},
+        language=getattr(user, "preferred_language", None) or None,
+    )
