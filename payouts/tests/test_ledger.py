@@ -1,0 +1,120 @@
+"""The ledger core: funding, reservation, release, reversal, refusals."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from brands.factories import BrandFactory
+from payouts import selectors, services
+from payouts.errors import DuplicateReference, InsufficientFunds, UnbalancedTransaction
+from payouts.factories import CampaignFactory
+from payouts.models import AccountKind, LedgerEntry, LedgerTransaction
+
+pytestmark = pytest.mark.django_db
+
+
+def _fund(brand, amount=50_000, reference="BANK-1"):
+    return services.brand_fund(
+        brand=brand, amount_minor=amount, currency="EUR", source="bank_transfer", reference=reference
+    )
+
+
+def test_funding_credits_the_brand_and_books_balanced_entries():
+    brand = BrandFactory()
+    txn = _fund(brand)
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 50_000
+    assert sorted(txn.entries.values_list("amount_minor", flat=True)) == [-50_000, 50_000]
+
+
+def test_same_funding_reference_books_once_and_refuses_other_amounts():
+    brand = BrandFactory()
+    first = _fund(brand)
+    assert _fund(brand) == first
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 50_000
+    with pytest.raises(DuplicateReference):
+        _fund(brand, amount=1)
+
+
+def test_reserve_moves_the_budget_and_refuses_a_shortfall_with_the_missing_amount():
+    brand = BrandFactory()
+    _fund(brand, amount=15_000)
+    campaign = CampaignFactory(brand=brand, budget_minor=10_000)
+    services.campaign_budget_reserve(campaign=campaign)
+    services.campaign_budget_reserve(campaign=campaign)  # twice: books once
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 5_000
+    assert selectors.campaign_reserved_minor(campaign=campaign) == 10_000
+
+    second = CampaignFactory(brand=brand, budget_minor=8_000)
+    with pytest.raises(InsufficientFunds) as error:
+        services.campaign_budget_reserve(campaign=second)
+    assert "€30.00" in str(error.value)
+    assert error.value.shortfall_minor == 3_000
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 5_000
+
+
+def test_release_returns_what_is_left_once():
+    brand = BrandFactory()
+    _fund(brand, amount=10_000)
+    campaign = CampaignFactory(brand=brand, budget_minor=10_000)
+    assert services.campaign_budget_release(campaign=campaign) is None  # nothing reserved yet
+    services.campaign_budget_reserve(campaign=campaign)
+    assert services.campaign_budget_release(campaign=campaign) is not None
+    assert services.campaign_budget_release(campaign=campaign) is None
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 10_000
+    assert selectors.campaign_reserved_minor(campaign=campaign) == 0
+
+
+def test_reversal_of_a_top_up_and_refusal_when_the_money_is_reserved():
+    brand = BrandFactory()
+    txn = _fund(brand, amount=10_000)
+    campaign = CampaignFactory(brand=brand, budget_minor=6_000)
+    services.campaign_budget_reserve(campaign=campaign)
+    with pytest.raises(InsufficientFunds):
+        services.ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
+    services.campaign_budget_release(campaign=campaign)
+    services.ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0
+
+
+def test_post_refuses_unbalanced_bookings():
+    brand = BrandFactory()
+    account = services.brand_available_account(brand=brand, currency="EUR")
+    funding = services.platform_account(kind=AccountKind.EXTERNAL_FUNDING, currency="EUR")
+    with pytest.raises(UnbalancedTransaction), transaction.atomic():
+        services._post(
+            kind="funding",
+            postings=[services.Posting(funding, -100), services.Posting(account, 99)],
+        )
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_entries_cannot_be_updated_or_deleted_in_the_database():
+    brand = BrandFactory()
+    txn = _fund(brand)
+    entry = LedgerEntry.objects.filter(transaction=txn).first()
+    for statement in (
+        f"UPDATE payouts_ledgerentry SET amount_minor = 1 WHERE id = {entry.pk}",  # noqa: S608
+        f"DELETE FROM payouts_ledgerentry WHERE id = {entry.pk}",  # noqa: S608
+        f"UPDATE payouts_ledgertransaction SET description = 'x' WHERE id = {txn.pk}",  # noqa: S608
+        f"DELETE FROM payouts_ledgertransaction WHERE id = {txn.pk}",  # noqa: S608
+    ):
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    entry.refresh_from_db()
+    assert abs(entry.amount_minor) == 50_000
+
+
+def test_database_refuses_to_commit_an_unbalanced_transaction():
+    brand = BrandFactory()
+    account = services.brand_available_account(brand=brand, currency="EUR")
+    def write_half_a_transaction() -> None:
+        with transaction.atomic():
+            txn = LedgerTransaction.objects.create(kind="funding")
+            LedgerEntry.objects.create(transaction=txn, account=account, amount_minor=100, currency="EUR")
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    with pytest.raises(DatabaseError, match="does not balance"):
+        write_half_a_transaction()
