@@ -294,6 +294,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-heartbeat": {"task": "linkilike.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
     "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},
     "networks-refresh-profiles": {"task": "networks.tasks.profiles_refresh_stale", "schedule": timedelta(hours=6)},
 }
@@ -347,6 +348,14 @@ LOGGING = {
 
 INVITATION_MAX_AGE = timedelta(days=env_int("LINKILIKE_INVITATION_DAYS", 7))
 STAFF_MFA_REQUIRED = env_bool("LINKILIKE_STAFF_MFA_REQUIRED", True)
+
+# The sandbox network (sandbox/): a Mastodon-compatible demo network with a simulated audience.
+SANDBOX_SEED = env_int("SANDBOX_SEED", 20261126)
+SANDBOX_RATE_LIMIT = env_int("SANDBOX_RATE_LIMIT", 300)  # requests per token per window, as Mastodon
+SANDBOX_RATE_LIMIT_PERIOD_SECONDS = env_int("SANDBOX_RATE_LIMIT_PERIOD_SECONDS", 300)
+SANDBOX_MEDIA_PROCESSING_SECONDS = float(env_str("SANDBOX_MEDIA_PROCESSING_SECONDS", "1.0"))
+SANDBOX_NEW_ACCOUNT_FOLLOWERS = env_int("SANDBOX_NEW_ACCOUNT_FOLLOWERS", 40)
+SANDBOX_VAPID_KEY = "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="
 
 # Social networks (networks/): providers by dotted path; the token vault's keys, newest first.
 SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").rstrip("/")

@@ -1,0 +1,110 @@
+"""Admin for the sandbox network. Secrets (client secrets, code and token digests) are never shown."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from sandbox.models import (
+    SandboxAccessToken,
+    SandboxApp,
+    SandboxAuthorizationCode,
+    SandboxExposure,
+    SandboxFollow,
+    SandboxInteraction,
+    SandboxMedia,
+    SandboxPersona,
+    SandboxStatus,
+)
+
+
+@admin.register(SandboxPersona)
+class SandboxPersonaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("handle", "display_name", "owner", "activity", "created_at")
+    list_filter = (("owner", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("handle", "display_name", "owner__email")
+    raw_id_fields = ("owner",)
+
+
+@admin.register(SandboxFollow)
+class SandboxFollowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("follower", "followee", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("follower__handle", "followee__handle")
+    raw_id_fields = ("follower", "followee")
+
+
+@admin.register(SandboxApp)
+class SandboxAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "website", "scopes", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("name", "website")
+    fields = ("name", "website", "redirect_uris", "scopes", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(SandboxAuthorizationCode)
+class SandboxAuthorizationCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("app", "persona", "scopes", "created_at", "expires_at", "used_at")
+    list_filter = ("created_at", ("used_at", admin.EmptyFieldListFilter))
+    search_fields = ("persona__handle", "app__name")
+    fields = (
+        "app",
+        "persona",
+        "redirect_uri",
+        "scopes",
+        "code_challenge_method",
+        "created_at",
+        "expires_at",
+        "used_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(SandboxAccessToken)
+class SandboxAccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("persona", "app", "scopes", "created_at", "revoked_at")
+    list_filter = ("created_at", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("persona__handle", "app__name")
+    fields = ("app", "persona", "scopes", "created_at", "revoked_at")
+    readonly_fields = ("app", "persona", "scopes", "created_at")
+
+
+class MediaInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = SandboxMedia
+    fields = ("file", "description", "width", "height", "ready_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(SandboxStatus)
+class SandboxStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("id", "persona", "visibility", "created_at", "favourites_count", "reblogs_count", "replies_count")
+    list_filter = ("visibility", "created_at")
+    search_fields = ("persona__handle", "text")
+    raw_id_fields = ("persona",)
+    readonly_fields = ("favourites_count", "reblogs_count", "replies_count", "quotes_count", "idempotency_key")
+    inlines = (MediaInline,)
+
+
+@admin.register(SandboxMedia)
+class SandboxMediaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("id", "persona", "status", "width", "height", "created_at", "ready_at")
+    list_filter = ("created_at",)
+    search_fields = ("persona__handle", "description")
+    raw_id_fields = ("persona", "status")
+
+
+@admin.register(SandboxInteraction)
+class SandboxInteractionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("status", "persona", "kind", "created_at")
+    list_filter = ("kind", "created_at")
+    search_fields = ("persona__handle", "text")
+    raw_id_fields = ("status", "persona")
+
+
+@admin.register(SandboxExposure)
+class SandboxExposureAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("status", "persona", "degree", "via", "exposed_at", "seen_at", "processed_at")
+    list_filter = ("degree", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("persona__handle",)
+    raw_id_fields = ("status", "persona", "via")

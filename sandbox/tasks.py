@@ -1,0 +1,34 @@
+"""Sandbox background work: the simulated audience, one step a minute (CELERY_BEAT_SCHEDULE)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+
+from sandbox.simulation import simulation_step
+
+logger = logging.getLogger(__name__)
+LOCK_KEY = "sandbox:simulation:lock"
+
+
+@shared_task(
+    max_retries=3, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60, retry_jitter=True
+)
+def sandbox_simulate() -> None:
+    # Steps are idempotent for a given moment; the lock only saves a second worker the effort.
+    if not cache.add(LOCK_KEY, 1, timeout=55):
+        return
+    try:
+        report = simulation_step()
+        logger.info(
+            "sandbox simulation: %s statuses, %s new likes, %s reblogs, %s replies",
+            report.statuses,
+            report.favourites,
+            report.reblogs,
+            report.replies,
+        )
+    finally:
+        cache.delete(LOCK_KEY)
