@@ -25,6 +25,7 @@ DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 DEMO_SEEDERS = [
     "brands.demo.seed_demo",
     "influencers.demo.seed_demo",
+    "payouts.demo.seed_demo",
     "sandbox.demo.seed_demo",
 ]
 

@@ -294,6 +294,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-heartbeat": {"task": "linkilike.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "payouts-release-held-earnings": {"task": "payouts.tasks.earnings_release_due", "schedule": timedelta(hours=1)},
     "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
     "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},
     "networks-refresh-profiles": {"task": "networks.tasks.profiles_refresh_stale", "schedule": timedelta(hours=6)},
@@ -348,6 +349,28 @@ LOGGING = {
 
 INVITATION_MAX_AGE = timedelta(days=env_int("LINKILIKE_INVITATION_DAYS", 7))
 STAFF_MFA_REQUIRED = env_bool("LINKILIKE_STAFF_MFA_REQUIRED", True)
+
+# Money (payouts/): hold period, minimum payout, providers by dotted path, provider endpoints.
+PAYOUTS_HOLD_DAYS = env_int("PAYOUTS_HOLD_DAYS", 14)
+PAYOUTS_MINIMUM_MINOR = env_int("PAYOUTS_MINIMUM_MINOR", 2000)
+PAYOUTS_FUNDING_PROVIDERS = {
+    "card": "payouts.providers.stripe_checkout.StripeCheckoutProvider",
+    "bank_transfer": "payouts.providers.bank_transfer.BankTransferProvider",
+}
+PAYOUTS_PAYOUT_PROVIDERS = {
+    "sepa": "payouts.providers.sepa.SepaFileProvider",
+    "paypal": "payouts.providers.paypal.PayPalPayoutsProvider",
+    "stripe": "payouts.providers.stripe_connect.StripeConnectProvider",
+}
+PAYOUTS_PLATFORM_ACCOUNT_NAME = env_str("PAYOUTS_PLATFORM_ACCOUNT_NAME", "Linkilike GmbH")
+PAYOUTS_PLATFORM_IBAN = env_str("PAYOUTS_PLATFORM_IBAN", "AT611904300234573201")
+PAYOUTS_PLATFORM_BIC = env_str("PAYOUTS_PLATFORM_BIC", "BKAUATWW")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.paypal.com")
+PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID")
+PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET")
 
 # The sandbox network (sandbox/): a Mastodon-compatible demo network with a simulated audience.
 SANDBOX_SEED = env_int("SANDBOX_SEED", 20261126)
