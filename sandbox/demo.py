@@ -1,13 +1,15 @@
 """Demo data for the sandbox network: a simulated community of about 200 personas and one
 sandbox account per demo influencer, followed by the part of the community sharing its topics.
 
-Idempotent. Connecting these sandbox accounts to the influencers' Linkilike profiles is the
-networks app's job (its ConnectedAccount and OAuth flow).
+Idempotent. Each demo influencer's sandbox account is also connected to their Linkilike
+profile (a ``networks.ConnectedAccount`` holding a sandbox token), as if they had walked the
+consent page, so the demo can publish straight away.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -15,10 +17,23 @@ from accounts.models import User
 from influencers.demo import DEMO_INFLUENCERS
 from influencers.models import InfluencerProfile
 from linkilike.demo import DemoLogin
-from sandbox.models import SandboxPersona
-from sandbox.services import community_seed, persona_audience_attach, persona_create, status_create
+from networks.models import ConnectedAccount, Network
+from networks.providers.mastodon import SCOPES as LINKILIKE_SCOPES
+from networks.providers.types import AccountRef, TokenSet
+from networks.services import connected_account_upsert, sandbox_base_url
+from sandbox.models import SandboxApp, SandboxPersona
+from sandbox.services import (
+    access_token_issue,
+    app_register,
+    community_seed,
+    persona_audience_attach,
+    persona_create,
+    status_create,
+)
 from sandbox.simulation import simulation_step
 
+DEMO_APP_NAME = "Linkilike (demo connections)"
+OOB = "urn:ietf:wg:oauth:2.0:oob"
 COMMUNITY_SIZE = 200
 AUDIENCE_SIZE = {"lena": 120, "tom": 80, "mia": 100}
 EARLIER_POSTS = {
@@ -51,9 +66,40 @@ def _demo_persona(user: User, handle: str) -> SandboxPersona:
     )
 
 
+def _connect(persona: SandboxPersona, user: User, base_url: str) -> None:
+    """What the consent page would do, without the HTTP round trip (no server runs while seeding)."""
+    profile = InfluencerProfile.objects.filter(user=user).first()
+    if profile is None:
+        return
+    already = ConnectedAccount.objects.filter(
+        influencer=profile, network=Network.SANDBOX, instance_url=base_url, external_id=str(persona.pk)
+    )
+    if already.exists():
+        return
+    app = SandboxApp.objects.filter(name=DEMO_APP_NAME).first() or app_register(
+        name=DEMO_APP_NAME, redirect_uris=[OOB], scopes=LINKILIKE_SCOPES
+    )
+    issued = access_token_issue(app=app, persona=persona, scopes=LINKILIKE_SCOPES)
+    connected_account_upsert(
+        influencer=profile,
+        network=Network.SANDBOX,
+        instance_url=base_url,
+        profile=AccountRef(
+            external_id=str(persona.pk),
+            handle=f"@{persona.handle}@{urlsplit(base_url).netloc}",
+            display_name=persona.display_name,
+            profile_url=f"{base_url}/@{persona.handle}",
+            avatar_url=f"{base_url}/avatars/{persona.handle}.svg",
+            followers_count=persona.follower_links.count(),
+        ),
+        tokens=TokenSet(access_token=issued.raw, scope=issued.token.scopes),
+    )
+
+
 def seed_demo() -> list[DemoLogin]:
     community_seed(size=COMMUNITY_SIZE)
     now = timezone.now()
+    base_url = sandbox_base_url()
     for email, *_rest in DEMO_INFLUENCERS:
         user = User.objects.filter(email=email).first()
         if user is None:
@@ -61,6 +107,7 @@ def seed_demo() -> list[DemoLogin]:
         handle = email.split("@")[0]
         persona = _demo_persona(user, handle)
         persona_audience_attach(persona=persona, size=AUDIENCE_SIZE.get(handle, 80))
+        _connect(persona, user, base_url)
         if not persona.statuses.exists():
             for hours_ago, text in EARLIER_POSTS.get(handle, []):
                 status_create(persona=persona, text=text, now=now - timedelta(hours=hours_ago))

@@ -543,3 +543,13 @@ def authorization_grant(
             raise SandboxPersonaError(_("Choose one of your own sandbox accounts."))
         persona = found
     return authorization_code_issue(request=request, persona=persona)
+
+
+@transaction.atomic
+def access_token_issue(*, app: SandboxApp, persona: SandboxPersona, scopes: str) -> IssuedToken:
+    """A token without the consent dance: for demo data, where the persona's owner is a demo user."""
+    raw = secrets.token_urlsafe(32)
+    token = SandboxAccessToken.objects.create(
+        app=app, persona=persona, token_digest=secret_digest(raw), scopes=" ".join(_parse_scopes(scopes))
+    )
+    return IssuedToken(raw=raw, token=token)
