@@ -20,6 +20,7 @@ class NavItem:
 
 BRAND_NAV: list[NavItem] = [
     NavItem("brands:dashboard", _("Overview")),
+    NavItem("campaigns:list", _("Campaigns")),
     NavItem("payouts:funds", _("Funds")),
     NavItem("brands:members", _("Members")),
     NavItem("brands:settings", _("Settings"), BrandAction.MANAGE_BRAND),

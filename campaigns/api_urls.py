@@ -1,3 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from campaigns import api
+
+campaign_router = SimpleRouter()
+campaign_router.register("campaigns", api.CampaignViewSet, basename="brand-campaigns")
+content_router = SimpleRouter()
+content_router.register("content", api.ContentViewSet, basename="brand-campaign-content")
+
+urlpatterns = [
+    path("brands/<slug:brand_slug>/", include(campaign_router.urls)),
+    path("brands/<slug:brand_slug>/campaigns/<int:campaign_pk>/", include(content_router.urls)),
+]

@@ -26,6 +26,7 @@ DEMO_SEEDERS = [
     "brands.demo.seed_demo",
     "influencers.demo.seed_demo",
     "payouts.demo.seed_demo",
+    "campaigns.demo.seed_demo",
     "sandbox.demo.seed_demo",
 ]
 

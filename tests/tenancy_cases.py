@@ -24,6 +24,7 @@ from typing import Any
 
 from brands.factories import InvitationFactory, MembershipFactory
 from brands.models import Brand, BrandRole
+from campaigns.factories import CampaignFactory, CaptionVariantFactory
 
 MARKER = "ALPHASECRET"
 
@@ -35,11 +36,43 @@ def _membership(brand: Brand) -> int:
     return MembershipFactory(brand=brand, role=BrandRole.MANAGER, user__full_name=f"{MARKER} member").pk
 
 
+def _campaign(brand: Brand) -> int:
+    return CampaignFactory(brand=brand, name=f"{MARKER} campaign {next(_serial)}").pk
+
+
+def _content(brand: Brand) -> int:
+    return CaptionVariantFactory(
+        content__campaign__brand=brand, content__title=f"{MARKER} content", text=f"{MARKER} text"
+    ).content_id
+
+
 def _invitation(brand: Brand) -> int:
     return InvitationFactory(brand=brand, email=f"{MARKER.lower()}-invitee-{next(_serial)}@example.test").pk
 
 
 ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
+    "campaigns:detail": {"pk": _campaign},
+    "campaigns:edit": {"pk": _campaign},
+    "campaigns:submit": {"pk": _campaign},
+    "campaigns:withdraw": {"pk": _campaign},
+    "campaigns:pause": {"pk": _campaign},
+    "campaigns:resume": {"pk": _campaign},
+    "campaigns:complete": {"pk": _campaign},
+    "campaigns:cancel": {"pk": _campaign},
+    "campaigns:duplicate": {"pk": _campaign},
+    "campaigns:archive": {"pk": _campaign},
+    "campaigns:content-create": {"pk": _campaign},
+    "brand-campaigns-detail": {"pk": _campaign},
+    "brand-campaigns-submit": {"pk": _campaign},
+    "brand-campaigns-withdraw": {"pk": _campaign},
+    "brand-campaigns-pause": {"pk": _campaign},
+    "brand-campaigns-resume": {"pk": _campaign},
+    "brand-campaigns-cancel": {"pk": _campaign},
+    "campaigns:content-edit": {"pk": _content},
+    "campaigns:content-delete": {"pk": _content},
+    "brand-campaign-content-list": {"campaign_pk": _campaign},
+    "brand-campaign-content-detail": {"campaign_pk": _campaign, "pk": _content},
+    "brand-campaign-content-media": {"campaign_pk": _campaign, "pk": _content},
     "brands:member-role": {"pk": _membership},
     "brands:member-remove": {"pk": _membership},
     "brands:invitation-revoke": {"pk": _invitation},

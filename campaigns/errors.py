@@ -1,0 +1,32 @@
+"""Errors raised by campaign services; ``str(error)`` is a translated message fit to show the person."""
+
+from __future__ import annotations
+
+
+class CampaignError(Exception):
+    """A refused campaign operation (bad input). APIs answer 400."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class CampaignInvalid(CampaignError):
+    """The campaign or content is incomplete or inconsistent."""
+
+
+class CampaignTransitionError(CampaignError):
+    """The lifecycle does not allow this move from the current status. APIs answer 409."""
+
+
+class CampaignNotEditable(CampaignTransitionError):
+    """Only drafts (and rejected campaigns) can be edited."""
+
+
+class CampaignFundsError(CampaignError):
+    """The brand's balance does not cover the budget to reserve."""
+
+
+class UploadRejected(CampaignInvalid):
+    """An uploaded file is not an acceptable image or video."""

@@ -1,0 +1,282 @@
+"""HTML forms for campaigns and content. Plain forms (not ModelForms): only the fields listed here
+can be set from a browser, so status, brand, fee and budget bookkeeping are out of reach."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from brands.forms import CURRENCY_CHOICES
+from campaigns.captions import DEFAULT_DISCLOSURE, DISCLOSURE_CHOICES
+from campaigns.models import Campaign
+from campaigns.networks_info import NETWORK_CHOICES
+from campaigns.pricing import Estimate, assumptions_for, budget_estimate
+from campaigns.services import VariantInput
+from influencers.models import Topic
+from influencers.topics import LANGUAGE_CHOICES, LANGUAGES
+
+VARIANT_SLOTS = 3
+
+
+class MoneyField(forms.DecimalField):
+    """Amounts typed in major units (12.50) and cleaned to integer minor units (1250)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "step": "0.01"})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):
+            return f"{Decimal(value) / 100:.2f}"
+        return value
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        amount = super().clean(value)
+        if amount is None:
+            return None
+        return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Campaign name"), max_length=120)
+    brief = forms.CharField(
+        label=_("Brief"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What the campaign is about and what influencers should do. Influencers see this."),
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    budget_minor = MoneyField(label=_("Total budget"), help_text=_("Includes the platform fee."), required=False)
+    cpm_minor = MoneyField(label=_("Price per 1,000 reach (CPM)"), required=False, help_text=_("Typical: 4.00-8.00"))
+    cpe_minor = MoneyField(label=_("Price per engagement (CPE)"), required=False, help_text=_("Typical: 0.05-0.20"))
+    cpc_minor = MoneyField(label=_("Price per unique click (CPC)"), required=False, help_text=_("Typical: 0.05-0.20"))
+    per_share_cap_minor = MoneyField(
+        label=_("Cap per share"), required=False, help_text=_("The most one share can earn, whatever its reach.")
+    )
+    starts_on = forms.DateField(
+        label=_("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    requires_caption_approval = forms.BooleanField(
+        label=_("I approve each influencer's caption before it is shared"), required=False
+    )
+    topics = forms.ModelMultipleChoiceField(
+        label=_("Topics"), queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"), choices=LANGUAGE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    networks = forms.MultipleChoiceField(
+        label=_("Networks"), choices=NETWORK_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    countries = forms.MultipleChoiceField(
+        label=_("Countries"),
+        choices=[],
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Hold Ctrl (or Cmd) to choose several. None chosen: all countries."),
+    )
+    followers_min = forms.IntegerField(label=_("Minimum followers"), required=False, min_value=0)
+    followers_max = forms.IntegerField(label=_("Maximum followers"), required=False, min_value=0)
+    min_engagement_rate = forms.DecimalField(
+        label=_("Minimum engagement rate (%)"), required=False, min_value=0, max_value=100, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign | None = None, brand_currency: str = "EUR", **kwargs: Any):
+        if campaign is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(campaign)
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].initial = self.initial.get("currency", brand_currency)
+        self.fields["countries"].choices = list(countries)
+        self.fields["topics"].label_from_instance = lambda topic: topic.label  # type: ignore[attr-defined]
+        self.disclosure_languages = self._chosen_languages()
+        for code in self.disclosure_languages:
+            self.fields[f"disclosure_{code}"] = forms.ChoiceField(
+                label=_("Disclosure in %(language)s") % {"language": LANGUAGES[code]},
+                choices=DISCLOSURE_CHOICES,
+                initial=(self.initial.get("disclosures") or {}).get(code, DEFAULT_DISCLOSURE.get(code, "#ad")),
+                help_text=_("Always added to every caption; nobody can remove it."),
+            )
+
+    def _chosen_languages(self) -> list[str]:
+        if self.is_bound:
+            chosen = self.data.getlist(self.add_prefix("languages")) if hasattr(self.data, "getlist") else []
+        else:
+            chosen = list(self.initial.get("languages") or [])
+        return [code for code in LANGUAGES if code in chosen]
+
+    @staticmethod
+    def initial_from(campaign: Campaign) -> dict[str, Any]:
+        last_day = campaign.ends_at and timezone.localtime(campaign.ends_at - dt.timedelta(days=1)).date()
+        return {
+            "name": campaign.name,
+            "brief": campaign.brief,
+            "currency": campaign.currency,
+            "budget_minor": campaign.budget_minor,
+            "cpm_minor": campaign.cpm_minor,
+            "cpe_minor": campaign.cpe_minor,
+            "cpc_minor": campaign.cpc_minor,
+            "per_share_cap_minor": campaign.per_share_cap_minor,
+            "starts_on": campaign.starts_at and timezone.localtime(campaign.starts_at).date(),
+            "ends_on": last_day,
+            "requires_caption_approval": campaign.requires_caption_approval,
+            "topics": list(campaign.topics.all()) if campaign.pk else [],
+            "languages": campaign.languages,
+            "networks": campaign.networks,
+            "countries": [c.code for c in campaign.countries],
+            "followers_min": campaign.followers_min,
+            "followers_max": campaign.followers_max,
+            "min_engagement_rate": campaign.min_engagement_rate,
+            "disclosures": campaign.disclosures,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", _("The last day must not be before the first day."))
+        low, high = data.get("followers_min"), data.get("followers_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("followers_max", _("The maximum must not be below the minimum."))
+        for name in ("cpm_minor", "cpe_minor", "cpc_minor", "per_share_cap_minor"):
+            if data.get(name) == 0:
+                self.add_error(name, _("Leave it empty if you do not pay for it; zero is not a price."))
+        if not any(data.get(name) for name in ("cpm_minor", "cpe_minor", "cpc_minor")) and not self.errors:
+            self.add_error(None, _("Set at least one price: per 1,000 reach, per engagement or per click."))
+        return data
+
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned data in the shape ``campaign_create`` / ``campaign_update`` take."""
+        data = self.cleaned_data
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        return {
+            "name": data["name"],
+            "brief": data.get("brief", ""),
+            "currency": data["currency"],
+            "budget_minor": data.get("budget_minor") or 0,
+            "cpm_minor": data.get("cpm_minor"),
+            "cpe_minor": data.get("cpe_minor"),
+            "cpc_minor": data.get("cpc_minor"),
+            "per_share_cap_minor": data.get("per_share_cap_minor"),
+            "starts_at": _day_start(starts) if starts else None,
+            "ends_at": _day_start(ends + dt.timedelta(days=1)) if ends else None,
+            "requires_caption_approval": data.get("requires_caption_approval", False),
+            "topics": list(data.get("topics") or []),
+            "languages": data.get("languages") or [],
+            "networks": data.get("networks") or [],
+            "countries": data.get("countries") or [],
+            "followers_min": data.get("followers_min"),
+            "followers_max": data.get("followers_max"),
+            "min_engagement_rate": data.get("min_engagement_rate"),
+            "disclosures": {
+                code: data[f"disclosure_{code}"] for code in self.disclosure_languages if data.get(f"disclosure_{code}")
+            },
+        }
+
+    def estimate(self, *, platform_fee_bps: int) -> Estimate | None:
+        """Calculator figures from whatever parses so far (also for a half-filled form)."""
+        data = getattr(self, "cleaned_data", None) or {}
+        if not data.get("budget_minor"):
+            return None
+        return budget_estimate(
+            budget_minor=data["budget_minor"],
+            platform_fee_bps=platform_fee_bps,
+            cpm_minor=data.get("cpm_minor") or None,
+            cpe_minor=data.get("cpe_minor") or None,
+            cpc_minor=data.get("cpc_minor") or None,
+            per_share_cap_minor=data.get("per_share_cap_minor") or None,
+            assumptions=assumptions_for(
+                followers_min=data.get("followers_min"), followers_max=data.get("followers_max")
+            ),
+        )
+
+
+class ContentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120, help_text=_("For you; influencers see it too."))
+    target_url = forms.CharField(
+        label=_("Link"),
+        max_length=900,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+        help_text=_(
+            "Where the post links to. We add utm_source, utm_medium and utm_campaign if they are missing; "
+            "change their values here if you like."
+        ),
+    )
+    hashtags = forms.CharField(
+        label=_("Hashtags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separated by spaces or commas, e.g. #coffee #Linz"),
+    )
+    media = forms.FileField(
+        label=_("Image or video"),
+        required=False,
+        help_text=_("JPEG, PNG, WebP or GIF up to 8 MB, or MP4/WebM video up to 100 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm"}
+        ),
+    )
+    remove_media = forms.BooleanField(label=_("Remove the current image or video"), required=False)
+
+    def __init__(self, *args: Any, languages: list[str] | None = None, has_media: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        language_choices = [(code, LANGUAGES[code]) for code in (languages or [])] or LANGUAGE_CHOICES
+        if not has_media:
+            del self.fields["remove_media"]
+        self.variant_rows: list[tuple[forms.BoundField, forms.BoundField]] = []
+        for index in range(1, VARIANT_SLOTS + 1):
+            self.fields[f"variant_{index}_text"] = forms.CharField(
+                label=_("Text %(number)s") % {"number": index},
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("The disclosure, link and hashtags are added for you.") if index == 1 else "",
+            )
+            self.fields[f"variant_{index}_language"] = forms.ChoiceField(
+                label=_("Language of text %(number)s") % {"number": index}, choices=language_choices
+            )
+        for index in range(1, VARIANT_SLOTS + 1):
+            self.variant_rows.append((self[f"variant_{index}_text"], self[f"variant_{index}_language"]))
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name] for name in ("title", "target_url", "hashtags", "media", "remove_media") if name in self.fields
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any((data.get(f"variant_{i}_text") or "").strip() for i in range(1, VARIANT_SLOTS + 1)):
+            self.add_error("variant_1_text", _("Write at least one text for influencers to share."))
+        return data
+
+    def variants(self) -> list[VariantInput]:
+        return [
+            VariantInput(
+                text=self.cleaned_data[f"variant_{i}_text"], language=self.cleaned_data[f"variant_{i}_language"]
+            )
+            for i in range(1, VARIANT_SLOTS + 1)
+            if (self.cleaned_data.get(f"variant_{i}_text") or "").strip()
+        ]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (the brand sees it)"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )

@@ -1,0 +1,33 @@
+"""Campaign background work: review outcome emails, completing campaigns whose end date passed."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from linkilike.emails import email_send
+
+
+@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+def campaign_status_email_send(campaign_id: int, kind: str) -> None:
+    from campaigns.services import review_recipients
+
+    campaign = Campaign.objects.select_related("brand").filter(pk=campaign_id).first()
+    if campaign is None:
+        return
+    path = reverse("campaigns:detail", kwargs={"brand_slug": campaign.brand.slug, "pk": campaign.pk})
+    for user in review_recipients(campaign=campaign):
+        email_send(
+            to=user.email,
+            template=f"campaigns/email/{kind}",
+            context={"campaign": campaign, "brand": campaign.brand, "user": user, "campaign_path": path},
+            language=getattr(user, "preferred_language", None) or None,
+        )
+
+
+@shared_task(max_retries=0)
+def campaigns_complete_due() -> int:
+    from campaigns.services import campaign_complete_due
+
+    return campaign_complete_due()
