@@ -1,3 +1,22 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from payouts import api
+
+urlpatterns = [
+    path(
+        "brands/<slug:brand_slug>/funds/",
+        api.BrandFundsViewSet.as_view({"get": "retrieve"}),
+        name="api-brand-funds",
+    ),
+    path(
+        "brands/<slug:brand_slug>/funds/checkout/",
+        api.BrandFundsViewSet.as_view({"post": "checkout"}),
+        name="api-brand-funds-checkout",
+    ),
+    path("payouts/earnings/", api.EarningsViewSet.as_view({"get": "retrieve"}), name="api-payout-earnings"),
+    path(
+        "payouts/requests/",
+        api.PayoutRequestViewSet.as_view({"get": "list", "post": "create"}),
+        name="api-payout-requests",
+    ),
+]

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from payouts.models import AccountKind, LedgerAccount
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from payouts.models import (
+    AccountKind,
+    Charity,
+    EarningAccrual,
+    EarningLine,
+    Funding,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PayoutDestination,
+    PayoutRequest,
+    PayoutStatus,
+    TransactionKind,
+)
+from payouts.money import money_decimal_string
 
 if TYPE_CHECKING:
     from brands.models import Brand
@@ -27,3 +48,239 @@ def campaign_reserved_minor(*, campaign: Campaign) -> int:
 
 def influencer_balance_minor(*, influencer: InfluencerProfile, kind: str, currency: str = "EUR") -> int:
     return _balance({"kind": kind, "influencer": influencer, "currency": currency})
+
+
+# --- brand funds page -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignSpend:
+    campaign: Campaign
+    budget_minor: int
+    reserved_minor: int
+    earned_minor: int
+    fee_minor: int
+    released_minor: int
+
+    @property
+    def spent_minor(self) -> int:
+        return self.earned_minor + self.fee_minor
+
+
+@dataclass(frozen=True)
+class BrandFunds:
+    currency: str
+    available_minor: int
+    reserved_minor: int
+    spent_minor: int
+    campaigns: list[CampaignSpend]
+    fundings: list[Funding]
+
+
+def brand_funds_get_for_brand(*, brand: Brand) -> BrandFunds:
+    """Balance, reservations and spend per campaign, all read from the ledger."""
+    from campaigns.models import Campaign
+
+    currency = brand.currency
+    campaigns = list(Campaign.objects.filter(brand=brand).order_by("-created_at"))
+    reserved = dict(
+        LedgerAccount.objects.filter(kind=AccountKind.CAMPAIGN_RESERVED, campaign__brand=brand).values_list(
+            "campaign_id", "balance_minor"
+        )
+    )
+    booked = {
+        row["campaign_id"]: row
+        for row in LedgerEntry.objects.filter(
+            transaction__campaign__brand=brand, account__kind=AccountKind.CAMPAIGN_RESERVED
+        )
+        .values(campaign_id=F("transaction__campaign_id"))
+        .annotate(
+            released=Coalesce(Sum("amount_minor", filter=Q(transaction__kind=TransactionKind.RELEASE)), 0),
+        )
+    }
+    spend = {
+        row["campaign_id"]: row
+        for row in EarningAccrual.objects.filter(campaign__brand=brand)
+        .values("campaign_id")
+        .annotate(earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0))
+    }
+    rows = []
+    for campaign in campaigns:
+        if campaign.pk not in reserved:
+            continue
+        rows.append(
+            CampaignSpend(
+                campaign=campaign,
+                budget_minor=campaign.budget_minor,
+                reserved_minor=int(reserved.get(campaign.pk, 0)),
+                earned_minor=int(spend.get(campaign.pk, {}).get("earned", 0)),
+                fee_minor=int(spend.get(campaign.pk, {}).get("fee", 0)),
+                released_minor=-int(booked.get(campaign.pk, {}).get("released", 0)),
+            )
+        )
+    return BrandFunds(
+        currency=currency,
+        available_minor=brand_balance_minor(brand=brand, currency=currency),
+        reserved_minor=sum(row.reserved_minor for row in rows),
+        spent_minor=sum(row.spent_minor for row in rows),
+        campaigns=rows,
+        fundings=list(Funding.objects.filter(brand=brand).order_by("-created_at")[:20]),
+    )
+
+
+def bank_transfer_instructions_for_brand(*, brand: Brand) -> dict[str, str]:
+    return {
+        "account_holder": str(getattr(settings, "PAYOUTS_PLATFORM_ACCOUNT_NAME", "Linkilike GmbH")),
+        "iban": str(getattr(settings, "PAYOUTS_PLATFORM_IBAN", "AT611904300234573201")),
+        "bic": str(getattr(settings, "PAYOUTS_PLATFORM_BIC", "BKAUATWW")),
+        "reference": f"LK-{brand.slug.upper()}",
+    }
+
+
+# --- influencer earnings --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarningsStatement:
+    currency: str
+    pending_minor: int
+    available_minor: int
+    in_payout_minor: int
+    paid_minor: int
+    minimum_payout_minor: int
+    next_release_at: datetime | None
+    payouts: list[PayoutRequest]
+    destinations: list[PayoutDestination]
+
+    @property
+    def can_request(self) -> bool:
+        return self.available_minor >= self.minimum_payout_minor
+
+
+def earnings_statement_get_for_influencer(*, influencer: InfluencerProfile, currency: str = "EUR") -> EarningsStatement:
+    paid = PayoutRequest.objects.filter(influencer=influencer, currency=currency, status=PayoutStatus.SENT).aggregate(
+        total=Coalesce(Sum("amount_minor"), 0)
+    )["total"]
+    next_release = (
+        EarningAccrual.objects.filter(influencer=influencer, currency=currency, pending_minor__gt=0)
+        .order_by("hold_until")
+        .values_list("hold_until", flat=True)
+        .first()
+    )
+    return EarningsStatement(
+        currency=currency,
+        pending_minor=influencer_balance_minor(
+            influencer=influencer, kind=AccountKind.INFLUENCER_PENDING, currency=currency
+        ),
+        available_minor=influencer_balance_minor(
+            influencer=influencer, kind=AccountKind.INFLUENCER_AVAILABLE, currency=currency
+        ),
+        in_payout_minor=influencer_balance_minor(
+            influencer=influencer, kind=AccountKind.PAYOUTS_IN_FLIGHT, currency=currency
+        ),
+        paid_minor=int(paid),
+        minimum_payout_minor=int(getattr(settings, "PAYOUTS_MINIMUM_MINOR", 2000)),
+        next_release_at=next_release,
+        payouts=list(
+            PayoutRequest.objects.filter(influencer=influencer)
+            .select_related("destination", "charity")
+            .order_by("-created_at")[:50]
+        ),
+        destinations=list(payout_destination_list_for_influencer(influencer=influencer)),
+    )
+
+
+def payout_destination_list_for_influencer(*, influencer: InfluencerProfile) -> QuerySet[PayoutDestination]:
+    return PayoutDestination.objects.filter(influencer=influencer, verified_at__isnull=False).order_by("-created_at")
+
+
+def charity_list_active() -> QuerySet[Charity]:
+    return Charity.objects.filter(is_active=True).order_by("name")
+
+
+def earnings_lines_for_influencer(*, influencer: InfluencerProfile) -> Iterator[list[str]]:
+    """Every earnings line of the influencer, flat, for the CSV export."""
+    lines = (
+        EarningLine.objects.filter(accrual__influencer=influencer)
+        .select_related("accrual", "accrual__campaign", "accrual__share")
+        .order_by("accrual__created_at", "pk")
+    )
+    for line in lines:
+        accrual = line.accrual
+        status = "on hold" if accrual.pending_minor > 0 else "released"
+        yield [
+            accrual.created_at.isoformat(),
+            accrual.campaign.name,
+            accrual.share.share_key,
+            accrual.window,
+            accrual.get_source_display(),
+            line.get_metric_display(),
+            str(line.units),
+            money_decimal_string(line.price_minor),
+            str(line.per_units),
+            money_decimal_string(line.amount_minor),
+            accrual.currency,
+            status,
+        ]
+
+
+def destination_sharing_counts() -> dict[str, int]:
+    """Fingerprints used by more than one influencer (F5), with how many influencers use each."""
+    rows = (
+        PayoutDestination.objects.values("fingerprint")
+        .annotate(influencers=Count("influencer", distinct=True))
+        .filter(influencers__gt=1)
+    )
+    return {row["fingerprint"]: row["influencers"] for row in rows}
+
+
+# --- reconcile ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    account_key: str
+    cached_minor: int
+    computed_minor: int
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    accounts: int
+    transactions: int
+    drifts: list[Drift]
+    unbalanced_transactions: list[int]
+    negative_internal_accounts: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.drifts or self.unbalanced_transactions or self.negative_internal_accounts)
+
+
+def ledger_reconcile_report() -> ReconcileReport:
+    """Recomputes every balance from the entries and compares it with the cached balance (M6)."""
+    computed = dict(
+        LedgerEntry.objects.values("account_id").annotate(total=Sum("amount_minor")).values_list("account_id", "total")
+    )
+    drifts = []
+    negative = []
+    accounts = list(LedgerAccount.objects.order_by("pk"))
+    for account in accounts:
+        total = int(computed.get(account.pk, 0) or 0)
+        if total != account.balance_minor:
+            drifts.append(Drift(account.key, account.balance_minor, total))
+        if not account.is_external and total < 0:
+            negative.append(account.key)
+    unbalanced = list(
+        LedgerEntry.objects.values("transaction_id", "currency")
+        .annotate(total=Sum("amount_minor"))
+        .exclude(total=0)
+        .values_list("transaction_id", flat=True)
+    )
+    return ReconcileReport(
+        accounts=len(accounts),
+        transactions=LedgerTransaction.objects.count(),
+        drifts=drifts,
+        unbalanced_transactions=sorted(set(unbalanced)),
+        negative_internal_accounts=negative,
+    )

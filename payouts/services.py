@@ -9,8 +9,10 @@ Business events carry an ``idempotency_key`` so booking them twice books nothing
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,6 +31,7 @@ from payouts.errors import (
     InvalidDestination,
     PayoutsError,
     PayoutStateError,
+    ProviderError,
     UnbalancedTransaction,
 )
 from payouts.models import (
@@ -46,14 +49,18 @@ from payouts.models import (
     LedgerTransaction,
     Metric,
     MetricSource,
+    PayoutBatch,
     PayoutDestination,
     PayoutProviderName,
     PayoutRequest,
     PayoutStatus,
     ShareEarning,
     TransactionKind,
+    WebhookEvent,
 )
 from payouts.money import money_format
+from payouts.providers import funding_provider, payout_provider
+from payouts.providers.base import CheckoutRequest, PayoutBatchRequest, PayoutItem
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -61,6 +68,7 @@ if TYPE_CHECKING:
     from campaigns.models import Campaign
     from influencers.models import InfluencerProfile
 
+logger = logging.getLogger(__name__)
 
 # --- accounts -------------------------------------------------------------------------
 
@@ -989,3 +997,181 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
     payout.failure_reason = reason[:300]
     payout.save(update_fields=["status", "failure_reason"])
     return payout
+
+
+# --- card checkout and webhooks -------------------------------------------------------
+
+MAX_TOP_UP_MINOR = 100_000_000
+
+
+def funding_checkout_start(
+    *, brand: Brand, amount_minor: int, currency: str, created_by: User, success_url: str, cancel_url: str
+) -> Funding:
+    """Opens a hosted card checkout for a top-up; the webhook books the money when it is paid."""
+    if not 0 < amount_minor <= MAX_TOP_UP_MINOR:
+        raise PayoutsError(
+            _("Enter an amount between %(low)s and %(high)s.")
+            % {
+                "low": money_format(1, currency),
+                "high": money_format(MAX_TOP_UP_MINOR, currency),
+            }
+        )
+    client_reference = f"{brand.slug}-{secrets.token_hex(8)}"
+    try:
+        start = funding_provider(FundingSource.CARD).start(
+            CheckoutRequest(
+                brand_slug=brand.slug,
+                amount_minor=amount_minor,
+                currency=currency,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                client_reference=client_reference,
+                description=f"Linkilike top-up for {brand.name}",
+            )
+        )
+    except ProviderError as error:
+        logger.warning("card checkout could not start: %s", error)
+        raise PayoutsError(_("The card payment page could not be opened. Please try again in a minute.")) from error
+    return Funding.objects.create(
+        brand=brand,
+        source=FundingSource.CARD,
+        reference=start.reference,
+        amount_minor=amount_minor,
+        currency=currency,
+        status=FundingStatus.OPEN,
+        checkout_url=start.url,
+        created_by=created_by,
+    )
+
+
+def funding_webhook_process(*, provider_name: str, payload: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+    """Verifies a provider webhook and books a paid top-up exactly once (the event id is unique)."""
+    event = funding_provider(provider_name).parse_webhook(payload=payload, headers=headers)
+    with transaction.atomic():
+        record, created = WebhookEvent.objects.get_or_create(
+            provider=provider_name,
+            event_id=event.event_id,
+            defaults={"event_type": event.event_type, "payload": dict(event.payload)},
+        )
+        if not created or not event.paid:
+            return record
+        funding = (
+            Funding.objects.select_for_update()
+            .select_related("brand")
+            .filter(source=provider_name, reference=event.reference)
+            .first()
+        )
+        if funding is None:
+            logger.warning("webhook %s for unknown checkout %s", event.event_id, event.reference)
+            return record
+        if funding.amount_minor != event.amount_minor or funding.currency != event.currency:
+            logger.error("webhook %s amount differs from checkout %s", event.event_id, funding.pk)
+            return record
+        brand_fund(
+            brand=funding.brand,
+            amount_minor=funding.amount_minor,
+            currency=funding.currency,
+            source=funding.source,
+            reference=funding.reference,
+        )
+    return record
+
+
+# --- payout batches -------------------------------------------------------------------
+
+
+@transaction.atomic
+def payout_batch_create(*, provider: str, currency: str = "EUR", created_by: User | None = None) -> PayoutBatch | None:
+    """Collects approved payouts of one provider into a batch (None when there are none)."""
+    payouts = list(
+        PayoutRequest.objects.select_for_update()
+        .filter(status=PayoutStatus.APPROVED, batch__isnull=True, provider=provider, currency=currency)
+        .order_by("pk")
+    )
+    if not payouts:
+        return None
+    batch = PayoutBatch.objects.create(
+        provider=provider,
+        currency=currency,
+        total_minor=sum(payout.amount_minor for payout in payouts),
+        message_id=f"LK{timezone.now():%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}",
+        created_by=created_by,
+    )
+    PayoutRequest.objects.filter(pk__in=[payout.pk for payout in payouts]).update(batch=batch)
+    return batch
+
+
+def _payout_item(payout: PayoutRequest) -> PayoutItem:
+    if payout.charity is not None:
+        return PayoutItem(
+            payout_id=payout.pk,
+            amount_minor=payout.amount_minor,
+            currency=payout.currency,
+            name=payout.charity.name,
+            reference=f"Donation via Linkilike on behalf of {payout.influencer.display_name}",
+            iban=payout.charity.iban,
+            bic=payout.charity.bic,
+        )
+    destination = payout.destination
+    assert destination is not None  # noqa: S101 - the database constraint guarantees one of them
+    return PayoutItem(
+        payout_id=payout.pk,
+        amount_minor=payout.amount_minor,
+        currency=payout.currency,
+        name=destination.holder_name or payout.influencer.display_name,
+        reference=f"Linkilike payout {payout.pk}",
+        iban=destination.iban,
+        bic=destination.bic,
+        paypal_email=destination.paypal_email,
+        stripe_account=destination.stripe_account,
+    )
+
+
+def payout_batch_execute(*, batch: PayoutBatch) -> PayoutBatch:
+    """Hands the batch to its provider (outside a database transaction), then books each result.
+
+    Safe to run again: providers deduplicate by the batch's message id / per-payout keys, and
+    payouts already sent or failed are skipped.
+    """
+    payouts = list(
+        batch.payouts.filter(status=PayoutStatus.APPROVED).select_related("destination", "charity", "influencer")
+    )
+    if not payouts:
+        return batch
+    result = payout_provider(batch.provider).execute(
+        PayoutBatchRequest(
+            message_id=batch.message_id,
+            currency=batch.currency,
+            items=tuple(_payout_item(payout) for payout in payouts),
+        )
+    )
+    by_id = {payout.pk: payout for payout in payouts}
+    with transaction.atomic():
+        for item in result.items:
+            payout = by_id.get(item.payout_id)
+            if payout is None:
+                continue
+            if item.ok:
+                payout_mark_sent(payout=payout, provider_reference=item.provider_reference)
+            else:
+                payout_mark_failed(payout=payout, reason=item.failure_reason or "refused by the provider")
+        batch.provider_reference = result.provider_reference[:200]
+        if result.document:
+            batch.document = result.document
+        batch.save(update_fields=["provider_reference", "document"])
+    return batch
+
+
+def payout_batches_run(*, created_by: User | None = None) -> list[PayoutBatch]:
+    """Creates and executes one batch per provider and currency with approved payouts."""
+    batches = []
+    pairs = (
+        PayoutRequest.objects.filter(status=PayoutStatus.APPROVED, batch__isnull=True)
+        .values_list("provider", "currency")
+        .distinct()
+    )
+    for provider, currency in sorted(set(pairs)):
+        batch = payout_batch_create(provider=provider, currency=currency, created_by=created_by)
+        if batch is not None:
+            batches.append(payout_batch_execute(batch=batch))
+    return batches

@@ -1,5 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from payouts import views
 
 app_name = "payouts"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("b/<slug:brand_slug>/funds/", views.BrandFundsView.as_view(), name="funds"),
+    path("b/<slug:brand_slug>/funds/top-up/", views.BrandTopUpView.as_view(), name="funds-top-up"),
+    path("i/earnings/", views.InfluencerEarningsView.as_view(), name="earnings"),
+    path("i/earnings/accounts/", views.PayoutDestinationAddView.as_view(), name="destination-add"),
+    path("i/earnings/export.csv", views.InfluencerEarningsExportView.as_view(), name="earnings-export"),
+    path("payouts/webhooks/stripe/", views.stripe_webhook, name="stripe-webhook"),
+]

@@ -109,6 +109,7 @@ def test_entries_cannot_be_updated_or_deleted_in_the_database():
 def test_database_refuses_to_commit_an_unbalanced_transaction():
     brand = BrandFactory()
     account = services.brand_available_account(brand=brand, currency="EUR")
+
     def write_half_a_transaction() -> None:
         with transaction.atomic():
             txn = LedgerTransaction.objects.create(kind="funding")

@@ -1,0 +1,193 @@
+"""Money API. Every money-moving call needs an ``Idempotency-Key`` and is throttled ("money" scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, UserRateThrottle
+
+from brands.models import BrandAction
+from brands.tenancy import BrandScopedViewSet
+from influencers.models import InfluencerProfile
+from influencers.ownership import InfluencerScope
+from linkilike.idempotency import REQUIRED_IDEMPOTENCY_KEY_PARAMETER, idempotent_call
+from payouts import selectors, services
+from payouts.errors import PayoutsError
+from payouts.models import Charity, Funding, LedgerAccount, PayoutDestination, PayoutRequest
+
+MONEY_THROTTLES: list[type[BaseThrottle]] = [UserRateThrottle, ScopedRateThrottle]
+
+
+# --- brand funds ----------------------------------------------------------------------
+
+
+class CampaignSpendOutput(serializers.Serializer):  # type: ignore[type-arg]
+    campaign_id = serializers.IntegerField(source="campaign.pk")
+    campaign_name = serializers.CharField(source="campaign.name")
+    budget_minor = serializers.IntegerField()
+    reserved_minor = serializers.IntegerField()
+    earned_minor = serializers.IntegerField()
+    fee_minor = serializers.IntegerField()
+    spent_minor = serializers.IntegerField()
+    released_minor = serializers.IntegerField()
+
+
+class BrandFundsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    currency = serializers.CharField()
+    available_minor = serializers.IntegerField()
+    reserved_minor = serializers.IntegerField()
+    spent_minor = serializers.IntegerField()
+    campaigns = CampaignSpendOutput(many=True)
+
+
+class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
+    amount_minor = serializers.IntegerField(min_value=1, max_value=services.MAX_TOP_UP_MINOR)
+    success_url = serializers.URLField()
+    cancel_url = serializers.URLField()
+
+
+class CheckoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Funding
+        fields = ("id", "reference", "amount_minor", "currency", "status", "checkout_url")
+        read_only_fields = fields
+
+
+class BrandFundsViewSet(BrandScopedViewSet):
+    throttle_classes = MONEY_THROTTLES
+    throttle_scope = "money"
+    model = LedgerAccount
+    read_action = BrandAction.VIEW
+    write_action = BrandAction.FUND
+    serializer_class = BrandFundsOutput
+
+    @extend_schema(summary="The brand's balance, reservations and spend per campaign", responses=BrandFundsOutput)
+    def retrieve(self, request: Request, brand_slug: str) -> Response:
+        return Response(BrandFundsOutput(selectors.brand_funds_get_for_brand(brand=self.brand)).data)
+
+    @extend_schema(
+        summary="Open a card checkout to top up the workspace (owners)",
+        request=CheckoutInput,
+        responses={201: CheckoutOutput},
+        parameters=[REQUIRED_IDEMPOTENCY_KEY_PARAMETER],
+    )
+    def checkout(self, request: Request, brand_slug: str) -> Response:
+        def handler() -> Response:
+            data = CheckoutInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                funding = services.funding_checkout_start(
+                    brand=self.brand,
+                    amount_minor=data.validated_data["amount_minor"],
+                    currency=self.brand.currency,
+                    created_by=request.user,  # type: ignore[arg-type]
+                    success_url=data.validated_data["success_url"],
+                    cancel_url=data.validated_data["cancel_url"],
+                )
+            except PayoutsError as error:
+                raise ValidationError({"detail": str(error)}) from error
+            return Response(CheckoutOutput(funding).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_call(request, scope="funds-checkout", handler=handler, required=True)
+
+
+# --- influencer earnings and payouts --------------------------------------------------
+
+
+class InfluencerScopedViewSet(InfluencerScope, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """DRF twin of InfluencerOwnedViewMixin: everything is filtered by the caller's own profile."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        profile = InfluencerProfile.objects.filter(user=request.user).first()  # type: ignore[misc]
+        if profile is None:
+            raise Http404("No influencer profile.")
+        self.influencer = profile
+
+
+class PayoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+    destination = serializers.CharField(source="destination.masked", default=None)
+    charity = serializers.CharField(source="charity.name", default=None)
+
+    class Meta:
+        model = PayoutRequest
+        fields = ("id", "amount_minor", "currency", "status", "destination", "charity", "created_at", "sent_at")
+        read_only_fields = fields
+
+
+class PayoutRequestInput(serializers.Serializer):  # type: ignore[type-arg]
+    amount_minor = serializers.IntegerField(min_value=1)
+    destination_id = serializers.IntegerField(required=False)
+    charity_id = serializers.IntegerField(required=False)
+
+
+class EarningsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    currency = serializers.CharField()
+    pending_minor = serializers.IntegerField()
+    available_minor = serializers.IntegerField()
+    in_payout_minor = serializers.IntegerField()
+    paid_minor = serializers.IntegerField()
+    minimum_payout_minor = serializers.IntegerField()
+
+
+class EarningsViewSet(InfluencerScopedViewSet):
+    model = PayoutRequest
+    serializer_class = EarningsOutput
+
+    @extend_schema(summary="Your earnings: on hold, available, being paid out, paid", responses=EarningsOutput)
+    def retrieve(self, request: Request) -> Response:
+        return Response(
+            EarningsOutput(selectors.earnings_statement_get_for_influencer(influencer=self.influencer)).data
+        )
+
+
+class PayoutRequestViewSet(InfluencerScopedViewSet):
+    throttle_classes = MONEY_THROTTLES
+    throttle_scope = "money"
+    model = PayoutRequest
+    serializer_class = PayoutOutput
+
+    @extend_schema(summary="Your payouts", responses=PayoutOutput(many=True))
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset().select_related("destination", "charity").order_by("-pk"))
+        return self.get_paginated_response(PayoutOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Request a payout to one of your accounts, or donate to a listed charity",
+        request=PayoutRequestInput,
+        responses={201: PayoutOutput},
+        parameters=[REQUIRED_IDEMPOTENCY_KEY_PARAMETER],
+    )
+    def create(self, request: Request) -> Response:
+        def handler() -> Response:
+            data = PayoutRequestInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            destination = charity = None
+            if "destination_id" in data.validated_data:
+                destination = PayoutDestination.objects.filter(
+                    influencer=self.influencer, pk=data.validated_data["destination_id"]
+                ).first()
+                if destination is None:
+                    raise ValidationError({"destination_id": ["Not one of your payout accounts."]})
+            if "charity_id" in data.validated_data:
+                charity = Charity.objects.filter(is_active=True, pk=data.validated_data["charity_id"]).first()
+                if charity is None:
+                    raise ValidationError({"charity_id": ["Not a listed charity."]})
+            try:
+                payout = services.payout_request(
+                    influencer=self.influencer,
+                    amount_minor=data.validated_data["amount_minor"],
+                    destination=destination,
+                    charity=charity,
+                )
+            except PayoutsError as error:
+                raise ValidationError({"detail": str(error)}) from error
+            return Response(PayoutOutput(payout).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_call(request, scope="payout-request", handler=handler, required=True)

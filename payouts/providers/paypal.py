@@ -1,0 +1,96 @@
+"""PayPal Payouts API: OAuth2 client credentials, POST /v1/payments/payouts, GET the batch for item states.
+
+``sender_batch_id`` is the batch's message id: PayPal refuses a second batch with the same id,
+so re-running a batch never pays twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from payouts.errors import ProviderError
+from payouts.money import money_decimal_string
+from payouts.providers.base import PayoutBatchRequest, PayoutBatchResult, PayoutItemResult, PayoutProvider
+
+TIMEOUT_SECONDS = 15
+FAILED_STATES = frozenset({"FAILED", "RETURNED", "BLOCKED", "DENIED", "REFUNDED", "REVERSED"})
+
+
+def _base() -> str:
+    return str(getattr(settings, "PAYPAL_API_BASE", "https://api-m.paypal.com")).rstrip("/")
+
+
+def _call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        response = requests.request(method, f"{_base()}{path}", timeout=TIMEOUT_SECONDS, **kwargs)
+    except requests.RequestException as exc:
+        raise ProviderError(f"PayPal unreachable: {type(exc).__name__}", retryable=True) from exc
+    body: dict[str, Any] = response.json() if response.content else {}
+    if response.status_code >= 400:
+        raise ProviderError(
+            str(body.get("message") or body.get("error_description") or f"PayPal answered {response.status_code}"),
+            retryable=response.status_code == 429 or response.status_code >= 500,
+            code=str(body.get("name") or body.get("error") or response.status_code),
+        )
+    return body
+
+
+class PayPalPayoutsProvider(PayoutProvider):
+    name = "paypal"
+
+    def _token(self) -> str:
+        body = _call(
+            "POST",
+            "/v1/oauth2/token",
+            auth=(str(getattr(settings, "PAYPAL_CLIENT_ID", "")), str(getattr(settings, "PAYPAL_CLIENT_SECRET", ""))),
+            data={"grant_type": "client_credentials"},
+        )
+        return str(body["access_token"])
+
+    def execute(self, batch: PayoutBatchRequest) -> PayoutBatchResult:
+        headers = {"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"}
+        created = _call(
+            "POST",
+            "/v1/payments/payouts",
+            headers=headers,
+            json={
+                "sender_batch_header": {
+                    "sender_batch_id": batch.message_id,
+                    "email_subject": "You have a payout from Linkilike",
+                    "recipient_type": "EMAIL",
+                },
+                "items": [
+                    {
+                        "recipient_type": "EMAIL",
+                        "amount": {"value": money_decimal_string(item.amount_minor), "currency": item.currency},
+                        "receiver": item.paypal_email,
+                        "note": item.reference,
+                        "sender_item_id": str(item.payout_id),
+                    }
+                    for item in batch.items
+                ],
+            },
+        )
+        batch_id = str(created["batch_header"]["payout_batch_id"])
+        status = _call("GET", f"/v1/payments/payouts/{batch_id}", headers=headers)
+        states = {
+            str(row["payout_item"]["sender_item_id"]): (str(row.get("transaction_status", "")), row)
+            for row in status.get("items", [])
+        }
+        results = []
+        for item in batch.items:
+            state, row = states.get(str(item.payout_id), ("MISSING", {}))
+            if state in FAILED_STATES or state == "MISSING":
+                error = row.get("errors", {}) if isinstance(row, dict) else {}
+                reason = str(error.get("message") or f"PayPal item {state.lower()}")
+                results.append(PayoutItemResult(payout_id=item.payout_id, ok=False, failure_reason=reason))
+            else:
+                results.append(
+                    PayoutItemResult(
+                        payout_id=item.payout_id, ok=True, provider_reference=str(row.get("payout_item_id", ""))
+                    )
+                )
+        return PayoutBatchResult(provider_reference=batch_id, items=tuple(results))

@@ -1,0 +1,54 @@
+"""Money background work: releasing held earnings, accruing metrics windows, running payout batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from payouts.errors import ProviderError
+
+
+class TransientProviderError(Exception):
+    """A provider failure worth retrying (timeouts, 429, 5xx)."""
+
+
+@shared_task(name="payouts.tasks.earnings_release_due", max_retries=0, ignore_result=True)
+def earnings_release_due() -> int:
+    """Periodic: earnings whose hold period ended become available. Safe to run twice (rows are locked)."""
+    from payouts.services import earnings_release_due as release
+
+    return release()
+
+
+@shared_task(
+    name="payouts.tasks.earnings_accrue", max_retries=3, retry_backoff=True, retry_backoff_max=300, retry_jitter=True
+)
+def earnings_accrue(delta: dict[str, Any]) -> int | None:
+    """Books one metrics window of a share; the (share, window) key makes redelivery a no-op."""
+    from payouts.services import MetricDelta
+    from payouts.services import earnings_accrue as accrue
+
+    return accrue(delta=MetricDelta(**delta)).pk
+
+
+@shared_task(
+    name="payouts.tasks.payout_batches_run",
+    max_retries=5,
+    autoretry_for=(TransientProviderError,),
+    retry_backoff=True,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+)
+def payout_batches_run(user_id: int | None = None) -> list[int]:
+    """Executes every approved payout, one batch per provider; providers deduplicate re-runs."""
+    from accounts.models import User
+    from payouts.services import payout_batches_run as run
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return [batch.pk for batch in run(created_by=user)]
+    except ProviderError as error:
+        if error.retryable:
+            raise TransientProviderError(str(error)) from error
+        raise

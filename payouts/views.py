@@ -1,0 +1,178 @@
+"""Money pages: the brand's Funds page, the influencer's earnings page, the card webhook.
+
+Thin: parse, call one service or selector, render.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, TemplateView
+
+from brands.models import BrandAction
+from brands.tenancy import BrandScopedViewMixin
+from influencers.ownership import InfluencerOwnedViewMixin
+from payouts import selectors, services
+from payouts.errors import PayoutsError, ProviderError
+from payouts.forms import PayoutDestinationForm, PayoutRequestForm, TopUpForm
+from payouts.models import EarningAccrual, FundingSource, LedgerAccount, PayoutDestination
+
+
+class BrandFundsView(BrandScopedViewMixin, TemplateView):
+    template_name = "payouts/funds.html"
+    model = LedgerAccount
+    write_action = BrandAction.FUND
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["funds"] = selectors.brand_funds_get_for_brand(brand=self.brand)
+        context["can_fund"] = self.membership.can(BrandAction.FUND)
+        context["topup_form"] = kwargs.get("topup_form") or TopUpForm()
+        context["bank"] = selectors.bank_transfer_instructions_for_brand(brand=self.brand)
+        return context
+
+
+class BrandTopUpView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
+    """POST only: opens a card checkout for a top-up and sends the owner there."""
+
+    http_method_names = ["post"]
+    form_class = TopUpForm
+    template_name = "payouts/funds.html"
+    read_action = BrandAction.FUND
+    write_action = BrandAction.FUND
+
+    def form_invalid(self, form: TopUpForm) -> HttpResponse:
+        view = BrandFundsView(request=self.request, kwargs=self.kwargs)
+        view.brand, view.membership = self.brand, self.membership
+        return self.response_class(
+            request=self.request,
+            template=["payouts/funds.html"],
+            context=view.get_context_data(topup_form=form),
+            status=400,
+        )
+
+    def form_valid(self, form: TopUpForm) -> HttpResponse:
+        funds_url = self.request.build_absolute_uri(reverse("payouts:funds", kwargs={"brand_slug": self.brand.slug}))
+        try:
+            funding = services.funding_checkout_start(
+                brand=self.brand,
+                amount_minor=form.cleaned_data["amount"],
+                currency=self.brand.currency,
+                created_by=self.request.user,  # type: ignore[arg-type]
+                success_url=f"{funds_url}?checkout=success",
+                cancel_url=f"{funds_url}?checkout=cancelled",
+            )
+        except PayoutsError as error:
+            form.add_error("amount", str(error))
+            return self.form_invalid(form)
+        return HttpResponseRedirect(funding.checkout_url)
+
+
+class InfluencerEarningsView(InfluencerOwnedViewMixin, TemplateView):
+    """Balances, every earnings line explained, payouts; the payout request form posts here."""
+
+    template_name = "payouts/earnings.html"
+    model = EarningAccrual
+
+    def _request_form(self, data: Any = None) -> PayoutRequestForm:
+        return PayoutRequestForm(
+            data,
+            destinations=list(selectors.payout_destination_list_for_influencer(influencer=self.influencer)),
+            charities=list(selectors.charity_list_active()),
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["statement"] = selectors.earnings_statement_get_for_influencer(influencer=self.influencer)
+        context["accruals"] = self.get_queryset().select_related("campaign", "share").prefetch_related("lines")[:200]
+        context["request_form"] = kwargs.get("request_form") or self._request_form()
+        context["destination_form"] = kwargs.get("destination_form") or PayoutDestinationForm()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self._request_form(request.POST)
+        if form.is_valid():
+            destination, charity = form.target_objects()
+            try:
+                services.payout_request(
+                    influencer=self.influencer,
+                    amount_minor=form.cleaned_data["amount"],
+                    destination=destination,
+                    charity=charity,
+                )
+            except PayoutsError as error:
+                form.add_error("amount", str(error))
+            else:
+                messages.success(request, _("Payout requested. We review payouts within two working days."))
+                return redirect("payouts:earnings")
+        return self.render_to_response(self.get_context_data(request_form=form), status=400)
+
+
+class PayoutDestinationAddView(InfluencerOwnedViewMixin, View):
+    http_method_names = ["post"]
+    model = PayoutDestination
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = PayoutDestinationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.payout_destination_add(influencer=self.influencer, **form.cleaned_data)
+            except PayoutsError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Payout account saved."))
+                return redirect("payouts:earnings")
+        view = InfluencerEarningsView(request=request, kwargs=kwargs)
+        view.influencer = self.influencer
+        return view.render_to_response(view.get_context_data(destination_form=form), status=400)
+
+
+class InfluencerEarningsExportView(InfluencerOwnedViewMixin, View):
+    http_method_names = ["get"]
+    model = EarningAccrual
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="linkilike-earnings.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "booked",
+                "campaign",
+                "share",
+                "window",
+                "source",
+                "metric",
+                "units",
+                "price",
+                "per",
+                "amount",
+                "currency",
+                "status",
+            ]
+        )
+        for row in selectors.earnings_lines_for_influencer(influencer=self.influencer):
+            writer.writerow(row)
+        return response
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe calls this; the signature, not a session, authenticates it."""
+    try:
+        services.funding_webhook_process(
+            provider_name=FundingSource.CARD, payload=request.body, headers=request.headers
+        )
+    except ProviderError:
+        return HttpResponseBadRequest("invalid signature")
+    return HttpResponse("ok")
