@@ -64,8 +64,14 @@ def oauth_app_credentials(app: OAuthApp) -> ClientCredentials:
 
 
 def provider_get_for_account(*, account: ConnectedAccount, http: HttpClient | None = None) -> NetworkProvider:
-    """The provider that talks to ``account``'s server (publishing, metrics, deleting need no client app)."""
-    return provider_get(account.network, base_url=account.instance_url, http=http)
+    """The provider that talks to ``account``'s server, with Linkilike's app there (for token refresh)."""
+    app = (
+        OAuthApp.objects.filter(network=account.network, instance_url=account.instance_url)
+        .order_by("-created_at")
+        .first()
+    )
+    client = oauth_app_credentials(app) if app is not None else None
+    return provider_get(account.network, base_url=account.instance_url, http=http, client=client)
 
 
 def token_set_get_for_account(*, account: ConnectedAccount) -> TokenSet:
