@@ -21,6 +21,7 @@ from campaigns import services
 from campaigns.errors import CampaignError
 from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
+from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_preview
 
 TABS = (
@@ -163,6 +164,7 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
         context.update(
             tab=tab,
             tabs=TABS,
+            network_labels=[NETWORKS[code].label for code in campaign.networks if code in NETWORKS],
             estimate=campaign_estimate(campaign=campaign),
             editable=campaign.status in services.EDITABLE_STATUSES,
             can_edit=can_edit,
