@@ -21,7 +21,11 @@ from sandbox.services import OOB_REDIRECT_URI, AuthorizationRequest
 
 SCOPE_DESCRIPTIONS = {
     "read": _("Read your sandbox account and posts"),
+    "read:accounts": _("See your account details"),
+    "read:statuses": _("Read your posts and their likes, reblogs and replies"),
     "write": _("Post, upload media and change your sandbox account"),
+    "write:statuses": _("Publish and delete posts"),
+    "write:media": _("Upload images"),
     "profile": _("See your profile (name, handle, followers)"),
     "follow": _("Follow and unfollow accounts"),
     "push": _("Receive notifications"),
@@ -49,9 +53,8 @@ def _with_query(uri: str, params: dict[str, str]) -> str:
 def _describe_scopes(scopes: list[str]) -> list[str]:
     described = []
     for scope in scopes:
-        family, _sep, detail = scope.partition(":")
-        text = str(SCOPE_DESCRIPTIONS.get(family, scope))
-        described.append(f"{text} ({scope})" if detail else text)
+        text = SCOPE_DESCRIPTIONS.get(scope) or SCOPE_DESCRIPTIONS.get(scope.partition(":")[0]) or scope
+        described.append(str(text))
     return list(dict.fromkeys(described))
 
 
