@@ -15,7 +15,7 @@ class ConsentForm(forms.Form):
 
     account = forms.ChoiceField(label=_("Sign in to the sandbox as"), widget=forms.RadioSelect)
     new_handle = forms.CharField(
-        label=_("Handle for your new sandbox account"),
+        label=_("Handle, if you create a new sandbox account"),
         required=False,
         max_length=30,
         help_text=_("Lowercase letters, digits and underscores. Simulated followers who share your topics follow it."),

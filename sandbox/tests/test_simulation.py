@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from sandbox.models import (
 )
 from sandbox.services import community_seed, persona_audience_attach, persona_create, status_create
 from sandbox.simulation import engagement_probabilities, simulation_step
+from sandbox.tasks import sandbox_simulate
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +173,16 @@ def test_statuses_outside_the_active_window_are_left_alone() -> None:
 
     assert report.statuses == 0
     assert not SandboxExposure.objects.exists()
+
+
+def test_the_periodic_task_advances_the_audience(settings: Any) -> None:
+    author = SandboxPersonaFactory(handle="scheduled", interests=["coffee"], owner=UserFactory())
+    fans = [SandboxPersonaFactory(handle=f"eager_{i}", interests=["coffee"], activity=3.0) for i in range(20)]
+    SandboxFollow.objects.bulk_create([SandboxFollow(follower=fan, followee=author) for fan in fans])
+    status = status_create(persona=author, text="Cupping notes", now=timezone.now() - timedelta(hours=3)).status
+
+    sandbox_simulate.delay()
+
+    status.refresh_from_db()
+    assert settings.CELERY_BEAT_SCHEDULE["sandbox-simulate"]["task"] == "sandbox.tasks.sandbox_simulate"
+    assert status.favourites_count > 10
