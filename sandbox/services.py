@@ -46,6 +46,7 @@ from sandbox.models import (
 )
 
 OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
+UNSAFE_REDIRECT_SCHEMES = {"javascript", "data", "vbscript", "file"}
 SCOPE_PATTERN = re.compile(r"^(read|write|follow|push|profile)(:[a-z_]+)?$")
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
 URL_PATTERN = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
@@ -94,6 +95,8 @@ def app_register(*, name: str, redirect_uris: Sequence[str], scopes: str, websit
             raise ValidationFailed("Redirect URI must be an absolute URI.")
         if parts.fragment:
             raise ValidationFailed("Redirect URI cannot contain a fragment.")
+        if parts.scheme.lower() in UNSAFE_REDIRECT_SCHEMES:
+            raise ValidationFailed("Redirect URI is forbidden by the server.")
     return SandboxApp.objects.create(
         name=name[:100],
         website=(website or "").strip()[:200],

@@ -115,6 +115,16 @@ def test_app_registration_without_name_is_refused(live_server: Any) -> None:
     assert response.json() == {"error": "Validation failed: Application name can't be blank"}
 
 
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "/relative/callback", "https://app.example.test/cb#frag"])
+def test_app_registration_refuses_unusable_redirect_uris(live_server: Any, uri: str) -> None:
+    response = requests.post(
+        f"{live_server.url}/sandbox/api/v1/apps", data={"client_name": "X", "redirect_uris": uri}, timeout=10
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("Validation failed: Redirect URI")
+
+
 def test_full_oauth_code_flow_with_pkce_gives_a_working_token(live_server: Any) -> None:
     base = f"{live_server.url}/sandbox"
     app = _register(base)
