@@ -6,6 +6,8 @@ Secrets live in ``EncryptedTextField`` columns (networks.vault) and are never pa
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +97,16 @@ class ConnectedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handle} ({self.get_network_display()})"
+
+    @property
+    def handle_local(self) -> str:
+        """``@name`` of ``@name@server`` (the server is shown separately)."""
+        name, _separator, _server = self.handle.lstrip("@").partition("@")
+        return f"@{name}"
+
+    @property
+    def server_host(self) -> str:
+        return urlsplit(self.instance_url).netloc
 
     @property
     def is_usable(self) -> bool:

@@ -160,4 +160,4 @@ class AccountRefreshView(AccountActionView):
         if refreshed is not None and refreshed.is_usable:
             messages.success(self.request, _("%(handle)s was updated.") % {"handle": refreshed.handle})
         else:
-            messages.warning(self.request, _("This account needs to be reconnected."))
+            messages.warning(self.request, _("%(handle)s needs to be reconnected.") % {"handle": account.handle})

@@ -62,6 +62,7 @@ def test_connect_mastodon_end_to_end(signed_in: Client, mastodon_double: Mastodo
     assert account.status == AccountStatus.HEALTHY
     assert account.followers_count == 321
     page = signed_in.get(reverse("networks:accounts")).content.decode()
+    assert f">{account.handle_local}</h3>" in page
     assert account.handle in page
     assert "321" in page
     assert "Healthy" in page
