@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -177,7 +178,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "form": form,
             "opts": self.model._meta,
             "action_name": "reject_selected",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "campaigns/admin/reject.html", context)
 

@@ -40,14 +40,14 @@ class ErrorOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CampaignRefused(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, error: CampaignError) -> None:
         super().__init__()
-        self.detail = {"detail": str(error), "field": error.field}  # type: ignore[assignment]
+        self.detail = {"detail": str(error), "field": error.field}  # type: ignore[assignment,dict-item]
         if isinstance(error, CampaignTransitionError):
             self.status_code = status.HTTP_409_CONFLICT
-            self.detail = {"detail": str(error), "code": "invalid_transition"}  # type: ignore[assignment]
+            self.detail = {"detail": str(error), "code": "invalid_transition"}  # type: ignore[assignment,dict-item]
 
 
 ERRORS = {
@@ -89,7 +89,7 @@ class EstimateOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
-    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)  # type: ignore[var-annotated]
     countries = serializers.SerializerMethodField()
     is_live = serializers.BooleanField(read_only=True, help_text="Approved and between its start and end.")
     estimate = serializers.SerializerMethodField()

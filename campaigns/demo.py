@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -53,7 +53,7 @@ def seed_demo() -> list[DemoLogin]:
         return []
     owner = brand.memberships.filter(role="owner").select_related("user").first()
     today = timezone.localdate()
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(today, time.min))
     campaign = campaign_create(
         brand=brand,
         created_by=owner.user if owner else None,

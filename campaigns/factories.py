@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import cast
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -61,6 +62,6 @@ class CaptionVariantFactory(factory.django.DjangoModelFactory):
 
 def ready_campaign(**kwargs: object) -> Campaign:
     """A draft that passes every submit check: priced, dated, targeted, with one content piece and text."""
-    campaign = CampaignFactory(**kwargs)
+    campaign = cast(Campaign, CampaignFactory(**kwargs))
     CaptionVariantFactory(content=ContentPieceFactory(campaign=campaign))
-    return campaign  # type: ignore[no-any-return]
+    return campaign

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -103,13 +103,14 @@ class CampaignForm(forms.Form):
             kwargs["initial"] = self.initial_from(campaign)
         super().__init__(*args, **kwargs)
         self.fields["currency"].initial = self.initial.get("currency", brand_currency)
-        self.fields["countries"].choices = list(countries)
+        cast(forms.MultipleChoiceField, self.fields["countries"]).choices = list(countries)
         self.fields["topics"].label_from_instance = lambda topic: topic.label  # type: ignore[attr-defined]
         self.disclosure_languages = self._chosen_languages()
         for code in self.disclosure_languages:
             self.fields[f"disclosure_{code}"] = forms.ChoiceField(
                 label=_("Disclosure in %(language)s") % {"language": LANGUAGES[code]},
                 choices=DISCLOSURE_CHOICES,
+                required=False,  # a language chosen without JavaScript gets its default disclosure
                 initial=(self.initial.get("disclosures") or {}).get(code, DEFAULT_DISCLOSURE.get(code, "#ad")),
                 help_text=_("Always added to every caption; nobody can remove it."),
             )
@@ -224,7 +225,7 @@ class ContentForm(forms.Form):
         max_length=500,
         help_text=_("Separated by spaces or commas, e.g. #coffee #Linz"),
     )
-    media = forms.FileField(
+    media = forms.FileField(  # type: ignore[assignment]  # the form field, not Form.media (widget assets)
         label=_("Image or video"),
         required=False,
         help_text=_("JPEG, PNG, WebP or GIF up to 8 MB, or MP4/WebM video up to 100 MB."),

@@ -124,9 +124,9 @@ def thumbnail_make(upload: UploadedFile) -> ContentFile[bytes]:
     """A JPEG thumbnail of a checked image (first frame for GIFs)."""
     upload.seek(0)
     with Image.open(upload) as image:
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail(THUMBNAIL_SIZE)
-        rgb = image.convert("RGB")
+        oriented = ImageOps.exif_transpose(image)
+        oriented.thumbnail(THUMBNAIL_SIZE)
+        rgb = oriented.convert("RGB")
         out = io.BytesIO()
         rgb.save(out, "JPEG", quality=82, optimize=True)
     upload.seek(0)

@@ -61,7 +61,8 @@ class CampaignListView(BrandScopedViewMixin, ListView):  # type: ignore[type-arg
 class CampaignFormMixin(BrandScopedViewMixin):
     read_action = BrandAction.EDIT_CAMPAIGNS
     write_action = BrandAction.EDIT_CAMPAIGNS
-    template_name = "campaigns/form.html"
+    template_name: str | None = "campaigns/form.html"
+    request: HttpRequest
     campaign: Campaign | None = None
 
     def get_form(self, form_class: Any = None) -> CampaignForm:
@@ -79,6 +80,7 @@ class CampaignFormMixin(BrandScopedViewMixin):
         if context["estimate"] is None and self.campaign is not None and not form.is_bound:
             context["estimate"] = campaign_estimate(campaign=self.campaign)
         context["fee_percent"] = self.fee_bps() / 100
+        context["estimate_currency"] = form["currency"].value() or self.brand.currency
         context["campaign"] = self.campaign
         template = "campaigns/partials/campaign_form_fields.html" if partial else self.template_name
         return self.response_class(  # type: ignore[attr-defined,no-any-return]
@@ -166,6 +168,7 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
             tabs=TABS,
             network_labels=[NETWORKS[code].label for code in campaign.networks if code in NETWORKS],
             estimate=campaign_estimate(campaign=campaign),
+            estimate_currency=campaign.currency,
             editable=campaign.status in services.EDITABLE_STATUSES,
             can_edit=can_edit,
             can_cancel=can_cancel,
@@ -296,7 +299,8 @@ class CampaignArchiveView(CampaignActionView):
 class ContentFormMixin(BrandScopedViewMixin):
     read_action = BrandAction.EDIT_CAMPAIGNS
     write_action = BrandAction.EDIT_CAMPAIGNS
-    template_name = "campaigns/content_form.html"
+    template_name: str | None = "campaigns/content_form.html"
+    request: HttpRequest
     campaign: Campaign
     content: ContentPiece | None = None
 

@@ -266,7 +266,9 @@ def test_link_must_be_http_or_https_and_gets_utm() -> None:
         with pytest.raises(CampaignInvalid):
             services.content_create(campaign=campaign, title="x", target_url=bad, variants=variants)
 
-    piece = services.content_create(campaign=campaign, title="x", target_url="https://shop.example/a", variants=variants)
+    piece = services.content_create(
+        campaign=campaign, title="x", target_url="https://shop.example/a", variants=variants
+    )
 
     assert piece.target_url == "https://shop.example/a?utm_source=linkilike&utm_medium=influencer&utm_campaign=autumn"
 
