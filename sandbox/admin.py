@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from sandbox.models import (
     SandboxAccessToken,
@@ -40,6 +41,7 @@ class SandboxAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("name", "website")
     fields = ("name", "website", "redirect_uris", "scopes", "created_at")
     readonly_fields = ("created_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(SandboxAuthorizationCode)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -96,7 +97,8 @@ def mastodon_endpoint(
                     response = view(request, token, *args, **kwargs)
                 except SandboxApiError as error:
                     response = _error(error.message, error.http_status)
-            limit.apply_headers(response)
+            if "X-RateLimit-Limit" not in response:  # a stricter limit (media) already answered
+                limit.apply_headers(response)
             return response
 
         return wrapper
@@ -200,6 +202,15 @@ def verify_credentials(request: HttpRequest, token: SandboxAccessToken) -> HttpR
 
 @mastodon_endpoint(methods=["POST"], scopes=("write:media",))
 def media_create(request: HttpRequest, token: SandboxAccessToken) -> HttpResponse:
+    media_limit = rate_limit_hit(
+        identity=f"media:{token.persona_id}",
+        limit=settings.SANDBOX_MEDIA_RATE_LIMIT,
+        period=settings.SANDBOX_MEDIA_RATE_LIMIT_PERIOD_SECONDS,
+    )
+    if media_limit.exceeded:
+        response = _error("Too many requests", 429)
+        media_limit.apply_headers(response)
+        return response
     params = _params(request)
     media = services.media_upload(
         persona=token.persona, upload=request.FILES.get("file"), description=str(params.get("description", ""))

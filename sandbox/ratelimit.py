@@ -1,5 +1,6 @@
 """Mastodon-style rate limits: a fixed window per access token (or per IP address without one).
 
+Media uploads have their own, stricter limit on top (30 per 30 minutes on Mastodon).
 Headers as Mastodon sends them: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (ISO-8601, UTC). The limit and window come from settings so tests can
 set them low.
@@ -32,9 +33,12 @@ class RateLimitState:
         response["X-RateLimit-Reset"] = self.reset_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def rate_limit_hit(*, identity: str, now: datetime | None = None) -> RateLimitState:
-    limit = int(settings.SANDBOX_RATE_LIMIT)
-    period = int(settings.SANDBOX_RATE_LIMIT_PERIOD_SECONDS)
+def rate_limit_hit(
+    *, identity: str, now: datetime | None = None, limit: int | None = None, period: int | None = None
+) -> RateLimitState:
+    """Counts one request of ``identity``; ``limit``/``period`` default to the general API limit."""
+    limit = int(settings.SANDBOX_RATE_LIMIT if limit is None else limit)
+    period = int(settings.SANDBOX_RATE_LIMIT_PERIOD_SECONDS if period is None else period)
     now = now or timezone.now()
     window_start = int(now.timestamp()) // period * period
     key = f"sandbox:ratelimit:{identity}:{window_start}"

@@ -359,6 +359,24 @@ def test_rate_limit_answers_429_with_iso_reset(live_server: Any, settings: Any) 
     assert now < reset <= now + timedelta(seconds=settings.SANDBOX_RATE_LIMIT_PERIOD_SECONDS + 1)
 
 
+def test_media_uploads_have_their_own_stricter_limit(live_server: Any, settings: Any) -> None:
+    api = _connect(live_server)
+    settings.SANDBOX_MEDIA_RATE_LIMIT = 2
+
+    answers = [
+        requests.post(
+            f"{api.base}/api/v2/media", headers=api.auth, files={"file": ("p.png", _png(), "image/png")}, timeout=10
+        )
+        for _ in range(3)
+    ]
+    other_call = requests.get(f"{api.base}/api/v1/accounts/verify_credentials", headers=api.auth, timeout=10)
+
+    assert [a.status_code for a in answers[:2]] in ([202, 202], [200, 200])
+    assert answers[2].status_code == 429
+    assert answers[2].headers["X-RateLimit-Limit"] == "2"
+    assert other_call.status_code == 200
+
+
 def test_token_scopes_are_enforced(live_server: Any) -> None:
     base = f"{live_server.url}/sandbox"
     app = _register(base)

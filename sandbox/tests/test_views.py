@@ -162,3 +162,25 @@ def test_avatar_is_an_svg_with_initials() -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert ">AB</text>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["sandboxpersona", "sandboxfollow", "sandboxapp", "sandboxauthorizationcode", "sandboxaccesstoken",
+     "sandboxstatus", "sandboxmedia", "sandboxinteraction", "sandboxexposure"],
+)  # fmt: skip
+def test_admin_lists_open_and_show_no_secrets(model: str, settings: Any) -> None:
+    settings.STAFF_MFA_REQUIRED = False
+    app = app_register(name="Secretive", redirect_uris=[REDIRECT_URI], scopes="read")
+    persona = SandboxPersonaFactory(owner=UserFactory())
+    status_create(persona=persona, text="Admin sees this")
+    admin = UserFactory(is_staff=True, is_superuser=True)
+
+    response = _client(admin).get(reverse(f"admin:sandbox_{model}_changelist"))
+
+    assert response.status_code == 200
+    assert app.client_secret not in response.content.decode()
+    if model == "sandboxapp":
+        detail = _client(admin).get(reverse("admin:sandbox_sandboxapp_change", args=[app.pk]))
+        assert detail.status_code == 200
+        assert app.client_secret not in detail.content.decode()
