@@ -71,9 +71,11 @@ class MastodonConnectView(InfluencerOwnedViewMixin, FormView):  # type: ignore[t
     def form_valid(self, form: MastodonConnectForm) -> HttpResponse:
         try:
             instance_url = services.instance_url_normalize(raw=form.cleaned_data["instance"])
+            # The built-in sandbox entered by address is still the sandbox network.
+            network = Network.SANDBOX if instance_url == services.sandbox_base_url() else Network.MASTODON
             return _start_authorisation(
                 self.request,
-                network=Network.MASTODON,
+                network=network,
                 instance_url=instance_url,
                 next_path=form.cleaned_data.get("next") or "",
             )

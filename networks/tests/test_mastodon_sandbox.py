@@ -58,6 +58,17 @@ def connect_through_pages(site: str, *, handle: str = "lena_test") -> tuple[Infl
     for slug in ("coffee", "food"):
         influencer.topics.add(Topic.objects.get_or_create(slug=slug)[0])
     browser = signed_in_session(influencer.user)
+    click_connect_and_consent(site, browser, new_handle=handle)
+    account = ConnectedAccount.objects.get(influencer=influencer)
+    listing = browser.get(f"{site}/i/accounts/", timeout=10).text
+    assert account.handle in listing
+    assert "Healthy" in listing
+    return influencer, account
+
+
+def click_connect_and_consent(
+    site: str, browser: requests.Session, *, account: str = "new", new_handle: str = ""
+) -> None:
     page = browser.get(f"{site}/i/accounts/", timeout=10)
     assert page.status_code == 200
     csrf = CSRF_INPUT.search(page.text)
@@ -73,16 +84,11 @@ def connect_through_pages(site: str, *, handle: str = "lena_test") -> tuple[Infl
     authorize_url = start.headers["Location"]
     assert authorize_url.startswith(f"{site}/sandbox/oauth/authorize?")
     assert "code_challenge_method=S256" in authorize_url
-    callback = consent_approve(browser, authorize_url, new_handle=handle)
+    callback = consent_approve(browser, authorize_url, account=account, new_handle=new_handle)
     assert callback.startswith(f"{site}/i/accounts/callback/?")
     landed = browser.get(callback, allow_redirects=False, timeout=10)
     assert landed.status_code == 302
     assert urlsplit(landed.headers["Location"]).path == "/i/accounts/"
-    account = ConnectedAccount.objects.get(influencer=influencer)
-    listing = browser.get(f"{site}/i/accounts/", timeout=10).text
-    assert account.handle in listing
-    assert "Healthy" in listing
-    return influencer, account
 
 
 def test_connect_publish_and_read_counts_after_the_simulation(
@@ -161,8 +167,8 @@ def test_rate_limit_429_with_reset_honoured(site: str, settings: Any) -> None:
     assert provider.fetch_account(tokens=tokens).external_id == account.external_id
 
 
-def test_revoked_token_marks_the_account_revoked(site: str) -> None:
-    _influencer, account = connect_through_pages(site, handle="gone_test")
+def test_revoked_token_marks_the_account_revoked_and_reconnecting_heals_it(site: str) -> None:
+    influencer, account = connect_through_pages(site, handle="gone_test")
     app = OAuthApp.objects.get(network=Network.SANDBOX)
     revoke = requests.post(
         f"{site}/sandbox/oauth/revoke",
@@ -180,3 +186,13 @@ def test_revoked_token_marks_the_account_revoked(site: str) -> None:
     services.account_profile_refresh(account_id=account.pk)
     account.refresh_from_db()
     assert account.status == AccountStatus.REVOKED
+    browser = signed_in_session(influencer.user)
+    assert "Revoked" in browser.get(f"{site}/i/accounts/", timeout=10).text
+    # Reconnecting the same sandbox account on the consent page heals the same row.
+    click_connect_and_consent(site, browser, account=account.external_id)
+    account.refresh_from_db()
+    assert account.status == AccountStatus.HEALTHY
+    assert ConnectedAccount.objects.filter(influencer=influencer).count() == 1
+    provider.publish(
+        tokens=token_set_get_for_account(account=account), draft=PostDraft(text="back again"), idempotency_key="k"
+    )
