@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 from django.urls import reverse
 from django.utils import timezone
 
 from networks.providers.exceptions import RateLimited, Transient
 
-TRANSIENT = (Transient, RateLimited)
+#: Never wait longer than this for a rate-limit window, whatever the network announces.
+MAX_RATE_LIMIT_WAIT = 3600
 
 
-@shared_task(max_retries=5, autoretry_for=TRANSIENT, retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
-def account_token_refresh(account_id: int) -> None:
+def _retry_after_rate_limit(task: Task[Any, Any], error: RateLimited) -> Exception:
+    """Retry when the network's window resets (not on the generic backoff)."""
+    return task.retry(exc=error, countdown=min(max(1, int(error.retry_after)), MAX_RATE_LIMIT_WAIT))
+
+
+@shared_task(
+    bind=True, max_retries=5, autoretry_for=(Transient,), retry_backoff=30, retry_backoff_max=1800, retry_jitter=True
+)
+def account_token_refresh(self: Task[Any, Any], account_id: int) -> None:
     from networks.services import account_token_refresh as refresh
 
-    refresh(account_id=account_id)
+    try:
+        refresh(account_id=account_id)
+    except RateLimited as error:
+        raise _retry_after_rate_limit(self, error) from error
 
 
 @shared_task(max_retries=3)
@@ -30,11 +43,16 @@ def tokens_refresh_due() -> None:
         services.account_reconsent_warn(account_id=account_id)
 
 
-@shared_task(max_retries=5, autoretry_for=TRANSIENT, retry_backoff=30, retry_backoff_max=1800, retry_jitter=True)
-def account_profile_refresh(account_id: int) -> None:
+@shared_task(
+    bind=True, max_retries=5, autoretry_for=(Transient,), retry_backoff=30, retry_backoff_max=1800, retry_jitter=True
+)
+def account_profile_refresh(self: Task[Any, Any], account_id: int) -> None:
     from networks.services import account_profile_refresh as refresh
 
-    refresh(account_id=account_id)
+    try:
+        refresh(account_id=account_id)
+    except RateLimited as error:
+        raise _retry_after_rate_limit(self, error) from error
 
 
 @shared_task(max_retries=3)

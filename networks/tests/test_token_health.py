@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from celery.exceptions import Retry
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -172,3 +173,25 @@ def test_unrenewable_token_warns_once_then_needs_reconnect(django_capture_on_com
     tasks.tokens_refresh_due.delay()
     account.refresh_from_db()
     assert account.status == AccountStatus.NEEDS_RECONSENT
+
+
+@pytest.mark.django_db
+def test_rate_limited_refresh_waits_for_the_announced_reset(
+    mastodon_double: MastodonDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = connect(mastodon_double)
+    mastodon_double.state.rate_remaining = 0
+    mastodon_double.state.rate_reset_in = 42
+    scheduled: dict[str, Any] = {}
+
+    def retry(*, exc: Exception, countdown: int) -> Exception:
+        scheduled.update(exc=exc, countdown=countdown)
+        return Retry()
+
+    monkeypatch.setattr(tasks.account_profile_refresh, "retry", retry)
+    with pytest.raises(Retry):
+        tasks.account_profile_refresh.delay(account.pk)
+    assert 41 <= scheduled["countdown"] <= 43
+    account.refresh_from_db()
+    assert account.status == AccountStatus.HEALTHY  # a rate limit says nothing about the authorisation
+    assert account.last_error.startswith("RateLimited")
