@@ -44,7 +44,7 @@ class InfluencerProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text=_("With the country code, for example ATU12345678."),
     )
     accept_terms = forms.BooleanField(
-        label=_("I accept the terms for influencers."),
+        label=_("I accept the terms for influencers"),
         required=False,
     )
 
