@@ -18,7 +18,10 @@ class ConsentForm(forms.Form):
         label=_("Handle, if you create a new sandbox account"),
         required=False,
         max_length=30,
-        help_text=_("Lowercase letters, digits and underscores. Simulated followers who share your topics follow it."),
+        help_text=_(
+            "Lowercase letters, digits and underscores. The account is public on the sandbox and shows your "
+            "display name; simulated followers who share your topics follow it."
+        ),
     )
 
     def __init__(self, *args: Any, personas: list[SandboxPersona], suggested_handle: str, **kwargs: Any) -> None:

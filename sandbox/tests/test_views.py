@@ -14,6 +14,7 @@ from influencers.factories import InfluencerProfileFactory
 from influencers.models import Topic
 from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import SandboxAuthorizationCode, SandboxPersona
+from sandbox.representations import content_html
 from sandbox.services import app_register, community_seed, status_create
 from sandbox.testing import query_of
 
@@ -154,6 +155,18 @@ def test_profile_and_status_pages_show_posts_and_counts() -> None:
     assert hidden.status_code == 404
     assert wrong_handle.status_code == 404
     assert client.get(reverse("sandbox:profile", kwargs={"handle": "nobody"})).status_code == 404
+
+
+def test_post_text_is_escaped_on_pages_and_in_the_api() -> None:
+    persona = SandboxPersonaFactory(handle="mallory", owner=UserFactory())
+    status = status_create(persona=persona, text='<script>alert("x")</script> & <b>bold</b>').status
+
+    page = Client().get(reverse("sandbox:status-page", kwargs={"handle": "mallory", "status_id": status.pk}))
+
+    body = page.content.decode()
+    assert "<script>alert" not in body
+    assert "&lt;script&gt;" in body
+    assert content_html(status.text).startswith("<p>&lt;script&gt;")
 
 
 def test_avatar_is_an_svg_with_initials() -> None:
