@@ -106,6 +106,18 @@ class CampaignForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["countries"]).choices = list(countries)
         self.fields["topics"].label_from_instance = lambda topic: topic.label  # type: ignore[attr-defined]
         self.disclosure_languages = self._chosen_languages()
+        missing = [
+            c
+            for c in self.disclosure_languages
+            if self.is_bound and self.add_prefix(f"disclosure_{c}") not in self.data
+        ]
+        if missing:  # a language just ticked: show (and keep) its default disclosure
+            self.data = self.data.copy()
+            previous = (self.initial.get("disclosures") or {}) if isinstance(self.initial, dict) else {}
+            for code in missing:
+                self.data[self.add_prefix(f"disclosure_{code}")] = previous.get(
+                    code, DEFAULT_DISCLOSURE.get(code, "#ad")
+                )
         for code in self.disclosure_languages:
             self.fields[f"disclosure_{code}"] = forms.ChoiceField(
                 label=_("Disclosure in %(language)s") % {"language": LANGUAGES[code]},
@@ -124,7 +136,7 @@ class CampaignForm(forms.Form):
 
     @staticmethod
     def initial_from(campaign: Campaign) -> dict[str, Any]:
-        last_day = campaign.ends_at and timezone.localtime(campaign.ends_at - dt.timedelta(days=1)).date()
+        last_day = campaign.last_day
         return {
             "name": campaign.name,
             "brief": campaign.brief,

@@ -6,6 +6,8 @@ The lifecycle (``status``) is changed only by ``campaigns.services``; see
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -115,6 +117,13 @@ class Campaign(models.Model):
         if self.status != CampaignStatus.APPROVED or self.starts_at is None or self.ends_at is None:
             return False
         return self.starts_at <= timezone.now() < self.ends_at
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day it runs (``ends_at`` is the exclusive end: midnight after that day)."""
+        if self.ends_at is None:
+            return None
+        return timezone.localtime(self.ends_at - timedelta(microseconds=1)).date()
 
     @property
     def display_status(self) -> str:

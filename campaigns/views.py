@@ -82,7 +82,7 @@ class CampaignFormMixin(BrandScopedViewMixin):
         context["fee_percent"] = self.fee_bps() / 100
         context["estimate_currency"] = form["currency"].value() or self.brand.currency
         context["campaign"] = self.campaign
-        template = "campaigns/partials/campaign_form_fields.html" if partial else self.template_name
+        template = "campaigns/partials/campaign_form_validate.html" if partial else self.template_name
         return self.response_class(  # type: ignore[attr-defined,no-any-return]
             request=self.request, template=[template], context=context
         )
@@ -170,6 +170,7 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
             estimate=campaign_estimate(campaign=campaign),
             estimate_currency=campaign.currency,
             editable=campaign.status in services.EDITABLE_STATUSES,
+            archivable=campaign.archived_at is not None or campaign.status in services.ARCHIVABLE_STATUSES,
             can_edit=can_edit,
             can_cancel=can_cancel,
             actions=self._actions(campaign, can_edit=can_edit, can_cancel=can_cancel),

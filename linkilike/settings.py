@@ -299,6 +299,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-heartbeat": {"task": "linkilike.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "campaigns-complete-due": {"task": "campaigns.tasks.campaigns_complete_due", "schedule": timedelta(minutes=15)},
     "payouts-release-held-earnings": {"task": "payouts.tasks.earnings_release_due", "schedule": timedelta(hours=1)},
     "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
     "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},

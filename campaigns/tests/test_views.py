@@ -103,7 +103,10 @@ def test_htmx_validation_returns_the_form_part_with_calculator_and_saves_nothing
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="campaign-form-fields">')
+    # Out-of-band pieces only: the inputs being typed into are never replaced.
+    assert 'id="id_followers_max_errors"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "<input" not in html
     assert "The maximum must not be below the minimum." in html
     assert "What the budget buys" in html
     assert not Campaign.objects.exists()
