@@ -17,7 +17,7 @@ def funded_campaign(*, budget: int = 10_000, fund: int | None = None, **fields: 
     services.brand_fund(
         brand=brand, amount_minor=fund or budget, currency="EUR", source="bank_transfer", reference=f"T-{brand.pk}"
     )
-    campaign = CampaignFactory(brand=brand, budget_minor=budget, **fields)
+    campaign: Campaign = CampaignFactory.create(brand=brand, budget_minor=budget, **fields)
     services.campaign_budget_reserve(campaign=campaign)
     return campaign
 
@@ -31,4 +31,5 @@ def delta(
 
 
 def influencer() -> InfluencerProfile:
-    return InfluencerProfileFactory()
+    person: InfluencerProfile = InfluencerProfileFactory.create()
+    return person

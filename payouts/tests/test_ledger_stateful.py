@@ -154,8 +154,10 @@ class LedgerMachine(RuleBasedStateMachine):
             ),
             now=self.now,
         )
-        state.counts = tuple(
-            max(0, a + b) for a, b in zip(state.counts, (impressions, engagements, clicks), strict=True)
+        state.counts = (
+            max(0, state.counts[0] + impressions),
+            max(0, state.counts[1] + engagements),
+            max(0, state.counts[2] + clicks),
         )
         wanted = _value(state.counts, campaign.cap) - state.earned
         earned = accrual.earned_minor

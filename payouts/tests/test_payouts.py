@@ -85,7 +85,7 @@ def test_sepa_batch_produces_a_pain001_file_and_marks_payouts_sent():
     root = ET.fromstring(batch.document.split("\n", 1)[1])  # noqa: S314 - our own generated file
     assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", NS).text == "2"
     assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", NS).text == "45.50"
-    amounts = [el.text for el in root.iterfind(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", NS)]
+    amounts = [el.text or "" for el in root.iterfind(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", NS)]
     assert sorted(amounts) == ["20.00", "25.50"]
     creditors = {el.text for el in root.iterfind(".//p:CdtTrfTxInf/p:Cdtr/p:Nm", NS)}
     assert creditors == {"Lena Berger", "Tierschutz Linz"}
