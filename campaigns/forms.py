@@ -112,12 +112,11 @@ class CampaignForm(forms.Form):
             if self.is_bound and self.add_prefix(f"disclosure_{c}") not in self.data
         ]
         if missing:  # a language just ticked: show (and keep) its default disclosure
-            self.data = self.data.copy()
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict when bound from a request
             previous = (self.initial.get("disclosures") or {}) if isinstance(self.initial, dict) else {}
             for code in missing:
-                self.data[self.add_prefix(f"disclosure_{code}")] = previous.get(
-                    code, DEFAULT_DISCLOSURE.get(code, "#ad")
-                )
+                data[self.add_prefix(f"disclosure_{code}")] = previous.get(code, DEFAULT_DISCLOSURE.get(code, "#ad"))
+            self.data = data
         for code in self.disclosure_languages:
             self.fields[f"disclosure_{code}"] = forms.ChoiceField(
                 label=_("Disclosure in %(language)s") % {"language": LANGUAGES[code]},
