@@ -1,7 +1,12 @@
 """Admin for connected accounts and OAuth apps. Token and secret columns are never displayed."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from networks import services
 from networks.models import ConnectedAccount, OAuthApp
 
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
@@ -39,6 +44,13 @@ class ConnectedAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "updated_at",
     )
     date_hierarchy = "connected_at"
+    actions = ("refresh_profiles",)
+
+    @admin.action(description=_("Re-read profile and follower count now"))
+    def refresh_profiles(self, request: HttpRequest, queryset: QuerySet[ConnectedAccount]) -> None:
+        count = services.accounts_profile_refresh_enqueue(account_ids=list(queryset.values_list("pk", flat=True)))
+        message = ngettext("%(count)d account queued for refresh.", "%(count)d accounts queued for refresh.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(OAuthApp)

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import socket
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -311,6 +312,13 @@ def _profile_store(*, account_id: int, profile: AccountRef) -> ConnectedAccount 
     account.last_error_at = None
     account.save()
     return account
+
+
+def accounts_profile_refresh_enqueue(*, account_ids: list[int]) -> int:
+    """Queue a profile/follower-count refresh for each account (admin action, after commit)."""
+    for account_id in account_ids:
+        transaction.on_commit(partial(tasks.account_profile_refresh.delay, account_id))
+    return len(account_ids)
 
 
 def sandbox_base_url() -> str:
