@@ -62,27 +62,38 @@ class ContentPreview:
         return [fit for variant in self.variants for fit in variant.fits]
 
 
+def caption_fits_for_campaign(
+    *, campaign: Campaign, text: str, language: str, hashtags: list[str], has_media: bool
+) -> list[NetworkFit]:
+    """One text as it would be shared on each network the campaign targets."""
+    caption = caption_compose(
+        text=text,
+        disclosure=disclosure_for(disclosures=campaign.disclosures, language=language),
+        link=TRACKING_LINK_PLACEHOLDER,
+        hashtags=hashtags,
+    )
+    return [
+        caption_fit(caption=caption, network_code=code, has_media=has_media, hashtag_count=caption.count("#"))
+        for code in campaign.networks
+    ]
+
+
 def campaign_preview(*, campaign: Campaign) -> list[ContentPreview]:
     """Every caption as shared on every targeted network, and whether it fits there."""
     rows = []
     for piece in campaign.content.prefetch_related("variants"):
-        variants = []
-        for variant in piece.variants.all():
-            caption = caption_compose(
-                text=variant.text,
-                disclosure=disclosure_for(disclosures=campaign.disclosures, language=variant.language),
-                link=TRACKING_LINK_PLACEHOLDER,
-                hashtags=piece.hashtags,
-            )
-            fits = [
-                caption_fit(
-                    caption=caption,
-                    network_code=code,
+        variants = [
+            VariantPreview(
+                variant=variant,
+                fits=caption_fits_for_campaign(
+                    campaign=campaign,
+                    text=variant.text,
+                    language=variant.language,
+                    hashtags=piece.hashtags,
                     has_media=bool(piece.media),
-                    hashtag_count=caption.count("#"),
-                )
-                for code in campaign.networks
-            ]
-            variants.append(VariantPreview(variant=variant, fits=fits))
+                ),
+            )
+            for variant in piece.variants.all()
+        ]
         rows.append(ContentPreview(content=piece, variants=variants))
     return rows

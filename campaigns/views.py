@@ -18,11 +18,13 @@ from django.views.generic.detail import SingleObjectMixin
 from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
 from campaigns import services
+from campaigns.captions import hashtags_normalize
 from campaigns.errors import CampaignError
 from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
 from campaigns.networks_info import NETWORKS
-from campaigns.selectors import campaign_estimate, campaign_preview
+from campaigns.selectors import campaign_estimate, campaign_preview, caption_fits_for_campaign
+from influencers.topics import LANGUAGES
 
 TABS = (
     ("overview", gettext_lazy("Overview")),
@@ -331,7 +333,32 @@ class ContentFormMixin(BrandScopedViewMixin):
             request=self.request, template=[self.template_name], context=context
         )
 
+    def preview(self) -> HttpResponse:
+        """htmx: the unsaved texts as they would be shared on each targeted network."""
+        post = self.request.POST
+        try:
+            hashtags = hashtags_normalize(post.get("hashtags", ""))
+        except ValueError:
+            hashtags = []
+        has_media = post.get("media_selected") == "1"
+        rows = []
+        for index in range(1, VARIANT_SLOTS + 1):
+            text = post.get(f"variant_{index}_text", "").strip()
+            language = post.get(f"variant_{index}_language", "")
+            if text and language in LANGUAGES:
+                fits = caption_fits_for_campaign(
+                    campaign=self.campaign, text=text, language=language, hashtags=hashtags, has_media=has_media
+                )
+                rows.append({"number": index, "language": language, "fits": fits})
+        return self.response_class(  # type: ignore[attr-defined,no-any-return]
+            request=self.request,
+            template=["campaigns/partials/content_preview.html"],
+            context={"rows": rows, "campaign": self.campaign},
+        )
+
     def handle(self) -> HttpResponse:
+        if self.request.method == "POST" and self.request.POST.get("_preview") == "1":
+            return self.preview()
         if self.campaign.status not in services.EDITABLE_STATUSES:
             messages.error(
                 self.request,

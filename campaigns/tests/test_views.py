@@ -287,3 +287,41 @@ def test_duplicate_and_archive_from_the_page() -> None:
     assert "Copy of Old" in listing
     assert ">Old<" not in listing
     assert ">Old<" in archived
+
+
+def test_content_form_live_preview_renders_unsaved_texts() -> None:
+    campaign = CampaignFactory(networks=["x", "instagram"], languages=["en"], disclosures={"en": "#sponsored"})
+    client = member_client(campaign.brand, BrandRole.MANAGER)
+
+    response = client.post(
+        reverse("campaigns:content-create", args=[campaign.brand.slug, campaign.pk]),
+        {
+            "_preview": "1",
+            "hashtags": "coffee",
+            "media_selected": "",
+            "variant_1_text": "Try it",
+            "variant_1_language": "en",
+            "variant_2_text": "",
+            "variant_2_language": "en",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert "#sponsored Try it" in html
+    assert "#coffee" in html
+    assert "Instagram needs an image or video." in html
+    assert not ContentPiece.objects.exists()
+
+
+def test_newly_chosen_language_gets_its_default_disclosure() -> None:
+    brand = BrandFactory()
+    client = member_client(brand, BrandRole.MANAGER)
+
+    response = client.post(
+        reverse("campaigns:create", args=[brand.slug]),
+        {"name": "x", "currency": "EUR", "languages": ["de"], "_validate": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert '<option value="#Werbung" selected>' in response.content.decode()
