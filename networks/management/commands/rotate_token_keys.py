@@ -24,7 +24,8 @@ def _rotate_model(model: type[models.Model]) -> int:
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
         # The raw column values are rotated as they are; nothing is decrypted into Python objects.
-        cursor.execute(f"SELECT {pk_column}, {', '.join(map(quote, columns))} FROM {table} FOR UPDATE")  # noqa: S608
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        cursor.execute(f"SELECT {pk_column}, {', '.join(map(quote, columns))} FROM {table}{lock}")  # noqa: S608
         for pk, *values in cursor.fetchall():
             updates = {column: rotate(value) for column, value in zip(columns, values, strict=True) if value}
             if not updates:
