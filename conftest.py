@@ -8,13 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+
+
+def _clear_cache() -> None:
+    """Empty this run's cache keys only: other test runs may share the Redis server."""
+    prefix = django_settings.CACHES["default"].get("KEY_PREFIX")
+    client_factory = getattr(cache, "_cache", None)
+    if not prefix or client_factory is None or not hasattr(client_factory, "get_client"):
+        cache.clear()
+        return
+    client = client_factory.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache_and_media(settings: Any, tmp_path: Path) -> Iterator[None]:
     """Each test starts with an empty cache (rate limits!) and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
+    _clear_cache()
     yield
-    cache.clear()
+    _clear_cache()

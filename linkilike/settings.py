@@ -150,6 +150,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0" if TESTING else "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if TESTING:  # parallel test runs share the Redis server; each clears only its own keys
+        CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"
 else:
     CACHES = {
         "default": {
