@@ -36,10 +36,14 @@ class PayoutDestinationForm(forms.Form):
         label=_("Paid to"),
         choices=[(DestinationKind.SEPA, _("Bank account (IBAN)")), (DestinationKind.PAYPAL, _("PayPal"))],
     )
-    holder_name = forms.CharField(label=_("Account holder"), max_length=140, required=False)
+    holder_name = forms.CharField(
+        label=_("Account holder"), max_length=140, required=False, help_text=_("For a bank account: the name on it.")
+    )
     iban = forms.CharField(label=_("IBAN"), max_length=42, required=False)
     bic = forms.CharField(label=_("BIC (optional)"), max_length=11, required=False)
-    paypal_email = forms.EmailField(label=_("PayPal email"), required=False)
+    paypal_email = forms.EmailField(
+        label=_("PayPal email"), required=False, help_text=_("For PayPal: the email address of your PayPal account.")
+    )
 
 
 class PayoutRequestForm(forms.Form):
@@ -48,7 +52,8 @@ class PayoutRequestForm(forms.Form):
 
     def __init__(self, *args: Any, destinations: list[PayoutDestination], charities: list[Charity], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        choices: list[tuple[str, Any]] = [(f"d{d.pk}", d.masked) for d in destinations]
+        choices: list[tuple[str, Any]] = [("", _("Choose an account or a charity"))]
+        choices += [(f"d{d.pk}", d.masked) for d in destinations]
         choices += [(f"c{c.pk}", _("Donate to %(name)s") % {"name": c.name}) for c in charities]
         self.fields["target"].choices = choices  # type: ignore[attr-defined]
         self._destinations = {f"d{d.pk}": d for d in destinations}
