@@ -207,6 +207,7 @@ def _simulate_status(*, status: SandboxStatus, now: datetime, seed: int, tally: 
             seed=seed,
         )
     topics = status_topics(status)
+    processed = 0
     while True:
         due = list(
             SandboxExposure.objects.select_related("persona")
@@ -220,6 +221,9 @@ def _simulate_status(*, status: SandboxStatus, now: datetime, seed: int, tally: 
             exposure.processed_at = now
         SandboxExposure.objects.bulk_update(due, ["processed_at"])
         tally.exposures_processed += len(due)
+        processed += len(due)
+    if not processed:
+        return
     counts = dict(status.interactions.values_list("kind").annotate(total=Count("id")).values_list("kind", "total"))
     status.favourites_count = counts.get(InteractionKind.FAVOURITE, 0)
     status.reblogs_count = counts.get(InteractionKind.REBLOG, 0)
