@@ -1163,8 +1163,14 @@ def payout_batch_execute(*, batch: PayoutBatch) -> PayoutBatch:
 
 
 def payout_batches_run(*, created_by: User | None = None) -> list[PayoutBatch]:
-    """Creates and executes one batch per provider and currency with approved payouts."""
-    batches = []
+    """Executes every approved payout, one batch per provider and currency.
+
+    Batches whose provider failed earlier (payouts still approved) are executed again first;
+    providers deduplicate, so nothing is paid twice. One provider failing does not hold back
+    the others; the first error is raised after all were tried (the task retries transient ones).
+    """
+    unfinished = PayoutBatch.objects.filter(payouts__status=PayoutStatus.APPROVED).distinct().order_by("pk")
+    batches = list(unfinished)
     pairs = (
         PayoutRequest.objects.filter(status=PayoutStatus.APPROVED, batch__isnull=True)
         .values_list("provider", "currency")
@@ -1173,5 +1179,14 @@ def payout_batches_run(*, created_by: User | None = None) -> list[PayoutBatch]:
     for provider, currency in sorted(set(pairs)):
         batch = payout_batch_create(provider=provider, currency=currency, created_by=created_by)
         if batch is not None:
-            batches.append(payout_batch_execute(batch=batch))
+            batches.append(batch)
+    errors: list[ProviderError] = []
+    for batch in batches:
+        try:
+            payout_batch_execute(batch=batch)
+        except ProviderError as error:
+            logger.warning("payout batch %s failed: %s", batch.message_id, error)
+            errors.append(error)
+    if errors:
+        raise errors[0]
     return batches

@@ -180,3 +180,30 @@ def test_several_influencers_sharing_one_iban_are_flagged():
         influencer=third, kind=DestinationKind.SEPA, holder_name="T", iban="DE89370400440532013000"
     )
     assert selectors.destination_sharing_counts() == {"iban:AT611904300234573201": 2}
+
+
+def test_a_batch_whose_provider_was_down_is_sent_on_the_next_run(provider_double, settings):
+    from payouts.errors import ProviderError
+
+    person = influencer()
+    _earned_available(person)
+    payout = services.payout_request(
+        influencer=person,
+        amount_minor=2_000,
+        destination=services.payout_destination_add(
+            influencer=person, kind=DestinationKind.PAYPAL, paypal_email="l@x.test"
+        ),
+    )
+    services.payout_approve(payout=payout, reviewed_by=None)
+    reachable = settings.PAYPAL_API_BASE
+    settings.PAYPAL_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(ProviderError) as error:
+        services.payout_batches_run()
+    assert error.value.retryable
+    payout.refresh_from_db()
+    assert (payout.status, _balances(person)) == (PayoutStatus.APPROVED, (3_000, 2_000))
+    settings.PAYPAL_API_BASE = reachable
+    [batch] = services.payout_batches_run()
+    payout.refresh_from_db()
+    assert (payout.status, payout.batch_id) == (PayoutStatus.SENT, batch.pk)
+    assert len(provider_double.calls("/v1/payments/payouts")) == 2  # create + status, once
