@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from campaigns import services
 from campaigns.errors import CampaignError
 from campaigns.forms import RejectForm
-from campaigns.models import Campaign, CaptionVariant, ContentPiece, Notification
+from campaigns.models import Campaign, CampaignStatus, CaptionVariant, ContentPiece, Notification
 
 LIFECYCLE_FIELDS = (
     "brand",
@@ -76,7 +76,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = (ContentPieceInline,)
     actions = ("approve_selected", "reject_selected")
     fieldsets = (
-        (None, {"fields": ("name", "brand", "slug", "status", "brief")}),
+        (None, {"fields": ("name", "brand", "slug", "status", "review_checklist", "brief")}),
         (
             gettext_lazy("Money"),
             {
@@ -128,6 +128,22 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # brands create campaigns; staff review them
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the lifecycle (cancel, archive) and the ledger keep history; brands delete their own drafts
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.status not in (CampaignStatus.DRAFT, CampaignStatus.IN_REVIEW):
+            # Approved money is reserved in the ledger: changing terms afterwards would break it.
+            return [f for fs in self.fieldsets for f in fs[1]["fields"]]  # type: ignore[index]
+        return (*LIFECYCLE_FIELDS, "review_checklist")
+
+    @admin.display(description=gettext_lazy("review checklist"))
+    def review_checklist(self, campaign: Campaign) -> str:
+        problems = services.campaign_problems(campaign=campaign)
+        if not problems:
+            return _("Complete; every caption fits every targeted network.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in problems)))
 
     @admin.display(description=gettext_lazy("budget"), ordering="budget_minor")
     def budget(self, campaign: Campaign) -> str:

@@ -87,3 +87,24 @@ def test_change_page_shows_content_preview(staff: Client) -> None:
     html = staff.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
 
     assert "Our new autumn roast is here." in html
+
+
+def test_approved_campaign_terms_are_read_only_and_cannot_be_deleted(staff: Client) -> None:
+    campaign = ready_campaign(status=CampaignStatus.APPROVED, budget_minor=50_000)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+    html = staff.get(url).content.decode()
+    staff.post(url, {"budget_minor": "1", "name": "changed"})
+
+    assert 'name="budget_minor"' not in html
+    campaign.refresh_from_db()
+    assert campaign.budget_minor == 50_000
+    assert staff.post(reverse("admin:campaigns_campaign_delete", args=[campaign.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_review_checklist_tells_the_reviewer_what_does_not_fit(staff: Client) -> None:
+    campaign = ready_campaign(status=CampaignStatus.IN_REVIEW, networks=["instagram"])
+
+    html = staff.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+
+    assert "Instagram needs an image or video." in html
