@@ -1002,6 +1002,7 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
 # --- card checkout and webhooks -------------------------------------------------------
 
 MAX_TOP_UP_MINOR = 100_000_000
+EXPIRED_EVENTS = frozenset({"checkout.session.expired", "checkout.session.async_payment_failed"})
 
 
 def funding_checkout_start(
@@ -1053,7 +1054,14 @@ def funding_webhook_process(*, provider_name: str, payload: bytes, headers: Mapp
             event_id=event.event_id,
             defaults={"event_type": event.event_type, "payload": dict(event.payload)},
         )
-        if not created or not event.paid:
+        if not created:
+            return record
+        if event.event_type in EXPIRED_EVENTS:
+            Funding.objects.filter(source=provider_name, reference=event.reference, status=FundingStatus.OPEN).update(
+                status=FundingStatus.EXPIRED
+            )
+            return record
+        if not event.paid:
             return record
         funding = (
             Funding.objects.select_for_update()

@@ -101,3 +101,25 @@ def test_unpaid_session_event_books_nothing(client, provider_double):
     payload = _event(funding, paid=False)
     services.funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0
+
+
+def test_expired_checkout_is_marked_and_books_nothing(provider_double):
+    brand = BrandFactory()
+    funding = Funding.objects.create(brand=brand, source="card", reference="cs_z", amount_minor=100, currency="EUR")
+    payload = _event(funding, event_id="evt_expired", paid=False).replace(
+        b"checkout.session.completed", b"checkout.session.expired"
+    )
+    services.funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
+    funding.refresh_from_db()
+    assert funding.status == FundingStatus.EXPIRED
+    assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0
+
+
+def test_card_provider_down_shows_a_clear_message(client, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    membership = MembershipFactory()
+    client.force_login(membership.user)
+    response = client.post(reverse("payouts:funds-top-up", args=[membership.brand.slug]), {"amount": "100"})
+    assert response.status_code == 400
+    assert "could not be opened" in response.content.decode()
+    assert not Funding.objects.exists()
