@@ -119,3 +119,27 @@ def test_database_refuses_to_commit_an_unbalanced_transaction():
 
     with pytest.raises(DatabaseError, match="does not balance"):
         write_half_a_transaction()
+
+
+def test_sqlite_variant_of_the_immutability_triggers_refuses_changes():
+    """`make run` uses SQLite: the same migration installs RAISE(ABORT) triggers there."""
+    import importlib
+    import sqlite3
+
+    migration = importlib.import_module("payouts.migrations.0002_ledger_immutable_and_balanced")
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE payouts_ledgertransaction (id INTEGER PRIMARY KEY, description TEXT)")
+    db.execute("CREATE TABLE payouts_ledgerentry (id INTEGER PRIMARY KEY, amount_minor INTEGER)")
+    for statement in migration.SQLITE_FORWARD:
+        db.execute(statement)
+    db.execute("INSERT INTO payouts_ledgerentry (amount_minor) VALUES (100)")
+    db.execute("INSERT INTO payouts_ledgertransaction (description) VALUES ('x')")
+    for statement in (
+        "UPDATE payouts_ledgerentry SET amount_minor = 1",
+        "DELETE FROM payouts_ledgerentry",
+        "UPDATE payouts_ledgertransaction SET description = 'y'",
+        "DELETE FROM payouts_ledgertransaction",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            db.execute(statement)
+    assert db.execute("SELECT amount_minor FROM payouts_ledgerentry").fetchone() == (100,)

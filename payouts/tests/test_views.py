@@ -170,6 +170,9 @@ def test_staff_record_a_bank_transfer_in_admin(staff_client):
     )
     assert again.status_code == 200  # form error: the reference was already recorded
     assert Funding.objects.count() == 1
+    view = staff_client.get(reverse("admin:payouts_funding_change", args=[funding.pk]))
+    assert view.status_code == 200
+    assert "€5,000.00" in _text(view)
 
 
 def test_staff_bulk_approve_send_and_download_the_sepa_file(staff_client):
