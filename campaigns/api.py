@@ -25,7 +25,7 @@ from campaigns.captions import DISCLOSURE_VALUES
 from campaigns.errors import CampaignError, CampaignTransitionError
 from campaigns.models import Campaign, CampaignStatus, ContentPiece
 from campaigns.networks_info import NETWORKS
-from campaigns.selectors import campaign_estimate, campaign_get_for_brand
+from campaigns.selectors import campaign_estimate, campaign_get_for_brand, campaign_preview
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES
 from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
@@ -141,6 +141,28 @@ class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         return dict(EstimateOutput(campaign_estimate(campaign=campaign)).data)
 
 
+class NetworkFitOutput(serializers.Serializer):  # type: ignore[type-arg]
+    network = serializers.CharField(source="network.code")
+    caption = serializers.CharField(help_text="As shared: disclosure first, text, tracking link placeholder, hashtags.")
+    length = serializers.IntegerField(help_text="Counted as the network counts (links as 23 on X and Mastodon).")
+    max_chars = serializers.IntegerField(source="network.max_chars", allow_null=True)
+    fits = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class VariantPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
+    language = serializers.CharField(source="variant.language")
+    text = serializers.CharField(source="variant.text")
+    networks = NetworkFitOutput(source="fits", many=True)
+
+
+class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
+    content_id = serializers.IntegerField(source="content.pk")
+    title = serializers.CharField(source="content.title")
+    variants = VariantPreviewOutput(many=True)
+
+
 class CampaignInput(StrictInput):
     name = serializers.CharField(max_length=120)
     brief = serializers.CharField(max_length=5000, required=False, allow_blank=True)
@@ -209,6 +231,10 @@ class CampaignUpdateInput(CampaignInput):
     ),
     resume=extend_schema(
         summary="Resume (paused -> approved)", request=None, responses={200: CampaignOutput, **TRANSITION_ERRORS}
+    ),
+    preview=extend_schema(
+        summary="How every text renders on every targeted network, and whether it fits",
+        responses={200: ContentPreviewOutput(many=True), **ERRORS},
     ),
     cancel=extend_schema(
         summary="Cancel (owners); unspent reserved budget returns to the balance",
@@ -282,6 +308,11 @@ class CampaignViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     def resume(self, request: Request, brand_slug: str, pk: str) -> Response:
         campaign = self.get_object()
         return self._run(lambda: services.campaign_resume(campaign=campaign))
+
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, brand_slug: str, pk: str) -> Response:
+        campaign = self.get_object()
+        return Response(ContentPreviewOutput(campaign_preview(campaign=campaign), many=True).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, brand_slug: str, pk: str) -> Response:

@@ -68,6 +68,7 @@ ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
     "brand-campaigns-pause": {"pk": _campaign},
     "brand-campaigns-resume": {"pk": _campaign},
     "brand-campaigns-cancel": {"pk": _campaign},
+    "brand-campaigns-preview": {"pk": _campaign},
     "campaigns:content-edit": {"pk": _content},
     "campaigns:content-delete": {"pk": _content},
     "brand-campaign-content-list": {"campaign_pk": _campaign},

@@ -99,7 +99,9 @@ def test_approved_campaign_terms_are_read_only_and_cannot_be_deleted(staff: Clie
     assert 'name="budget_minor"' not in html
     campaign.refresh_from_db()
     assert campaign.budget_minor == 50_000
-    assert staff.post(reverse("admin:campaigns_campaign_delete", args=[campaign.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff.post(reverse("admin:campaigns_campaign_delete", args=[campaign.pk]), {"post": "yes"}).status_code == 403
+    )
 
 
 def test_review_checklist_tells_the_reviewer_what_does_not_fit(staff: Client) -> None:

@@ -206,3 +206,16 @@ def test_schema_documents_campaign_endpoints_and_errors() -> None:
     assert "status" not in props
     assert "brand" not in props
     assert {"budget_minor", "cpm_minor", "cpe_minor", "cpc_minor", "networks", "disclosures"} <= set(props)
+
+
+def test_preview_reports_fit_per_network() -> None:
+    campaign = ready_campaign(networks=["x", "instagram"])
+
+    response = api(campaign.brand, BrandRole.ANALYST).get(action_url(campaign, "preview"))
+
+    assert response.status_code == 200
+    networks = {n["network"]: n for n in response.json()[0]["variants"][0]["networks"]}
+    assert networks["x"]["fits"] is True
+    assert networks["x"]["caption"].startswith("#ad Our new autumn roast is here.")
+    assert networks["instagram"]["fits"] is False
+    assert networks["instagram"]["problems"] == ["Instagram needs an image or video."]
