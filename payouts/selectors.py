@@ -129,12 +129,21 @@ def brand_funds_get_for_brand(*, brand: Brand) -> BrandFunds:
 
 
 def bank_transfer_instructions_for_brand(*, brand: Brand) -> dict[str, str]:
-    return {
-        "account_holder": str(getattr(settings, "PAYOUTS_PLATFORM_ACCOUNT_NAME", "Linkilike GmbH")),
-        "iban": str(getattr(settings, "PAYOUTS_PLATFORM_IBAN", "AT611904300234573201")),
-        "bic": str(getattr(settings, "PAYOUTS_PLATFORM_BIC", "BKAUATWW")),
-        "reference": f"LK-{brand.slug.upper()}",
-    }
+    """What the brand needs to wire money; staff match the reference when they record the transfer."""
+    from payouts.providers import funding_provider
+    from payouts.providers.base import CheckoutRequest
+
+    start = funding_provider("bank_transfer").start(
+        CheckoutRequest(
+            brand_slug=brand.slug,
+            amount_minor=0,
+            currency=brand.currency,
+            success_url="",
+            cancel_url="",
+            client_reference=f"LK-{brand.slug.upper()}",
+        )
+    )
+    return dict(start.instructions)
 
 
 # --- influencer earnings --------------------------------------------------------------
