@@ -1,0 +1,36 @@
+"""Test helpers shared by test_x.py, test_linkedin.py and test_tumblr.py."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from networks.providers.base import NetworkProvider
+from networks.providers.types import ClientCredentials, TokenSet
+from networks.tests.doubles.base import DoubleState
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201"
+    "a5d2ab7c0000000049454e44ae426082"
+)
+REDIRECT = "http://testserver/i/accounts/callback/"
+
+
+def client_for(state: DoubleState) -> ClientCredentials:
+    return ClientCredentials(client_id=state.client_id, client_secret=state.client_secret, redirect_uri=REDIRECT)
+
+
+def authorize(provider: NetworkProvider) -> tuple[str, str]:
+    """Follow the consent page (the double consents at once); return ``(code, code_verifier)``."""
+    start = provider.begin_auth(redirect_uri=REDIRECT)
+    answer = requests.get(start.authorization_url, allow_redirects=False, timeout=5)
+    assert answer.status_code == 302, answer.text
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert query["state"] == [start.state]
+    return query["code"][0], start.code_verifier
+
+
+def connect(provider: NetworkProvider) -> TokenSet:
+    code, verifier = authorize(provider)
+    return provider.complete_auth(code=code, redirect_uri=REDIRECT, code_verifier=verifier)
