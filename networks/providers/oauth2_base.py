@@ -178,7 +178,7 @@ class OAuth2HttpProvider(NetworkProvider):
 
 
 def classify_oauth_token_error(response: requests.Response, text: str) -> NetworkError:
-    """Token endpoint failures: a refused grant needs a new consent; a refused client is our config; 5xx is transient."""
+    """Token endpoint failures: a refused grant needs a new consent, a refused client is our config."""
     status = response.status_code
     try:
         body = response.json()
