@@ -88,6 +88,16 @@ class NetworkProvider(ABC):
     def check_pending_publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
         """Resolve an ambiguous or pending publish without ever creating a second post."""
 
+    def complete_pending_publish(self, *, tokens: TokenSet, draft: PostDraft, pending_id: str) -> PublishResult:
+        """Carry on a publish that answered ``PublishState.PENDING``.
+
+        ``pending_id`` is that answer's ``external_id`` (Instagram and Threads: the media container),
+        which the caller must store before calling. Answers PUBLISHED, PENDING again (call later),
+        or NOT_FOUND (nothing was published; publishing anew is safe). Safe to repeat after an
+        ``AmbiguousOutcome``. Networks that never answer PENDING do not implement it.
+        """
+        raise NotSupported(f"{self.network} never leaves a publish pending")
+
     @abstractmethod
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
         """Counts for up to ``capabilities.metrics_batch_size`` posts."""

@@ -53,6 +53,8 @@ class MediaItem:
     filename: str
     content_type: str
     description: str = ""
+    #: A public address of the same file, for networks that fetch media themselves (Instagram, Threads).
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,13 @@ class Capabilities:
     cost_currency: str = "USD"
     token_refresh: bool = False
     max_image_bytes: int | None = None
+    #: MetricsSnapshot fields the network reports (the others are always None).
+    metrics: tuple[str, ...] = ()
+    #: A post must carry an image (Instagram).
+    image_required: bool = False
+    #: Media are fetched by the network from ``MediaItem.url`` (which must be public), not uploaded.
+    media_by_url: bool = False
+    #: Publishing needs permissions that the network grants only after reviewing Linkilike's app.
+    needs_app_review: bool = False
+    #: Plain-language conditions on the account or app (for staff and the capability matrix).
+    requirements: str = ""
