@@ -395,5 +395,34 @@ SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").
 NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
     "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
     "mastodon": {"class": "networks.providers.mastodon.MastodonProvider"},
+    "x": {
+        "class": "networks.providers.x.XProvider",
+        "base_url_setting": "X_API_URL",
+        "client_id_setting": "X_CLIENT_ID",
+        "client_secret_setting": "X_CLIENT_SECRET",
+    },
+    "linkedin": {
+        "class": "networks.providers.linkedin.LinkedInProvider",
+        "base_url_setting": "LINKEDIN_API_URL",
+        "client_id_setting": "LINKEDIN_CLIENT_ID",
+        "client_secret_setting": "LINKEDIN_CLIENT_SECRET",
+    },
+    "tumblr": {
+        "class": "networks.providers.tumblr.TumblrProvider",
+        "base_url_setting": "TUMBLR_API_URL",
+        "client_id_setting": "TUMBLR_CLIENT_ID",
+        "client_secret_setting": "TUMBLR_CLIENT_SECRET",
+    },
 }
+# X, LinkedIn and Tumblr apps (OAuth 2 client id + secret); API hosts are settings so tests can point them at
+# local doubles. Without a client id and secret the network shows as "not configured".
+X_API_URL = env_str("LINKILIKE_X_API_URL", "https://api.x.com")
+X_CLIENT_ID = env_str("LINKILIKE_X_CLIENT_ID", "")
+X_CLIENT_SECRET = env_str("LINKILIKE_X_CLIENT_SECRET", "")
+LINKEDIN_API_URL = env_str("LINKILIKE_LINKEDIN_API_URL", "https://api.linkedin.com")
+LINKEDIN_CLIENT_ID = env_str("LINKILIKE_LINKEDIN_CLIENT_ID", "")
+LINKEDIN_CLIENT_SECRET = env_str("LINKILIKE_LINKEDIN_CLIENT_SECRET", "")
+TUMBLR_API_URL = env_str("LINKILIKE_TUMBLR_API_URL", "https://api.tumblr.com")
+TUMBLR_CLIENT_ID = env_str("LINKILIKE_TUMBLR_CLIENT_ID", "")
+TUMBLR_CLIENT_SECRET = env_str("LINKILIKE_TUMBLR_CLIENT_SECRET", "")
 FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")

@@ -98,9 +98,14 @@ class LinkedInProvider(OAuth2HttpProvider):
         cost_per_post_minor=0,
         token_refresh=False,  # refresh tokens are for approved partners: others re-consent every 60 days
         max_image_bytes=36_152_320,
+        metrics=(),  # without the gated analytics permission LinkedIn reports no post metrics at all
+        needs_app_review=False,  # posting (Share on LinkedIn, w_member_social) is self-serve
+        requirements=(
+            "Posts as the member. Post analytics need LinkedIn's r_member_postAnalytics permission, granted "
+            "only after review; refresh tokens are for approved partners, so people reconnect every 60 days."
+        ),
     )
-    #: Without the gated analytics permission LinkedIn reports no post metrics at all.
-    metrics_reported: ClassVar[tuple[str, ...]] = ()
+    #: What the gated memberCreatorPostAnalytics permission adds.
     metrics_reported_with_analytics: ClassVar[tuple[str, ...]] = tuple(ANALYTICS_TYPES.values())
     #: Features that need LinkedIn's approval before they work for Linkilike.
     gated_features: ClassVar[tuple[str, ...]] = ("analytics", "token_refresh")
@@ -300,7 +305,15 @@ class LinkedInProvider(OAuth2HttpProvider):
             elements = self._json(response).get("elements") or []
             counts = [int_or_none(element.get("count")) for element in elements]
             values[field_name] = sum(count for count in counts if count is not None) if elements else None
-        return MetricsSnapshot(external_id=urn, fetched_at=datetime.now(UTC), **values)
+        return MetricsSnapshot(
+            external_id=urn,
+            fetched_at=datetime.now(UTC),
+            impressions=values.get("impressions"),
+            reach=values.get("reach"),
+            likes=values.get("likes"),
+            replies=values.get("replies"),
+            shares=values.get("shares"),
+        )
 
     def delete(self, *, tokens: TokenSet, external_id: str) -> None:
         self._send(

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
@@ -25,6 +27,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
+from networks.providers.registry import provider_config
 from networks.providers.types import ClientCredentials, RateLimitInfo, TokenSet
 
 
@@ -82,9 +85,26 @@ class OAuth2HttpProvider(NetworkProvider):
         return f"{self.base_url}{path}"
 
     def _client(self) -> ClientCredentials:
-        if self.client is None or not self.client.client_id:
+        """The app: injected, or from the settings named in ``NETWORK_PROVIDERS`` (``client_id_setting``...)."""
+        if self.client is not None and self.client.client_id:
+            return self.client
+        try:
+            config = provider_config(self.network)
+        except ImproperlyConfigured as error:
+            raise NotSupported(f"{self.display_name} is not configured") from error
+        client_id = str(getattr(settings, config.get("client_id_setting", ""), "") or "")
+        client_secret = str(getattr(settings, config.get("client_secret_setting", ""), "") or "")
+        if not client_id or not client_secret:
             raise NotSupported(f"{self.display_name} app credentials are not configured")
-        return self.client
+        return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+    @property
+    def is_configured(self) -> bool:
+        try:
+            self._client()
+        except NotSupported:
+            return False
+        return True
 
     # --- sending --------------------------------------------------------------------
 

@@ -84,8 +84,10 @@ class TumblrProvider(OAuth2HttpProvider):
         cost_per_post_minor=0,
         token_refresh=True,
         max_image_bytes=10 * 1024 * 1024,
+        metrics=("likes", "shares"),  # likes and reblogs from the notes counts
+        needs_app_review=False,
+        requirements="Posts to the account's primary blog; at most 250 posts a day per account.",
     )
-    metrics_reported: ClassVar[tuple[str, ...]] = ("likes", "shares")  # likes and reblogs
     pending_lookback: ClassVar[int] = 20
 
     def __init__(self, **kwargs: Any) -> None:

@@ -108,16 +108,12 @@ class XProvider(OAuth2HttpProvider):
         cost_currency="USD",
         token_refresh=True,
         max_image_bytes=5 * 1024 * 1024,
-    )
-    #: Which MetricsSnapshot fields X reports (clicks only for own posts up to 30 days old).
-    metrics_reported: ClassVar[tuple[str, ...]] = (
-        "likes",
-        "shares",
-        "replies",
-        "quotes",
-        "bookmarks",
-        "impressions",
-        "clicks",
+        metrics=("likes", "shares", "replies", "quotes", "bookmarks", "impressions", "clicks"),
+        needs_app_review=False,
+        requirements=(
+            "X developer app on pay-per-use credits: about $0.015 a post, $0.20 a post with a link, "
+            "$0.005 per post read for metrics. Link clicks only for posts up to 30 days old."
+        ),
     )
     #: A post with a URL costs $0.20 under pay-per-use.
     cost_per_link_post_minor: ClassVar[int] = 20

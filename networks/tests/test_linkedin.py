@@ -26,7 +26,15 @@ from networks.providers.exceptions import (
 from networks.providers.http import HttpClient
 from networks.providers.linkedin import API_VERSION, LinkedInProvider, escape_little_text
 from networks.providers.types import MediaItem, PostDraft, PublishState, TokenSet
-from networks.tests.doubles.helpers import PNG, REDIRECT, authorize, client_for, connect
+from networks.tests.doubles.helpers import (
+    PNG,
+    REDIRECT,
+    authorize,
+    client_for,
+    configure,
+    connect,
+    connect_through_platform,
+)
 from networks.tests.doubles.linkedin_double import LinkedInDouble, read_little_text, running_linkedin_double
 
 
@@ -59,6 +67,18 @@ def test_connect_gets_a_60_day_token_without_refresh(
     with pytest.raises(NotSupported):
         provider.refresh(tokens=tokens)
     assert provider.capabilities.token_refresh is False
+
+
+@pytest.mark.django_db
+def test_connect_through_the_platform_sets_expiry_and_no_refresh(
+    settings: Any, linkedin_double: LinkedInDouble
+) -> None:
+    configure(settings, "linkedin", linkedin_double)
+    account = connect_through_platform("linkedin", linkedin_double)
+    assert account.external_id == linkedin_double.state.member
+    assert account.refresh_token == ""
+    assert account.token_expires_at is not None
+    assert account.token_expires_at > datetime.now(UTC) + timedelta(days=59)
 
 
 def test_production_consent_page_is_on_www() -> None:
@@ -163,7 +183,7 @@ def test_metrics_unavailable_without_the_gated_permission(
     assert len(linkedin_double.state.requests) == before  # no call: LinkedIn would refuse it
     assert (snapshot.likes, snapshot.reach, snapshot.impressions, snapshot.shares) == (None, None, None, None)
     assert snapshot.exists
-    assert provider.metrics_reported == ()
+    assert provider.capabilities.metrics == ()
 
 
 def test_metrics_with_the_gated_permission(linkedin_double: LinkedInDouble) -> None:

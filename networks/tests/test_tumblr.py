@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from networks import services
+from networks.models import ConnectedAccount
 from networks.providers.exceptions import (
     AmbiguousOutcome,
     AuthExpired,
@@ -17,7 +20,15 @@ from networks.providers.exceptions import (
 from networks.providers.http import HttpClient
 from networks.providers.tumblr import TumblrProvider, split_external_id
 from networks.providers.types import MediaItem, PostDraft, PublishState
-from networks.tests.doubles.helpers import PNG, REDIRECT, authorize, client_for, connect
+from networks.tests.doubles.helpers import (
+    PNG,
+    REDIRECT,
+    authorize,
+    client_for,
+    configure,
+    connect,
+    connect_through_platform,
+)
 from networks.tests.doubles.tumblr_double import TumblrDouble, running_tumblr_double
 
 
@@ -41,6 +52,20 @@ def test_connect_with_offline_access_and_primary_blog(tumblr_double: TumblrDoubl
     assert account.external_id == tumblr_double.state.blog_uuid
     assert account.handle == "lenamakes"
     assert account.followers_count == 812
+
+
+@pytest.mark.django_db
+def test_connect_through_the_platform_and_refresh_when_due(settings: Any, tumblr_double: TumblrDouble) -> None:
+    configure(settings, "tumblr", tumblr_double)
+    account = connect_through_platform("tumblr", tumblr_double)
+    assert account.external_id == tumblr_double.state.blog_uuid
+    assert account.refresh_token
+    # 42-minute tokens are due within the 30-minute refresh window soon after connecting.
+    ConnectedAccount.objects.filter(pk=account.pk).update(token_expires_at=datetime.now(UTC) + timedelta(minutes=10))
+    assert services.account_token_refresh(account_id=account.pk) is True
+    renewed = ConnectedAccount.objects.get(pk=account.pk)
+    assert renewed.access_token != account.access_token
+    assert renewed.refresh_token != account.refresh_token
 
 
 def test_production_consent_page_is_on_www(tumblr_double: TumblrDouble) -> None:

@@ -25,7 +25,15 @@ from networks.providers.exceptions import (
 from networks.providers.http import HttpClient
 from networks.providers.types import ClientCredentials, MediaItem, PostDraft, PublishState
 from networks.providers.x import XProvider, tweet_created_at
-from networks.tests.doubles.helpers import PNG, REDIRECT, authorize, client_for, connect
+from networks.tests.doubles.helpers import (
+    PNG,
+    REDIRECT,
+    authorize,
+    client_for,
+    configure,
+    connect,
+    connect_through_platform,
+)
 from networks.tests.doubles.x_double import XDouble, running_x_double, snowflake
 
 
@@ -58,6 +66,29 @@ def test_connect_uses_pkce_and_basic_auth(x_double: XDouble, provider: XProvider
         4321,
     )
     assert account.profile_url == "https://x.com/lena_makes"
+
+
+@pytest.mark.django_db
+def test_connect_through_the_platform_with_configured_app(settings: Any, x_double: XDouble) -> None:
+    configure(settings, "x", x_double)
+    account = connect_through_platform("x", x_double)
+    assert account.network == "x"
+    assert account.external_id == x_double.state.user_id
+    assert account.handle == "@lena_makes"
+    assert account.followers_count == 4321
+    assert account.refresh_token
+    assert account.token_expires_at is not None
+    assert services.account_token_refresh(account_id=account.pk, force=True) is True
+    renewed = ConnectedAccount.objects.get(pk=account.pk)
+    assert renewed.refresh_token != account.refresh_token
+    assert renewed.status == AccountStatus.HEALTHY
+
+
+def test_not_configured_without_app_credentials() -> None:
+    provider = XProvider(base_url="https://api.x.com")
+    assert provider.is_configured is False
+    with pytest.raises(NotSupported):
+        provider.begin_auth(redirect_uri=REDIRECT)
 
 
 def test_production_urls_split_consent_page_and_api() -> None:

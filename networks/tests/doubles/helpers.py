@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from influencers.factories import InfluencerProfileFactory
+from networks import services
+from networks.models import ConnectedAccount
 from networks.providers.base import NetworkProvider
 from networks.providers.types import ClientCredentials, TokenSet
-from networks.tests.doubles.base import DoubleState
+from networks.tests.doubles.base import Double, DoubleState
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201"
@@ -34,3 +38,30 @@ def authorize(provider: NetworkProvider) -> tuple[str, str]:
 def connect(provider: NetworkProvider) -> TokenSet:
     code, verifier = authorize(provider)
     return provider.complete_auth(code=code, redirect_uri=REDIRECT, code_verifier=verifier)
+
+
+SETTING_PREFIX = {"x": "X", "linkedin": "LINKEDIN", "tumblr": "TUMBLR"}
+
+
+def configure(settings: Any, network: str, double: Double) -> None:
+    """Point the network's settings (API host, app credentials) at ``double``."""
+    prefix = SETTING_PREFIX[network]
+    setattr(settings, f"{prefix}_API_URL", double.url)
+    setattr(settings, f"{prefix}_CLIENT_ID", double.state.client_id)
+    setattr(settings, f"{prefix}_CLIENT_SECRET", double.state.client_secret)
+
+
+def connect_through_platform(network: str, double: Double) -> ConnectedAccount:
+    """The platform's connect flow (services.account_connect_begin/complete) against ``double``."""
+    start = services.account_connect_begin(network=network, instance_url=double.url, redirect_uri=REDIRECT)
+    location = requests.get(start.authorization_url, allow_redirects=False, timeout=5).headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [start.state]
+    return services.account_connect_complete(
+        influencer=InfluencerProfileFactory(),
+        network=network,
+        instance_url=double.url,
+        code=query["code"][0],
+        code_verifier=start.code_verifier,
+        redirect_uri=REDIRECT,
+    )
