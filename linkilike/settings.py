@@ -395,6 +395,7 @@ SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").
 NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
     "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
     "mastodon": {"class": "networks.providers.mastodon.MastodonProvider"},
+    "bluesky": {"class": "networks.providers.bluesky.BlueskyProvider", "base_url_setting": "BLUESKY_PDS_URL"},
     "x": {
         "class": "networks.providers.x.XProvider",
         "base_url_setting": "X_API_URL",
@@ -413,7 +414,36 @@ NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
         "client_id_setting": "TUMBLR_CLIENT_ID",
         "client_secret_setting": "TUMBLR_CLIENT_SECRET",
     },
+    "instagram": {
+        "class": "networks.providers.instagram.InstagramProvider",
+        "base_url_setting": "INSTAGRAM_GRAPH_URL",
+        "client_id_setting": "INSTAGRAM_APP_ID",
+        "client_secret_setting": "INSTAGRAM_APP_SECRET",
+    },
+    "threads": {
+        "class": "networks.providers.threads.ThreadsProvider",
+        "base_url_setting": "THREADS_GRAPH_URL",
+        "client_id_setting": "THREADS_APP_ID",
+        "client_secret_setting": "THREADS_APP_SECRET",
+    },
+    "facebook": {
+        "class": "networks.providers.facebook.FacebookProvider",
+        "base_url_setting": "FACEBOOK_GRAPH_URL",
+        "client_id_setting": "FACEBOOK_APP_ID",
+        "client_secret_setting": "FACEBOOK_APP_SECRET",
+    },
 }
+# Meta apps (Instagram Login, Threads, Facebook Login); the Graph hosts are settings so tests can point them
+# at local doubles. Without an app id and secret the network shows as "not configured".
+INSTAGRAM_GRAPH_URL = env_str("LINKILIKE_INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")
+INSTAGRAM_APP_ID = env_str("LINKILIKE_INSTAGRAM_APP_ID", "")
+INSTAGRAM_APP_SECRET = env_str("LINKILIKE_INSTAGRAM_APP_SECRET", "")
+THREADS_GRAPH_URL = env_str("LINKILIKE_THREADS_GRAPH_URL", "https://graph.threads.net")
+THREADS_APP_ID = env_str("LINKILIKE_THREADS_APP_ID", "")
+THREADS_APP_SECRET = env_str("LINKILIKE_THREADS_APP_SECRET", "")
+FACEBOOK_GRAPH_URL = env_str("LINKILIKE_FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
+FACEBOOK_APP_ID = env_str("LINKILIKE_FACEBOOK_APP_ID", "")
+FACEBOOK_APP_SECRET = env_str("LINKILIKE_FACEBOOK_APP_SECRET", "")
 # X, LinkedIn and Tumblr apps (OAuth 2 client id + secret); API hosts are settings so tests can point them at
 # local doubles. Without a client id and secret the network shows as "not configured".
 X_API_URL = env_str("LINKILIKE_X_API_URL", "https://api.x.com")
@@ -425,4 +455,9 @@ LINKEDIN_CLIENT_SECRET = env_str("LINKILIKE_LINKEDIN_CLIENT_SECRET", "")
 TUMBLR_API_URL = env_str("LINKILIKE_TUMBLR_API_URL", "https://api.tumblr.com")
 TUMBLR_CLIENT_ID = env_str("LINKILIKE_TUMBLR_CLIENT_ID", "")
 TUMBLR_CLIENT_SECRET = env_str("LINKILIKE_TUMBLR_CLIENT_SECRET", "")
+# Bluesky: sessions and posts on the PDS (entryway), counts from the AppView; the web app builds post links
+# (empty: no web app, as in the local dev-env, so posts are linked by their at:// URI).
+BLUESKY_PDS_URL = env_str("LINKILIKE_BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
+BLUESKY_APPVIEW_URL = env_str("LINKILIKE_BLUESKY_APPVIEW_URL", "https://public.api.bsky.app").rstrip("/")
+BLUESKY_WEB_URL = env_str("LINKILIKE_BLUESKY_WEB_URL", "https://bsky.app").rstrip("/")
 FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")

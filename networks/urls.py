@@ -1,6 +1,6 @@
 from django.urls import path
 
-from networks import views
+from networks import views, views_meta
 
 app_name = "networks"
 
@@ -12,3 +12,4 @@ urlpatterns = [
     path("i/accounts/<int:pk>/refresh/", views.AccountRefreshView.as_view(), name="account-refresh"),
     path("i/accounts/<int:pk>/disconnect/", views.AccountDisconnectView.as_view(), name="account-disconnect"),
 ]
+urlpatterns += views_meta.urlpatterns  # Instagram, Threads, Facebook Pages (connect, Page choice)

@@ -123,6 +123,9 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "networks:oauth-callback": "influencer-owned: state bound to the session; account stored for the signed-in user",
     "networks:account-refresh": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
     "networks:account-disconnect": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
+    "networks:connect-meta": "influencer-owned: starts Meta OAuth for the signed-in influencer",
+    "networks:facebook-callback": "influencer-owned: state bound to the session; user token kept in that session only",
+    "networks:facebook-pages": "influencer-owned: Pages come from the session's own Facebook login; stored for the signed-in user",
 }
 
 #: Whole families of routes that hold no brand data.
