@@ -219,3 +219,27 @@ def test_preview_reports_fit_per_network() -> None:
     assert networks["x"]["caption"].startswith("#ad Our new autumn roast is here.")
     assert networks["instagram"]["fits"] is False
     assert networks["instagram"]["problems"] == ["Instagram needs an image or video."]
+
+
+API_ACTIONS = {
+    "submit": {"draft", "rejected"},
+    "withdraw": {"in_review"},
+    "pause": {"approved"},
+    "resume": {"paused"},
+    "cancel": {"draft", "in_review", "rejected", "approved", "paused"},
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "source"),
+    [(a, s) for a, allowed in API_ACTIONS.items() for s in CampaignStatus.values if s not in allowed],
+)
+def test_every_refused_transition_answers_409(action: str, source: str) -> None:
+    campaign = ready_campaign(status=source)
+
+    response = api(campaign.brand, BrandRole.OWNER).post(action_url(campaign, action))
+
+    assert response.status_code == 409
+    assert "so it cannot be" in response.json()["detail"]
+    campaign.refresh_from_db()
+    assert campaign.status == source

@@ -325,3 +325,29 @@ def test_newly_chosen_language_gets_its_default_disclosure() -> None:
     )
 
     assert '<option value="#Werbung" selected>' in response.content.decode()
+
+
+HTML_ACTIONS = {
+    "submit": {"draft", "rejected"},
+    "withdraw": {"in_review"},
+    "pause": {"approved"},
+    "resume": {"paused"},
+    "complete": {"approved", "paused"},
+    "cancel": {"draft", "in_review", "rejected", "approved", "paused"},
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "source"),
+    [(a, s) for a, allowed in HTML_ACTIONS.items() for s in CampaignStatus.values if s not in allowed],
+)
+def test_every_refused_transition_shows_a_message(action: str, source: str) -> None:
+    campaign = ready_campaign(status=source)
+    client = member_client(campaign.brand, BrandRole.OWNER)
+
+    response = client.post(reverse(f"campaigns:{action}", args=[campaign.brand.slug, campaign.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "so it cannot be" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == source
