@@ -104,7 +104,8 @@ class XProvider(OAuth2HttpProvider):
         reach_reported=False,  # impressions, not unique reach
         metrics_batch_size=MAX_BATCH,
         api_posting_allowed=True,
-        cost_per_post_minor=2,  # $0.015 rounded up to whole cents
+        # Linkilike shares always carry a link, and X charges $0.20 for a post with a URL ($0.015 without).
+        cost_per_post_minor=20,
         cost_currency="USD",
         token_refresh=True,
         max_image_bytes=5 * 1024 * 1024,
@@ -115,8 +116,8 @@ class XProvider(OAuth2HttpProvider):
             "$0.005 per post read for metrics. Link clicks only for posts up to 30 days old."
         ),
     )
-    #: A post with a URL costs $0.20 under pay-per-use.
-    cost_per_link_post_minor: ClassVar[int] = 20
+    #: A post without any URL costs $0.015 under pay-per-use (rounded up to whole cents).
+    cost_per_plain_post_minor: ClassVar[int] = 2
     #: No idempotency on X; check_pending_publish looks at the latest posts instead.
     pending_lookback: ClassVar[int] = 20
 
@@ -213,7 +214,7 @@ class XProvider(OAuth2HttpProvider):
     def post_cost_minor(self, draft: PostDraft) -> int:
         """What X charges Linkilike for this post (pay-per-use), in US cents."""
         has_url = bool(draft.link) or bool(URL_PATTERN.search(draft.text))
-        return self.cost_per_link_post_minor if has_url else self.capabilities.cost_per_post_minor
+        return self.capabilities.cost_per_post_minor if has_url else self.cost_per_plain_post_minor
 
     def _upload_media(self, *, tokens: TokenSet, draft: PostDraft) -> list[str]:
         media_ids: list[str] = []

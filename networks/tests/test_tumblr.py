@@ -23,6 +23,7 @@ from networks.providers.types import MediaItem, PostDraft, PublishState
 from networks.tests.doubles.helpers import (
     PNG,
     REDIRECT,
+    assert_only_declared_metrics,
     authorize,
     client_for,
     configure,
@@ -118,6 +119,7 @@ def test_notes_counts_and_missing_posts(tumblr_double: TumblrDouble, provider: T
     assert snapshot.reach is None
     assert snapshot.impressions is None
     assert snapshot.clicks is None
+    assert_only_declared_metrics(provider, snapshot)
     assert missing.exists is False
     notes_call = tumblr_double.calls("GET", "/v2/blog/")[-1]
     assert notes_call["Authorization"].startswith("Bearer ")

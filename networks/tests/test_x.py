@@ -28,6 +28,7 @@ from networks.providers.x import XProvider, tweet_created_at
 from networks.tests.doubles.helpers import (
     PNG,
     REDIRECT,
+    assert_only_declared_metrics,
     authorize,
     client_for,
     configure,
@@ -129,7 +130,7 @@ def test_publish_text_link_and_image(x_double: XDouble, provider: XProvider) -> 
     assert post["text"] == "Autumn jackets are here\n\nhttps://brand.example/autumn?utm_source=linkilike"
     assert len(post["media"]) == 1
     assert x_double.state.media[post["media"][0]] == x_double.state.user_id
-    assert provider.post_cost_minor(draft) == 20
+    assert provider.post_cost_minor(draft) == provider.capabilities.cost_per_post_minor == 20
     assert provider.post_cost_minor(PostDraft(text="no link")) == 2
 
 
@@ -156,6 +157,7 @@ def test_metrics_one_call_per_hundred_posts_with_clicks(x_double: XDouble, provi
     assert (first.likes, first.shares, first.impressions, first.clicks) == (7, 2, 900, 31)
     assert first.replies == 0
     assert first.reach is None  # X reports impressions, never unique reach
+    assert_only_declared_metrics(provider, first)
 
 
 def test_old_posts_get_public_metrics_only_and_gone_posts_are_marked(x_double: XDouble, provider: XProvider) -> None:

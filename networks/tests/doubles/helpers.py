@@ -11,7 +11,7 @@ from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.models import ConnectedAccount
 from networks.providers.base import NetworkProvider
-from networks.providers.types import ClientCredentials, TokenSet
+from networks.providers.types import ClientCredentials, MetricsSnapshot, TokenSet
 from networks.tests.doubles.base import Double, DoubleState
 
 PNG = bytes.fromhex(
@@ -65,3 +65,14 @@ def connect_through_platform(network: str, double: Double) -> ConnectedAccount:
         code_verifier=start.code_verifier,
         redirect_uri=REDIRECT,
     )
+
+
+METRIC_FIELDS = ("likes", "shares", "replies", "quotes", "bookmarks", "reach", "impressions", "clicks")
+
+
+def assert_only_declared_metrics(provider: NetworkProvider, snapshot: MetricsSnapshot) -> None:
+    """A metric the provider does not declare in its capabilities is None (never 0); declared ones came back."""
+    for name in METRIC_FIELDS:
+        if name not in provider.capabilities.metrics:
+            assert getattr(snapshot, name) is None, name
+    assert any(getattr(snapshot, name) is not None for name in provider.capabilities.metrics)
