@@ -230,6 +230,31 @@ def test_duplicate_is_duplicate_and_resolves_a_pending_publish(linkedin_double: 
     assert len(linkedin_double.state.posts) == 1
 
 
+def test_pending_image_post_resolves_to_the_first_post(linkedin_double: LinkedInDouble) -> None:
+    client = client_for(linkedin_double.state)
+    tokens = connect(LinkedInProvider(base_url=linkedin_double.url, client=client))
+    impatient = LinkedInProvider(base_url=linkedin_double.url, client=client, http=HttpClient(timeout=(2.0, 0.3)))
+    draft = PostDraft(
+        text="with a picture",
+        link="https://brand.example/p",
+        media=(MediaItem(content=PNG, filename="a.png", content_type="image/png"),),
+    )
+    linkedin_double.state.create_delay = 0.8
+    with pytest.raises(AmbiguousOutcome):
+        impatient.publish(tokens=tokens, draft=draft, idempotency_key="k")
+    linkedin_double.state.create_delay = 0
+    resolved = impatient.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="k")
+    assert list(linkedin_double.state.posts) == [resolved.external_id]
+
+
+def test_pending_publish_that_never_arrived_is_created_once(linkedin_double: LinkedInDouble) -> None:
+    provider = LinkedInProvider(base_url=linkedin_double.url, client=client_for(linkedin_double.state))
+    tokens = connect(provider)
+    resolved = provider.check_pending_publish(tokens=tokens, draft=PostDraft(text="first try"), idempotency_key="k")
+    assert resolved.state == PublishState.PUBLISHED
+    assert list(linkedin_double.state.posts) == [resolved.external_id]
+
+
 def test_429_waits_for_midnight_utc(linkedin_double: LinkedInDouble, provider: LinkedInProvider) -> None:
     tokens = connect(provider)
     linkedin_double.state.throttled = True

@@ -222,7 +222,10 @@ class LinkedInHandler(DoubleHandler):
         commentary = read_little_text(str(body.get("commentary") or ""))
         with self.state.lock:
             for urn, post in self.state.posts.items():
-                if post["author"] == author and post["commentary"] == commentary and post["content"] == content:
+                # Same member, same text: LinkedIn calls it a duplicate (a fresh image URN does not make
+                # it new, as far as the public reports go (?)).
+                same = post["commentary"] == commentary if commentary else post["content"] == content
+                if post["author"] == author and same:
                     message = (
                         "com.linkedin.content.common.exception.BadRequestResponseException: "
                         f"Content is a duplicate of {urn}"
