@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -65,6 +66,17 @@ def _provider(network: str) -> MetaGraphProvider:
     return provider
 
 
+def allow_form_redirect_to(response: HttpResponse, *, network: str) -> HttpResponse:
+    """Let this page's forms end on the network's consent page.
+
+    Browsers apply the Content-Security-Policy ``form-action`` to the redirect after a form is sent,
+    so the POST that answers with Meta's consent page needs Meta's host allowed on the page holding the form.
+    """
+    parts = urlsplit(_provider(network).authorize_host)
+    response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}  # type: ignore[attr-defined]
+    return response
+
+
 class MetaConnectView(InfluencerOwnedViewMixin, TemplateView):
     """GET: what connecting needs (or that the network is not set up yet). POST: off to Meta's consent page."""
 
@@ -85,6 +97,10 @@ class MetaConnectView(InfluencerOwnedViewMixin, TemplateView):
             next=safe_next_path(self.request.GET.get("next")),
         )
         return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        return allow_form_redirect_to(response, network=self.kwargs["network"])
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         network = self.kwargs["network"]
@@ -143,7 +159,10 @@ class FacebookPageForm(forms.Form):
 
     def __init__(self, *args: Any, pages: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["page"].choices = pages
+        field = self.fields["page"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - narrows the type for mypy
+        field.choices = pages
+        self.has_pages = bool(pages)
         if len(pages) == 1:
             self.fields["page"].initial = pages[0][0]
 
@@ -155,7 +174,7 @@ class FacebookPagesView(InfluencerOwnedViewMixin, View):
     template_name = "networks/facebook_pages.html"
 
     def _render(self, request: HttpRequest, form: FacebookPageForm, status: int = 200) -> HttpResponse:
-        context = {"form": form, "influencer": self.influencer, "has_pages": bool(form.fields["page"].choices)}  # type: ignore[attr-defined]
+        context = {"form": form, "influencer": self.influencer, "has_pages": form.has_pages}
         return TemplateResponse(request, self.template_name, context, status=status)
 
     def _pages(self, request: HttpRequest) -> list[tuple[str, str]]:
@@ -168,7 +187,8 @@ class FacebookPagesView(InfluencerOwnedViewMixin, View):
         except ConnectError as error:
             messages.error(request, str(error))
             return redirect("networks:accounts")
-        return self._render(request, FacebookPageForm(pages=pages))
+        response = self._render(request, FacebookPageForm(pages=pages))
+        return allow_form_redirect_to(response, network=services_meta.FACEBOOK)  # "Start again"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

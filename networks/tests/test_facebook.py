@@ -112,6 +112,8 @@ def test_connect_through_the_pages_screen_stores_only_the_page_token(configured:
     page = client.get("/i/accounts/connect/facebook/")
     assert page.status_code == 200
     assert "Continue to Facebook Pages" in page.content.decode()
+    # browsers apply form-action to the redirect after the POST: Meta's consent host must be allowed
+    assert f"form-action 'self' {configured.url}" in page["Content-Security-Policy"]
     start = client.post("/i/accounts/connect/facebook/")
     assert start.status_code == 302
     consent = requests.get(start["Location"], allow_redirects=False, timeout=5)
