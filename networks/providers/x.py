@@ -351,7 +351,9 @@ class XProvider(OAuth2HttpProvider):
             return AuthExpired(text, status=status)
         if status == 403 and DUPLICATE_MARKER in text.lower():
             return Duplicate(text, status=status)
-        if status == 403 and "suspended" in text.lower():
+        if status == 403 and ("suspended" in text.lower() or text.strip() == "Forbidden"):
+            # A bare "Forbidden" is X's answer to a token without the scope the endpoint needs:
+            # only a new consent (with the scopes) helps.
             return AuthRevoked(text, status=status)
         if status in (400, 403, 404, 413, 415, 422):
             return ContentRejected(text, status=status)

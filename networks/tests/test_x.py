@@ -15,6 +15,7 @@ from networks.models import AccountStatus, ConnectedAccount, OAuthApp
 from networks.providers.exceptions import (
     AmbiguousOutcome,
     AuthExpired,
+    AuthRevoked,
     ContentRejected,
     Duplicate,
     NetworkError,
@@ -264,6 +265,17 @@ def test_429_in_both_shapes_is_rate_limited_until_reset(x_double: XDouble, provi
     assert 110 <= caught.value.retry_after <= 121
     assert caught.value.reset_at is not None
     assert caught.value.retryable
+
+
+def test_token_without_a_needed_scope_is_auth_revoked(x_double: XDouble) -> None:
+    x_double.state.granted_scope = "tweet.read tweet.write users.read offline.access"  # no media.write
+    provider = XProvider(base_url=x_double.url, client=client_for(x_double.state))
+    tokens = connect(provider)
+    draft = PostDraft(text="with a photo", media=(MediaItem(content=PNG, filename="a.png", content_type="image/png"),))
+    with pytest.raises(AuthRevoked) as caught:
+        provider.publish(tokens=tokens, draft=draft, idempotency_key="s")
+    assert caught.value.status == 403
+    assert x_double.state.posts == {}
 
 
 def test_refused_content_and_server_errors(x_double: XDouble, provider: XProvider) -> None:

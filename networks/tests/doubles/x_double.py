@@ -81,8 +81,8 @@ class XHandler(DoubleHandler):
             "x-rate-limit-reset": str(int(time.time()) + self.state.rate_reset_in),
         }
 
-    def api_guard(self) -> str | None:
-        """Rate limit, injected failure and bearer auth for an API call; the user id when allowed."""
+    def api_guard(self, *scopes: str) -> str | None:
+        """Rate limit, injected failure, bearer auth and scopes for an API call; the user id when allowed."""
         with self.state.lock:
             limited = self.state.rate_remaining <= 0
             if not limited:
@@ -102,6 +102,10 @@ class XHandler(DoubleHandler):
         if grant is None:
             self.problem(401, "Unauthorized", f"Unauthorized ({why} token)")
             return None
+        if not set(scopes) <= set(grant.scope.split()):
+            # What X answers when the token lacks a scope the endpoint needs.
+            self.problem(403, "Forbidden", "Forbidden")
+            return None
         return grant.user
 
     # --- routes -----------------------------------------------------------------------
@@ -110,7 +114,7 @@ class XHandler(DoubleHandler):
         path = self.log_request_line("GET")
         if path == "/i/oauth2/authorize":
             return self.authorize(required_scopes=REQUIRED_SCOPES, pkce=True)
-        user = self.api_guard()
+        user = self.api_guard("tweet.read", "users.read")
         if user is None:
             return None
         query = self.query()
@@ -192,7 +196,8 @@ class XHandler(DoubleHandler):
         raw = self.raw_body()
         if path == "/2/oauth2/token":
             return self.token(raw)
-        user = self.api_guard()
+        needed = ("media.write",) if path == "/2/media/upload" else ("tweet.read", "tweet.write", "users.read")
+        user = self.api_guard(*needed)
         if user is None:
             return None
         if path == "/2/media/upload":
@@ -270,7 +275,7 @@ class XHandler(DoubleHandler):
 
     def do_DELETE(self) -> None:
         path = self.log_request_line("DELETE")
-        user = self.api_guard()
+        user = self.api_guard("tweet.read", "tweet.write", "users.read")
         if user is None:
             return None
         post_id = path.rsplit("/", 1)[-1]
