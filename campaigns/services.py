@@ -316,6 +316,7 @@ def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaig
         NotificationKind.CAMPAIGN_APPROVED,
         _("“%(name)s” was approved; its budget is reserved.") % {"name": locked.name},
     )
+    transaction.on_commit(lambda: tasks.matching_run.delay(locked.pk))  # propose matches (campaigns.matching)
     return locked
 
 

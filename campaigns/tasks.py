@@ -31,3 +31,9 @@ def campaigns_complete_due() -> int:
     from campaigns.services import campaign_complete_due
 
     return campaign_complete_due()
+
+
+# Matching and offers (campaigns.matching.tasks): imported here so Celery's autodiscovery registers them.
+from campaigns.matching.tasks import matching_run, matching_run_live, offer_new_email_send, offers_expire_due  # noqa: E402
+
+__all__ = ["matching_run", "matching_run_live", "offer_new_email_send", "offers_expire_due"]

@@ -1,0 +1,298 @@
+"""Reads for matching and offers: conflicts, captions to start from, caption checks, earnings estimates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from campaigns.captions import (
+    TRACKING_LINK_PLACEHOLDER,
+    _has_tag,
+    caption_compose,
+    caption_fit,
+    disclosure_for,
+)
+from campaigns.matching.engine import CAPTION_RULES_NETWORK, USABLE_STATUSES, account_networks_for
+from campaigns.models import Campaign, ContentPiece, Offer, OfferStatus, Share
+from campaigns.networks_info import NETWORKS
+from influencers.models import InfluencerProfile
+from networks.models import ConnectedAccount
+
+#: Stands in for the share's own tracking link in ``Share.caption_text`` until the publishing
+#: pipeline creates the link and replaces this exact string with it.
+SHARE_LINK_PLACEHOLDER = TRACKING_LINK_PLACEHOLDER
+
+
+def exclusivity_window() -> timedelta:
+    return timedelta(days=int(getattr(settings, "MATCHING_EXCLUSIVITY_DAYS", 30)))
+
+
+def conflict_flags_for(
+    *, campaign: Campaign, influencer_ids: Any, now: datetime | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """Competitor conflicts per influencer, in one query.
+
+    A conflict: the influencer accepted an offer from ANOTHER brand with the same (non-empty)
+    ``Brand.category`` within the exclusivity window (``MATCHING_EXCLUSIVITY_DAYS``, default 30).
+    ``influencer_ids`` may be a list or a subquery.
+    """
+    category = (campaign.brand.category or "").strip()
+    if not category:
+        return {}
+    now = now or timezone.now()
+    window = exclusivity_window()
+    rows = (
+        Offer.objects.filter(
+            influencer_id__in=influencer_ids,
+            status=OfferStatus.ACCEPTED,
+            accepted_at__gte=now - window,
+            campaign__brand__category__iexact=category,
+        )
+        .exclude(campaign__brand_id=campaign.brand_id)
+        .values_list("influencer_id", "pk", "campaign__brand__name", "campaign__name", "accepted_at")
+        .order_by("accepted_at")
+    )
+    flags: dict[int, list[dict[str, Any]]] = {}
+    for influencer_id, offer_id, brand_name, campaign_name, accepted_at in rows:
+        flags.setdefault(influencer_id, []).append(
+            {
+                "kind": "competitor",
+                "category": category,
+                "brand": brand_name,
+                "campaign": campaign_name,
+                "offer_id": offer_id,
+                "until": (accepted_at + window).isoformat(),
+            }
+        )
+    return flags
+
+
+def conflict_text(flags: list[dict[str, Any]]) -> str:
+    """One line per conflict, for the admin queue."""
+    lines = []
+    for flag in flags:
+        until = flag.get("until", "")[:10]
+        lines.append(
+            _("Works for competitor %(brand)s (%(category)s), exclusive until %(until)s")
+            % {"brand": flag.get("brand", "?"), "category": flag.get("category", "?"), "until": until}
+        )
+    return "; ".join(lines)
+
+
+def offer_list_for_influencer(*, influencer: InfluencerProfile, status: str | None = None) -> QuerySet[Offer]:
+    offers = Offer.objects.filter(influencer=influencer).select_related("campaign", "campaign__brand", "match")
+    if status:
+        offers = offers.filter(status=status)
+    return offers.order_by("-created_at")
+
+
+def offer_get_for_influencer(*, influencer: InfluencerProfile, pk: int | str) -> Offer:
+    """Raises ``Offer.DoesNotExist`` for another influencer's offer (views answer 404)."""
+    return offer_list_for_influencer(influencer=influencer).get(pk=pk)
+
+
+def share_list_for_offer(*, offer: Offer) -> QuerySet[Share]:
+    return offer.shares.select_related("connected_account").order_by("pk")
+
+
+def offer_accounts_usable(*, offer: Offer) -> QuerySet[ConnectedAccount]:
+    """The influencer's accounts an offer can be shared to: usable and on a targeted network."""
+    return ConnectedAccount.objects.filter(
+        influencer_id=offer.influencer_id,
+        status__in=USABLE_STATUSES,
+        network__in=account_networks_for(offer.campaign),
+    ).order_by("network", "handle")
+
+
+def caption_rules_network(account_network: str) -> str:
+    """The network whose caption rules apply to an account (the sandbox follows Mastodon's)."""
+    return CAPTION_RULES_NETWORK.get(account_network, account_network)
+
+
+def offer_content(*, offer: Offer) -> ContentPiece | None:
+    return offer.campaign.content.prefetch_related("variants").order_by("position", "pk").first()
+
+
+def offer_language(*, offer: Offer, content: ContentPiece | None) -> str:
+    """The first of the influencer's languages the content has a text in; else the first text's language."""
+    variants = list(content.variants.all()) if content else []
+    available = [variant.language for variant in variants]
+    for language in offer.influencer.languages or []:
+        if language in available:
+            return str(language)
+    if available:
+        return available[0]
+    return (offer.campaign.languages or ["en"])[0]
+
+
+def offer_disclosure(*, offer: Offer, language: str) -> str:
+    return disclosure_for(disclosures=offer.campaign.disclosures or {}, language=language)
+
+
+def share_caption_default(*, offer: Offer, content: ContentPiece | None = None, language: str | None = None) -> str:
+    """The caption an influencer starts editing from: disclosure, the brand's text, link placeholder, hashtags."""
+    content = content or offer_content(offer=offer)
+    language = language or offer_language(offer=offer, content=content)
+    text = ""
+    hashtags: list[str] = []
+    if content is not None:
+        hashtags = list(content.hashtags or [])
+        variants = list(content.variants.all())
+        chosen = next((v for v in variants if v.language == language), variants[0] if variants else None)
+        text = chosen.text if chosen else ""
+    return caption_compose(
+        text=text,
+        disclosure=offer_disclosure(offer=offer, language=language),
+        link=SHARE_LINK_PLACEHOLDER,
+        hashtags=hashtags,
+    )
+
+
+def caption_problems(
+    *, campaign: Campaign, caption_text: str, disclosure: str, account_network: str, has_media: bool
+) -> list[str]:
+    """Why an (edited) caption cannot be used on this network; empty when it can.
+
+    Rules: the disclosure and the link must stay, and the caption must fit the network.
+    """
+    problems: list[str] = []
+    if not caption_text.strip():
+        problems.append(_("The caption is empty."))
+    if not _has_tag(caption_text, disclosure):
+        problems.append(
+            _("Keep the disclosure %(tag)s in the caption: the law and the brand require it.") % {"tag": disclosure}
+        )
+    if SHARE_LINK_PLACEHOLDER not in caption_text:
+        problems.append(
+            _("Keep the link %(link)s in the caption: it becomes your tracking link, which is how clicks are paid.")
+            % {"link": SHARE_LINK_PLACEHOLDER}
+        )
+    code = caption_rules_network(account_network)
+    if code in NETWORKS:
+        fit = caption_fit(
+            caption=caption_text,
+            network_code=code,
+            has_media=has_media,
+            hashtag_count=caption_text.count("#"),
+        )
+        problems.extend(fit.problems)
+    return problems
+
+
+@dataclass(frozen=True)
+class AccountEstimate:
+    account_id: int
+    network: str
+    followers: int
+    low_minor: int
+    high_minor: int
+
+
+@dataclass(frozen=True)
+class OfferEstimate:
+    """What an influencer could earn with an offer. Always an estimate, never a promise."""
+
+    currency: str
+    low_minor: int
+    high_minor: int
+    words: str
+    is_estimate: bool = True
+    accounts: list[AccountEstimate] = field(default_factory=list)
+
+
+#: Share of followers assumed to see / engage / click, (low, high). Rough, labelled as an estimate.
+REACH_RATE = (0.10, 0.30)
+ENGAGEMENT_RATE = (0.01, 0.05)
+CLICK_RATE = (0.002, 0.01)
+
+
+def _account_value(*, campaign: Campaign, network: str, followers: int, which: int) -> int:
+    from payouts.services import metric_amounts
+
+    info = NETWORKS.get(caption_rules_network(network))
+    reports_reach = bool(info and info.reports_reach)
+    reach = int(followers * REACH_RATE[which]) if reports_reach else 0
+    amounts = metric_amounts(
+        campaign=campaign,
+        impressions=reach,
+        engagements=int(followers * ENGAGEMENT_RATE[which]),
+        unique_clicks=int(followers * CLICK_RATE[which]),
+    )
+    total = amounts.total
+    if campaign.per_share_cap_minor is not None:
+        total = min(total, campaign.per_share_cap_minor)
+    return total
+
+
+def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
+    """A range of what sharing this offer to all usable accounts could earn, in plain words."""
+    from payouts.money import money_format
+
+    campaign = offer.campaign
+    accounts = [
+        AccountEstimate(
+            account_id=account.pk,
+            network=account.network,
+            followers=account.followers_count or 0,
+            low_minor=_account_value(
+                campaign=campaign, network=account.network, followers=account.followers_count or 0, which=0
+            ),
+            high_minor=_account_value(
+                campaign=campaign, network=account.network, followers=account.followers_count or 0, which=1
+            ),
+        )
+        for account in offer_accounts_usable(offer=offer)
+    ]
+    low = sum(a.low_minor for a in accounts)
+    high = sum(a.high_minor for a in accounts)
+    currency = campaign.currency
+    if not accounts:
+        words = _("Connect an account on one of the campaign's networks to see what you could earn.")
+    else:
+        words = ngettext(
+            "Estimate: about %(low)s to %(high)s if you share to your account.",
+            "Estimate: about %(low)s to %(high)s if you share to your %(count)s accounts.",
+            len(accounts),
+        ) % {"low": money_format(low, currency), "high": money_format(high, currency), "count": len(accounts)}
+        words += " " + _(
+            "You are paid for verified results only (reach where the network reports it, engagement, unique clicks)"
+        )
+        if campaign.per_share_cap_minor is not None:
+            words += " " + _("up to %(cap)s per share.") % {"cap": money_format(campaign.per_share_cap_minor, currency)}
+        else:
+            words += "."
+    return OfferEstimate(currency=currency, low_minor=low, high_minor=high, words=words, accounts=accounts)
+
+
+def offer_pay_terms(*, offer: Offer) -> list[str]:
+    """The campaign's prices in plain words, one line each."""
+    from payouts.money import money_format
+
+    campaign = offer.campaign
+    lines = []
+    if campaign.cpm_minor:
+        lines.append(
+            _("%(price)s per 1,000 people reached (on networks that report reach)")
+            % {"price": money_format(campaign.cpm_minor, campaign.currency)}
+        )
+    if campaign.cpe_minor:
+        lines.append(
+            _("%(price)s per like, reshare or reply") % {"price": money_format(campaign.cpe_minor, campaign.currency)}
+        )
+    if campaign.cpc_minor:
+        lines.append(
+            _("%(price)s per unique click on your link")
+            % {"price": money_format(campaign.cpc_minor, campaign.currency)}
+        )
+    if campaign.per_share_cap_minor is not None:
+        lines.append(
+            _("at most %(cap)s per share") % {"cap": money_format(campaign.per_share_cap_minor, campaign.currency)}
+        )
+    return lines
