@@ -9,7 +9,7 @@ PY := $(BIN)/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linkilike
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run web worker beat migrate demo totp test lint typecheck templates-lint pytest messages clean
+.PHONY: install run web worker beat migrate demo totp test bluesky-devenv lint typecheck templates-lint pytest messages clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -43,9 +43,13 @@ test: export LINKILIKE_TESTING = 1
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: export REDIS_URL = $(TEST_REDIS_URL)
 test: export CELERY_BROKER_URL = $(TEST_REDIS_URL)
-test: install lint typecheck templates-lint
+test: install bluesky-devenv lint typecheck templates-lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The local AT Protocol network (PLC, PDS, AppView) the Bluesky tests run against; about a second when installed.
+bluesky-devenv:
+	networks/devenv/install.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -93,7 +93,7 @@ class Devenv:
             timeout=10,
         )
         assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
+        answer: dict[str, Any] = response.json() if response.content else {}
         return answer
 
     def log_tail(self, lines: int = 40) -> str:
