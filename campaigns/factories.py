@@ -65,3 +65,24 @@ def ready_campaign(**kwargs: object) -> Campaign:
     campaign = cast(Campaign, CampaignFactory(**kwargs))
     CaptionVariantFactory(content=ContentPieceFactory(campaign=campaign))
     return campaign
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Match"
+
+    campaign = factory.SubFactory(CampaignFactory, status="approved")
+    influencer = factory.SubFactory("influencers.factories.InfluencerProfileFactory")
+    score = 500
+    explanation = "topics: coffee match 1 of 1"
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Offer"
+
+    match = factory.SubFactory(MatchFactory, status="approved")
+    campaign = factory.SelfAttribute("match.campaign")
+    influencer = factory.SelfAttribute("match.influencer")
+    status = "new"
+    expires_at = factory.SelfAttribute("campaign.ends_at")
