@@ -66,6 +66,9 @@ class Campaign(models.Model):
 
     # Disclosure: language code -> disclosure tag (e.g. {"en": "#ad", "de": "#Werbung"}).
     disclosures = models.JSONField(_("disclosures"), default=dict, blank=True)
+    # Earned-media-value prices (an ESTIMATE shown on the results tab): metric -> minor units per unit
+    # ("impressions" per 1,000). Empty = campaigns.tracking.selectors.EMV_DEFAULT_PRICES.
+    emv_prices = models.JSONField(_("earned media value prices"), default=dict, blank=True)
 
     # Targeting.
     topics = models.ManyToManyField(Topic, blank=True, related_name="campaigns", verbose_name=_("topics"))
@@ -590,3 +593,105 @@ class MetricSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"share {self.share_id} {self.window}"
+
+
+# --- Tracking links, clicks and holds (issue 7b) -----------------------------------------
+#
+# Services live in ``campaigns.tracking`` (redirect capture, drain, click rules, click
+# earnings, results); never in ``save()``.
+
+
+class TrackingLink(models.Model):
+    """The short first-party link (``/r/<code>``) of one share; redirects to ``target_url``."""
+
+    share = models.OneToOneField(Share, on_delete=models.CASCADE, related_name="tracking_link", verbose_name=_("share"))
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    #: the content's link with UTM parameters, utm_content = the share id.
+    target_url = models.URLField(_("target"), max_length=1200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracking link")
+        verbose_name_plural = _("tracking links")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ClickReason(models.TextChoices):
+    DUPLICATE = "duplicate", _("Repeat click (same visitor within the window)")
+    BOT = "bot", _("Bot or link preview")
+    HEAD = "head", _("HEAD request")
+    PREFETCH = "prefetch", _("Prefetch or prerender")
+    VELOCITY_HOLD = "velocity_hold", _("Above the click velocity limit")
+
+
+class Click(models.Model):
+    """One request to a tracking link. Never stores the raw IP or user agent (salted hashes only)."""
+
+    link = models.ForeignKey(TrackingLink, on_delete=models.CASCADE, related_name="clicks", verbose_name=_("link"))
+    #: generated in the request; makes the drain idempotent (a replayed batch inserts nothing new).
+    event_id = models.CharField(_("event ID"), max_length=32, unique=True)
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    ip_hash = models.CharField(_("visitor (hashed IP)"), max_length=32)
+    ua_hash = models.CharField(_("browser (hashed user agent)"), max_length=32)
+    ua_family = models.CharField(_("browser family"), max_length=24, blank=True)
+    referrer_host = models.CharField(_("referrer"), max_length=200, blank=True)
+    billable = models.BooleanField(_("billable"), default=False)
+    reason = models.CharField(_("not billable because"), max_length=16, choices=ClickReason.choices, blank=True)
+    accrued_at = models.DateTimeField(_("turned into earnings"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("click")
+        verbose_name_plural = _("clicks")
+        ordering = ("-occurred_at",)
+        indexes = [
+            models.Index(fields=("link", "occurred_at"), name="campaigns_click_link_time"),
+            models.Index(fields=("billable", "accrued_at"), name="campaigns_click_accrual"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link_id} @ {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class HoldReason(models.TextChoices):
+    CLICK_VELOCITY = "click_velocity", _("Clicks arrived faster than people click")
+    REACH_ANOMALY = "reach_anomaly", _("Reach far above the account's followers")
+
+
+class ShareHold(models.Model):
+    """A share put on hold for review (F2): its click earnings pause until staff release it."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="holds", verbose_name=_("share"))
+    reason = models.CharField(_("reason"), max_length=20, choices=HoldReason.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("put on hold"), default=timezone.now, db_index=True)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+
+    class Meta:
+        verbose_name = _("share hold")
+        verbose_name_plural = _("share holds")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("share", "reason"),
+                condition=models.Q(released_at__isnull=True),
+                name="campaigns_sharehold_one_open_per_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share {self.share_id}: {self.get_reason_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None
