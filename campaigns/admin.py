@@ -226,3 +226,6 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("kind", "brand")
     search_fields = ("message", "brand__name", "campaign__name")
     raw_id_fields = ("brand", "campaign")
+
+
+from campaigns.matching import admin as _matching_admin  # noqa: E402,F401  (registers Match, Offer, Share, ModerationEvent)

@@ -1,0 +1,305 @@
+"""The moderation queue: proposed matches with their explanation, filters, bulk approve / reject.
+
+Imported by ``campaigns.admin`` (admin autodiscovery only imports ``<app>.admin``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.errors import CampaignError
+from campaigns.matching import services
+from campaigns.matching.engine import explanation_render
+from campaigns.matching.selectors import conflict_text
+from campaigns.models import Match, ModerationEvent, Offer, Share
+from campaigns.networks_info import NETWORKS
+from networks.models import Network
+
+
+class MatchRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (kept in the audit trail)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+class ScoreBucketFilter(admin.SimpleListFilter):
+    title = gettext_lazy("score")
+    parameter_name = "score_range"
+    BUCKETS = {"high": (700, 1001), "good": (500, 700), "fair": (300, 500), "low": (0, 300)}
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("high", gettext_lazy("700 and more")),
+            ("good", gettext_lazy("500-699")),
+            ("fair", gettext_lazy("300-499")),
+            ("low", gettext_lazy("below 300")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        bucket = self.BUCKETS.get(self.value() or "")
+        if bucket is None:
+            return queryset
+        return queryset.filter(score__gte=bucket[0], score__lt=bucket[1])
+
+
+class HasConflictsFilter(admin.SimpleListFilter):
+    title = gettext_lazy("conflicts")
+    parameter_name = "conflicts"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", gettext_lazy("Has conflicts")), ("no", gettext_lazy("No conflicts"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.exclude(conflict_flags=[])
+        if self.value() == "no":
+            return queryset.filter(conflict_flags=[])
+        return queryset
+
+
+class NetworkFilter(admin.SimpleListFilter):
+    """Influencers with a connected account on the network."""
+
+    title = gettext_lazy("network")
+    parameter_name = "network"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        codes = dict(Network.choices)
+        for code, info in NETWORKS.items():
+            codes.setdefault(code, info.label)
+        return sorted(codes.items(), key=lambda item: str(item[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        return queryset.filter(Q(influencer__connected_accounts__network=self.value())).distinct()
+
+
+class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ModerationEvent
+    fk_name = "match"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "action", "before", "after", "reason")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "influencer",
+        "campaign",
+        "brand",
+        "score",
+        "why",
+        "country",
+        "status",
+        "conflicts",
+    )
+    list_display_links = ("influencer",)
+    list_filter = (
+        "status",
+        ScoreBucketFilter,
+        HasConflictsFilter,
+        NetworkFilter,
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        ("campaign__brand", admin.RelatedOnlyFieldListFilter),
+        "influencer__country",
+    )
+    search_fields = ("influencer__display_name", "campaign__name", "campaign__brand__name")
+    list_select_related = ("influencer", "campaign", "campaign__brand")
+    ordering = ("-score", "pk")
+    list_per_page = 50
+    actions = ("approve_selected", "reject_selected")
+    inlines = (ModerationEventInline,)
+    fields = (
+        "campaign",
+        "influencer",
+        "status",
+        "score",
+        "why",
+        "explanation",
+        "score_parts",
+        "conflicts",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # decisions go through the actions, so each one is audited
+
+    @admin.display(description=gettext_lazy("brand"), ordering="campaign__brand__name")
+    def brand(self, match: Match) -> str:
+        return match.campaign.brand.name
+
+    @admin.display(description=gettext_lazy("country"), ordering="influencer__country")
+    def country(self, match: Match) -> str:
+        return str(match.influencer.country or "-")
+
+    @admin.display(description=gettext_lazy("why"))
+    def why(self, match: Match) -> str:
+        try:
+            return explanation_render(match.score_parts)
+        except (KeyError, TypeError):
+            return match.explanation
+
+    @admin.display(description=gettext_lazy("conflicts"))
+    def conflicts(self, match: Match) -> str:
+        if not match.conflict_flags:
+            return "-"
+        return format_html('<strong class="errornote">{}</strong>', conflict_text(match.conflict_flags))
+
+    @admin.action(description=gettext_lazy("Approve selected matches (creates offers, emails influencers)"))
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> None:
+        approved = 0
+        for match in queryset.select_related("influencer", "campaign"):
+            try:
+                services.match_approve(match=match, decided_by=request.user)  # type: ignore[arg-type]
+            except CampaignError as error:
+                self.message_user(
+                    request,
+                    _("%(influencer)s for “%(campaign)s” was not approved: %(error)s")
+                    % {"influencer": match.influencer, "campaign": match.campaign, "error": error},
+                    messages.ERROR,
+                )
+            else:
+                approved += 1
+        if approved:
+            self.message_user(
+                request,
+                _("%(count)s matches approved; the influencers get their offers by email.") % {"count": approved},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=gettext_lazy("Reject selected matches (asks for a reason)"))
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet[Match]) -> HttpResponse | None:
+        form = MatchRejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            rejected = 0
+            for match in queryset.select_related("influencer", "campaign"):
+                try:
+                    services.match_reject(
+                        match=match,
+                        decided_by=request.user,  # type: ignore[arg-type]
+                        reason=form.cleaned_data["reason"],
+                    )
+                except CampaignError as error:
+                    self.message_user(
+                        request,
+                        _("%(influencer)s for “%(campaign)s” was not rejected: %(error)s")
+                        % {"influencer": match.influencer, "campaign": match.campaign, "error": error},
+                        messages.ERROR,
+                    )
+                else:
+                    rejected += 1
+            if rejected:
+                self.message_user(request, _("%(count)s matches rejected.") % {"count": rejected}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject matches"),
+            "matches": queryset.select_related("influencer", "campaign"),
+            "form": form,
+            "opts": self.model._meta,
+            "action_name": "reject_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "campaigns/admin/match_reject.html", context)
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("influencer", "campaign", "status", "created_at", "expires_at", "accepted_at", "notified_at")
+    list_filter = ("status", ("campaign", admin.RelatedOnlyFieldListFilter), "campaign__brand")
+    search_fields = ("influencer__display_name", "campaign__name", "campaign__brand__name")
+    list_select_related = ("influencer", "campaign")
+    readonly_fields = (
+        "match",
+        "campaign",
+        "influencer",
+        "status",
+        "decline_reason",
+        "expires_at",
+        "accepted_at",
+        "declined_at",
+        "closed_at",
+        "notified_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Share)
+class ShareAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("influencer", "campaign", "connected_account", "status", "caption_status", "scheduled_at")
+    list_filter = ("status", "caption_status", "connected_account__network", "campaign__brand")
+    search_fields = ("influencer__display_name", "campaign__name", "caption_text")
+    list_select_related = ("influencer", "campaign", "connected_account")
+    readonly_fields = (
+        "offer",
+        "campaign",
+        "influencer",
+        "connected_account",
+        "caption_text",
+        "caption_status",
+        "brand_feedback",
+        "caption_decided_by",
+        "caption_decided_at",
+        "scheduled_at",
+        "status",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ModerationEvent)
+class ModerationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("created_at", "actor", "action", "match", "offer", "share", "before", "after", "reason")
+    list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("reason", "match__influencer__display_name", "match__campaign__name")
+    list_select_related = ("actor", "match", "offer", "share")
+    readonly_fields = ("created_at", "actor", "action", "match", "offer", "share", "before", "after", "reason")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
