@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns import views, views_captions
 
 app_name = "campaigns"
 
@@ -22,4 +22,15 @@ urlpatterns = [
     path(f"{_base}<int:pk>/content/new/", views.ContentCreateView.as_view(), name="content-create"),
     path("b/<slug:brand_slug>/content/<int:pk>/edit/", views.ContentUpdateView.as_view(), name="content-edit"),
     path("b/<slug:brand_slug>/content/<int:pk>/delete/", views.ContentDeleteView.as_view(), name="content-delete"),
+    path(f"{_base}<int:pk>/captions/", views_captions.CaptionListView.as_view(), name="captions"),
+    path(
+        "b/<slug:brand_slug>/captions/<int:pk>/approve/",
+        views_captions.CaptionApproveView.as_view(),
+        name="caption-approve",
+    ),
+    path(
+        "b/<slug:brand_slug>/captions/<int:pk>/changes/",
+        views_captions.CaptionChangesView.as_view(),
+        name="caption-changes",
+    ),
 ]

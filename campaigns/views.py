@@ -24,6 +24,8 @@ from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
 from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_preview, caption_fits_for_campaign
+from campaigns.views_results import campaign_tab_context
+from campaigns.selectors_captions import campaign_influencer_list, caption_pending_count_for_campaign
 from influencers.topics import LANGUAGES
 
 TABS = (
@@ -178,10 +180,13 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
             actions=self._actions(campaign, can_edit=can_edit, can_cancel=can_cancel),
             content_pieces=campaign.content.prefetch_related("variants") if tab == "content" else None,
             preview=campaign_preview(campaign=campaign) if tab == "content" else None,
+            influencer_rows=campaign_influencer_list(campaign=campaign) if tab == "influencers" else None,
+            pending_captions=caption_pending_count_for_campaign(campaign=campaign) if tab == "influencers" else 0,
             problems=services.campaign_problems(campaign=campaign)
             if campaign.status in services.EDITABLE_STATUSES
             else [],
         )
+        context.update(campaign_tab_context(campaign=campaign, tab=tab, request=self.request))
         return context
 
     @staticmethod

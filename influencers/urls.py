@@ -1,10 +1,15 @@
 from django.urls import path
 
-from influencers import views
+from influencers import views, views_offers
 
 app_name = "influencers"
 
 urlpatterns = [
     path("i/", views.InfluencerHomeView.as_view(), name="home"),
     path("i/profile/", views.InfluencerOnboardingView.as_view(), name="onboarding"),
+    path("i/offers/", views_offers.OfferListView.as_view(), name="offers"),
+    path("i/offers/<int:pk>/", views_offers.OfferDetailView.as_view(), name="offer-detail"),
+    path("i/offers/<int:pk>/preview/", views_offers.OfferPreviewView.as_view(), name="offer-preview"),
+    path("i/offers/<int:pk>/decline/", views_offers.OfferDeclineView.as_view(), name="offer-decline"),
+    path("i/offers/shares/<int:pk>/caption/", views_offers.ShareCaptionResubmitView.as_view(), name="share-resubmit"),
 ]

@@ -46,6 +46,29 @@ def _content(brand: Brand) -> int:
     ).content_id
 
 
+def _share(brand: Brand) -> int:
+    from campaigns.factories import OfferFactory
+    from campaigns.models import CaptionStatus, Share, ShareStatus
+    from networks.factories import ConnectedAccountFactory
+
+    offer = OfferFactory(
+        match__campaign__brand=brand,
+        match__campaign__name=f"{MARKER} campaign {next(_serial)}",
+        match__influencer__display_name=f"{MARKER} influencer",
+        status="accepted",
+    )
+    account = ConnectedAccountFactory(influencer=offer.influencer)
+    return Share.objects.create(
+        offer=offer,
+        campaign=offer.campaign,
+        influencer=offer.influencer,
+        connected_account=account,
+        caption_text=f"#ad {MARKER} caption https://linkilike.app/t/AbCdEf12",
+        caption_status=CaptionStatus.PENDING_APPROVAL,
+        status=ShareStatus.AWAITING_CAPTION_APPROVAL,
+    ).pk
+
+
 def _invitation(brand: Brand) -> int:
     return InvitationFactory(brand=brand, email=f"{MARKER.lower()}-invitee-{next(_serial)}@example.test").pk
 
@@ -62,6 +85,9 @@ ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
     "campaigns:duplicate": {"pk": _campaign},
     "campaigns:archive": {"pk": _campaign},
     "campaigns:content-create": {"pk": _campaign},
+    "campaigns:captions": {"pk": _campaign},
+    "campaigns:caption-approve": {"pk": _share},
+    "campaigns:caption-changes": {"pk": _share},
     "brand-campaigns-detail": {"pk": _campaign},
     "brand-campaigns-submit": {"pk": _campaign},
     "brand-campaigns-withdraw": {"pk": _campaign},
@@ -95,6 +121,11 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "brands:invitation": "signed single-use token addressed to one email; checked in brands.services",
     "influencers:home": "influencer-owned: InfluencerOwnedViewMixin scopes by the signed-in user",
     "influencers:onboarding": "edits only the signed-in user's own profile",
+    "influencers:offers": "influencer-owned: lists only the signed-in influencer's offers",
+    "influencers:offer-detail": "influencer-owned: InfluencerOwnedViewMixin scopes the offer (404 otherwise)",
+    "influencers:offer-preview": "influencer-owned: InfluencerOwnedViewMixin scopes the offer (404 otherwise)",
+    "influencers:offer-decline": "influencer-owned: InfluencerOwnedViewMixin scopes the offer (404 otherwise)",
+    "influencers:share-resubmit": "influencer-owned: InfluencerOwnedViewMixin scopes the share (404 otherwise)",
     "payouts:earnings": "influencer-owned: InfluencerOwnedViewMixin scopes by the signed-in user",
     "payouts:destination-add": "influencer-owned: adds a payout account to the signed-in influencer only",
     "payouts:earnings-export": "influencer-owned: exports only the signed-in influencer's lines",

@@ -1,0 +1,34 @@
+"""Influencer notifications sent in the background."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.urls import reverse
+
+from campaigns.models import CaptionStatus, Share
+from linkilike.emails import email_send
+
+
+@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+def caption_decision_email_send(share_id: int) -> None:
+    """Tell the influencer the brand approved their caption or asked for changes (safe to run twice)."""
+    share = (
+        Share.objects.select_related("campaign__brand", "influencer__user", "connected_account")
+        .filter(pk=share_id, caption_status__in=(CaptionStatus.APPROVED, CaptionStatus.CHANGES_REQUESTED))
+        .first()
+    )
+    if share is None:
+        return
+    user = share.influencer.user
+    email_send(
+        to=user.email,
+        template="influencers/email/caption_decision",
+        context={
+            "share": share,
+            "campaign": share.campaign,
+            "brand": share.campaign.brand,
+            "approved": share.caption_status == CaptionStatus.APPROVED,
+            "offer_path": reverse("influencers:offer-detail", kwargs={"pk": share.offer_id}),
+        },
+        language=getattr(user, "preferred_language", None) or None,
+    )

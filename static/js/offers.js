@@ -1,0 +1,21 @@
+// Offer page. Progressive enhancement only: the page works without this file.
+(function () {
+  "use strict";
+  function ready() {
+    // Scheduled times are the influencer's local time: tell the server which zone the browser is in.
+    var tz = document.querySelector("input[name='tz']");
+    if (tz && !tz.value && window.Intl) {
+      try { tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep the server's zone */ }
+    }
+    // Typing a time means "at a time I choose".
+    var at = document.querySelector("input[name='scheduled_at']");
+    var later = document.querySelector("input[name='when'][value='later']");
+    if (at && later) {
+      at.addEventListener("input", function () { if (at.value) later.checked = true; });
+    }
+    var errors = document.getElementById("accept-errors");
+    if (errors) errors.focus();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();
