@@ -28,6 +28,7 @@ DEMO_SEEDERS = [
     "payouts.demo.seed_demo",
     "campaigns.demo.seed_demo",
     "sandbox.demo.seed_demo",
+    "campaigns.matching.demo.seed_demo",
 ]
 
 
