@@ -1,12 +1,14 @@
 from django.urls import path
 
-from influencers import views, views_offers
+from influencers import views, views_offers, views_results
 
 app_name = "influencers"
 
 urlpatterns = [
     path("i/", views.InfluencerHomeView.as_view(), name="home"),
     path("i/profile/", views.InfluencerOnboardingView.as_view(), name="onboarding"),
+    path("i/results/", views_results.InfluencerResultsView.as_view(), name="results"),
+    path("i/results.csv", views_results.InfluencerResultsExportView.as_view(), name="results-export"),
     path("i/offers/", views_offers.OfferListView.as_view(), name="offers"),
     path("i/offers/<int:pk>/", views_offers.OfferDetailView.as_view(), name="offer-detail"),
     path("i/offers/<int:pk>/preview/", views_offers.OfferPreviewView.as_view(), name="offer-preview"),

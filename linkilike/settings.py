@@ -310,7 +310,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
     "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},
     "networks-refresh-profiles": {"task": "networks.tasks.profiles_refresh_stale", "schedule": timedelta(hours=6)},
+    "tracking-clicks-drain": {"task": "campaigns.tracking.tasks.clicks_drain_task", "schedule": timedelta(seconds=10)},
+    "tracking-click-earnings": {
+        "task": "campaigns.tracking.tasks.click_earnings_accrue_due",
+        "schedule": timedelta(minutes=5),
+    },
 }
+
+# --- tracking links (campaigns.tracking) --------------------------------------------------
+
+TRACKING_DEDUPE_HOURS = env_int("LINKILIKE_TRACKING_DEDUPE_HOURS", 24)
+TRACKING_VELOCITY_PER_MINUTE = env_int("LINKILIKE_TRACKING_VELOCITY_PER_MINUTE", 30)
+TRACKING_REACH_FOLLOWERS_FACTOR = env_int("LINKILIKE_TRACKING_REACH_FOLLOWERS_FACTOR", 10)
+TRACKING_DRAIN_BATCH = 500
+TRACKING_DRAIN_TRIGGER = 500
+TRACKING_ACCRUE_SETTLE_MINUTES = 5
+TRACKING_TRUST_X_FORWARDED_FOR = env_bool("LINKILIKE_TRACKING_TRUST_X_FORWARDED_FOR", False)
+TRACKING_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # --- security -------------------------------------------------------------------------
 

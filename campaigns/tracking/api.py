@@ -1,0 +1,95 @@
+"""Results API: /api/v1/brands/<brand_slug>/campaigns/<pk>/results/ (same numbers as the results tab)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from brands.tenancy import BrandScopedViewSet
+from campaigns.models import Campaign
+from campaigns.tracking.selectors import Results, Totals, campaign_results_get_for_campaign
+
+
+class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    shares = serializers.IntegerField()
+    reach = serializers.IntegerField(allow_null=True, help_text="network-reported; null = no network reports it")
+    impressions = serializers.IntegerField(allow_null=True, help_text="network-reported")
+    engagements = serializers.IntegerField(allow_null=True, help_text="network-reported")
+    unique_clicks = serializers.IntegerField(help_text="measured by Linkilike")
+    earned_minor = serializers.IntegerField(help_text="measured (ledger), minor units")
+
+
+class BreakdownOutput(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    label = serializers.CharField()
+    totals = TotalsOutput()
+
+
+class SeriesOutput(serializers.Serializer):  # type: ignore[type-arg]
+    day = serializers.DateField()
+    reach = serializers.IntegerField()
+    engagements = serializers.IntegerField()
+    unique_clicks = serializers.IntegerField()
+
+
+class ResultsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    currency = serializers.CharField()
+    totals = TotalsOutput()
+    spend_minor = serializers.IntegerField(help_text="measured: earnings + platform fee booked, minor units")
+    fee_minor = serializers.IntegerField()
+    effective_cpm_minor = serializers.IntegerField(allow_null=True)
+    effective_cpe_minor = serializers.IntegerField(allow_null=True)
+    effective_cpc_minor = serializers.IntegerField(allow_null=True)
+    emv_minor = serializers.IntegerField(help_text="ESTIMATE: earned media value at emv_prices")
+    emv_prices = serializers.DictField(child=serializers.IntegerField())
+    labels = serializers.DictField(child=serializers.CharField(), help_text="metric -> network | measured | estimated")
+    by_network = BreakdownOutput(many=True)
+    by_influencer = BreakdownOutput(many=True)
+    series = SeriesOutput(many=True)
+
+
+LABELS = {
+    "reach": "network",
+    "impressions": "network",
+    "engagements": "network",
+    "unique_clicks": "measured",
+    "spend_minor": "measured",
+    "effective_cpm_minor": "network",
+    "effective_cpe_minor": "network",
+    "effective_cpc_minor": "measured",
+    "emv_minor": "estimated",
+}
+
+
+def results_payload(results: Results) -> dict[str, Any]:
+    def totals(value: Totals) -> dict[str, Any]:
+        return dict(value.__dict__)
+
+    return {
+        "currency": results.currency,
+        "totals": totals(results.totals),
+        "spend_minor": results.spend_minor,
+        "fee_minor": results.fee_minor,
+        "effective_cpm_minor": results.effective_cpm_minor,
+        "effective_cpe_minor": results.effective_cpe_minor,
+        "effective_cpc_minor": results.effective_cpc_minor,
+        "emv_minor": results.emv_minor,
+        "emv_prices": results.emv_prices,
+        "labels": LABELS,
+        "by_network": [{"key": r.key, "label": r.label, "totals": totals(r.totals)} for r in results.by_network],
+        "by_influencer": [{"key": r.key, "label": r.label, "totals": totals(r.totals)} for r in results.by_influencer],
+        "series": [point.__dict__ for point in results.series],
+    }
+
+
+class CampaignResultsViewSet(BrandScopedViewSet):
+    queryset = Campaign.objects.all()
+
+    @extend_schema(summary="Results of one campaign (every number labelled)", responses={200: ResultsOutput})
+    def retrieve(self, request: Request, brand_slug: str, pk: str) -> Response:
+        campaign = self.get_object()
+        return Response(ResultsOutput(results_payload(campaign_results_get_for_campaign(campaign=campaign))).data)

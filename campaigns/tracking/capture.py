@@ -1,0 +1,203 @@
+"""The request side of a click: classify cheaply, hash the visitor, push to Redis. No ORM writes.
+
+Without Redis (``make run`` on SQLite, no ``REDIS_URL``) the event is recorded directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+QUEUE_KEY = "tracking:clicks"
+PROCESSING_KEY = "tracking:clicks:processing"
+DRAIN_LOCK_KEY = "tracking:clicks:drain-lock"
+LINK_CACHE_TTL = 24 * 3600
+
+#: Lower-case substrings of user agents that are bots, link unfurlers or scripts (never billable).
+BOT_UA_SUBSTRINGS: tuple[str, ...] = (
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "meta-externalagent",
+    "twitterbot",
+    "slackbot",
+    "linkedinbot",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    "skypeuripreview",
+    "embedly",
+    "pinterest",
+    "redditbot",
+    "mastodon",
+    "akkoma",
+    "pleroma",
+    "misskey",
+    "bluesky cardyb",
+    "cardyb",
+    "curl",
+    "wget",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "httpx",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww",
+    "node-fetch",
+    "axios",
+    "headless",
+    "phantomjs",
+    "lighthouse",
+    "pingdom",
+    "uptime",
+    "preview",
+)
+
+UA_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("edg/", "Edge"),
+    ("opr/", "Opera"),
+    ("samsungbrowser", "Samsung Internet"),
+    ("firefox/", "Firefox"),
+    ("chrome/", "Chrome"),
+    ("crios/", "Chrome"),
+    ("safari/", "Safari"),
+)
+
+
+@dataclass(frozen=True)
+class ClickEvent:
+    """What the redirect captured; JSON-serialised onto the Redis list with short keys."""
+
+    event_id: str
+    link_id: int
+    occurred_at: float  # epoch seconds
+    ip_hash: str
+    ua_hash: str
+    ua_family: str
+    referrer_host: str
+    is_head: bool
+    is_prefetch: bool
+    is_bot: bool
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> ClickEvent:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(**data)
+
+
+def _salted_hash(value: str) -> str:
+    salt = getattr(settings, "TRACKING_HASH_SALT", "") or settings.SECRET_KEY
+    return hmac.new(f"tracking:{salt}".encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_ip(request: HttpRequest) -> str:
+    if getattr(settings, "TRACKING_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def is_bot_user_agent(user_agent: str) -> bool:
+    lowered = user_agent.lower()
+    return not lowered.strip() or any(part in lowered for part in BOT_UA_SUBSTRINGS)
+
+
+def ua_family(user_agent: str) -> str:
+    lowered = user_agent.lower()
+    if is_bot_user_agent(user_agent):
+        return "bot"
+    for needle, family in UA_FAMILIES:
+        if needle in lowered:
+            return family
+    return "other"
+
+
+def is_prefetch(request: HttpRequest) -> bool:
+    headers = request.headers
+    for name in ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz"):
+        value = headers.get(name, "").lower()
+        if "prefetch" in value or "prerender" in value or "preview" in value:
+            return True
+    return False
+
+
+def referrer_host(request: HttpRequest) -> str:
+    referrer = request.META.get("HTTP_REFERER", "")
+    if not referrer:
+        return ""
+    try:
+        return (urlsplit(referrer).hostname or "")[:200]
+    except ValueError:
+        return ""
+
+
+def click_event_from_request(request: HttpRequest, *, link_id: int) -> ClickEvent:
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:1000]
+    return ClickEvent(
+        event_id=uuid.uuid4().hex,
+        link_id=link_id,
+        occurred_at=time.time(),
+        ip_hash=_salted_hash(client_ip(request)),
+        ua_hash=_salted_hash(user_agent),
+        ua_family=ua_family(user_agent),
+        referrer_host=referrer_host(request),
+        is_head=request.method == "HEAD",
+        is_prefetch=is_prefetch(request),
+        is_bot=is_bot_user_agent(user_agent),
+    )
+
+
+def redis_client() -> Any | None:
+    """The cache's Redis connection, or None when there is no Redis (SQLite dev runs)."""
+    if not getattr(settings, "REDIS_URL", ""):
+        return None
+    return cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+
+
+def redis_key(name: str) -> str:
+    return cache.make_key(name)
+
+
+def link_cache_key(code: str) -> str:
+    return f"tracking:link:{code}"
+
+
+def click_push(*, event: ClickEvent) -> None:
+    """Durable hand-off of one click: LPUSH to Redis, or record it directly without Redis."""
+    client = redis_client()
+    if client is None:
+        from campaigns.tracking.services import clicks_record
+
+        clicks_record(events=[event])
+        return
+    length = int(client.lpush(redis_key(QUEUE_KEY), event.to_json()))
+    trigger = int(getattr(settings, "TRACKING_DRAIN_TRIGGER", 500))
+    if trigger and length % trigger == 0:
+        from campaigns.tracking.tasks import clicks_drain_task
+
+        try:
+            clicks_drain_task.delay()
+        except Exception:  # the beat schedule drains anyway; never fail a redirect over it
+            logger.warning("could not trigger the click drain", exc_info=True)

@@ -1,0 +1,362 @@
+"""Reads for tracking links and results. Every aggregate is computed in SQL: the number of queries
+does not grow with the number of shares (asserted in tests for 10 vs 2,000 shares)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, Coalesce, TruncDate
+
+from campaigns.models import Campaign, Click, MetricSnapshot, Share, ShareHold
+from campaigns.networks_info import NETWORKS
+from networks.models import Network
+from payouts.models import EarningAccrual, ShareEarning
+
+if TYPE_CHECKING:
+    from influencers.models import InfluencerProfile
+
+#: Earned-media-value prices in minor units, used when a campaign sets none: per 1,000 impressions
+#: (reach when the network reports no impressions), per engagement, per unique click. An ESTIMATE.
+EMV_DEFAULT_PRICES: dict[str, int] = {"impressions": 600, "engagements": 15, "clicks": 15}
+INFLUENCER_BREAKDOWN_LIMIT = 50
+METRICS = ("reach", "impressions", "engagements")
+
+
+def network_label(code: str) -> str:
+    if code in NETWORKS:
+        return NETWORKS[code].label
+    return str(dict(Network.choices).get(code, code))
+
+
+def _latest_snapshot(column: str) -> Subquery:
+    return Subquery(
+        MetricSnapshot.objects.filter(share_id=OuterRef("pk")).order_by("-collected_at", "-pk").values(column)[:1]
+    )
+
+
+def _unique_clicks() -> Coalesce:
+    counted = (
+        Click.objects.filter(link__share_id=OuterRef("pk"), billable=True)
+        .order_by()
+        .values("link__share_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _earned() -> Coalesce:
+    return Coalesce(
+        Subquery(ShareEarning.objects.filter(share_key=Cast(OuterRef("pk"), CharField())).values("earned_minor")[:1]),
+        0,
+    )
+
+
+def shares_with_results(queryset: QuerySet[Share]) -> QuerySet[Share]:
+    """Each share annotated with its latest snapshot (reach, impressions, engagements), unique clicks, earnings."""
+    return queryset.annotate(
+        latest_reach=_latest_snapshot("reach"),
+        latest_impressions=_latest_snapshot("impressions"),
+        latest_engagements=_latest_snapshot("engagements"),
+        unique_clicks=_unique_clicks(),
+        earned_minor=_earned(),
+        on_hold=Q(pk__in=ShareHold.objects.filter(released_at__isnull=True).values("share_id")),
+    )
+
+
+@dataclass
+class Totals:
+    shares: int = 0
+    reach: int | None = None
+    impressions: int | None = None
+    engagements: int | None = None
+    unique_clicks: int = 0
+    earned_minor: int = 0
+
+    def add(self, other: Totals) -> None:
+        self.shares += other.shares
+        for name in METRICS:
+            value = getattr(other, name)
+            if value is not None:
+                setattr(self, name, (getattr(self, name) or 0) + value)
+        self.unique_clicks += other.unique_clicks
+        self.earned_minor += other.earned_minor
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str
+    label: str
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    day: date
+    reach: int
+    engagements: int
+    unique_clicks: int
+
+
+@dataclass
+class Results:
+    currency: str
+    totals: Totals
+    by_network: list[BreakdownRow]
+    by_influencer: list[BreakdownRow]
+    series: list[SeriesPoint]
+    spend_minor: int = 0
+    fee_minor: int = 0
+    emv_prices: dict[str, int] = field(default_factory=dict)
+    open_holds: list[ShareHold] = field(default_factory=list)
+    influencers_total: int = 0
+
+    @property
+    def earned_minor(self) -> int:
+        return self.spend_minor - self.fee_minor
+
+    @property
+    def audience(self) -> int | None:
+        """What CPM is computed on: impressions where reported, else reach."""
+        return self.totals.impressions if self.totals.impressions is not None else self.totals.reach
+
+    @staticmethod
+    def _per(amount: int, units: int | None, scale: int = 1) -> int | None:
+        if not units:
+            return None
+        return (amount * scale + units // 2) // units
+
+    @property
+    def effective_cpm_minor(self) -> int | None:
+        return self._per(self.spend_minor, self.audience, 1000)
+
+    @property
+    def effective_cpe_minor(self) -> int | None:
+        return self._per(self.spend_minor, self.totals.engagements)
+
+    @property
+    def effective_cpc_minor(self) -> int | None:
+        return self._per(self.spend_minor, self.totals.unique_clicks)
+
+    @property
+    def emv_minor(self) -> int:
+        prices = self.emv_prices
+        return (
+            (self.audience or 0) * prices["impressions"] // 1000
+            + (self.totals.engagements or 0) * prices["engagements"]
+            + self.totals.unique_clicks * prices["clicks"]
+        )
+
+    @property
+    def has_data(self) -> bool:
+        return self.totals.shares > 0
+
+
+def emv_prices_for_campaign(*, campaign: Campaign) -> dict[str, int]:
+    prices = dict(EMV_DEFAULT_PRICES)
+    for key, value in (campaign.emv_prices or {}).items():
+        if key in prices and isinstance(value, int) and value >= 0:
+            prices[key] = value
+    return prices
+
+
+def _totals_from(row: dict[str, Any]) -> Totals:
+    return Totals(
+        shares=int(row["n_shares"]),
+        reach=row["reach"],
+        impressions=row["impressions"],
+        engagements=row["engagements"],
+        unique_clicks=int(row["clicks"] or 0),
+        earned_minor=int(row["earned"] or 0),
+    )
+
+
+def _grouped(queryset: QuerySet[Share], *group: str, **named: Any) -> QuerySet[Any]:
+    return (
+        shares_with_results(queryset)
+        .order_by()
+        .values(*group, **named)
+        .annotate(
+            n_shares=Count("pk"),
+            reach=Sum("latest_reach"),
+            impressions=Sum("latest_impressions"),
+            engagements=Sum("latest_engagements"),
+            clicks=Sum("unique_clicks"),
+            earned=Sum("earned_minor"),
+        )
+    )
+
+
+def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
+    """Cumulative reach, engagements and unique clicks per day (2 queries)."""
+
+    def previous(column: str) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                MetricSnapshot.objects.filter(share_id=OuterRef("share_id"), collected_at__lt=OuterRef("collected_at"))
+                .order_by("-collected_at", "-pk")
+                .values(column)[:1]
+            ),
+            0,
+        )
+
+    gains: dict[date, list[int]] = {}
+    snapshot_days = (
+        MetricSnapshot.objects.filter(share__in=shares)
+        .annotate(day=TruncDate("collected_at"))
+        .order_by()
+        .values("day")
+        .annotate(
+            reach=Sum(Coalesce(F("reach"), F("impressions"), 0) - Coalesce(previous("reach"), previous("impressions"))),
+            engagements=Sum(Coalesce(F("engagements"), 0) - previous("engagements")),
+        )
+    )
+    for row in snapshot_days:
+        gains.setdefault(row["day"], [0, 0, 0])
+        gains[row["day"]][0] += int(row["reach"] or 0)
+        gains[row["day"]][1] += int(row["engagements"] or 0)
+    click_days = (
+        Click.objects.filter(link__share__in=shares, billable=True)
+        .annotate(day=TruncDate("occurred_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+    )
+    for row in click_days:
+        gains.setdefault(row["day"], [0, 0, 0])
+        gains[row["day"]][2] += int(row["n"])
+    points = []
+    reach = engagements = clicks = 0
+    for day in sorted(gains):
+        reach += gains[day][0]
+        engagements += gains[day][1]
+        clicks += gains[day][2]
+        points.append(SeriesPoint(day=day, reach=reach, engagements=engagements, unique_clicks=clicks))
+    return points
+
+
+def _results(*, shares: QuerySet[Share], currency: str, emv_prices: dict[str, int]) -> Results:
+    by_network = []
+    totals = Totals()
+    for row in _grouped(shares, network=F("connected_account__network")).order_by("network"):
+        row_totals = _totals_from(row)
+        totals.add(row_totals)
+        by_network.append(BreakdownRow(key=row["network"], label=network_label(row["network"]), totals=row_totals))
+    by_influencer = [
+        BreakdownRow(key=str(row["influencer_id"]), label=row["influencer__display_name"], totals=_totals_from(row))
+        for row in _grouped(shares, "influencer_id", "influencer__display_name").order_by(
+            F("engagements").desc(nulls_last=True), "influencer__display_name"
+        )[:INFLUENCER_BREAKDOWN_LIMIT]
+    ]
+    return Results(
+        currency=currency,
+        totals=totals,
+        by_network=by_network,
+        by_influencer=by_influencer,
+        series=_series(shares),
+        emv_prices=emv_prices,
+        open_holds=list(
+            ShareHold.objects.filter(share__in=shares, released_at__isnull=True).select_related(
+                "share__influencer", "share__connected_account"
+            )[:20]
+        ),
+    )
+
+
+def campaign_results_get_for_campaign(*, campaign: Campaign) -> Results:
+    """Reach, impressions, engagements, unique clicks, spend (with fees) and breakdowns of one campaign."""
+    shares = Share.objects.filter(campaign=campaign)
+    results = _results(shares=shares, currency=campaign.currency, emv_prices=emv_prices_for_campaign(campaign=campaign))
+    spend = EarningAccrual.objects.filter(campaign=campaign).aggregate(
+        earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0)
+    )
+    results.fee_minor = int(spend["fee"])
+    results.spend_minor = int(spend["earned"]) + int(spend["fee"])
+    results.influencers_total = len({row.key for row in results.by_influencer})
+    return results
+
+
+def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> Results:
+    """The influencer's own shares across campaigns, with what they earned."""
+    shares = Share.objects.filter(influencer=influencer)
+    results = _results(shares=shares, currency="EUR", emv_prices=dict(EMV_DEFAULT_PRICES))
+    results.by_influencer = []
+    return results
+
+
+def share_list_for_campaign(*, campaign: Campaign) -> QuerySet[Share]:
+    """Shares of a campaign for the shares tab, newest first, with publication, link and clicks."""
+    return (
+        shares_with_results(Share.objects.filter(campaign=campaign))
+        .select_related("influencer", "connected_account", "publication", "tracking_link")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def share_list_for_influencer(*, influencer: InfluencerProfile) -> QuerySet[Share]:
+    return (
+        shares_with_results(Share.objects.filter(influencer=influencer))
+        .select_related("campaign", "connected_account", "publication", "tracking_link")
+        .order_by("-created_at", "-pk")
+    )
+
+
+CSV_HEADER = [
+    "share_id",
+    "campaign",
+    "network",
+    "influencer",
+    "state",
+    "post_url",
+    "published_at",
+    "reach (network-reported)",
+    "impressions (network-reported)",
+    "engagements (network-reported)",
+    "unique_clicks (measured)",
+    "earned",
+    "currency",
+    "on_hold",
+]
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheet formula injection: a leading =, +, -, @ would be evaluated by Excel and friends.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[list[str]]:
+    """One CSV row per share (streamed in chunks; names are display names only)."""
+    from payouts.money import money_decimal_string
+
+    yield CSV_HEADER
+    queryset = (
+        shares_with_results(shares)
+        .select_related("campaign", "influencer", "connected_account", "publication")
+        .order_by("pk")
+    )
+    for share in queryset.iterator(chunk_size=500):
+        publication = getattr(share, "publication", None)
+        published_at: datetime | None = publication.published_at if publication else None
+        yield [
+            str(share.pk),
+            _cell(share.campaign.name),
+            network_label(share.connected_account.network),
+            _cell(share.influencer.display_name),
+            publication.get_state_display() if publication else share.get_status_display(),
+            _cell(publication.external_url if publication else ""),
+            published_at.isoformat() if published_at else "",
+            _cell(share.latest_reach),  # type: ignore[attr-defined]
+            _cell(share.latest_impressions),  # type: ignore[attr-defined]
+            _cell(share.latest_engagements),  # type: ignore[attr-defined]
+            str(share.unique_clicks),  # type: ignore[attr-defined]
+            money_decimal_string(int(share.earned_minor)),  # type: ignore[attr-defined]
+            currency or share.campaign.currency,
+            "yes" if share.on_hold else "no",  # type: ignore[attr-defined]
+        ]

@@ -1,0 +1,356 @@
+"""Writes for tracking links, clicks, holds and click earnings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Subquery
+from django.db.models.functions import TruncHour
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from redis.exceptions import LockError
+
+from accounts.models import User
+from campaigns import captions
+from campaigns.models import (
+    Click,
+    ClickReason,
+    ContentPiece,
+    HoldReason,
+    PublicationState,
+    Share,
+    ShareHold,
+    TrackingLink,
+)
+from campaigns.tracking.capture import (
+    DRAIN_LOCK_KEY,
+    LINK_CACHE_TTL,
+    PROCESSING_KEY,
+    QUEUE_KEY,
+    ClickEvent,
+    link_cache_key,
+    redis_client,
+    redis_key,
+)
+from payouts.models import MetricSource
+from payouts.services import MetricDelta, earnings_accrue
+
+logger = logging.getLogger(__name__)
+
+CODE_BYTES = 7  # token_urlsafe(7) -> 10 url-safe characters, 56 bits
+
+
+def dedupe_window() -> timedelta:
+    return timedelta(hours=int(getattr(settings, "TRACKING_DEDUPE_HOURS", 24)))
+
+
+def velocity_limit() -> int:
+    return int(getattr(settings, "TRACKING_VELOCITY_PER_MINUTE", 30))
+
+
+def reach_followers_factor() -> float:
+    return float(getattr(settings, "TRACKING_REACH_FOLLOWERS_FACTOR", 10))
+
+
+# --- links ----------------------------------------------------------------------------
+
+
+def tracking_target_url(*, share: Share) -> str:
+    """The campaign's link with UTM parameters; utm_content names the share."""
+    piece = ContentPiece.objects.filter(campaign_id=share.campaign_id).order_by("position", "pk").first()
+    base = piece.target_url if piece is not None else settings.SITE_URL + "/"
+    url = captions.utm_apply(url=base, campaign_slug=share.campaign.slug)
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "utm_content"]
+    query.append(("utm_content", str(share.pk)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@transaction.atomic
+def tracking_link_get_or_create(*, share: Share) -> TrackingLink:
+    existing = TrackingLink.objects.filter(share=share).first()
+    if existing is not None:
+        return existing
+    target = tracking_target_url(share=share)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return TrackingLink.objects.create(
+                    share=share, code=secrets.token_urlsafe(CODE_BYTES), target_url=target
+                )
+        except IntegrityError:
+            existing = TrackingLink.objects.filter(share=share).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a unique tracking code")  # pragma: no cover - 2**56 codes
+
+
+def tracking_link_url(*, link: TrackingLink) -> str:
+    return settings.SITE_URL + reverse("tracking-redirect", kwargs={"code": link.code})
+
+
+def tracking_link_for_share(*, share: Share) -> str:
+    """Absolute URL of the share's short link (``/r/<code>``), created on first use. Used by publishing."""
+    return tracking_link_url(link=tracking_link_get_or_create(share=share))
+
+
+def tracking_link_resolve(*, code: str) -> tuple[int, str] | None:
+    """(link id, target URL) for a code: from the cache, else one indexed read. Never writes the DB."""
+    key = link_cache_key(code)
+    cached = cache.get(key)
+    if cached is not None:
+        return int(cached[0]), str(cached[1])
+    row = TrackingLink.objects.filter(code=code).values_list("pk", "target_url").first()
+    if row is None:
+        return None
+    cache.set(key, (row[0], row[1]), LINK_CACHE_TTL)
+    return int(row[0]), str(row[1])
+
+
+# --- clicks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    billable: bool
+    reason: str
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+@transaction.atomic
+def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
+    """Applies the click rules to a batch and inserts it (F1, F2). Replaying a batch inserts nothing new.
+
+    Rules, in order: HEAD -> not billable; prefetch/prerender -> not billable; bot user agent ->
+    not billable; a billable click of the same (link, visitor, browser) within the dedupe window
+    -> duplicate; more than ``TRACKING_VELOCITY_PER_MINUTE`` billable clicks on one link in one
+    minute -> the excess is not billable and the share goes on hold for review.
+    """
+    if not events:
+        return []
+    known = set(Click.objects.filter(event_id__in=[e.event_id for e in events]).values_list("event_id", flat=True))
+    fresh = sorted((e for e in events if e.event_id not in known), key=lambda e: e.occurred_at)
+    if not fresh:
+        return []
+    link_ids = {e.link_id for e in fresh}
+    share_of = dict(TrackingLink.objects.filter(pk__in=link_ids).values_list("pk", "share_id"))
+    fresh = [e for e in fresh if e.link_id in share_of]  # a link deleted since the click
+    if not fresh:
+        return []
+    window = dedupe_window()
+    first = datetime.fromtimestamp(fresh[0].occurred_at, tz=UTC)
+    last_seen: dict[tuple[int, str, str], datetime] = {}
+    for link_id, ip_hash, ua_hash, occurred_at in Click.objects.filter(
+        link_id__in=link_ids,
+        billable=True,
+        occurred_at__gte=first - window,
+        ip_hash__in={e.ip_hash for e in fresh},
+    ).values_list("link_id", "ip_hash", "ua_hash", "occurred_at"):
+        key = (link_id, ip_hash, ua_hash)
+        if key not in last_seen or occurred_at > last_seen[key]:
+            last_seen[key] = occurred_at
+    per_minute: dict[tuple[int, datetime], int] = defaultdict(int)
+    for link_id, occurred_at in Click.objects.filter(
+        link_id__in=link_ids, billable=True, occurred_at__gte=_minute(first)
+    ).values_list("link_id", "occurred_at"):
+        per_minute[(link_id, _minute(occurred_at))] += 1
+
+    limit = velocity_limit()
+    rows: list[Click] = []
+    held: dict[int, str] = {}
+    for event in fresh:
+        moment = datetime.fromtimestamp(event.occurred_at, tz=UTC)
+        verdict = _Verdict(True, "")
+        key = (event.link_id, event.ip_hash, event.ua_hash)
+        if event.is_head:
+            verdict = _Verdict(False, ClickReason.HEAD)
+        elif event.is_prefetch:
+            verdict = _Verdict(False, ClickReason.PREFETCH)
+        elif event.is_bot:
+            verdict = _Verdict(False, ClickReason.BOT)
+        elif key in last_seen and moment - last_seen[key] < window:
+            verdict = _Verdict(False, ClickReason.DUPLICATE)
+        elif per_minute[(event.link_id, _minute(moment))] >= limit:
+            verdict = _Verdict(False, ClickReason.VELOCITY_HOLD)
+            held[share_of[event.link_id]] = _("More than %(limit)s unique clicks in the minute from %(minute)s.") % {
+                "limit": limit,
+                "minute": _minute(moment).strftime("%Y-%m-%d %H:%M UTC"),
+            }
+        if verdict.billable:
+            last_seen[key] = moment
+            per_minute[(event.link_id, _minute(moment))] += 1
+        rows.append(
+            Click(
+                link_id=event.link_id,
+                event_id=event.event_id,
+                occurred_at=moment,
+                ip_hash=event.ip_hash,
+                ua_hash=event.ua_hash,
+                ua_family=event.ua_family[:24],
+                referrer_host=event.referrer_host[:200],
+                billable=verdict.billable,
+                reason=verdict.reason,
+            )
+        )
+    created = Click.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    for share_id, detail in held.items():
+        share_hold_open(share_id=share_id, reason=HoldReason.CLICK_VELOCITY, detail=detail)
+    return created
+
+
+def clicks_drain(*, batch_size: int | None = None, max_batches: int = 50) -> int:
+    """Moves queued clicks from Redis into Click rows, in batches. Returns how many events it handled.
+
+    Durable: each batch is LMOVEd from the queue onto a processing list, recorded in one
+    transaction, and only then deleted from the processing list. A drain that dies in between
+    leaves the batch on the processing list; the next drain records it first, and the unique
+    ``event_id`` makes that replay insert nothing twice.
+    """
+    client = redis_client()
+    if client is None:
+        return 0
+    size = batch_size or int(getattr(settings, "TRACKING_DRAIN_BATCH", 500))
+    queue, processing = redis_key(QUEUE_KEY), redis_key(PROCESSING_KEY)
+    lock = client.lock(redis_key(DRAIN_LOCK_KEY), timeout=300)
+    if not lock.acquire(blocking=False):
+        return 0
+    handled = 0
+    try:
+        for _batch in range(max_batches):
+            raw = client.lrange(processing, 0, -1)
+            if not raw:
+                pipe = client.pipeline(transaction=False)
+                for _item in range(size):
+                    pipe.lmove(queue, processing, "RIGHT", "LEFT")
+                raw = [item for item in pipe.execute() if item is not None]
+            if not raw:
+                break
+            events = []
+            for item in raw:
+                try:
+                    events.append(ClickEvent.from_json(item))
+                except (ValueError, TypeError):
+                    logger.warning("dropping a malformed click event: %r", item[:200])
+            clicks_record(events=events)
+            client.delete(processing)
+            handled += len(raw)
+    finally:
+        try:
+            lock.release()
+        except LockError:  # the lock expired: another drain may run now; nothing to undo
+            logger.warning("click drain lock expired before release")
+    return handled
+
+
+# --- holds (F2) -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def share_hold_open(*, share_id: int, reason: str, detail: str = "") -> ShareHold:
+    """Puts a share on hold for review (idempotent: one open hold per share and reason)."""
+    existing = ShareHold.objects.filter(share_id=share_id, reason=reason, released_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return ShareHold.objects.create(share_id=share_id, reason=reason, detail=detail[:300])
+    except IntegrityError:
+        return ShareHold.objects.get(share_id=share_id, reason=reason, released_at__isnull=True)
+
+
+@transaction.atomic
+def share_hold_release(*, hold: ShareHold, released_by: User | None) -> ShareHold:
+    """Staff reviewed the share: its click earnings resume (held clicks are paid by the next run)."""
+    hold = ShareHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is None:
+        hold.released_at = timezone.now()
+        hold.released_by = released_by
+        hold.save(update_fields=["released_at", "released_by"])
+    return hold
+
+
+def reach_anomaly_check(*, share: Share, reach: int | None) -> ShareHold | None:
+    """F2: reach above followers x k puts the share on hold. The metrics pull may call this per snapshot."""
+    followers = share.connected_account.followers_count
+    if reach is None or not followers:
+        return None
+    factor = reach_followers_factor()
+    if reach <= followers * factor:
+        return None
+    return share_hold_open(
+        share_id=share.pk,
+        reason=HoldReason.REACH_ANOMALY,
+        detail=_("Reach %(reach)s is above %(factor)s x %(followers)s followers.")
+        % {"reach": reach, "factor": f"{factor:g}", "followers": followers},
+    )
+
+
+# --- click earnings -------------------------------------------------------------------
+
+
+def click_window(hour: datetime) -> str:
+    return f"clicks:{hour.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def click_earnings_accrue_due(*, now: datetime | None = None) -> int:
+    """Books the unique billable clicks of every closed hour as earnings, one window per share and hour.
+
+    An hour is closed ``TRACKING_ACCRUE_SETTLE_MINUTES`` after it ends (the drain has caught up).
+    Shares with an open hold and shares whose post was removed are skipped until released;
+    their clicks stay unbooked and are paid by the first run after the release. Each
+    (share, hour) books through ``earnings_accrue`` (idempotent per window) and marks its clicks.
+    """
+    now = now or timezone.now()
+    settle = timedelta(minutes=int(getattr(settings, "TRACKING_ACCRUE_SETTLE_MINUTES", 5)))
+    cutoff = (now - settle).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    on_hold = ShareHold.objects.filter(released_at__isnull=True).values("share_id")
+    rows = list(
+        Click.objects.filter(billable=True, accrued_at__isnull=True, occurred_at__lt=cutoff)
+        .exclude(link__share_id__in=Subquery(on_hold))
+        .exclude(link__share__publication__state=PublicationState.REMOVED)
+        .annotate(hour=TruncHour("occurred_at", tzinfo=UTC))
+        .values("link__share_id", "link__share__campaign_id", "link__share__influencer_id", "hour")
+        .annotate(clicks=Count("id"))
+        .order_by("hour", "link__share_id")
+    )
+    booked = 0
+    for row in rows:
+        hour: datetime = row["hour"]
+        share_id = row["link__share_id"]
+        try:
+            with transaction.atomic():
+                earnings_accrue(
+                    delta=MetricDelta(
+                        share_key=str(share_id),
+                        campaign_id=row["link__share__campaign_id"],
+                        influencer_id=row["link__share__influencer_id"],
+                        window=click_window(hour),
+                        unique_clicks=int(row["clicks"]),
+                        source=MetricSource.MEASURED,
+                    ),
+                    now=now,
+                )
+                Click.objects.filter(
+                    link__share_id=share_id,
+                    billable=True,
+                    accrued_at__isnull=True,
+                    occurred_at__gte=hour,
+                    occurred_at__lt=hour + timedelta(hours=1),
+                ).update(accrued_at=now)
+        except Exception:
+            logger.exception("click earnings for share %s, hour %s failed", share_id, hour)
+            continue
+        booked += 1
+    return booked

@@ -1,0 +1,45 @@
+"""The influencer's own results: reach, engagement, clicks and earnings of each of their shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView
+
+from campaigns.models import Share
+from campaigns.tracking.selectors import influencer_results_get_for_influencer, share_results_rows, shares_with_results
+from campaigns.views_results import csv_response, results_charts, share_state_template
+from influencers.ownership import InfluencerOwnedViewMixin
+
+
+class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+    model = Share
+    template_name = "influencers/results.html"
+    context_object_name = "shares"
+    paginate_by = 50
+
+    def refine_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return (
+            shares_with_results(queryset)
+            .select_related("campaign", "campaign__brand", "connected_account", "publication", "tracking_link")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        results = influencer_results_get_for_influencer(influencer=self.influencer)
+        context.update(results=results, charts=results_charts(results), share_state_template=share_state_template())
+        return context
+
+
+class InfluencerResultsExportView(InfluencerOwnedViewMixin, View):
+    model = Share
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        rows = share_results_rows(shares=self.get_queryset(), currency="")
+        return csv_response(rows, filename=f"linkilike-my-results-{timezone.now():%Y%m%d}.csv")
