@@ -76,7 +76,7 @@ class NetworkFilter(admin.SimpleListFilter):
     parameter_name = "network"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        codes = dict(Network.choices)
+        codes: dict[str, Any] = dict(Network.choices)
         for code, info in NETWORKS.items():
             codes.setdefault(code, info.label)
         return sorted(codes.items(), key=lambda item: str(item[1]))

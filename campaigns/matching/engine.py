@@ -130,7 +130,7 @@ def scored_influencers(campaign: Campaign, *, topic_ids: list[int], now: Any = N
         .order_by()
         .values("influencerprofile_id")
         .annotate(n=Count("topic_id"))
-        .values("n")
+        .values("n")  # type: ignore[misc]
     )
     best = accounts.order_by("-followers_count", "pk")
     recent_accepted = (
@@ -322,7 +322,7 @@ def campaign_score(campaign: Campaign, *, exclude_influencer_ids: QuerySet[Any] 
     if exclude_influencer_ids is not None:
         rows_qs = rows_qs.exclude(pk__in=exclude_influencer_ids)
     rows = list(
-        rows_qs.order_by("pk").values(
+        rows_qs.order_by("pk").values(  # type: ignore[misc]
             "pk", "m_topic_overlap", "m_followers", "m_network", "m_healthy", "m_recent_accepted", "m_past_campaigns"
         )
     )

@@ -68,7 +68,7 @@ def conflict_flags_for(
                 "brand": brand_name,
                 "campaign": campaign_name,
                 "offer_id": offer_id,
-                "until": (accepted_at + window).isoformat(),
+                "until": (accepted_at + window).isoformat() if accepted_at else "",
             }
         )
     return flags

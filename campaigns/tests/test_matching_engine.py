@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
@@ -37,7 +37,7 @@ def make_campaign(**kwargs: Any) -> Campaign:
     }
     defaults.update(kwargs)
     topic_list = defaults.pop("topics", topics("fashion", "sustainability", "travel"))
-    campaign = CampaignFactory(**defaults)
+    campaign = cast(Campaign, CampaignFactory(**defaults))
     campaign.topics.set(topic_list)
     return campaign
 
@@ -51,7 +51,10 @@ def make_influencer(
     status: str = AccountStatus.HEALTHY,
     topic_slugs: tuple[str, ...] = ("fashion",),
 ) -> InfluencerProfile:
-    profile = InfluencerProfileFactory(country=country, languages=languages if languages is not None else ["de"])
+    profile = cast(
+        InfluencerProfile,
+        InfluencerProfileFactory(country=country, languages=languages if languages is not None else ["de"]),
+    )
     profile.topics.set(topics(*topic_slugs))
     ConnectedAccountFactory(influencer=profile, network=network, followers_count=followers, status=status)
     return profile

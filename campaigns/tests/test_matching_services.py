@@ -293,5 +293,5 @@ def test_schedule_must_be_before_campaign_end(offer: Offer) -> None:
             influencer=offer.influencer,
             account_ids=accounts(offer),
             caption_text=None,
-            scheduled_at=offer.campaign.ends_at + timedelta(days=1),
+            scheduled_at=(offer.campaign.ends_at or timezone.now()) + timedelta(days=1),
         )
