@@ -522,6 +522,7 @@ class SharePublication(models.Model):
     network_handle_kind = models.CharField(
         _("network handle kind"), max_length=20, choices=HandleKind.choices, blank=True, default=HandleKind.NONE
     )
+    handle_stored_at = models.DateTimeField(_("handle stored"), null=True, blank=True)
     posted_text = models.TextField(_("text as posted"), blank=True)
     external_id = models.CharField(_("post ID on the network"), max_length=300, blank=True, db_index=True)
     external_url = models.URLField(_("post address"), max_length=1000, blank=True)

@@ -37,3 +37,14 @@ def campaigns_complete_due() -> int:
 from campaigns.matching.tasks import matching_run, matching_run_live, offer_new_email_send, offers_expire_due  # noqa: E402
 
 __all__ = ["matching_run", "matching_run_live", "offer_new_email_send", "offers_expire_due"]
+
+# Publishing and metrics (campaigns.publishing.tasks, campaigns.metrics.tasks), registered the same way.
+from campaigns.metrics.tasks import metrics_pull_due  # noqa: E402
+from campaigns.publishing.tasks import (  # noqa: E402
+    proof_verify,
+    publication_publish,
+    publication_resolve,
+    publications_run_due,
+)
+
+__all__ += ["metrics_pull_due", "proof_verify", "publication_publish", "publication_resolve", "publications_run_due"]

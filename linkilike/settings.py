@@ -308,6 +308,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "offers-expire": {"task": "campaigns.matching.tasks.offers_expire_due", "schedule": timedelta(minutes=15)},
     "payouts-release-held-earnings": {"task": "payouts.tasks.earnings_release_due", "schedule": timedelta(hours=1)},
     "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
+    "publishing-run-due": {"task": "campaigns.publishing.tasks.publications_run_due", "schedule": timedelta(minutes=1)},
+    "metrics-pull-due": {"task": "campaigns.metrics.tasks.metrics_pull_due", "schedule": timedelta(minutes=1)},
     "networks-refresh-tokens": {"task": "networks.tasks.tokens_refresh_due", "schedule": timedelta(minutes=10)},
     "networks-refresh-profiles": {"task": "networks.tasks.profiles_refresh_stale", "schedule": timedelta(hours=6)},
     "tracking-clicks-drain": {"task": "campaigns.tracking.tasks.clicks_drain_task", "schedule": timedelta(seconds=10)},
@@ -481,3 +483,10 @@ BLUESKY_PDS_URL = env_str("LINKILIKE_BLUESKY_PDS_URL", "https://bsky.social").rs
 BLUESKY_APPVIEW_URL = env_str("LINKILIKE_BLUESKY_APPVIEW_URL", "https://public.api.bsky.app").rstrip("/")
 BLUESKY_WEB_URL = env_str("LINKILIKE_BLUESKY_WEB_URL", "https://bsky.app").rstrip("/")
 FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")
+
+# --- publishing and metrics (campaigns.publishing, campaigns.metrics) ------------------
+# Metric pulls after publishing: "+<n><m|h|d>" offsets. The demo (DEBUG) adds two early windows so
+# metrics show up minutes after `make run`.
+CAMPAIGN_METRICS_WINDOWS = env_list(
+    "LINKILIKE_METRICS_WINDOWS", ("+2m,+10m," if DEBUG and not TESTING else "") + "+1h,+6h,+24h,+72h,+7d,+28d"
+)

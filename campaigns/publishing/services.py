@@ -1,0 +1,647 @@
+"""Publishing shares at most once (reliability T1). The state machine is on ``SharePublication``.
+
+How "at most once" holds:
+
+- A row is claimed by one conditional ``UPDATE`` (QUEUED and due -> PUBLISHING with a fresh
+  ``attempt_id`` and a lease); exactly one worker's update matches.
+- Before the call that creates the post, the network handle (the idempotency key, or the
+  media container id) is committed. Every write after the call is fenced on ``attempt_id``.
+- A PUBLISHING row whose lease expired (the worker died) is never published again blindly:
+  ``publication_resolve`` asks the network with the stored handle. Nothing stored means
+  nothing was sent, so queueing again is safe. What the network cannot answer becomes
+  UNKNOWN, shown to staff and never retried automatically.
+
+Network calls happen outside database transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from campaigns.captions import TRACKING_LINK_PLACEHOLDER, utm_apply
+from campaigns.matching.selectors import offer_content, offer_disclosure, offer_language
+from campaigns.models import HandleKind, PublicationState, Share, SharePublication, ShareStatus
+from campaigns.publishing.errors import RetryNotAllowed
+from networks.models import ConnectedAccount
+from networks.providers.base import NetworkProvider
+from networks.providers.exceptions import (
+    AmbiguousOutcome,
+    AuthExpired,
+    AuthRevoked,
+    ContentRejected,
+    Duplicate,
+    NetworkError,
+    NotSupported,
+    RateLimited,
+    Transient,
+)
+from networks.providers.types import PostDraft, PublishResult, PublishState
+from networks.selectors import provider_get_for_account, token_set_get_for_account
+from networks.services import account_network_error_record, account_token_refresh
+
+logger = logging.getLogger(__name__)
+
+#: How long a worker may hold a claim before the row is resolved by asking the network.
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 60 * 60
+#: Automatic attempts (transient errors, rate limits) before a share fails for good.
+MAX_ATTEMPTS = 8
+#: A container still processing is looked at again after this long.
+PENDING_RECHECK = timedelta(seconds=30)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def backoff_delay(*, attempt: int, rng: random.Random | None = None) -> timedelta:
+    """Capped exponential backoff with jitter: 30 s, 60 s, 120 s ... up to 1 h, each +-25 %."""
+    rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    base = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0))
+    return timedelta(seconds=min(BACKOFF_CAP_SECONDS, base * rng.uniform(0.75, 1.25)))
+
+
+def _rate_key(*, network: str, account_id: int | None = None) -> str:
+    return f"publishing:ratelimit:{network}" + (f":{account_id}" if account_id is not None else "")
+
+
+def rate_limited_until(*, account: ConnectedAccount) -> datetime | None:
+    """The later of the account's and the network's rate-limit block, if any is in force."""
+    now = timezone.now()
+    blocks = [
+        value
+        for value in (
+            cache.get(_rate_key(network=account.network, account_id=account.pk)),
+            cache.get(_rate_key(network=account.network)),
+        )
+        if isinstance(value, datetime) and value > now
+    ]
+    return max(blocks) if blocks else None
+
+
+def _rate_limit_record(*, account: ConnectedAccount, until: datetime, network_wide: bool) -> None:
+    seconds = max(1, int((until - timezone.now()).total_seconds()) + 1)
+    cache.set(_rate_key(network=account.network, account_id=account.pk), until, seconds)
+    if network_wide:
+        cache.set(_rate_key(network=account.network), until, seconds)
+
+
+def _provider_for(account: ConnectedAccount) -> NetworkProvider:
+    return provider_get_for_account(account=account)
+
+
+def tracking_link_for(*, share: Share) -> str:
+    """The share's tracking link (``campaigns.tracking``); without it, the campaign link with UTM parameters."""
+    try:
+        tracking = import_string("campaigns.tracking.services.tracking_link_for_share")
+    except ImportError:
+        tracking = None
+    if tracking is not None:
+        return str(tracking(share=share))
+    content = offer_content(offer=share.offer)
+    if content is None:
+        return ""
+    return utm_apply(url=content.target_url, campaign_slug=share.campaign.slug)
+
+
+def _has_tag(text: str, tag: str) -> bool:
+    return re.search(rf"(?<![\w#]){re.escape(tag)}(?!\w)", text, flags=re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class PreparedPost:
+    draft: PostDraft | None
+    problem: str = ""
+
+
+def post_prepare(*, share: Share) -> PreparedPost:
+    """The text as it goes out: tracking link in place of the placeholder, disclosure and link checked again."""
+    link = tracking_link_for(share=share)
+    content = offer_content(offer=share.offer)
+    disclosure = offer_disclosure(offer=share.offer, language=offer_language(offer=share.offer, content=content))
+    text = share.caption_text.replace(TRACKING_LINK_PLACEHOLDER, link) if link else share.caption_text
+    if not _has_tag(text, disclosure):
+        return PreparedPost(
+            None, _("The caption lost the disclosure %(tag)s; it was not published.") % {"tag": disclosure}
+        )
+    if not link or link not in text:
+        return PreparedPost(None, _("The caption has no campaign link; it was not published."))
+    return PreparedPost(PostDraft(text=text))
+
+
+# --- queueing -----------------------------------------------------------------------------
+
+
+def _new_publication(share: Share) -> SharePublication:
+    provider_cls = type(_provider_for(share.connected_account))
+    needs_proof = not provider_cls.capabilities.api_posting_allowed
+    return SharePublication(
+        share=share,
+        state=PublicationState.NEEDS_PROOF if needs_proof else PublicationState.QUEUED,
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+def _enqueue_publish(publication_id: int) -> None:
+    from campaigns.publishing import tasks
+
+    transaction.on_commit(partial(tasks.publication_publish.delay, publication_id))
+
+
+@transaction.atomic
+def share_publication_schedule(*, share: Share, now: datetime | None = None) -> SharePublication | None:
+    """Queue a READY share whose time has come (``scheduled_at`` None = now). Idempotent.
+
+    The publish task is enqueued only after the surrounding transaction commits (T2).
+    """
+    now = now or timezone.now()
+    locked = Share.objects.select_for_update().select_related("connected_account").get(pk=share.pk)
+    if locked.status != ShareStatus.READY or (locked.scheduled_at is not None and locked.scheduled_at > now):
+        return None
+    existing = SharePublication.objects.filter(share=locked).first()
+    if existing is not None:
+        return existing
+    publication = _new_publication(locked)
+    publication.save()
+    if publication.state == PublicationState.QUEUED:
+        _enqueue_publish(publication.pk)
+    return publication
+
+
+def publications_queue_due(*, now: datetime | None = None) -> int:
+    """Create publications for every READY share whose time has come. Returns how many were queued."""
+    now = now or timezone.now()
+    share_ids = list(
+        Share.objects.filter(status=ShareStatus.READY, publication__isnull=True)
+        .filter(Q(scheduled_at__isnull=True) | Q(scheduled_at__lte=now))
+        .values_list("pk", flat=True)[:500]
+    )
+    queued = 0
+    for share_id in share_ids:
+        share = Share.objects.filter(pk=share_id).first()
+        if share is not None and share_publication_schedule(share=share, now=now) is not None:
+            queued += 1
+    return queued
+
+
+def publication_ids_due(*, now: datetime | None = None) -> list[int]:
+    """QUEUED publications whose next attempt is due."""
+    now = now or timezone.now()
+    return list(
+        SharePublication.objects.filter(state=PublicationState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def publication_ids_lease_expired(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        SharePublication.objects.filter(state=PublicationState.PUBLISHING, lease_expires_at__lt=now).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+
+
+# --- claiming and fenced writes -----------------------------------------------------------
+
+
+def publication_claim(*, publication_id: int, now: datetime | None = None) -> uuid.UUID | None:
+    """QUEUED and due -> PUBLISHING with a new attempt id and lease. Only one caller gets the id back."""
+    now = now or timezone.now()
+    attempt_id = uuid.uuid4()
+    claimed = (
+        SharePublication.objects.filter(pk=publication_id, state=PublicationState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            state=PublicationState.PUBLISHING,
+            attempt=F("attempt") + 1,
+            attempt_id=attempt_id,
+            lease_expires_at=now + LEASE,
+            updated_at=now,
+        )
+    )
+    return attempt_id if claimed == 1 else None
+
+
+def _claim_expired(*, publication_id: int, now: datetime, states: tuple[str, ...]) -> uuid.UUID | None:
+    """Take over a row whose lease expired (or an UNKNOWN one, for staff) to resolve it."""
+    attempt_id = uuid.uuid4()
+    rows = SharePublication.objects.filter(pk=publication_id, state__in=states)
+    if PublicationState.PUBLISHING in states:
+        rows = rows.filter(Q(state=PublicationState.UNKNOWN) | Q(lease_expires_at__lt=now))
+    claimed = rows.update(
+        state=PublicationState.PUBLISHING, attempt_id=attempt_id, lease_expires_at=now + LEASE, updated_at=now
+    )
+    return attempt_id if claimed == 1 else None
+
+
+def _fenced_update(publication_id: int, attempt_id: uuid.UUID, **fields: object) -> bool:
+    """Write only while our claim holds (state PUBLISHING and our attempt id)."""
+    fields.setdefault("updated_at", timezone.now())
+    return (
+        SharePublication.objects.filter(
+            pk=publication_id, attempt_id=attempt_id, state=PublicationState.PUBLISHING
+        ).update(**fields)
+        == 1
+    )
+
+
+def _published(publication_id: int, attempt_id: uuid.UUID, result: PublishResult) -> bool:
+    return _fenced_update(
+        publication_id,
+        attempt_id,
+        state=PublicationState.PUBLISHED,
+        external_id=result.external_id[:300],
+        external_url=result.url[:1000],
+        published_at=result.published_at or timezone.now(),
+        lease_expires_at=None,
+        next_attempt_at=None,
+        last_error="",
+        error_code="",
+        retry_safe=False,
+        auth_refreshed=False,
+    )
+
+
+def _failed(publication_id: int, attempt_id: uuid.UUID, *, reason: str, code: str, retry_safe: bool) -> bool:
+    return _fenced_update(
+        publication_id,
+        attempt_id,
+        state=PublicationState.FAILED,
+        last_error=reason,
+        error_code=code,
+        retry_safe=retry_safe,
+        lease_expires_at=None,
+        next_attempt_at=None,
+    )
+
+
+def _requeue(
+    publication_id: int, attempt_id: uuid.UUID, *, at: datetime, reason: str = "", code: str = "", **extra: object
+) -> bool:
+    ok = _fenced_update(
+        publication_id,
+        attempt_id,
+        state=PublicationState.QUEUED,
+        next_attempt_at=at,
+        lease_expires_at=None,
+        last_error=reason,
+        error_code=code,
+        retry_safe=True,
+        **extra,
+    )
+    return ok
+
+
+def _unknown(publication_id: int, attempt_id: uuid.UUID, *, detail: str) -> bool:
+    return _fenced_update(
+        publication_id,
+        attempt_id,
+        state=PublicationState.UNKNOWN,
+        last_error=_(
+            "We could not confirm whether the post went out. Our team is checking; it will not be posted twice."
+        ),
+        error_code=detail[:40],
+        retry_safe=False,
+        lease_expires_at=None,
+        next_attempt_at=None,
+    )
+
+
+# --- publishing ---------------------------------------------------------------------------
+
+
+def publication_publish(*, publication_id: int, now: datetime | None = None) -> SharePublication | None:
+    """Claim a QUEUED publication and publish it once. Safe to call any number of times, concurrently."""
+    now = now or timezone.now()
+    publication = SharePublication.objects.select_related("share__connected_account").filter(pk=publication_id).first()
+    if publication is None:
+        return None
+    account = publication.share.connected_account
+    blocked = rate_limited_until(account=account) if publication.state == PublicationState.QUEUED else None
+    if blocked is not None:
+        SharePublication.objects.filter(pk=publication_id, state=PublicationState.QUEUED).update(
+            next_attempt_at=blocked
+        )
+        return SharePublication.objects.get(pk=publication_id)
+    attempt_id = publication_claim(publication_id=publication_id, now=now)
+    if attempt_id is None:
+        return publication
+    _publish_claimed(publication_id=publication_id, attempt_id=attempt_id)
+    return SharePublication.objects.get(pk=publication_id)
+
+
+def _publish_claimed(*, publication_id: int, attempt_id: uuid.UUID) -> None:
+    publication = SharePublication.objects.select_related(
+        "share__connected_account", "share__offer__campaign", "share__campaign", "share__offer__influencer"
+    ).get(pk=publication_id)
+    share = publication.share
+    account = share.connected_account
+    if not account.is_usable:
+        _failed(
+            publication_id,
+            attempt_id,
+            reason=_("%(account)s needs reconnecting before this can be published.") % {"account": account.handle},
+            code="account_unusable",
+            retry_safe=True,
+        )
+        return
+    prepared = post_prepare(share=share)
+    if prepared.draft is None:
+        _failed(publication_id, attempt_id, reason=prepared.problem, code="caption_invalid", retry_safe=False)
+        return
+    draft = prepared.draft
+    provider = _provider_for(account)
+    problems = provider.validate_draft(draft)
+    if problems:
+        _failed(publication_id, attempt_id, reason=" ".join(problems), code="content_invalid", retry_safe=False)
+        return
+    container = publication.network_handle_kind == HandleKind.CONTAINER and publication.network_handle
+    # The handle is committed before the call: from here on a crash is resolved by asking the network.
+    if not container and not _fenced_update(
+        publication_id,
+        attempt_id,
+        network_handle=publication.idempotency_key,
+        network_handle_kind=HandleKind.IDEMPOTENCY_KEY,
+        # The provider's idempotency window runs from the key's first use: keep the earliest moment.
+        handle_stored_at=publication.handle_stored_at or timezone.now(),
+        posted_text=draft.text,
+    ):
+        return
+    tokens = token_set_get_for_account(account=account)
+    try:
+        if container:
+            result = provider.complete_pending_publish(
+                tokens=tokens, draft=draft, pending_id=publication.network_handle
+            )
+        else:
+            result = provider.publish(tokens=tokens, draft=draft, idempotency_key=publication.idempotency_key)
+    except AmbiguousOutcome:
+        _resolve_claimed(publication_id=publication_id, attempt_id=attempt_id, give_up_to_unknown=True)
+        return
+    except NetworkError as error:
+        _handle_error(publication, attempt_id=attempt_id, error=error, provider=provider, draft=draft)
+        return
+    _apply_result(publication, attempt_id=attempt_id, result=result, from_container=bool(container))
+
+
+def _apply_result(
+    publication: SharePublication, *, attempt_id: uuid.UUID, result: PublishResult, from_container: bool
+) -> None:
+    if result.state == PublishState.PUBLISHED:
+        _published(publication.pk, attempt_id, result)
+    elif result.state == PublishState.PENDING:
+        # Container created (Instagram, Threads): keep its id; the next claim completes it, never re-creates.
+        _requeue(
+            publication.pk,
+            attempt_id,
+            at=timezone.now() + PENDING_RECHECK,
+            network_handle=result.external_id[:300],
+            network_handle_kind=HandleKind.CONTAINER,
+            handle_stored_at=timezone.now(),
+            attempt=F("attempt") - 1,
+        )
+    elif from_container:
+        # The container expired unpublished: nothing is on the network, starting over is safe.
+        _requeue(publication.pk, attempt_id, at=timezone.now(), network_handle="", network_handle_kind=HandleKind.NONE)
+    else:
+        _unknown(publication.pk, attempt_id, detail="publish_not_found")
+
+
+def _handle_error(
+    publication: SharePublication,
+    *,
+    attempt_id: uuid.UUID,
+    error: NetworkError,
+    provider: NetworkProvider,
+    draft: PostDraft,
+) -> None:
+    account = publication.share.connected_account
+    now = timezone.now()
+    if isinstance(error, RateLimited):
+        until = error.reset_at or now + timedelta(seconds=max(error.retry_after, 1))
+        last = getattr(provider, "last_rate_limit", None)
+        _rate_limit_record(account=account, until=until, network_wide=bool(last and last.remaining == 0))
+        _retry_later(publication, attempt_id=attempt_id, at=max(until, now + timedelta(seconds=1)), code="rate_limited")
+        return
+    if isinstance(error, Transient):
+        _retry_later(
+            publication, attempt_id=attempt_id, at=now + backoff_delay(attempt=publication.attempt), code="transient"
+        )
+        return
+    if isinstance(error, AuthExpired) and not publication.auth_refreshed:
+        refreshed = False
+        try:
+            refreshed = account_token_refresh(account_id=account.pk, force=True)
+        except NetworkError:
+            refreshed = False
+        if refreshed:
+            _requeue(publication.pk, attempt_id, at=now, code="auth_refreshed", auth_refreshed=True)
+            _enqueue_after_commit(publication.pk)
+            return
+    if isinstance(error, (AuthExpired, AuthRevoked)):
+        account_network_error_record(account_id=account.pk, error=error)
+        _failed(
+            publication.pk,
+            attempt_id,
+            reason=_(
+                "Linkilike no longer has permission to post for %(account)s. Reconnect the account, then try again."
+            )
+            % {"account": account.handle},
+            code="auth_revoked" if isinstance(error, AuthRevoked) else "auth_expired",
+            retry_safe=True,
+        )
+        return
+    if isinstance(error, Duplicate):
+        # The network says the post exists: ask it for that post rather than failing blindly.
+        try:
+            result = provider.check_pending_publish(
+                tokens=token_set_get_for_account(account=account),
+                draft=draft,
+                idempotency_key=publication.idempotency_key,
+            )
+        except NetworkError:
+            result = PublishResult(state=PublishState.NOT_FOUND)
+        if result.state == PublishState.PUBLISHED:
+            _published(publication.pk, attempt_id, result)
+            return
+        _failed(
+            publication.pk,
+            attempt_id,
+            reason=_("The network refused this post as a duplicate of one already on the account."),
+            code="duplicate",
+            retry_safe=False,
+        )
+        return
+    if isinstance(error, ContentRejected):
+        _failed(
+            publication.pk,
+            attempt_id,
+            reason=_("The network refused the post: %(detail)s") % {"detail": str(error)[:300]},
+            code="content_rejected",
+            retry_safe=False,
+        )
+        return
+    _failed(
+        publication.pk,
+        attempt_id,
+        reason=_("The network refused the post."),
+        code=type(error).__name__[:40],
+        retry_safe=False,
+    )
+
+
+def _retry_later(publication: SharePublication, *, attempt_id: uuid.UUID, at: datetime, code: str) -> None:
+    if publication.attempt >= MAX_ATTEMPTS:
+        _failed(
+            publication.pk,
+            attempt_id,
+            reason=_("The network kept failing; we stopped after %(n)s attempts. You can try again.")
+            % {"n": publication.attempt},
+            code=code,
+            retry_safe=True,
+        )
+        return
+    _requeue(
+        publication.pk,
+        attempt_id,
+        at=at,
+        reason=_("The network is busy; we will try again at %(time)s.")
+        % {"time": timezone.localtime(at).strftime("%H:%M")},
+        code=code,
+    )
+
+
+def _enqueue_after_commit(publication_id: int) -> None:
+    with transaction.atomic():
+        _enqueue_publish(publication_id)
+
+
+# --- resolving what is unclear ------------------------------------------------------------
+
+
+def publication_resolve(*, publication_id: int, now: datetime | None = None, staff: bool = False) -> SharePublication:
+    """Resolve a PUBLISHING row whose lease expired (or, for staff, an UNKNOWN one) by asking the network."""
+    now = now or timezone.now()
+    states: tuple[str, ...] = (PublicationState.PUBLISHING,)
+    if staff:
+        states = (PublicationState.PUBLISHING, PublicationState.UNKNOWN)
+    attempt_id = _claim_expired(publication_id=publication_id, now=now, states=states)
+    if attempt_id is not None:
+        _resolve_claimed(publication_id=publication_id, attempt_id=attempt_id, give_up_to_unknown=True, now=now)
+    return SharePublication.objects.get(pk=publication_id)
+
+
+def _resolve_claimed(
+    *, publication_id: int, attempt_id: uuid.UUID, give_up_to_unknown: bool, now: datetime | None = None
+) -> None:
+    now = now or timezone.now()
+    publication = SharePublication.objects.select_related("share__connected_account", "share__offer").get(
+        pk=publication_id
+    )
+    if not publication.network_handle:
+        # The handle is stored before any call: without it nothing was sent.
+        _requeue(publication_id, attempt_id, at=timezone.now(), code="lease_expired")
+        _enqueue_after_commit(publication_id)
+        return
+    account = publication.share.connected_account
+    provider = _provider_for(account)
+    tokens = token_set_get_for_account(account=account)
+    draft = PostDraft(text=publication.posted_text)
+    try:
+        if publication.network_handle_kind == HandleKind.CONTAINER:
+            result = provider.complete_pending_publish(
+                tokens=tokens, draft=draft, pending_id=publication.network_handle
+            )
+            from_container = True
+        else:
+            window = getattr(provider, "idempotency_window", None)
+            stored = publication.handle_stored_at
+            if window is not None and (stored is None or stored < now - window):
+                raise NotSupported("outside the idempotency window")
+            result = provider.check_pending_publish(
+                tokens=tokens, draft=draft, idempotency_key=publication.idempotency_key
+            )
+            from_container = False
+    except (Transient, RateLimited):
+        # Ask again later: leave it PUBLISHING with a lease, the reconciler comes back.
+        _fenced_update(publication_id, attempt_id, lease_expires_at=timezone.now() + LEASE)
+        return
+    except NetworkError as error:
+        if give_up_to_unknown:
+            _unknown(publication_id, attempt_id, detail=type(error).__name__)
+        return
+    if result.state == PublishState.PUBLISHED:
+        _published(publication_id, attempt_id, result)
+    elif result.state == PublishState.NOT_FOUND:
+        # Containers: it expired unpublished. Idempotency keys: nothing under the key, and we are inside
+        # the window, so sending again with the same key cannot make a second post.
+        extra: dict[str, object] = (
+            {"network_handle": "", "network_handle_kind": HandleKind.NONE} if from_container else {}
+        )
+        _requeue(publication_id, attempt_id, at=timezone.now(), code="not_sent", **extra)
+        _enqueue_after_commit(publication_id)
+    elif result.state == PublishState.PENDING:
+        _requeue(
+            publication_id,
+            attempt_id,
+            at=timezone.now() + PENDING_RECHECK,
+            network_handle=result.external_id[:300] or publication.network_handle,
+            network_handle_kind=HandleKind.CONTAINER,
+        )
+    else:
+        _unknown(publication_id, attempt_id, detail="not_found")
+
+
+# --- people acting on a publication -------------------------------------------------------
+
+
+@transaction.atomic
+def publication_retry(*, publication: SharePublication) -> SharePublication:
+    """Influencer or brand: try a FAILED publication again, only where that cannot double-post."""
+    locked = SharePublication.objects.select_for_update().get(pk=publication.pk)
+    if locked.state != PublicationState.FAILED or not locked.retry_safe:
+        raise RetryNotAllowed(_("This share cannot be tried again."))
+    locked.state = PublicationState.QUEUED
+    locked.next_attempt_at = None
+    locked.attempt = 0
+    locked.auth_refreshed = False
+    locked.network_handle = ""
+    locked.network_handle_kind = HandleKind.NONE
+    locked.last_error = ""
+    locked.error_code = ""
+    locked.retry_safe = False
+    locked.save()
+    _enqueue_publish(locked.pk)
+    return locked
+
+
+def publications_run_due(*, now: datetime | None = None) -> dict[str, int]:
+    """The every-minute sweep: queue READY shares, resolve expired leases, publish what is due."""
+    now = now or timezone.now()
+    queued = publications_queue_due(now=now)
+    resolved = 0
+    for publication_id in publication_ids_lease_expired(now=now):
+        publication_resolve(publication_id=publication_id, now=now)
+        resolved += 1
+    due = publication_ids_due(now=now)
+    from campaigns.publishing import tasks
+
+    for publication_id in due:
+        tasks.publication_publish.delay(publication_id)
+    return {"queued": queued, "resolved": resolved, "enqueued": len(due)}

@@ -1,0 +1,36 @@
+"""Publishing tasks. Each takes ids and calls a service; retries are the services' business
+(``next_attempt_at`` with capped backoff and jitter), so the tasks themselves never retry blindly."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(max_retries=0, acks_late=False)
+def publication_publish(publication_id: int) -> str | None:
+    from campaigns.publishing.services import publication_publish as publish
+
+    publication = publish(publication_id=publication_id)
+    return publication.state if publication is not None else None
+
+
+@shared_task(max_retries=0)
+def publications_run_due() -> dict[str, int]:
+    from campaigns.publishing.services import publications_run_due as run
+
+    return run()
+
+
+@shared_task(max_retries=0)
+def publication_resolve(publication_id: int) -> str:
+    from campaigns.publishing.services import publication_resolve as resolve
+
+    return str(resolve(publication_id=publication_id, staff=True).state)
+
+
+@shared_task(max_retries=3, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+def proof_verify(publication_id: int) -> str | None:
+    from campaigns.publishing.proof import proof_verify as verify
+
+    publication = verify(publication_id=publication_id)
+    return publication.state if publication is not None else None

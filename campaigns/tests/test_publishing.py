@@ -1,0 +1,404 @@
+"""The at-most-once publish state machine (T1) against a recording double of a network."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.captions import TRACKING_LINK_PLACEHOLDER
+from campaigns.models import HandleKind, PublicationState, SharePublication
+from campaigns.publishing import services
+from campaigns.publishing.errors import RetryNotAllowed
+from campaigns.publishing.testing import (
+    RecordingProvider,
+    SimulatedCrash,
+    ready_share,
+    recording_settings,
+)
+from networks.models import AccountStatus
+from networks.providers.exceptions import (
+    AmbiguousOutcome,
+    AuthExpired,
+    AuthRevoked,
+    ContentRejected,
+    RateLimited,
+    Transient,
+)
+from networks.providers.types import TokenSet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def network(settings: Any) -> Any:
+    recording_settings(settings)
+    settings.SITE_URL = "https://linkilike.test"
+    return RecordingProvider.reset()
+
+
+def queued(**kwargs: Any) -> SharePublication:
+    share = ready_share(**kwargs)
+    publication = services.share_publication_schedule(share=share)
+    assert publication is not None
+    return publication
+
+
+def state(publication: SharePublication) -> str:
+    publication.refresh_from_db()
+    return publication.state
+
+
+def test_a_ready_share_is_published_once_with_its_tracking_link_and_disclosure(network: Any) -> None:
+    publication = queued()
+
+    services.publication_publish(publication_id=publication.pk)
+    services.publication_publish(publication_id=publication.pk)  # a second delivery of the task
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+    text = network.posts[0].text
+    assert text.startswith("#ad")
+    assert TRACKING_LINK_PLACEHOLDER not in text
+    assert "/r/" in text  # the share's own tracking link
+    assert publication.external_url.endswith("/posts/1")
+    assert publication.network_handle == publication.idempotency_key
+
+
+def test_without_tracking_links_the_campaign_link_with_utm_is_used(network: Any) -> None:
+    publication = queued()
+    with mock.patch.object(services, "import_string", side_effect=ImportError):
+        services.publication_publish(publication_id=publication.pk)
+
+    text = network.posts[0].text
+    assert "https://shop.example/roast?utm_source=linkilike" in text
+
+
+def test_a_caption_that_lost_its_disclosure_is_not_published(network: Any) -> None:
+    share = ready_share()
+    share.caption_text = f"No tag here {TRACKING_LINK_PLACEHOLDER}"
+    share.save()
+    publication = services.share_publication_schedule(share=share)
+    assert publication is not None
+
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.FAILED
+    assert "#ad" in publication.last_error
+    assert network.posts == []
+
+
+def test_a_scheduled_share_waits_for_its_time(network: Any) -> None:
+    share = ready_share(scheduled_at=timezone.now() + timedelta(hours=2))
+
+    assert services.publications_queue_due() == 0
+    assert services.publications_queue_due(now=timezone.now() + timedelta(hours=3)) == 1
+    assert SharePublication.objects.get(share=share).state == PublicationState.QUEUED
+
+
+def test_crash_between_claim_and_call_ends_with_one_post(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(SimulatedCrash())
+
+    with pytest.raises(SimulatedCrash):
+        services.publication_publish(publication_id=publication.pk)
+    assert state(publication) == PublicationState.PUBLISHING
+
+    later = timezone.now() + services.LEASE + timedelta(seconds=1)
+    services.publication_resolve(publication_id=publication.pk, now=later)
+    assert state(publication) == PublicationState.QUEUED  # the network has nothing: safe to go again
+    services.publication_publish(publication_id=publication.pk, now=later)
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def test_crash_between_call_and_save_ends_with_one_post(network: Any) -> None:
+    publication = queued()
+    network.fail_after.append(SimulatedCrash())
+
+    with pytest.raises(SimulatedCrash):
+        services.publication_publish(publication_id=publication.pk)
+    assert len(network.posts) == 1
+    assert state(publication) == PublicationState.PUBLISHING
+
+    # Nothing happens before the lease expires ...
+    services.publications_run_due()
+    assert state(publication) == PublicationState.PUBLISHING
+    # ... then the network is asked, and the post it already has is adopted.
+    services.publications_run_due(now=timezone.now() + services.LEASE + timedelta(seconds=1))
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert publication.external_id == network.posts[0].external_id
+    assert len(network.posts) == 1
+    assert network.publish_calls == 1
+
+
+def test_an_expired_lease_while_the_first_worker_is_still_busy_ends_with_one_post(network: Any) -> None:
+    publication = queued()
+    attempt = services.publication_claim(publication_id=publication.pk)
+    assert attempt is not None
+    # The first worker stored its handle and is stuck in the network call past its lease; the network got the post.
+    SharePublication.objects.filter(pk=publication.pk).update(
+        network_handle=publication.idempotency_key,
+        network_handle_kind=HandleKind.IDEMPOTENCY_KEY,
+        handle_stored_at=timezone.now(),
+    )
+    network.posts.append(_recorded(publication.idempotency_key))
+
+    services.publication_resolve(publication_id=publication.pk, now=timezone.now() + services.LEASE * 2)
+    assert state(publication) == PublicationState.PUBLISHED
+    # The first worker finally returns: its fenced write changes nothing.
+    assert not services._fenced_update(publication.pk, attempt, state=PublicationState.FAILED)
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def _recorded(key: str) -> Any:
+    from campaigns.publishing.testing import RecordedPost
+
+    return RecordedPost(external_id="1", text="#ad hello", idempotency_key=key)
+
+
+def test_an_ambiguous_answer_with_nothing_on_the_network_is_sent_again_with_the_same_key(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(AmbiguousOutcome("timeout after send"))
+
+    services.publication_publish(publication_id=publication.pk)
+    assert state(publication) == PublicationState.QUEUED  # the network has nothing under the key
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+    assert network.posts[0].idempotency_key == publication.idempotency_key
+
+
+def test_outside_the_idempotency_window_an_unresolved_publish_becomes_unknown(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(SimulatedCrash())
+    with pytest.raises(SimulatedCrash):
+        services.publication_publish(publication_id=publication.pk)
+
+    # Asking again with the key could post anew after the window: staff decide instead.
+    services.publication_resolve(publication_id=publication.pk, now=timezone.now() + timedelta(hours=2))
+    assert state(publication) == PublicationState.UNKNOWN
+    assert network.check_calls == 0
+    assert network.posts == []
+
+
+def test_an_ambiguous_answer_the_network_confirms_is_published(network: Any) -> None:
+    publication = queued()
+    network.fail_after.append(AmbiguousOutcome("timeout after send"))
+
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def test_unknown_stays_unknown_until_staff_resolve_it(network: Any) -> None:
+    publication = queued()
+    network.fail_after.append(AmbiguousOutcome("timeout"))
+    with mock.patch.object(RecordingProvider, "check_pending_publish", side_effect=AmbiguousOutcome("still")):
+        services.publication_publish(publication_id=publication.pk)
+    assert state(publication) == PublicationState.UNKNOWN
+    assert publication.retry_safe is False
+
+    services.publications_run_due(now=timezone.now() + timedelta(hours=1))
+    assert state(publication) == PublicationState.UNKNOWN  # never retried automatically
+    with pytest.raises(RetryNotAllowed):
+        services.publication_retry(publication=publication)
+
+    services.publication_resolve(publication_id=publication.pk, staff=True)
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def test_two_workers_claiming_at_once_one_wins(network: Any) -> None:
+    publication = queued()
+    winners = [services.publication_claim(publication_id=publication.pk) for _ in range(2)]
+    assert sum(1 for winner in winners if winner is not None) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_publish_once(network: Any) -> None:
+    publication = queued()
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            services.publication_publish(publication_id=publication.pk)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert state(publication) == PublicationState.PUBLISHED
+    assert network.publish_calls == 1
+
+
+def test_transient_errors_retry_with_capped_backoff(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(Transient("502"))
+
+    before = timezone.now()
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.QUEUED
+    assert publication.next_attempt_at is not None
+    assert before + timedelta(seconds=20) <= publication.next_attempt_at <= before + timedelta(seconds=40)
+    assert "try again" in publication.last_error
+    services.publication_publish(publication_id=publication.pk)  # not due yet: nothing happens
+    assert network.publish_calls == 1
+
+    services.publication_publish(publication_id=publication.pk, now=publication.next_attempt_at)
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def test_backoff_doubles_is_capped_and_jittered() -> None:
+    rng = random.Random(1)
+    delays = [services.backoff_delay(attempt=n, rng=rng).total_seconds() for n in range(1, 12)]
+    assert 22 <= delays[0] <= 38
+    assert 45 <= delays[1] <= 75
+    assert max(delays) <= services.BACKOFF_CAP_SECONDS
+    assert len({round(d) for d in delays[-3:]}) > 1  # jitter even at the cap
+
+
+def test_rate_limit_honours_retry_after_and_holds_the_account(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(RateLimited("429", retry_after=120))
+
+    services.publication_publish(publication_id=publication.pk)
+    assert state(publication) == PublicationState.QUEUED
+    assert publication.next_attempt_at is not None
+    assert publication.next_attempt_at >= timezone.now() + timedelta(seconds=110)
+
+    other = queued(account=publication.share.connected_account, campaign=None)
+    services.publication_publish(publication_id=other.pk)  # same account: waits too
+    assert state(other) == PublicationState.QUEUED
+    assert network.publish_calls == 1
+
+
+def test_a_revoked_token_fails_the_share_and_marks_the_account(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(AuthRevoked("401"))
+
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.FAILED
+    assert "Reconnect" in publication.last_error
+    assert publication.retry_safe is True
+    account = publication.share.connected_account
+    account.refresh_from_db()
+    assert account.status == AccountStatus.REVOKED
+    assert network.posts == []
+
+
+def test_an_expired_token_is_refreshed_once_then_the_share_is_published(
+    network: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    publication = queued(refresh_token="refresh-me")
+    network.fail_before.append(AuthExpired("401"))
+    network.refresh_result = TokenSet(access_token="new-access", refresh_token="new-refresh")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publication_publish(publication_id=publication.pk)  # eager Celery publishes again on commit
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert network.refreshes == 1
+    assert len(network.posts) == 1
+
+
+def test_an_expired_token_is_refreshed_only_once(network: Any) -> None:
+    publication = queued(refresh_token="refresh-me")
+    network.fail_before.extend([AuthExpired("401"), AuthExpired("401")])
+    network.refresh_result = TokenSet(access_token="new-access")
+
+    services.publication_publish(publication_id=publication.pk)  # refreshed, queued again
+    assert state(publication) == PublicationState.QUEUED
+    services.publication_publish(publication_id=publication.pk)  # expired again: no second refresh
+
+    assert state(publication) == PublicationState.FAILED
+    assert "Reconnect" in publication.last_error
+    assert network.refreshes == 1
+    assert network.posts == []
+
+
+def test_rejected_content_fails_with_the_reason_and_no_retry(network: Any) -> None:
+    publication = queued()
+    network.fail_before.append(ContentRejected("Text too long for this server"))
+
+    services.publication_publish(publication_id=publication.pk)
+
+    assert state(publication) == PublicationState.FAILED
+    assert "Text too long" in publication.last_error
+    assert publication.retry_safe is False
+
+
+def test_retry_after_reconnecting_publishes(network: Any, django_capture_on_commit_callbacks: Any) -> None:
+    publication = queued()
+    network.fail_before.append(AuthRevoked("401"))
+    services.publication_publish(publication_id=publication.pk)
+    account = publication.share.connected_account
+    account.refresh_from_db()
+    account.status = AccountStatus.HEALTHY
+    account.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publication_retry(publication=publication)  # eager Celery publishes on commit
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
+
+
+def test_nothing_is_enqueued_from_a_rolled_back_transaction(network: Any) -> None:
+    share = ready_share()
+    from campaigns.publishing import tasks
+
+    with mock.patch.object(tasks.publication_publish, "delay") as delay:
+
+        class Rollback(Exception):
+            pass
+
+        def schedule_then_fail() -> None:
+            with transaction.atomic():
+                services.share_publication_schedule(share=share)
+                raise Rollback
+
+        with pytest.raises(Rollback):
+            schedule_then_fail()
+
+        assert not SharePublication.objects.filter(share=share).exists()
+        delay.assert_not_called()
+
+
+def test_enqueued_only_after_commit(network: Any, django_capture_on_commit_callbacks: Any) -> None:
+    share = ready_share()
+    from campaigns.publishing import tasks
+
+    with mock.patch.object(tasks.publication_publish, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            publication = services.share_publication_schedule(share=share)
+        delay.assert_not_called()
+        for callback in callbacks:
+            callback()
+        assert publication is not None
+        delay.assert_called_once_with(publication.pk)
