@@ -175,6 +175,11 @@ def share_publication_schedule(*, share: Share, now: datetime | None = None) -> 
     if existing is not None:
         return existing
     publication = _new_publication(locked)
+    if publication.state == PublicationState.NEEDS_PROOF:
+        # The influencer posts it themselves: the text (with the tracking link) is fixed now.
+        prepared = post_prepare(share=locked)
+        publication.posted_text = prepared.draft.text if prepared.draft else ""
+        publication.last_error = prepared.problem
     publication.save()
     if publication.state == PublicationState.QUEUED:
         _enqueue_publish(publication.pk)

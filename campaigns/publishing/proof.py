@@ -1,0 +1,174 @@
+"""Proof of post, for networks where Linkilike may not post for the influencer (``api_posting_allowed`` False).
+
+The influencer posts through the network's own share link (``share_intent_url``), pastes the
+permalink (``proof_submit``), and a worker checks it (``proof_verify``) with ``safe_fetch``
+(SSRF-guarded): the page exists, is on the connected account's site and names its handle, and
+carries the disclosure and the campaign link. Only then does the share count as published.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import partial
+from urllib.parse import quote, urlencode, urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.matching.selectors import offer_content, offer_disclosure, offer_language
+from campaigns.models import PublicationState, SharePublication
+from campaigns.publishing.errors import ProofRefused
+from influencers.models import InfluencerProfile
+from linkilike.safe_fetch import AddressPolicy, UnsafeFetch, safe_fetch
+from networks.models import ConnectedAccount
+
+_URL_IN_TEXT = r"https?://\S+"
+
+
+def _first_url(text: str) -> str:
+    match = re.search(_URL_IN_TEXT, text)
+    return match.group(0) if match else ""
+
+
+def share_intent_url(*, account: ConnectedAccount, text: str) -> str:
+    """The network's own "share" page, prefilled with the post (empty when the network has none)."""
+    link = _first_url(text)
+    network = account.network
+    if network == "facebook":
+        return "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": link})
+    if network == "x":
+        return "https://x.com/intent/post?" + urlencode({"text": text})
+    if network == "linkedin":
+        return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": link})
+    if network == "threads":
+        return "https://www.threads.net/intent/post?" + urlencode({"text": text})
+    if network == "bluesky":
+        return "https://bsky.app/intent/compose?" + urlencode({"text": text})
+    if network == "tumblr":
+        return "https://www.tumblr.com/widgets/share/tool?" + urlencode({"canonicalUrl": link, "caption": text})
+    if network == "reddit":
+        return "https://www.reddit.com/submit?" + urlencode({"url": link, "title": text[:300]})
+    if network in ("mastodon", "sandbox") and account.instance_url:
+        return f"{account.instance_url.rstrip('/')}/share?text={quote(text)}"
+    return ""
+
+
+def _account_hosts(account: ConnectedAccount) -> set[str]:
+    hosts = set()
+    for url in (account.profile_url, account.instance_url):
+        host = (urlsplit(url).hostname or "").lower()
+        if host:
+            hosts.add(host)
+            hosts.add(host.removeprefix("www."))
+    return hosts
+
+
+def _on_account_site(url: str, account: ConnectedAccount) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return bool(host) and (host in _account_hosts(account) or host.removeprefix("www.") in _account_hosts(account))
+
+
+@transaction.atomic
+def proof_submit(*, publication: SharePublication, influencer: InfluencerProfile, url: str) -> SharePublication:
+    """The influencer pasted the address of their post: check it in the background."""
+    locked = (
+        SharePublication.objects.select_for_update()
+        .select_related("share__connected_account")
+        .get(pk=publication.pk, share__influencer=influencer)
+    )
+    if locked.state not in (PublicationState.NEEDS_PROOF, PublicationState.PROOF_SUBMITTED):
+        raise ProofRefused(_("This share does not need a link to your post."))
+    url = url.strip()
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ProofRefused(_("Paste the full address of your post, starting with https://."), field="url")
+    if not _on_account_site(url, locked.share.connected_account):
+        raise ProofRefused(
+            _("That address is not on %(site)s, where your connected account is.")
+            % {"site": ", ".join(sorted(_account_hosts(locked.share.connected_account))) or "-"},
+            field="url",
+        )
+    locked.proof_url = url[:1000]
+    locked.state = PublicationState.PROOF_SUBMITTED
+    locked.last_error = ""
+    locked.error_code = ""
+    locked.save()
+    from campaigns.publishing import tasks
+
+    transaction.on_commit(partial(tasks.proof_verify.delay, locked.pk))
+    return locked
+
+
+def _handle_names(account: ConnectedAccount) -> list[str]:
+    handle = account.handle.lstrip("@")
+    local = handle.split("@")[0]
+    return [name for name in {handle, local} if name]
+
+
+def proof_verify(
+    *, publication_id: int, policy: AddressPolicy | None = None, now: datetime | None = None
+) -> SharePublication | None:
+    """Fetch the pasted post and count it only if it is the influencer's and carries disclosure and link."""
+    publication = (
+        SharePublication.objects.select_related(
+            "share__connected_account", "share__offer__campaign", "share__offer__influencer"
+        )
+        .filter(pk=publication_id, state=PublicationState.PROOF_SUBMITTED)
+        .first()
+    )
+    if publication is None:
+        return None
+    share = publication.share
+    account = share.connected_account
+    problem = ""
+    try:
+        page = safe_fetch(publication.proof_url, policy=policy, max_bytes=2 * 1024 * 1024, deadline_seconds=10)
+    except UnsafeFetch as error:
+        page = None
+        problem = str(error)
+    if page is not None:
+        body = page.content.decode("utf-8", errors="replace")
+        disclosure = offer_disclosure(
+            offer=share.offer, language=offer_language(offer=share.offer, content=offer_content(offer=share.offer))
+        )
+        link = _first_url(publication.posted_text)
+        if page.status != 200:
+            problem = _("We could not open your post (the network answered %(status)s).") % {"status": page.status}
+        elif not _on_account_site(page.url, account):
+            problem = _("Your post's address leads away from the network of your connected account.")
+        elif not any(name.lower() in body.lower() for name in _handle_names(account)):
+            problem = _("We could not see %(handle)s on that page; paste the link to your own post.") % {
+                "handle": account.handle
+            }
+        elif disclosure.lower() not in body.lower():
+            problem = _("Your post does not show the disclosure %(tag)s. Add it, then paste the link again.") % {
+                "tag": disclosure
+            }
+        elif link and link not in body:
+            problem = _("Your post does not contain the campaign link. Add it, then paste the link again.")
+    return _proof_decide(publication_id=publication.pk, problem=problem, now=now or timezone.now())
+
+
+@transaction.atomic
+def _proof_decide(*, publication_id: int, problem: str, now: datetime) -> SharePublication | None:
+    locked = (
+        SharePublication.objects.select_for_update()
+        .filter(pk=publication_id, state=PublicationState.PROOF_SUBMITTED)
+        .first()
+    )
+    if locked is None:
+        return None
+    locked.proof_checked_at = now
+    if problem:
+        locked.state = PublicationState.NEEDS_PROOF
+        locked.last_error = problem
+        locked.error_code = "proof_refused"
+    else:
+        locked.state = PublicationState.PUBLISHED
+        locked.external_url = locked.proof_url
+        locked.published_at = now
+        locked.last_error = ""
+        locked.error_code = ""
+    locked.save()
+    return locked
