@@ -13,7 +13,7 @@ from django.contrib.admin import helpers
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -87,6 +87,29 @@ class NetworkFilter(admin.SimpleListFilter):
         return queryset.filter(Q(influencer__connected_accounts__network=self.value())).distinct()
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """Only the countries of influencers that actually have matches (not the whole world)."""
+
+    title = gettext_lazy("country")
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        from django_countries import countries
+
+        codes = (
+            Match.objects.exclude(influencer__country="")
+            .values_list("influencer__country", flat=True)
+            .distinct()
+            .order_by("influencer__country")
+        )
+        return [(code, countries.name(code) or code) for code in codes]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        return queryset.filter(influencer__country=self.value())
+
+
 class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
     model = ModerationEvent
     fk_name = "match"
@@ -102,16 +125,7 @@ class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = (
-        "influencer",
-        "campaign",
-        "brand",
-        "score",
-        "why",
-        "country",
-        "status",
-        "conflicts",
-    )
+    list_display = ("influencer", "points", "why", "status", "conflicts", "campaign_brand")
     list_display_links = ("influencer",)
     list_filter = (
         "status",
@@ -120,7 +134,7 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         NetworkFilter,
         ("campaign", admin.RelatedOnlyFieldListFilter),
         ("campaign__brand", admin.RelatedOnlyFieldListFilter),
-        "influencer__country",
+        CountryFilter,
     )
     search_fields = ("influencer__display_name", "campaign__name", "campaign__brand__name")
     list_select_related = ("influencer", "campaign", "campaign__brand")
@@ -153,20 +167,28 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # decisions go through the actions, so each one is audited
 
-    @admin.display(description=gettext_lazy("brand"), ordering="campaign__brand__name")
-    def brand(self, match: Match) -> str:
-        return match.campaign.brand.name
+    class Media:
+        css = {"all": ("css/matching-admin.css",)}
+
+    @admin.display(description=gettext_lazy("campaign (brand)"), ordering="campaign__name")
+    def campaign_brand(self, match: Match) -> str:
+        return f"{match.campaign.name} ({match.campaign.brand.name})"
 
     @admin.display(description=gettext_lazy("country"), ordering="influencer__country")
     def country(self, match: Match) -> str:
         return str(match.influencer.country or "-")
 
+    @admin.display(description=gettext_lazy("score"), ordering="score")
+    def points(self, match: Match) -> int:
+        return match.score
+
     @admin.display(description=gettext_lazy("why"))
     def why(self, match: Match) -> str:
         try:
-            return explanation_render(match.score_parts)
+            text = explanation_render(match.score_parts)
         except (KeyError, TypeError):
-            return match.explanation
+            text = match.explanation
+        return format_html_join(format_html("<br>"), "{}", ((part,) for part in text.split("; ")))
 
     @admin.display(description=gettext_lazy("conflicts"))
     def conflicts(self, match: Match) -> str:

@@ -262,12 +262,12 @@ def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
             len(accounts),
         ) % {"low": money_format(low, currency), "high": money_format(high, currency), "count": len(accounts)}
         words += " " + _(
-            "You are paid for verified results only (reach where the network reports it, engagement, unique clicks)"
+            "You are paid for verified results only (reach where the network reports it, engagement, unique clicks),"
         )
         if campaign.per_share_cap_minor is not None:
             words += " " + _("up to %(cap)s per share.") % {"cap": money_format(campaign.per_share_cap_minor, currency)}
         else:
-            words += "."
+            words = words.rstrip(",") + "."
     return OfferEstimate(currency=currency, low_minor=low, high_minor=high, words=words, accounts=accounts)
 
 
