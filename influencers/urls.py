@@ -1,6 +1,6 @@
 from django.urls import path
 
-from influencers import views, views_offers, views_results
+from influencers import views, views_offers, views_results, views_shares
 
 app_name = "influencers"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("i/offers/<int:pk>/preview/", views_offers.OfferPreviewView.as_view(), name="offer-preview"),
     path("i/offers/<int:pk>/decline/", views_offers.OfferDeclineView.as_view(), name="offer-decline"),
     path("i/offers/shares/<int:pk>/caption/", views_offers.ShareCaptionResubmitView.as_view(), name="share-resubmit"),
+    path("i/shares/", views_shares.ShareListView.as_view(), name="shares"),
+    path("i/shares/<int:pk>/retry/", views_shares.ShareRetryView.as_view(), name="share-retry"),
+    path("i/shares/<int:pk>/proof/", views_shares.ShareProofView.as_view(), name="share-proof"),
 ]

@@ -1,0 +1,33 @@
+"""``{% share_state share viewer="influencer" %}``: a share's state, link, failure reason and retry button.
+
+For any page listing shares (influencer offers and shares, brand results). ``viewer`` picks the
+retry URL: ``"influencer"`` (``influencers:share-retry``) or ``"brand"`` (``campaigns:share-retry``,
+needs ``brand_slug``); ``next`` is where the retry form returns to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from campaigns.models import Share
+from campaigns.publishing.selectors import share_state_get
+
+register = template.Library()
+
+
+@register.inclusion_tag("campaigns/partials/share_state.html")
+def share_state(share: Share, viewer: str = "influencer", brand_slug: str = "", next: str = "") -> dict[str, Any]:
+    view = share_state_get(share=share)
+    retry_url = proof_action = ""
+    try:
+        if viewer == "brand" and brand_slug:
+            retry_url = reverse("campaigns:share-retry", kwargs={"brand_slug": brand_slug, "pk": share.pk})
+        elif viewer == "influencer":
+            retry_url = reverse("influencers:share-retry", kwargs={"pk": share.pk})
+            proof_action = reverse("influencers:share-proof", kwargs={"pk": share.pk})
+    except NoReverseMatch:
+        retry_url = ""
+    return {"share": share, "view": view, "retry_url": retry_url, "proof_action": proof_action, "next": next}
