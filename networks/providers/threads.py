@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from networks.providers.exceptions import ContentRejected, NetworkError
+from networks.providers.exceptions import AuthRevoked, ContentRejected, NetworkError
 from networks.providers.meta import ContainerPublishingProvider, is_missing_object
 from networks.providers.types import (
     AccountRef,
@@ -129,7 +129,7 @@ class ThreadsProvider(ContainerPublishingProvider):
                 tokens=tokens,
                 params={"metric": "followers_count"},
             )
-        except ContentRejected:
+        except (ContentRejected, AuthRevoked):  # insights not granted: the profile itself was readable
             return None
         return self.insight_values(body).get("followers_count")
 
