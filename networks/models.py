@@ -18,6 +18,12 @@ class Network(models.TextChoices):
     SANDBOX = "sandbox", _("Linkilike Sandbox")
     MASTODON = "mastodon", _("Mastodon")
     BLUESKY = "bluesky", _("Bluesky")
+    X = "x", _("X")
+    INSTAGRAM = "instagram", _("Instagram")
+    THREADS = "threads", _("Threads")
+    FACEBOOK = "facebook", _("Facebook Pages")
+    LINKEDIN = "linkedin", _("LinkedIn")
+    TUMBLR = "tumblr", _("Tumblr")
 
 
 class AccountStatus(models.TextChoices):
