@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -48,7 +49,24 @@ def _start_authorisation(request: HttpRequest, *, network: str, instance_url: st
     return HttpResponseRedirect(start.authorization_url)
 
 
-class AccountListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+class OAuthFormsPageMixin:
+    """Pages whose forms start an OAuth dance end on another server's consent page.
+
+    Browsers apply the CSP ``form-action`` directive to the redirect that answers a form POST,
+    so these pages (and only these) allow forms to lead to any https server, plus the sandbox's
+    own origin when it runs elsewhere.
+    """
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().render_to_response(context, **kwargs)  # type: ignore[misc]
+        sandbox = urlsplit(services.sandbox_base_url())
+        response._csp_update = {  # type: ignore[attr-defined]
+            "form-action": ["https:", f"{sandbox.scheme}://{sandbox.netloc}"],
+        }
+        return response
+
+
+class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
     model = ConnectedAccount
     template_name = "networks/accounts.html"
     context_object_name = "accounts"
@@ -61,7 +79,7 @@ class AccountListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-
         return context
 
 
-class MastodonConnectView(InfluencerOwnedViewMixin, FormView):  # type: ignore[type-arg]
+class MastodonConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, FormView):  # type: ignore[type-arg]
     template_name = "networks/connect_mastodon.html"
     form_class = MastodonConnectForm
 

@@ -193,3 +193,18 @@ def test_accounts_page_shows_health(signed_in: Client, influencer: InfluencerPro
     assert "Revoked" in page
     assert "Reconnect" in page
     assert "1 account needs your attention" in page or "One account needs your attention" in page
+
+
+@pytest.mark.django_db
+def test_pages_with_connect_forms_let_the_form_lead_to_a_consent_page_elsewhere() -> None:
+    """Chromium applies CSP form-action to the redirect after the POST, so the page must allow https."""
+    profile = InfluencerProfileFactory()
+    client = Client()
+    client.force_login(profile.user)
+
+    for name in ("networks:accounts", "networks:connect-mastodon"):
+        csp = client.get(reverse(name))["Content-Security-Policy"]
+        form_action = next(part for part in csp.split(";") if "form-action" in part)
+        assert "https:" in form_action
+    landing_csp = client.get(reverse("landing"))["Content-Security-Policy"]
+    assert "https:" not in next(part for part in landing_csp.split(";") if "form-action" in part)
