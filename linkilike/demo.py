@@ -29,6 +29,7 @@ DEMO_SEEDERS = [
     "campaigns.demo.seed_demo",
     "sandbox.demo.seed_demo",
     "campaigns.matching.demo.seed_demo",
+    "campaigns.publishing.demo.seed_demo",
 ]
 
 
