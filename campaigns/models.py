@@ -286,7 +286,7 @@ class Match(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"match {self.pk}: influencer {self.influencer_id}, campaign {self.campaign_id} ({self.score})"
+        return f"{self.influencer} · {self.campaign} ({self.score})"
 
     @property
     def has_conflicts(self) -> bool:

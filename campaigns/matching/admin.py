@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -188,7 +189,7 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             text = explanation_render(match.score_parts)
         except (KeyError, TypeError):
             text = match.explanation
-        return format_html_join(format_html("<br>"), "{}", ((part,) for part in text.split("; ")))
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in text.split("; ")))
 
     @admin.display(description=gettext_lazy("conflicts"))
     def conflicts(self, match: Match) -> str:
@@ -314,7 +315,14 @@ class ModerationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("created_at", "actor", "action", "match", "offer", "share", "before", "after", "reason")
     list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reason", "match__influencer__display_name", "match__campaign__name")
-    list_select_related = ("actor", "match", "offer", "share")
+    list_select_related = (
+        "actor",
+        "match__influencer",
+        "match__campaign",
+        "offer__influencer",
+        "offer__campaign",
+        "share",
+    )
     readonly_fields = ("created_at", "actor", "action", "match", "offer", "share", "before", "after", "reason")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -290,3 +290,32 @@ def test_query_count_does_not_grow_with_influencers(n: int, django_assert_max_nu
 
     assert result.created == n
     assert Match.objects.filter(campaign=campaign).count() == n
+
+
+def test_approving_a_campaign_proposes_matches(django_capture_on_commit_callbacks: Any) -> None:
+    from campaigns.factories import ready_campaign
+    from campaigns.services import campaign_approve
+    from payouts.services import brand_fund
+
+    campaign = ready_campaign(
+        status=CampaignStatus.IN_REVIEW, countries=["AT"], languages=["de"], networks=["mastodon"]
+    )
+    brand_fund(brand=campaign.brand, amount_minor=campaign.budget_minor, currency="EUR", source="card", reference="m1")
+    profile = make_influencer()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_approve(campaign=campaign, reviewed_by=None)
+
+    assert Match.objects.filter(campaign=campaign, influencer=profile, status=MatchStatus.PROPOSED).exists()
+
+
+def test_periodic_run_proposes_newly_qualifying_influencers() -> None:
+    from campaigns.matching.tasks import matching_run_live
+
+    campaign = make_campaign()
+    ended = make_campaign(ends_at=timezone.now() - timedelta(days=1))
+    make_influencer()
+
+    assert matching_run_live.delay().get() == 1
+    assert Match.objects.filter(campaign=campaign).count() == 1
+    assert not Match.objects.filter(campaign=ended).exists()
