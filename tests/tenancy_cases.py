@@ -158,6 +158,7 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "sandbox:media-file": "sandbox network: its own bearer-token auth, no brand data",
     "networks:accounts": "influencer-owned: lists only the signed-in influencer's connected accounts",
     "networks:connect-mastodon": "influencer-owned: starts OAuth for the signed-in influencer",
+    "networks:connect-bluesky": "influencer-owned: stores the account for the signed-in influencer only",
     "networks:connect-sandbox": "influencer-owned: starts OAuth for the signed-in influencer",
     "networks:oauth-callback": "influencer-owned: state bound to the session; account stored for the signed-in user",
     "networks:account-refresh": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
