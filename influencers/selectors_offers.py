@@ -17,7 +17,7 @@ from campaigns.captions import NetworkFit, caption_compose, caption_fit, disclos
 from campaigns.matching.engine import account_networks_for, explanation_render
 from campaigns.matching.selectors import SHARE_LINK_PLACEHOLDER, caption_problems, caption_rules_network
 from campaigns.models import Campaign, CaptionVariant, ContentPiece, Offer, OfferStatus, Share
-from campaigns.networks_info import NETWORKS
+from campaigns.networks_info import NETWORKS, NetworkInfo
 from influencers.models import InfluencerProfile
 from networks.models import ConnectedAccount
 from payouts.money import money_format
@@ -212,21 +212,9 @@ def network_codes_of_options(options: list[AccountOption]) -> list[str]:
     return list(dict.fromkeys(option.network_code for option in options if option.selectable))
 
 
-def network_rules_for_campaign(*, campaign: Campaign) -> list[dict[str, object]]:
-    rows = []
-    for code in campaign.networks:
-        info = NETWORKS.get(code)
-        if info is not None:
-            rows.append(
-                {
-                    "label": info.label,
-                    "max_chars": info.max_chars,
-                    "links_clickable": info.links_clickable,
-                    "link_chars": info.link_chars,
-                    "note": info.note,
-                }
-            )
-    return rows
+def network_rules_for_campaign(*, campaign: Campaign) -> list[NetworkInfo]:
+    """Length and link rules of each network the campaign targets (for the caption editor)."""
+    return [NETWORKS[code] for code in campaign.networks if code in NETWORKS]
 
 
 def share_list_for_offer(*, offer: Offer) -> QuerySet[Share]:

@@ -3,7 +3,8 @@
 Every route named ``influencers:*`` whose URL names an object (any kwarg) is enumerated from
 the URL configuration. Its view's ``model`` says what to create for the victim (see
 ``OWNED_OBJECTS``); the attacker, a different influencer, must get 404 for every HTTP method
-the view implements (405 for the others) and no row may change. A new influencer route whose model has no entry fails the sweep.
+the view implements (405 for the others) and no row may change. A new influencer route
+whose model has no entry fails the sweep.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def test_sweep_finds_the_offer_routes() -> None:
 @pytest.mark.parametrize("route", influencer_object_routes(), ids=lambda route: route.name)
 def test_route_is_influencer_scoped(route: Route) -> None:
     view_class = _view_class(route.callback)
-    assert view_class is not None and issubclass(view_class, InfluencerScope), route.name
+    assert view_class is not None, route.name
+    assert issubclass(view_class, InfluencerScope), route.name
     assert view_class.get_queryset is InfluencerScope.get_queryset, f"{route.name} overrides the scoped hook"
     assert getattr(view_class, "model", None) in OWNED_OBJECTS, (
         f"{route.name}: add its model to OWNED_OBJECTS in tests/test_influencer_sweep.py"
@@ -82,7 +84,7 @@ def test_other_influencer_gets_404_and_changes_nothing(route: Route) -> None:
     ConnectedAccountFactory(influencer=attacker, network="mastodon")
     client = Client()
     client.force_login(attacker.user)
-    url = reverse(route.name, kwargs={kwarg: target.pk for kwarg in route.kwargs})
+    url = reverse(route.name, kwargs=dict.fromkeys(route.kwargs, target.pk))
 
     before = _database_fingerprint()
     for method in METHODS:

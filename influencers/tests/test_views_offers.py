@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from datetime import timedelta
 from typing import Any
 
@@ -143,7 +145,7 @@ def test_scheduled_time_is_read_in_the_influencers_time_zone() -> None:
 
     share = Share.objects.get(offer=offer)
     assert share.scheduled_at is not None
-    new_york = share.scheduled_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    new_york = share.scheduled_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
     assert new_york.replace(tzinfo=None) == local
 
 
@@ -182,7 +184,7 @@ def test_caption_breaking_the_rules_is_refused_with_a_message_and_the_input_kept
     assert message in page
     assert "Nothing was accepted yet" in page
     assert "MYWORDS" in page
-    assert f'value="{account}"\n                               id="account-{account}"\n                               checked' in page
+    assert re.search(rf'value="{account}"\s+id="account-{account}"\s+checked', page)
     assert not Share.objects.filter(offer=offer).exists()
     offer.refresh_from_db()
     assert offer.status == OfferStatus.NEW
@@ -262,7 +264,10 @@ def test_decline_records_the_reason() -> None:
     offer.refresh_from_db()
     assert offer.status == OfferStatus.DECLINED
     assert offer.decline_reason == "Not my kind of coffee"
-    assert "Not my kind of coffee" in client.get(reverse("influencers:offer-detail", kwargs={"pk": offer.pk})).content.decode()
+    assert (
+        "Not my kind of coffee"
+        in client.get(reverse("influencers:offer-detail", kwargs={"pk": offer.pk})).content.decode()
+    )
 
 
 def test_an_accepted_offer_cannot_be_accepted_again() -> None:
