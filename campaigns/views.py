@@ -24,8 +24,8 @@ from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
 from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_preview, caption_fits_for_campaign
-from campaigns.views_results import campaign_tab_context
 from campaigns.selectors_captions import campaign_influencer_list, caption_pending_count_for_campaign
+from campaigns.views_results import campaign_tab_context
 from influencers.topics import LANGUAGES
 
 TABS = (
