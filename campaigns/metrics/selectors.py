@@ -35,6 +35,8 @@ def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> 
         stored[share_id].add(window)
     due: dict[int, list[str]] = {}
     for pk, share_id, published_at in publications:
+        if published_at is None:
+            continue
         labels = [label for label, offset in windows if published_at + offset <= now and label not in stored[share_id]]
         if labels:
             due[pk] = labels

@@ -110,11 +110,11 @@ def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) ->
                 report.skipped_accounts += 1
                 break
             for snapshot in snapshots:
-                publication = by_external.get(snapshot.external_id)
-                if publication is None:
+                target = by_external.get(snapshot.external_id)
+                if target is None:
                     continue
                 stored = metric_snapshot_record(
-                    publication=publication, windows=pairs[publication.pk], snapshot=snapshot, now=now
+                    publication=target, windows=pairs[target.pk], snapshot=snapshot, now=now
                 )
                 report.snapshots += stored
                 if not snapshot.exists:

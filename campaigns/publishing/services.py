@@ -596,10 +596,17 @@ def _resolve_claimed(
     elif result.state == PublishState.NOT_FOUND:
         # Containers: it expired unpublished. Idempotency keys: nothing under the key, and we are inside
         # the window, so sending again with the same key cannot make a second post.
-        extra: dict[str, object] = (
-            {"network_handle": "", "network_handle_kind": HandleKind.NONE} if from_container else {}
-        )
-        _requeue(publication_id, attempt_id, at=timezone.now(), code="not_sent", **extra)
+        if from_container:
+            _requeue(
+                publication_id,
+                attempt_id,
+                at=timezone.now(),
+                code="not_sent",
+                network_handle="",
+                network_handle_kind=HandleKind.NONE,
+            )
+        else:
+            _requeue(publication_id, attempt_id, at=timezone.now(), code="not_sent")
         _enqueue_after_commit(publication_id)
     elif result.state == PublishState.PENDING:
         _requeue(

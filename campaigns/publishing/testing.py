@@ -17,9 +17,10 @@ from typing import Any, ClassVar, cast
 
 import requests
 
+from brands.models import Brand
 from campaigns.captions import TRACKING_LINK_PLACEHOLDER, caption_compose
 from campaigns.factories import CampaignFactory, CaptionVariantFactory, ContentPieceFactory, OfferFactory
-from campaigns.models import Campaign, Share, ShareStatus
+from campaigns.models import Campaign, Offer, Share, ShareStatus
 from influencers.factories import InfluencerProfileFactory
 from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount
@@ -240,8 +241,14 @@ def ready_share(
                 influencer=influencer, network=network, instance_url=instance_url, **account_fields
             ),
         )
-    offer = OfferFactory(
-        campaign=campaign, influencer=account.influencer, match__campaign=campaign, match__influencer=account.influencer
+    offer = cast(
+        Offer,
+        OfferFactory(
+            campaign=campaign,
+            influencer=account.influencer,
+            match__campaign=campaign,
+            match__influencer=account.influencer,
+        ),
     )
     return Share.objects.create(
         offer=offer,
@@ -259,7 +266,7 @@ def funded_campaign(*, budget_minor: int = 100_000, **fields: Any) -> Campaign:
     from brands.factories import BrandFactory
     from payouts.services import brand_fund, campaign_budget_reserve
 
-    brand = BrandFactory()
+    brand = cast(Brand, BrandFactory())
     brand_fund(
         brand=brand, amount_minor=budget_minor * 2, currency="EUR", source="bank_transfer", reference=f"T-{brand.pk}"
     )

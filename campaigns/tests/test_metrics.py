@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,11 @@ def published(**kwargs: Any) -> SharePublication:
     return publication
 
 
+def after(publication: SharePublication, offset: timedelta) -> datetime:
+    assert publication.published_at is not None
+    return publication.published_at + offset
+
+
 def earned(publication: SharePublication) -> int:
     row = ShareEarning.objects.filter(share_key=str(publication.share_id)).first()
     return row.earned_minor if row else 0
@@ -61,7 +66,7 @@ def test_a_due_window_stores_a_snapshot_and_books_earnings(network: Any) -> None
     post = network.posts[0]
     post.likes, post.reposts, post.replies, post.reach = 7, 2, 1, 3000
 
-    report = metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=1, minutes=1))
+    report = metrics.metrics_pull_due(now=after(publication, timedelta(hours=1, minutes=1)))
 
     assert report.snapshots == 1
     snapshot = MetricSnapshot.objects.get(share=publication.share)
@@ -81,7 +86,7 @@ def test_a_due_window_stores_a_snapshot_and_books_earnings(network: Any) -> None
 def test_pulling_the_same_window_twice_changes_nothing(network: Any) -> None:
     publication = published(campaign=funded_campaign())
     network.posts[0].likes = 5
-    at = publication.published_at + timedelta(hours=2)
+    at = after(publication, timedelta(hours=2))
     metrics.metrics_pull(pairs={publication.pk: ["+1h"]}, now=at)
     before = (earned(publication), EarningAccrual.objects.count(), MetricSnapshot.objects.count())
 
@@ -96,11 +101,11 @@ def test_pulling_the_same_window_twice_changes_nothing(network: Any) -> None:
 def test_a_metric_drop_books_a_reversal(network: Any) -> None:
     publication = published(campaign=funded_campaign())
     network.posts[0].likes = 40
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=1, minutes=1))
+    metrics.metrics_pull_due(now=after(publication, timedelta(hours=1, minutes=1)))
     assert earned(publication) == 400
 
     network.posts[0].likes = 10  # fake likes purged by the network
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=6, minutes=1))
+    metrics.metrics_pull_due(now=after(publication, timedelta(hours=6, minutes=1)))
 
     assert earned(publication) == 100
     reversal = EarningAccrual.objects.get(share__share_key=str(publication.share_id), window="+6h")
@@ -110,11 +115,11 @@ def test_a_metric_drop_books_a_reversal(network: Any) -> None:
 def test_a_deleted_post_is_removed_stops_earning_and_reverses_unheld_earnings(network: Any) -> None:
     publication = published(campaign=funded_campaign())
     network.posts[0].likes = 30
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=1, minutes=1))
+    metrics.metrics_pull_due(now=after(publication, timedelta(hours=1, minutes=1)))
     assert earned(publication) == 300
 
     network.posts[0].deleted = True
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=6, minutes=1))
+    metrics.metrics_pull_due(now=after(publication, timedelta(hours=6, minutes=1)))
 
     publication.refresh_from_db()
     assert publication.state == PublicationState.REMOVED
@@ -123,7 +128,7 @@ def test_a_deleted_post_is_removed_stops_earning_and_reverses_unheld_earnings(ne
     assert held.first().pending_minor == 0  # type: ignore[union-attr]
     # Removed posts are not pulled any more.
     calls = len(network.metrics_calls)
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(days=8))
+    metrics.metrics_pull_due(now=after(publication, timedelta(days=8)))
     assert len(network.metrics_calls) == calls
 
 
@@ -133,7 +138,7 @@ def test_posts_are_pulled_in_batches_as_large_as_the_network_allows(network: Any
         influencer=InfluencerProfileFactory(), network="recording", instance_url="https://recording.example"
     )
     publications = [published(account=account) for _ in range(count)]
-    now = max(p.published_at for p in publications) + timedelta(hours=1, minutes=1)
+    now = max(after(p, timedelta(hours=1, minutes=1)) for p in publications)
 
     report = metrics.metrics_pull_due(now=now)
 
@@ -147,7 +152,7 @@ def test_missed_windows_are_filled_from_one_pull(network: Any) -> None:
     publication = published(campaign=funded_campaign())
     network.posts[0].likes = 3
 
-    metrics.metrics_pull_due(now=publication.published_at + timedelta(hours=25))
+    metrics.metrics_pull_due(now=after(publication, timedelta(hours=25)))
 
     windows = set(MetricSnapshot.objects.filter(share=publication.share).values_list("window", flat=True))
     assert windows == {"+1h", "+6h", "+24h"}
