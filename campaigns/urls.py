@@ -1,12 +1,13 @@
 from django.urls import path
 
-from campaigns import views, views_captions, views_results
+from campaigns import views, views_captions, views_publishing, views_results
 
 app_name = "campaigns"
 
 _base = "b/<slug:brand_slug>/campaigns/"
 
 urlpatterns = [
+    path("b/<slug:brand_slug>/shares/<int:pk>/retry/", views_publishing.ShareRetryView.as_view(), name="share-retry"),
     path(_base, views.CampaignListView.as_view(), name="list"),
     path(f"{_base}new/", views.CampaignCreateView.as_view(), name="create"),
     path(f"{_base}<int:pk>/", views.CampaignDetailView.as_view(), name="detail"),

@@ -89,6 +89,7 @@ ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
     "brand-campaign-results": {"pk": _campaign},
     "campaigns:captions": {"pk": _campaign},
     "campaigns:caption-approve": {"pk": _share},
+    "campaigns:share-retry": {"pk": _share},
     "campaigns:caption-changes": {"pk": _share},
     "brand-campaigns-detail": {"pk": _campaign},
     "brand-campaigns-submit": {"pk": _campaign},

@@ -114,3 +114,22 @@ def test_staff_resolve_unknown_publications_from_the_admin(network: Any, setting
     publication.refresh_from_db()
     assert publication.state == PublicationState.PUBLISHED
     assert len(network.posts) == 1
+
+
+def test_the_brand_can_retry_a_safe_failure_of_its_own_share(network: Any) -> None:
+    from brands.factories import MembershipFactory
+    from brands.models import BrandRole
+
+    publication = publication_of(network, AuthRevoked("401"))
+    account = publication.share.connected_account
+    account.status = "healthy"
+    account.save()
+    campaign = publication.share.campaign
+    member = MembershipFactory(brand=campaign.brand, role=BrandRole.MANAGER)
+    url = reverse("campaigns:share-retry", kwargs={"brand_slug": campaign.brand.slug, "pk": publication.share_id})
+
+    response = signed_in(member.user).post(url)
+
+    assert response.status_code == 302
+    publication.refresh_from_db()
+    assert publication.state == PublicationState.QUEUED
