@@ -8,22 +8,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import FormView, ListView
+from django.views.generic import FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from influencers.ownership import InfluencerOwnedViewMixin
 from networks import services
+from networks.capabilities import CapabilityRow, capability_matrix
 from networks.errors import ConnectError, OAuthStateError
 from networks.forms import MastodonConnectForm
 from networks.models import AccountStatus, ConnectedAccount, Network
 from networks.oauth import PendingAuth, pending_auth_pop, pending_auth_store, safe_next_path
 from networks.providers.exceptions import NetworkError
+from networks.providers.registry import provider_base_url
 
 
 def oauth_redirect_uri() -> str:
@@ -74,6 +76,12 @@ class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView): 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["mastodon_form"] = MastodonConnectForm()
+        context["other_networks"] = [
+            (network, label)
+            for network, label in Network.choices
+            if network not in {Network.SANDBOX, Network.MASTODON, Network.BLUESKY}
+        ]
+        context["meta_networks"] = {Network.INSTAGRAM, Network.THREADS, Network.FACEBOOK}
         accounts = context["accounts"]
         context["attention_needed"] = [account for account in accounts if account.status != AccountStatus.HEALTHY]
         return context
@@ -181,3 +189,53 @@ class AccountRefreshView(AccountActionView):
             messages.success(self.request, _("%(handle)s was updated.") % {"handle": refreshed.handle})
         else:
             messages.warning(self.request, _("%(handle)s needs to be reconnected.") % {"handle": account.handle})
+
+
+class NetworkMatrixView(TemplateView):
+    """Public: which networks Linkilike supports and what each can do, from the providers themselves."""
+
+    template_name = "networks/matrix.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = capability_matrix()
+        return context
+
+
+OAUTH_NETWORKS = (Network.X, Network.LINKEDIN, Network.TUMBLR)
+
+
+class OAuthNetworkConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, TemplateView):
+    """X, LinkedIn and Tumblr: GET explains what connecting needs (or that staff have not set the
+    network up yet); POST goes to the network's consent page."""
+
+    template_name = "networks/connect_oauth.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("network") not in OAUTH_NETWORKS:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def _row(self) -> CapabilityRow:
+        return next(row for row in capability_matrix() if row.network == self.kwargs["network"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(row=self._row(), next=safe_next_path(self.request.GET.get("next")))
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        row = self._row()
+        if not row.configured:
+            messages.error(request, _("%(network)s is not set up on Linkilike yet.") % {"network": row.label})
+            return redirect("networks:connect-oauth", network=row.network)
+        try:
+            return _start_authorisation(
+                request,
+                network=row.network,
+                instance_url=provider_base_url(row.network),
+                next_path=request.POST.get("next", ""),
+            )
+        except (ConnectError, NetworkError) as error:
+            messages.error(request, str(error))
+            return redirect("networks:accounts")

@@ -127,6 +127,8 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "brands:invitation": "signed single-use token addressed to one email; checked in brands.services",
     "influencers:home": "influencer-owned: InfluencerOwnedViewMixin scopes by the signed-in user",
     "influencers:onboarding": "edits only the signed-in user's own profile",
+    "networks:matrix": "public capability matrix generated from the providers, no tenant data",
+    "networks:connect-oauth": "influencer-owned: starts an OAuth connect for the signed-in influencer",
     "influencers:offers": "influencer-owned: lists only the signed-in influencer's offers",
     "influencers:offer-detail": "influencer-owned: InfluencerOwnedViewMixin scopes the offer (404 otherwise)",
     "influencers:offer-preview": "influencer-owned: InfluencerOwnedViewMixin scopes the offer (404 otherwise)",
@@ -162,11 +164,11 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "networks:connect-bluesky": "influencer-owned: stores the account for the signed-in influencer only",
     "networks:connect-sandbox": "influencer-owned: starts OAuth for the signed-in influencer",
     "networks:oauth-callback": "influencer-owned: state bound to the session; account stored for the signed-in user",
-    "networks:account-refresh": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
-    "networks:account-disconnect": "influencer-owned: InfluencerOwnedViewMixin scopes the account by owner (404 otherwise)",
+    "networks:account-refresh": "influencer-owned: the mixin scopes the account by owner (404 otherwise)",
+    "networks:account-disconnect": "influencer-owned: the mixin scopes the account by owner (404 otherwise)",
     "networks:connect-meta": "influencer-owned: starts Meta OAuth for the signed-in influencer",
     "networks:facebook-callback": "influencer-owned: state bound to the session; user token kept in that session only",
-    "networks:facebook-pages": "influencer-owned: Pages come from the session's own Facebook login; stored for the signed-in user",
+    "networks:facebook-pages": "influencer-owned: Pages from the session's own Facebook login, stored for that user",
 }
 
 #: Whole families of routes that hold no brand data.

@@ -1,0 +1,106 @@
+"""The capability matrix: what each network can do, read from the providers' declarations.
+
+Nothing here is written by hand: every row comes from a provider class's ``capabilities`` and
+its configuration state, so the matrix brands and influencers see cannot drift from the code
+that publishes and measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from networks.models import Network
+from networks.providers.exceptions import NotSupported
+from networks.providers.registry import provider_class, provider_get
+from networks.providers.types import Capabilities, LinkHandling
+
+METRIC_LABELS: dict[str, Promise] = {
+    "impressions": gettext_lazy("impressions"),
+    "reach": gettext_lazy("reach"),
+    "views": gettext_lazy("views"),
+    "likes": gettext_lazy("likes"),
+    "reposts": gettext_lazy("reposts"),
+    "replies": gettext_lazy("replies"),
+    "quotes": gettext_lazy("quotes"),
+    "bookmarks": gettext_lazy("bookmarks"),
+    "shares": gettext_lazy("shares"),
+    "saves": gettext_lazy("saves"),
+    "link_clicks": gettext_lazy("link clicks"),
+}
+
+
+@dataclass(frozen=True)
+class CapabilityRow:
+    network: str
+    label: str
+    publishing: str
+    max_chars: int
+    max_images: int
+    video: bool
+    links: str
+    reach_reported: bool
+    metrics: tuple[str, ...]
+    cost_per_post: str
+    token_refresh: bool
+    needs_app_review: bool
+    requirements: str
+    configured: bool
+    capabilities: Capabilities
+
+
+def _links_label(handling: LinkHandling) -> str:
+    return {
+        LinkHandling.IN_TEXT: _("in the text, clickable"),
+        LinkHandling.CARD: _("as a link card"),
+        LinkHandling.NOT_CLICKABLE: _("shown, not clickable"),
+    }[handling]
+
+
+def _configured(network: str) -> bool:
+    """Whether Linkilike can connect accounts: app credentials present (per-server apps register themselves)."""
+    try:
+        provider = provider_get(network)
+    except (ImproperlyConfigured, NotSupported):
+        return network == Network.MASTODON  # per-instance: registers an app on each server
+    return bool(getattr(provider, "is_configured", True))
+
+
+def capability_matrix() -> list[CapabilityRow]:
+    rows = []
+    labels = dict(Network.choices)
+    for network in settings.NETWORK_PROVIDERS:
+        caps = provider_class(network).capabilities
+        cost = (
+            _("about %(amount)s %(currency)s per post")
+            % {"amount": f"{caps.cost_per_post_minor / 100:.2f}", "currency": caps.cost_currency}
+            if caps.cost_per_post_minor
+            else _("free")
+        )
+        rows.append(
+            CapabilityRow(
+                network=network,
+                label=str(labels.get(network, network)),
+                publishing=_("Linkilike posts for you")
+                if caps.api_posting_allowed
+                else _("You post, then paste the link (proof of post)"),
+                max_chars=caps.max_chars,
+                max_images=caps.max_images,
+                video=caps.video,
+                links=_links_label(caps.link_handling),
+                reach_reported=caps.reach_reported,
+                metrics=tuple(str(METRIC_LABELS.get(name, name)) for name in caps.metrics),
+                cost_per_post=cost,
+                token_refresh=caps.token_refresh,
+                needs_app_review=caps.needs_app_review,
+                requirements=caps.requirements,
+                configured=_configured(network),
+                capabilities=caps,
+            )
+        )
+    return rows
