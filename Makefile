@@ -29,9 +29,11 @@ run: install
 	@echo "Linkilike is starting at http://127.0.0.1:8000/ (web, worker and scheduler; Ctrl-C stops all)."
 	$(BIN)/honcho start -f Procfile.dev
 
+migrate: export DJANGO_DEBUG ?= 1
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+demo: export DJANGO_DEBUG ?= 1
 demo: install
 	$(PY) manage.py demo_seed
 
@@ -62,8 +64,9 @@ typecheck: install
 templates-lint: install
 	$(BIN)/djlint templates --lint
 
+messages: export DJANGO_DEBUG ?= 1
 messages: install
-	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules --ignore="networks/devenv/*"
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
