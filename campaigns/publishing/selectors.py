@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -35,6 +36,9 @@ class ShareStateView:
     posted_text: str = ""
     needs_proof: bool = False
     proof_url: str = ""
+    published_at: datetime | None = None
+    #: The account must be reconnected before a retry can work.
+    needs_reconnect: bool = False
 
 
 def share_state_get(*, share: Share) -> ShareStateView:
@@ -62,6 +66,9 @@ def share_state_get(*, share: Share) -> ShareStateView:
         posted_text=publication.posted_text if needs_proof else "",
         needs_proof=needs_proof,
         proof_url=publication.proof_url,
+        published_at=publication.published_at if publication.state == PublicationState.PUBLISHED else None,
+        needs_reconnect=publication.state == PublicationState.FAILED
+        and publication.error_code in ("auth_revoked", "auth_expired", "account_unusable"),
     )
 
 

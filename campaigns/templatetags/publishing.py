@@ -21,13 +21,21 @@ register = template.Library()
 @register.inclusion_tag("campaigns/partials/share_state.html")
 def share_state(share: Share, viewer: str = "influencer", brand_slug: str = "", next: str = "") -> dict[str, Any]:
     view = share_state_get(share=share)
-    retry_url = proof_action = ""
+    retry_url = proof_action = reconnect_url = ""
     try:
         if viewer == "brand" and brand_slug:
             retry_url = reverse("campaigns:share-retry", kwargs={"brand_slug": brand_slug, "pk": share.pk})
         elif viewer == "influencer":
             retry_url = reverse("influencers:share-retry", kwargs={"pk": share.pk})
             proof_action = reverse("influencers:share-proof", kwargs={"pk": share.pk})
+            reconnect_url = reverse("networks:accounts") if view.needs_reconnect else ""
     except NoReverseMatch:
         retry_url = ""
-    return {"share": share, "view": view, "retry_url": retry_url, "proof_action": proof_action, "next": next}
+    return {
+        "share": share,
+        "view": view,
+        "retry_url": retry_url,
+        "proof_action": proof_action,
+        "reconnect_url": reconnect_url,
+        "next": next,
+    }

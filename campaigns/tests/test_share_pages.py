@@ -54,6 +54,7 @@ def test_the_influencer_sees_published_and_failed_shares_with_reasons(network: A
     assert "Published" in page
     assert published.external_url in page
     assert "Reconnect the account" in page
+    assert reverse("networks:accounts") in page  # where to reconnect
     assert reverse("influencers:share-retry", kwargs={"pk": failed.share_id}) in page
     assert reverse("influencers:share-retry", kwargs={"pk": published.share_id}) not in page
 
