@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
@@ -58,6 +59,15 @@ def results_charts(results: Results) -> list[SmallChart]:
     return [chart for chart in charts if chart is not None]
 
 
+def share_rows(shares: Any) -> list[dict[str, Any]]:
+    """Each share with the publishing pipeline's state view (label, tone, post link, reason) when available."""
+    try:
+        from campaigns.publishing.selectors import share_state_get
+    except ImportError:  # the publishing pipeline is not installed: the basic partial reads the share
+        return [{"share": share, "view": None} for share in shares]
+    return [{"share": share, "view": share_state_get(share=share)} for share in shares]
+
+
 def share_state_template() -> str:
     """The publishing pipeline's state partial when it exists, else a basic one."""
     try:
@@ -74,7 +84,11 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
         return {"results": results, "charts": results_charts(results)}
     if tab == "shares":
         page = Paginator(share_list_for_campaign(campaign=campaign), SHARES_PER_PAGE).get_page(request.GET.get("page"))
-        return {"share_page": page, "share_state_template": share_state_template()}
+        return {
+            "share_page": page,
+            "share_rows": share_rows(page.object_list),
+            "share_state_template": share_state_template(),
+        }
     return {}
 
 
@@ -94,7 +108,7 @@ class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View): 
     model = Campaign
     http_method_names = ["get"]
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         campaign = self.get_object()
         rows = share_results_rows(shares=Share.objects.filter(campaign=campaign), currency=campaign.currency)
         stamp = timezone.now().strftime("%Y%m%d")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
 from campaigns.models import Share
 from campaigns.tracking.selectors import influencer_results_get_for_influencer, share_results_rows, shares_with_results
-from campaigns.views_results import csv_response, results_charts, share_state_template
+from campaigns.views_results import csv_response, results_charts, share_rows, share_state_template
 from influencers.ownership import InfluencerOwnedViewMixin
 
 
@@ -32,7 +33,12 @@ class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):  # type: ignore
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         results = influencer_results_get_for_influencer(influencer=self.influencer)
-        context.update(results=results, charts=results_charts(results), share_state_template=share_state_template())
+        context.update(
+            results=results,
+            charts=results_charts(results),
+            share_rows=share_rows(context["shares"]),
+            share_state_template=share_state_template(),
+        )
         return context
 
 
@@ -40,6 +46,6 @@ class InfluencerResultsExportView(InfluencerOwnedViewMixin, View):
     model = Share
     http_method_names = ["get"]
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         rows = share_results_rows(shares=self.get_queryset(), currency="")
         return csv_response(rows, filename=f"linkilike-my-results-{timezone.now():%Y%m%d}.csv")

@@ -25,7 +25,7 @@ class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 class BreakdownOutput(serializers.Serializer):  # type: ignore[type-arg]
     key = serializers.CharField()
-    label = serializers.CharField()
+    name = serializers.CharField(help_text="network name or the influencer's display name")
     totals = TotalsOutput()
 
 
@@ -80,8 +80,8 @@ def results_payload(results: Results) -> dict[str, Any]:
         "emv_minor": results.emv_minor,
         "emv_prices": results.emv_prices,
         "labels": LABELS,
-        "by_network": [{"key": r.key, "label": r.label, "totals": totals(r.totals)} for r in results.by_network],
-        "by_influencer": [{"key": r.key, "label": r.label, "totals": totals(r.totals)} for r in results.by_influencer],
+        "by_network": [{"key": r.key, "name": r.label, "totals": totals(r.totals)} for r in results.by_network],
+        "by_influencer": [{"key": r.key, "name": r.label, "totals": totals(r.totals)} for r in results.by_influencer],
         "series": [point.__dict__ for point in results.series],
     }
 
