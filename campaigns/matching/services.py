@@ -60,6 +60,7 @@ def _event(
     *,
     action: str,
     actor: User | None = None,
+    actor_id: int | None = None,
     match: Match | None = None,
     offer: Offer | None = None,
     share: Share | None = None,
@@ -67,8 +68,17 @@ def _event(
     after: str = "",
     reason: str = "",
 ) -> ModerationEvent:
+    if actor is not None:
+        actor_id = actor.pk
     return ModerationEvent.objects.create(
-        action=action, actor=actor, match=match, offer=offer, share=share, before=before, after=after, reason=reason
+        action=action,
+        actor_id=actor_id,
+        match=match,
+        offer=offer,
+        share=share,
+        before=before,
+        after=after,
+        reason=reason,
     )
 
 
@@ -455,6 +465,7 @@ def _offer_accept(
     locked.save(update_fields=["status", "accepted_at"])
     _event(
         action=ModerationAction.OFFER_ACCEPTED,
+        actor_id=locked.influencer.user_id,
         match=locked.match,
         offer=locked,
         before=OfferStatus.NEW,
@@ -479,6 +490,7 @@ def _offer_decline(*, offer: Offer, influencer: InfluencerProfile, reason: str) 
     locked.save(update_fields=["status", "decline_reason", "declined_at", "closed_at"])
     _event(
         action=ModerationAction.OFFER_DECLINED,
+        actor_id=locked.influencer.user_id,
         match=locked.match,
         offer=locked,
         before=OfferStatus.NEW,
@@ -584,6 +596,7 @@ def share_caption_resubmit(*, share: Share, influencer: InfluencerProfile, capti
     locked.save(update_fields=["caption_text", "caption_status", "status", "updated_at"])
     _event(
         action=ModerationAction.CAPTION_RESUBMITTED,
+        actor_id=influencer.user_id,
         offer=locked.offer,
         share=locked,
         before=CaptionStatus.CHANGES_REQUESTED,

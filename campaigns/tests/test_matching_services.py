@@ -119,6 +119,8 @@ def test_accept_with_brand_caption_makes_ready_shares(offer: Offer) -> None:
     assert SHARE_LINK_PLACEHOLDER in caption
     offer.refresh_from_db()
     assert offer.status == OfferStatus.ACCEPTED
+    event = offer.events.get(action=ModerationAction.OFFER_ACCEPTED)
+    assert event.actor_id == offer.influencer.user_id
 
 
 def _edit(offer: Offer) -> str:
