@@ -43,6 +43,17 @@ def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> 
     return due
 
 
+def proof_publication_ids_due_retention(*, now: datetime, after: timedelta) -> list[int]:
+    """Proof-of-post publications published at least ``after`` ago and not re-checked since."""
+    return list(
+        SharePublication.objects.filter(
+            state=PublicationState.PUBLISHED, published_at__lte=now - after, retention_checked_at__isnull=True
+        )
+        .exclude(proof_url="")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+
+
 def accrued_totals_for_share(*, share_key: str) -> tuple[int, int]:
     """(impressions, engagements) the earnings engine has counted for the share so far."""
     row = ShareEarning.objects.filter(share_key=share_key).values_list("impressions", "engagements").first()

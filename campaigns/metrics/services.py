@@ -22,7 +22,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.metrics.selectors import accrued_totals_for_share, metric_pairs_due
+from campaigns.metrics.selectors import (
+    accrued_totals_for_share,
+    metric_pairs_due,
+    proof_publication_ids_due_retention,
+)
 from campaigns.models import MetricSnapshot, MetricWindow, PublicationState, SharePublication
 from networks.models import ConnectedAccount
 from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError
@@ -36,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 _WINDOW = re.compile(r"^\+(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+#: When posts proven by a pasted link are fetched again.
+RETENTION_AFTER = timedelta(days=7)
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes", "bookmarks", "saves")
 
 
@@ -58,6 +64,7 @@ class PullReport:
     provider_calls: int = 0
     removed: int = 0
     skipped_accounts: int = 0
+    retention_checked: int = 0
 
 
 def _batches(items: Sequence[SharePublication], size: int) -> Iterable[Sequence[SharePublication]]:
@@ -70,7 +77,23 @@ def metrics_pull_due(*, now: datetime | None = None) -> PullReport:
     """Pull every due (share, window) pair; one provider call per batch per account."""
     now = now or timezone.now()
     due = metric_pairs_due(now=now, windows=metric_windows())
-    return metrics_pull(pairs=due, now=now)
+    report = metrics_pull(pairs=due, now=now)
+    report.retention_checked = retention_check_due(now=now)
+    return report
+
+
+def retention_check_due(*, now: datetime | None = None) -> int:
+    """Posts proven by a pasted link are fetched again after ``RETENTION_AFTER``: still there, still disclosed?
+
+    Posts published through an API are re-checked on every pull (a post the network no longer has is REMOVED).
+    """
+    from campaigns.publishing.proof import proof_retention_check
+
+    now = now or timezone.now()
+    ids = proof_publication_ids_due_retention(now=now, after=RETENTION_AFTER)
+    for publication_id in ids:
+        proof_retention_check(publication_id=publication_id, now=now)
+    return len(ids)
 
 
 def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) -> PullReport:

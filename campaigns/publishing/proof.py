@@ -106,6 +106,73 @@ def _handle_names(account: ConnectedAccount) -> list[str]:
     return [name for name in {handle, local} if name]
 
 
+class PageVerdict:
+    OK = "ok"
+    GONE = "gone"  # the network says the post does not exist (404/410)
+    CONTENT = "content"  # the page is there but is not the influencer's, or lacks disclosure or link
+    UNREACHABLE = "unreachable"  # refused by safe_fetch, too slow, or a server error: try again later
+
+
+def _page_problem(*, publication: SharePublication, policy: AddressPolicy | None) -> tuple[str, str]:
+    """(problem for the person, verdict) for the pasted post."""
+    share = publication.share
+    account = share.connected_account
+    try:
+        page = safe_fetch(publication.proof_url, policy=policy, max_bytes=2 * 1024 * 1024, deadline_seconds=10)
+    except UnsafeFetch as error:
+        return str(error), PageVerdict.UNREACHABLE
+    body = page.content.decode("utf-8", errors="replace").lower()
+    disclosure = offer_disclosure(
+        offer=share.offer, language=offer_language(offer=share.offer, content=offer_content(offer=share.offer))
+    )
+    link = _first_url(publication.posted_text)
+    unopened = _("We could not open your post (the network answered %(status)s).") % {"status": page.status}
+    if page.status in (404, 410):
+        return unopened, PageVerdict.GONE
+    if page.status != 200:
+        return unopened, PageVerdict.UNREACHABLE
+    if not _on_account_site(page.url, account):
+        return _("Your post's address leads away from the network of your connected account."), PageVerdict.CONTENT
+    if not any(name.lower() in body for name in _handle_names(account)):
+        problem = _("We could not see %(handle)s on that page; paste the link to your own post.")
+        return problem % {"handle": account.handle}, PageVerdict.CONTENT
+    if disclosure.lower() not in body:
+        problem = _("Your post does not show the disclosure %(tag)s. Add it, then paste the link again.")
+        return problem % {"tag": disclosure}, PageVerdict.CONTENT
+    if link and link.lower() not in body:
+        problem = _("Your post does not contain the campaign link. Add it, then paste the link again.")
+        return problem, PageVerdict.CONTENT
+    return "", PageVerdict.OK
+
+
+def proof_retention_check(
+    *, publication_id: int, policy: AddressPolicy | None = None, now: datetime | None = None
+) -> SharePublication | None:
+    """Re-check a proven post: gone, or disclosure/link removed -> REMOVED (stops earning, unheld earnings reversed).
+
+    An unreachable page changes nothing (checked again on the next sweep).
+    """
+    from campaigns.metrics.services import publication_remove
+
+    now = now or timezone.now()
+    publication = (
+        SharePublication.objects.select_related("share__connected_account", "share__offer__campaign")
+        .filter(pk=publication_id, state=PublicationState.PUBLISHED)
+        .exclude(proof_url="")
+        .first()
+    )
+    if publication is None:
+        return None
+    problem, verdict = _page_problem(publication=publication, policy=policy)
+    if verdict in (PageVerdict.GONE, PageVerdict.CONTENT):
+        publication_remove(publication=publication, now=now)
+        SharePublication.objects.filter(pk=publication.pk).update(last_error=problem, error_code="retention_failed")
+    elif verdict == PageVerdict.OK:
+        SharePublication.objects.filter(pk=publication.pk).update(retention_checked_at=now)
+    publication.refresh_from_db()
+    return publication
+
+
 def proof_verify(
     *, publication_id: int, policy: AddressPolicy | None = None, now: datetime | None = None
 ) -> SharePublication | None:
@@ -119,34 +186,7 @@ def proof_verify(
     )
     if publication is None:
         return None
-    share = publication.share
-    account = share.connected_account
-    problem = ""
-    try:
-        page = safe_fetch(publication.proof_url, policy=policy, max_bytes=2 * 1024 * 1024, deadline_seconds=10)
-    except UnsafeFetch as error:
-        page = None
-        problem = str(error)
-    if page is not None:
-        body = page.content.decode("utf-8", errors="replace")
-        disclosure = offer_disclosure(
-            offer=share.offer, language=offer_language(offer=share.offer, content=offer_content(offer=share.offer))
-        )
-        link = _first_url(publication.posted_text)
-        if page.status != 200:
-            problem = _("We could not open your post (the network answered %(status)s).") % {"status": page.status}
-        elif not _on_account_site(page.url, account):
-            problem = _("Your post's address leads away from the network of your connected account.")
-        elif not any(name.lower() in body.lower() for name in _handle_names(account)):
-            problem = _("We could not see %(handle)s on that page; paste the link to your own post.") % {
-                "handle": account.handle
-            }
-        elif disclosure.lower() not in body.lower():
-            problem = _("Your post does not show the disclosure %(tag)s. Add it, then paste the link again.") % {
-                "tag": disclosure
-            }
-        elif link and link not in body:
-            problem = _("Your post does not contain the campaign link. Add it, then paste the link again.")
+    problem, _verdict = _page_problem(publication=publication, policy=policy)
     return _proof_decide(publication_id=publication.pk, problem=problem, now=now or timezone.now())
 
 
