@@ -134,3 +134,20 @@ def test_the_brand_can_retry_a_safe_failure_of_its_own_share(network: Any) -> No
     assert response.status_code == 302
     publication.refresh_from_db()
     assert publication.state == PublicationState.QUEUED
+
+
+def test_a_share_waiting_for_proof_shows_the_share_link_the_text_and_the_form(network: Any) -> None:
+    from networks.factories import ConnectedAccountFactory
+
+    account = ConnectedAccountFactory(network="proofonly", instance_url="https://proof.example", handle="@maria")
+    share = ready_share(account=account)
+    publication = services.share_publication_schedule(share=share)
+    assert publication is not None
+
+    page = signed_in(share.influencer.user).get(reverse("influencers:shares")).content.decode()
+
+    assert "Waiting for you to post" in page
+    assert "https://proof.example/share?text=" not in page  # not a Mastodon network: no guessed share page
+    assert reverse("influencers:share-proof", kwargs={"pk": share.pk}) in page
+    assert 'name="url"' in page
+    assert "#ad" in page  # the text to post, with the disclosure
