@@ -309,8 +309,10 @@ class Offer(models.Model):
         NEW --offer_accept--> ACCEPTED   (creates one Share per chosen account)
         NEW --offer_decline-> DECLINED   (optional reason)
         NEW --offer_expire_due / checked on access--> EXPIRED  (campaign ended, budget exhausted
-                                                               or campaign no longer approved)
-        NEW --offer_withdraw (staff)--> WITHDRAWN
+                                                               or campaign completed/cancelled)
+        NEW --offer_withdraw (staff, admin action)--> WITHDRAWN
+
+    While the campaign is paused a NEW offer stays NEW but cannot be accepted.
 
     Accepted, declined, expired and withdrawn are final.
     """

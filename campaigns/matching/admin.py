@@ -246,7 +246,13 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Reject matches"),
-            "matches": queryset.select_related("influencer", "campaign"),
+            "intro": _("The reason stays in the audit trail. The influencer is not told about rejected matches."),
+            "labels": [
+                f"{m.influencer.display_name} · {m.campaign.name} ({m.score}, {m.get_status_display()})"
+                for m in queryset.select_related("influencer", "campaign")
+            ],
+            "selected_pks": [m.pk for m in queryset],
+            "submit_label": _("Reject"),
             "form": form,
             "opts": self.model._meta,
             "action_name": "reject_selected",
@@ -261,6 +267,7 @@ class OfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("status", ("campaign", admin.RelatedOnlyFieldListFilter), "campaign__brand")
     search_fields = ("influencer__display_name", "campaign__name", "campaign__brand__name")
     list_select_related = ("influencer", "campaign")
+    actions = ("withdraw_selected",)
     readonly_fields = (
         "match",
         "campaign",
@@ -280,6 +287,48 @@ class OfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.action(description=gettext_lazy("Withdraw selected new offers (asks for a reason)"))
+    def withdraw_selected(self, request: HttpRequest, queryset: QuerySet[Offer]) -> HttpResponse | None:
+        form = MatchRejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for offer in queryset.select_related("influencer", "campaign"):
+                try:
+                    services.offer_withdraw(
+                        offer=offer,
+                        decided_by=request.user,  # type: ignore[arg-type]
+                        reason=form.cleaned_data["reason"],
+                    )
+                except CampaignError as error:
+                    self.message_user(
+                        request,
+                        _("%(influencer)s for “%(campaign)s” was not withdrawn: %(error)s")
+                        % {"influencer": offer.influencer, "campaign": offer.campaign, "error": error},
+                        messages.ERROR,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        _("Offer to %(influencer)s withdrawn.") % {"influencer": offer.influencer},
+                        messages.SUCCESS,
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Withdraw offers"),
+            "intro": _("The reason stays in the audit trail. Only new offers can be withdrawn."),
+            "labels": [
+                f"{o.influencer.display_name} · {o.campaign.name} ({o.get_status_display()})"
+                for o in queryset.select_related("influencer", "campaign")
+            ],
+            "selected_pks": [o.pk for o in queryset],
+            "submit_label": _("Withdraw"),
+            "form": form,
+            "opts": self.model._meta,
+            "action_name": "withdraw_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "campaigns/admin/match_reject.html", context)
 
 
 @admin.register(Share)

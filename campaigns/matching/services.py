@@ -277,7 +277,7 @@ def _offer_expiry_reason(offer: Offer, now: datetime) -> str | None:
         return _("The campaign has ended.")
     if campaign.ends_at is not None and campaign.ends_at <= now:
         return _("The campaign has ended.")
-    if campaign.status != CampaignStatus.APPROVED:
+    if campaign.status in CLOSED_CAMPAIGN_STATUSES:
         return _("The campaign is no longer running.")
     if _budget_exhausted(campaign):
         return _("The campaign's budget is used up.")
@@ -321,7 +321,7 @@ def offer_expire_due() -> int:
         .filter(
             Q(expires_at__lte=now)
             | Q(campaign__ends_at__lte=now)
-            | ~Q(campaign__status=CampaignStatus.APPROVED)
+            | Q(campaign__status__in=CLOSED_CAMPAIGN_STATUSES)
             | Q(campaign_id__in=_campaigns_with_new_offers_out_of_budget())
         )
         .values_list("pk", flat=True)
@@ -336,6 +336,30 @@ def offer_expire_due() -> int:
 def _campaigns_with_new_offers_out_of_budget() -> list[int]:
     campaign_ids = Offer.objects.filter(status=OfferStatus.NEW).values_list("campaign_id", flat=True).distinct()
     return [campaign.pk for campaign in Campaign.objects.filter(pk__in=campaign_ids) if _budget_exhausted(campaign)]
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, decided_by: User | None, reason: str) -> Offer:
+    """Staff take back a NEW offer (e.g. a conflict noticed late). Reason required, audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise MatchingError(_("Say why the offer is withdrawn."), field="reason")
+    locked = Offer.objects.select_for_update().get(pk=offer.pk)
+    if locked.status != OfferStatus.NEW:
+        raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": locked.get_status_display().lower()})
+    locked.status = OfferStatus.WITHDRAWN
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["status", "closed_at"])
+    _event(
+        action=ModerationAction.WITHDRAWN,  # with ``offer`` set: the offer was withdrawn
+        actor=decided_by,
+        match=locked.match,
+        offer=locked,
+        before=OfferStatus.NEW,
+        after=OfferStatus.WITHDRAWN,
+        reason=reason,
+    )
+    return locked
 
 
 # --- influencer: accept / decline --------------------------------------------------------
@@ -360,6 +384,8 @@ def _require_new(offer: Offer) -> None:
     reason = _offer_expiry_reason(offer, timezone.now())
     if reason is not None:
         raise OfferNotOpen(_("This offer has expired: %(reason)s") % {"reason": reason})
+    if offer.campaign.status != CampaignStatus.APPROVED:
+        raise OfferNotOpen(_("The brand paused this campaign. The offer stays open; try again later."))
 
 
 def offer_accept(

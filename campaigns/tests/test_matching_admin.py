@@ -92,3 +92,18 @@ def test_bulk_reject_asks_for_a_reason(staff: Client) -> None:
     assert match.status == MatchStatus.REJECTED
     assert match.decision_reason == "Audience is not a fit"
     assert not Offer.objects.exists()
+
+
+def test_withdraw_offer_asks_for_a_reason(staff: Client) -> None:
+    from campaigns.factories import OfferFactory
+
+    offer = OfferFactory()
+    data = {"action": "withdraw_selected", ACTION_CHECKBOX_NAME: [offer.pk]}
+    url = reverse("admin:campaigns_offer_changelist")
+
+    assert "Withdraw offers" in staff.post(url, data).content.decode()
+    staff.post(url, {**data, "reason": "Competitor conflict noticed late"})
+
+    offer.refresh_from_db()
+    assert offer.status == "withdrawn"
+    assert offer.events.get().reason == "Competitor conflict noticed late"

@@ -272,10 +272,23 @@ def test_offer_expires_when_budget_is_used_up(offer: Offer) -> None:
     assert offer_expire_due() == 1
 
 
-def test_paused_campaign_expires_new_offers(offer: Offer) -> None:
+def test_paused_campaign_keeps_offers_but_refuses_accepting(offer: Offer) -> None:
     type(offer.campaign).objects.filter(pk=offer.campaign_id).update(status=CampaignStatus.PAUSED)
 
-    assert offer_expire_if_due(offer=offer).status == OfferStatus.EXPIRED
+    assert offer_expire_due() == 0
+    with pytest.raises(OfferNotOpen, match="paused"):
+        offer_accept(
+            offer=offer, influencer=offer.influencer, account_ids=accounts(offer), caption_text=None, scheduled_at=None
+        )
+    assert offer_expire_if_due(offer=offer).status == OfferStatus.NEW
+
+
+def test_cancelled_campaign_expires_new_offers(offer: Offer) -> None:
+    type(offer.campaign).objects.filter(pk=offer.campaign_id).update(status=CampaignStatus.CANCELLED)
+
+    assert offer_expire_due() == 1
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
 
 
 def test_estimate_is_a_labelled_range(offer: Offer) -> None:
