@@ -167,6 +167,15 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
         value = form["accounts"].value() or []
         return {str(item) for item in value}
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # An offer whose campaign ended or ran out of budget shows as closed, not as acceptable.
+        offer = self.get_object()
+        checked = matching_services.offer_expire_if_due(offer=offer)
+        if checked.status != offer.status:
+            offer = self.get_object()
+        self.object = offer
+        return self.render_to_response(self.get_context_data(object=offer))
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         offer = self.get_object()
         if offer.status != OfferStatus.NEW:

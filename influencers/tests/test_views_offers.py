@@ -291,3 +291,17 @@ def test_home_shows_the_latest_new_offers_or_the_empty_state() -> None:
     page = client.get(reverse("influencers:home")).content.decode()
     assert "Fresh roast" not in page
     assert "No offers yet" in page
+
+
+def test_offer_of_an_ended_campaign_shows_as_closed_without_the_accept_form() -> None:
+    offer = _offer()
+    _accounts(offer, 1)
+    offer.campaign.ends_at = timezone.now() - timedelta(minutes=1)
+    offer.campaign.save()
+
+    page = _client(offer).get(reverse("influencers:offer-detail", kwargs={"pk": offer.pk})).content.decode()
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
+    assert "This offer has closed" in page
+    assert "Accept offer" not in page
