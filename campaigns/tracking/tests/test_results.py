@@ -247,7 +247,7 @@ def test_shares_tab_lists_state_network_post_and_clicks(client: Client) -> None:
     html = response.content.decode()
     share = Share.objects.filter(campaign=campaign).select_related("influencer").first()
     assert share.influencer.display_name in html
-    assert "View post" in html
+    assert share.publication.external_url in html
     assert "Published" in html
     assert "Mastodon" in html
     assert html.count('<td class="num">1</td>') == 3
