@@ -403,6 +403,14 @@ def _publish_claimed(*, publication_id: int, attempt_id: uuid.UUID) -> None:
         _handle_error(publication, attempt_id=attempt_id, error=error, provider=provider, draft=draft)
         return
     _apply_result(publication, attempt_id=attempt_id, result=result, from_container=bool(container))
+    _honour_remaining(provider=provider, account=account)
+
+
+def _honour_remaining(*, provider: NetworkProvider, account: ConnectedAccount) -> None:
+    """The network said this account has no calls left until ``reset_at``: its other shares wait until then."""
+    info = getattr(provider, "last_rate_limit", None)
+    if info is not None and info.remaining == 0 and info.reset_at is not None and info.reset_at > timezone.now():
+        _rate_limit_record(account=account, until=info.reset_at, network_wide=False)
 
 
 def _apply_result(

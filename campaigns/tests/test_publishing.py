@@ -31,7 +31,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
-from networks.providers.types import TokenSet
+from networks.providers.types import RateLimitInfo, TokenSet
 
 pytestmark = pytest.mark.django_db
 
@@ -295,6 +295,24 @@ def test_rate_limit_honours_retry_after_and_holds_the_account(network: Any) -> N
     services.publication_publish(publication_id=other.pk)  # same account: waits too
     assert state(other) == PublicationState.QUEUED
     assert network.publish_calls == 1
+
+
+def test_no_calls_left_holds_the_accounts_other_shares_until_the_reset(network: Any) -> None:
+    first = queued()
+    reset = timezone.now() + timedelta(minutes=5)
+    RecordingProvider.last_rate_limit = RateLimitInfo(limit=300, remaining=0, reset_at=reset)
+    try:
+        services.publication_publish(publication_id=first.pk)
+    finally:
+        RecordingProvider.last_rate_limit = None
+    assert state(first) == PublicationState.PUBLISHED
+
+    second = queued(account=first.share.connected_account)
+    services.publication_publish(publication_id=second.pk)
+
+    assert state(second) == PublicationState.QUEUED
+    assert second.next_attempt_at == reset
+    assert len(network.posts) == 1
 
 
 def test_a_revoked_token_fails_the_share_and_marks_the_account(network: Any) -> None:
