@@ -46,6 +46,7 @@ from campaigns.models import (
 from campaigns.networks_info import NETWORKS
 from campaigns.uploads import media_check, thumbnail_make
 from influencers.topics import LANGUAGES
+from linkilike.i18n import label_in_sentence
 
 caption_compose = captions.caption_compose  # the service-level entry point later issues reuse
 
@@ -121,7 +122,7 @@ def transition_allowed(*, campaign: Campaign, action: str) -> bool:
 
 
 def _status_label(status: str) -> str:
-    return str(CampaignStatus(status).label).lower()
+    return label_in_sentence(CampaignStatus(status).label)
 
 
 def _transition(campaign: Campaign, action: str) -> Campaign:

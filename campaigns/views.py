@@ -27,6 +27,7 @@ from campaigns.selectors import campaign_estimate, campaign_preview, caption_fit
 from campaigns.selectors_captions import campaign_influencer_list, caption_pending_count_for_campaign
 from campaigns.views_results import campaign_tab_context
 from influencers.topics import LANGUAGES
+from linkilike.i18n import label_in_sentence
 
 TABS = (
     ("overview", gettext_lazy("Overview")),
@@ -142,7 +143,7 @@ class CampaignUpdateView(CampaignFormMixin, SingleObjectMixin, FormView):  # typ
         messages.error(
             self.request,
             _("This campaign is %(status)s and can no longer be edited.")
-            % {"status": self.campaign.get_status_display().lower()},
+            % {"status": label_in_sentence(self.campaign.get_status_display())},
         )
         return redirect("campaigns:detail", brand_slug=self.brand.slug, pk=self.campaign.pk)
 
@@ -368,7 +369,7 @@ class ContentFormMixin(BrandScopedViewMixin):
             messages.error(
                 self.request,
                 _("This campaign is %(status)s; its content can no longer be changed.")
-                % {"status": self.campaign.get_status_display().lower()},
+                % {"status": label_in_sentence(self.campaign.get_status_display())},
             )
             return redirect("campaigns:detail", brand_slug=self.brand.slug, pk=self.campaign.pk)
         form = self.form_for()
