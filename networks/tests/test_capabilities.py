@@ -110,3 +110,25 @@ def test_unknown_networks_have_no_connect_page() -> None:
     client.force_login(profile.user)
 
     assert client.get(reverse("networks:connect-oauth", kwargs={"network": "myspace"})).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("network", "expected"),
+    [
+        ("bluesky", "/i/accounts/connect/bluesky/"),
+        ("instagram", "/i/accounts/connect/instagram/"),
+        ("x", "/i/accounts/connect/oauth/x/"),
+    ],
+)
+def test_reconnect_leads_to_the_accounts_own_network(network: str, expected: str) -> None:
+    from networks.factories import ConnectedAccountFactory
+    from networks.models import AccountStatus
+
+    account = ConnectedAccountFactory(network=network, status=AccountStatus.REVOKED)
+    client = Client()
+    client.force_login(account.influencer.user)
+
+    page = client.get(reverse("networks:accounts")).content.decode()
+
+    assert f'href="{expected}" role="button">Reconnect' in page
