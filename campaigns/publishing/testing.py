@@ -71,6 +71,9 @@ class RecordingNetwork:
     fail_after: list[BaseException] = field(default_factory=list)
     refreshes: int = 0
     refresh_result: TokenSet | None = None
+    #: False: every publish that reaches the network makes a post, even with a key seen before
+    #: (networks without idempotency keys). Any blind re-post then shows as a duplicate.
+    dedupe_by_key: bool = True
 
     def live_posts(self) -> list[RecordedPost]:
         return [post for post in self.posts if not post.deleted]
@@ -122,7 +125,7 @@ class RecordingProvider(NetworkProvider):
         self.state.publish_calls += 1
         if self.state.fail_before:
             raise self.state.fail_before.pop(0)
-        existing = self.state.by_key(idempotency_key)
+        existing = self.state.by_key(idempotency_key) if self.state.dedupe_by_key else None
         post = existing or self._record(draft, idempotency_key)
         if self.state.fail_after:
             raise self.state.fail_after.pop(0)

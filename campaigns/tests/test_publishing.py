@@ -102,7 +102,9 @@ def test_a_scheduled_share_waits_for_its_time(network: Any) -> None:
     assert SharePublication.objects.get(share=share).state == PublicationState.QUEUED
 
 
-def test_crash_between_claim_and_call_ends_with_one_post(network: Any) -> None:
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_crash_between_claim_and_call_ends_with_one_post(network: Any, dedupe: bool) -> None:
+    network.dedupe_by_key = dedupe
     publication = queued()
     network.fail_before.append(SimulatedCrash())
 
@@ -119,7 +121,9 @@ def test_crash_between_claim_and_call_ends_with_one_post(network: Any) -> None:
     assert len(network.posts) == 1
 
 
-def test_crash_between_call_and_save_ends_with_one_post(network: Any) -> None:
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_crash_between_call_and_save_ends_with_one_post(network: Any, dedupe: bool) -> None:
+    network.dedupe_by_key = dedupe
     publication = queued()
     network.fail_after.append(SimulatedCrash())
 
@@ -140,7 +144,9 @@ def test_crash_between_call_and_save_ends_with_one_post(network: Any) -> None:
     assert network.publish_calls == 1
 
 
-def test_an_expired_lease_while_the_first_worker_is_still_busy_ends_with_one_post(network: Any) -> None:
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_an_expired_lease_while_the_first_worker_is_still_busy_ends_with_one_post(network: Any, dedupe: bool) -> None:
+    network.dedupe_by_key = dedupe
     publication = queued()
     attempt = services.publication_claim(publication_id=publication.pk)
     assert attempt is not None
@@ -194,7 +200,9 @@ def test_outside_the_idempotency_window_an_unresolved_publish_becomes_unknown(ne
     assert network.posts == []
 
 
-def test_an_ambiguous_answer_the_network_confirms_is_published(network: Any) -> None:
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_an_ambiguous_answer_the_network_confirms_is_published(network: Any, dedupe: bool) -> None:
+    network.dedupe_by_key = dedupe
     publication = queued()
     network.fail_after.append(AmbiguousOutcome("timeout after send"))
 
@@ -229,7 +237,9 @@ def test_two_workers_claiming_at_once_one_wins(network: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_workers_publish_once(network: Any) -> None:
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_concurrent_workers_publish_once(network: Any, dedupe: bool) -> None:
+    network.dedupe_by_key = dedupe
     publication = queued()
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
