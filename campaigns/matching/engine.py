@@ -46,6 +46,7 @@ from django.utils.translation import ngettext
 
 from campaigns.models import MATCH_SCORE_MAX, Campaign, Offer, OfferStatus
 from influencers.models import InfluencerProfile, Topic
+from linkilike.i18n import label_in_sentence
 from networks.models import AccountStatus, ConnectedAccount
 
 TOPIC_WEIGHT = 400
@@ -243,7 +244,7 @@ def score_parts_build(data: ScoreInput) -> dict[str, Any]:
 
 
 def _topic_label(slug: str) -> str:
-    return Topic(slug=slug).label.lower()
+    return label_in_sentence(Topic(slug=slug).label)
 
 
 def _band_text(band_min: int | None, band_max: int | None) -> str:

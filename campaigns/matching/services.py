@@ -49,6 +49,7 @@ from campaigns.models import (
     ShareStatus,
 )
 from influencers.models import InfluencerProfile
+from linkilike.i18n import label_in_sentence
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -194,7 +195,7 @@ def match_approve(*, match: Match, decided_by: User | None, reason: str = "") ->
     locked = _lock_match(match)
     if locked.status != MatchStatus.PROPOSED:
         raise MatchTransitionError(
-            _("This match is already %(status)s.") % {"status": locked.get_status_display().lower()}
+            _("This match is already %(status)s.") % {"status": label_in_sentence(locked.get_status_display())}
         )
     campaign = locked.campaign
     now = timezone.now()
@@ -238,7 +239,7 @@ def match_reject(*, match: Match, decided_by: User | None, reason: str) -> Match
     locked = _lock_match(match)
     if locked.status != MatchStatus.PROPOSED:
         raise MatchTransitionError(
-            _("This match is already %(status)s.") % {"status": locked.get_status_display().lower()}
+            _("This match is already %(status)s.") % {"status": label_in_sentence(locked.get_status_display())}
         )
     locked.status = MatchStatus.REJECTED
     locked.decided_by = decided_by
@@ -346,7 +347,8 @@ def offer_withdraw(*, offer: Offer, decided_by: User | None, reason: str) -> Off
         raise MatchingError(_("Say why the offer is withdrawn."), field="reason")
     locked = Offer.objects.select_for_update().get(pk=offer.pk)
     if locked.status != OfferStatus.NEW:
-        raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": locked.get_status_display().lower()})
+        status = label_in_sentence(locked.get_status_display())
+        raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": status})
     locked.status = OfferStatus.WITHDRAWN
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at"])
@@ -380,7 +382,8 @@ def _lock_offer_for(offer: Offer, influencer: InfluencerProfile) -> Offer:
 def _require_new(offer: Offer) -> None:
     """Refuse unless NEW and not due to expire (callers ran ``offer_expire_if_due`` first, committed)."""
     if offer.status != OfferStatus.NEW:
-        raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": offer.get_status_display().lower()})
+        status = label_in_sentence(offer.get_status_display())
+        raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": status})
     reason = _offer_expiry_reason(offer, timezone.now())
     if reason is not None:
         raise OfferNotOpen(_("This offer has expired: %(reason)s") % {"reason": reason})
