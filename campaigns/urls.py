@@ -21,6 +21,7 @@ urlpatterns = [
     path(f"{_base}<int:pk>/duplicate/", views.CampaignDuplicateView.as_view(), name="duplicate"),
     path(f"{_base}<int:pk>/archive/", views.CampaignArchiveView.as_view(), name="archive"),
     path(f"{_base}<int:pk>/results.csv", views_results.CampaignResultsExportView.as_view(), name="results-export"),
+    path(f"{_base}<int:pk>/emv-prices/", views_results.CampaignEmvPricesView.as_view(), name="emv-prices"),
     path(f"{_base}<int:pk>/content/new/", views.ContentCreateView.as_view(), name="content-create"),
     path("b/<slug:brand_slug>/content/<int:pk>/edit/", views.ContentUpdateView.as_view(), name="content-edit"),
     path("b/<slug:brand_slug>/content/<int:pk>/delete/", views.ContentDeleteView.as_view(), name="content-delete"),

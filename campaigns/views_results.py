@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic.detail import SingleObjectMixin
 
+from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
+from campaigns.errors import CampaignError
+from campaigns.forms import MoneyField
 from campaigns.models import Campaign, Share
 from campaigns.tracking.chart import SmallChart, small_chart
 from campaigns.tracking.selectors import (
     Results,
     campaign_results_get_for_campaign,
+    emv_prices_for_campaign,
     share_list_for_campaign,
     share_results_rows,
 )
+from campaigns.tracking.services import campaign_emv_prices_update
 
 SHARES_PER_PAGE = 50
 SHARE_STATE_PARTIAL = "campaigns/partials/share_state.html"
@@ -81,7 +90,8 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
     """Context of the "shares" and "results" tabs of the campaign detail page."""
     if tab == "results":
         results = campaign_results_get_for_campaign(campaign=campaign)
-        return {"results": results, "charts": results_charts(results)}
+        form = EmvPricesForm(initial=emv_prices_for_campaign(campaign=campaign))
+        return {"results": results, "charts": results_charts(results), "emv_form": form}
     if tab == "shares":
         page = Paginator(share_list_for_campaign(campaign=campaign), SHARES_PER_PAGE).get_page(request.GET.get("page"))
         return {
@@ -113,3 +123,37 @@ class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View): 
         rows = share_results_rows(shares=Share.objects.filter(campaign=campaign), currency=campaign.currency)
         stamp = timezone.now().strftime("%Y%m%d")
         return csv_response(rows, filename=f"linkilike-results-{campaign.slug}-{stamp}.csv")
+
+
+class EmvPricesForm(forms.Form):
+    impressions = MoneyField(label=_("Per 1,000 impressions"), max_value=10_000)
+    engagements = MoneyField(label=_("Per engagement"), max_value=10_000)
+    clicks = MoneyField(label=_("Per unique click"), max_value=10_000)
+
+
+class CampaignEmvPricesView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+    """POST: the prices behind the earned-media-value estimate on the results tab."""
+
+    model = Campaign
+    http_method_names = ["post"]
+    write_action = BrandAction.EDIT_CAMPAIGNS
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        campaign = self.get_object()
+        form = EmvPricesForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, gettext("Prices must be amounts between 0 and 10,000."))
+        else:
+            try:
+                campaign_emv_prices_update(
+                    campaign=campaign,
+                    impressions_minor=form.cleaned_data["impressions"],
+                    engagements_minor=form.cleaned_data["engagements"],
+                    clicks_minor=form.cleaned_data["clicks"],
+                )
+            except CampaignError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, gettext("Earned media value prices saved."))
+        url = reverse("campaigns:detail", kwargs={"brand_slug": self.brand.slug, "pk": campaign.pk})
+        return HttpResponseRedirect(f"{url}?tab=results")

@@ -86,6 +86,7 @@ ROUTE_KWARGS: dict[str, dict[str, KwargFactory]] = {
     "campaigns:archive": {"pk": _campaign},
     "campaigns:content-create": {"pk": _campaign},
     "campaigns:results-export": {"pk": _campaign},
+    "campaigns:emv-prices": {"pk": _campaign},
     "brand-campaign-results": {"pk": _campaign},
     "campaigns:captions": {"pk": _campaign},
     "campaigns:caption-approve": {"pk": _share},

@@ -21,7 +21,9 @@ from redis.exceptions import LockError
 
 from accounts.models import User
 from campaigns import captions
+from campaigns.errors import CampaignError
 from campaigns.models import (
+    Campaign,
     Click,
     ClickReason,
     ContentPiece,
@@ -114,6 +116,25 @@ def tracking_link_resolve(*, code: str) -> tuple[int, str] | None:
         return None
     cache.set(key, (row[0], row[1]), LINK_CACHE_TTL)
     return int(row[0]), str(row[1])
+
+
+# --- earned media value prices ----------------------------------------------------------
+
+EMV_PRICE_MAX_MINOR = 1_000_000
+
+
+@transaction.atomic
+def campaign_emv_prices_update(
+    *, campaign: Campaign, impressions_minor: int, engagements_minor: int, clicks_minor: int
+) -> Campaign:
+    """Sets the prices the earned-media-value ESTIMATE uses (per 1,000 impressions, per engagement, per click)."""
+    prices = {"impressions": impressions_minor, "engagements": engagements_minor, "clicks": clicks_minor}
+    for value in prices.values():
+        if not 0 <= value <= EMV_PRICE_MAX_MINOR:
+            raise CampaignError(_("Each price must be between 0 and 10,000."), field="emv_prices")
+    campaign.emv_prices = prices
+    campaign.save(update_fields=["emv_prices", "updated_at"])
+    return campaign
 
 
 # --- clicks ---------------------------------------------------------------------------

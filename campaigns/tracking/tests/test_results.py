@@ -301,3 +301,28 @@ def test_drained_clicks_show_up_as_unique_clicks_on_the_results(client: Client) 
     assert data["totals"]["unique_clicks"] == 1
     assert data["labels"]["unique_clicks"] == "measured"
     assert data["labels"]["emv_minor"] == "estimated"
+
+
+def test_editors_set_the_emv_prices_and_the_estimate_follows(client: Client) -> None:
+    campaign = _campaign_with_shares(2, influencers=1)
+    editor = _member(client, campaign, role=BrandRole.MANAGER)
+    url = reverse("campaigns:emv-prices", args=[campaign.brand.slug, campaign.pk])
+    response = editor.post(url, {"impressions": "10.00", "engagements": "0.50", "clicks": "1.00"})
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.emv_prices == {"impressions": 1000, "engagements": 50, "clicks": 100}
+    page = editor.get(reverse("campaigns:detail", args=[campaign.brand.slug, campaign.pk]) + "?tab=results")
+    # reach 100 (one Mastodon share) -> 1.00, 10 engagements x 0.50 = 5.00, 2 clicks x 1.00 = 2.00
+    assert page.context["results"].emv_minor == 100 + 500 + 200
+    assert editor.post(url, {"impressions": "-1", "engagements": "0", "clicks": "0"}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.emv_prices["impressions"] == 1000
+
+
+def test_analysts_cannot_change_emv_prices(client: Client) -> None:
+    campaign = _campaign_with_shares(1, influencers=1)
+    analyst = _member(client, campaign, role=BrandRole.ANALYST)
+    url = reverse("campaigns:emv-prices", args=[campaign.brand.slug, campaign.pk])
+    assert analyst.post(url, {"impressions": "1", "engagements": "1", "clicks": "1"}).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.emv_prices == {}
