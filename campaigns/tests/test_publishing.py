@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from datetime import timedelta
@@ -430,3 +431,49 @@ def test_enqueued_only_after_commit(network: Any, django_capture_on_commit_callb
             callback()
         assert publication is not None
         delay.assert_called_once_with(publication.pk)
+
+
+@pytest.mark.parametrize("dedupe", [True, False], ids=["network-dedupes-keys", "network-without-keys"])
+def test_chaos_many_publishes_with_random_crashes_end_with_one_post_each_and_none_stuck(
+    network: Any, dedupe: bool
+) -> None:
+    """A small in-process version of the T1 drill: workers die before or after the network call, answers get
+    lost, the network fails transiently; sweeps with the clock moving on must leave every share published once."""
+    network.dedupe_by_key = dedupe
+    rng = random.Random(20261126)
+    first = queued()
+    publications = [first] + [queued(account=first.share.connected_account) for _ in range(39)]
+    faults: list[Any] = [None, SimulatedCrash, "crash-after", AmbiguousOutcome, "ambiguous-after", Transient]
+    now = timezone.now()
+    for _round in range(30):
+        pending = [
+            p.pk
+            for p in SharePublication.objects.filter(pk__in=[p.pk for p in publications]).exclude(
+                state=PublicationState.PUBLISHED
+            )
+        ]
+        if not pending:
+            break
+        for publication_id in pending:
+            fault = rng.choice(faults)
+            if fault is SimulatedCrash:
+                network.fail_before.append(SimulatedCrash())
+            elif fault == "crash-after":
+                network.fail_after.append(SimulatedCrash())
+            elif fault is AmbiguousOutcome:
+                network.fail_before.append(AmbiguousOutcome("lost"))
+            elif fault == "ambiguous-after":
+                network.fail_after.append(AmbiguousOutcome("lost"))
+            elif fault is Transient:
+                network.fail_before.append(Transient("503"))
+            with contextlib.suppress(SimulatedCrash):
+                services.publication_publish(publication_id=publication_id, now=now)
+            network.fail_before.clear()
+            network.fail_after.clear()
+        now += services.LEASE + timedelta(minutes=1)
+        services.publications_run_due(now=now)
+
+    states = list(SharePublication.objects.filter(pk__in=[p.pk for p in publications]).values_list("state", flat=True))
+    assert states.count(PublicationState.PUBLISHED) == len(publications), states
+    keys = [post.idempotency_key for post in network.posts]
+    assert len(keys) == len(set(keys)) == len(publications)  # 0 duplicates, 0 missing
