@@ -229,5 +229,5 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 from campaigns.matching import admin as _matching_admin  # noqa: E402,F401  (registers Match, Offer, Share, ModerationEvent)
-from campaigns.tracking import admin as _tracking_admin  # noqa: E402,F401  (registers TrackingLink, Click, ShareHold)
 from campaigns.publishing import admin as _publishing_admin  # noqa: E402,F401  (registers SharePublication, MetricSnapshot)
+from campaigns.tracking import admin as _tracking_admin  # noqa: E402,F401  (registers TrackingLink, Click, ShareHold)

@@ -500,7 +500,17 @@ def _offer_accept(
         before=OfferStatus.NEW,
         after=OfferStatus.ACCEPTED,
     )
+    _publication_schedule(shares)
     return shares
+
+
+def _publication_schedule(shares: list[Share]) -> None:
+    """Queue shares that are ready now; scheduled ones are picked up by the publishing sweep."""
+    from campaigns.publishing.services import share_publication_schedule
+
+    for share in shares:
+        if share.status == ShareStatus.READY:
+            share_publication_schedule(share=share)
 
 
 def offer_decline(*, offer: Offer, influencer: InfluencerProfile, reason: str = "") -> Offer:
@@ -569,6 +579,7 @@ def share_caption_approve(*, share: Share, approved_by: User | None) -> Share:
         before=CaptionStatus.PENDING_APPROVAL,
         after=CaptionStatus.APPROVED,
     )
+    _publication_schedule([locked])
     return locked
 
 

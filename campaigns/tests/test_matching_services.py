@@ -310,3 +310,28 @@ def test_schedule_must_be_before_campaign_end(offer: Offer) -> None:
             caption_text=None,
             scheduled_at=(offer.campaign.ends_at or timezone.now()) + timedelta(days=1),
         )
+
+
+def test_accepted_ready_shares_are_queued_for_publishing_only_after_commit(
+    offer: Offer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from unittest import mock
+
+    from campaigns.models import SharePublication
+
+    with mock.patch("campaigns.publishing.tasks.publication_publish.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            shares = offer_accept(
+                offer=offer,
+                influencer=offer.influencer,
+                account_ids=accounts(offer),
+                caption_text=None,
+                scheduled_at=None,
+            )
+        assert SharePublication.objects.filter(share__in=shares).count() == len(shares)
+        delay.assert_not_called()  # nothing leaves before the transaction commits
+        for callback in callbacks:
+            callback()
+
+    assert delay.call_count == len(shares)
