@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
@@ -33,8 +34,9 @@ from django.utils.translation import gettext as _
 
 from campaigns.captions import TRACKING_LINK_PLACEHOLDER, utm_apply
 from campaigns.matching.selectors import offer_content, offer_disclosure, offer_language
-from campaigns.models import HandleKind, PublicationState, Share, SharePublication, ShareStatus
+from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.errors import RetryNotAllowed
+from campaigns.publishing.media import ImageTooLarge, image_fit
 from networks.models import ConnectedAccount
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
@@ -48,7 +50,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
-from networks.providers.types import PostDraft, PublishResult, PublishState
+from networks.providers.types import Capabilities, MediaItem, PostDraft, PublishResult, PublishState
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.services import account_network_error_record, account_token_refresh
 
@@ -127,8 +129,40 @@ class PreparedPost:
     problem: str = ""
 
 
+def _content_image(*, content: ContentPiece | None, capabilities: Capabilities) -> tuple[MediaItem | None, str]:
+    """The content piece's image as the network takes it: bytes (shrunk to its byte limit) and public URL.
+
+    Returns ``(item, problem)``: no image (or a network without images) is ``(None, "")``; an image
+    that cannot be made small enough is ``(None, "")`` where the network allows text-only posts and
+    ``(None, reason)`` where it requires an image.
+    """
+    if content is None or not content.media or content.media_kind != MediaKind.IMAGE or capabilities.max_images < 1:
+        if capabilities.image_required:
+            return None, _("This network only takes posts with an image, and the content has none.")
+        return None, ""
+    with content.media.open("rb") as handle:
+        raw = handle.read()
+    name = content.media.name.rsplit("/", 1)[-1]
+    try:
+        data, filename, content_type = image_fit(content=raw, filename=name, max_bytes=capabilities.max_image_bytes)
+    except ImageTooLarge as error:
+        if capabilities.image_required:
+            return None, _("The content image could not be made small enough for this network (%(detail)s).") % {
+                "detail": str(error)
+            }
+        logger.warning("Publishing without the image of content %s: %s", content.pk, error)
+        return None, ""
+    url = ""
+    if capabilities.media_by_url:
+        url = content.media.url
+        if url.startswith("/"):
+            url = f"{settings.SITE_URL}{url}"
+    return MediaItem(content=data, filename=filename, content_type=content_type, description=content.title, url=url), ""
+
+
 def post_prepare(*, share: Share) -> PreparedPost:
-    """The text as it goes out: tracking link in place of the placeholder, disclosure and link checked again."""
+    """The post as it goes out: tracking link in place of the placeholder, disclosure and link checked again,
+    and the content piece's image (fitted to the network's limits)."""
     link = tracking_link_for(share=share)
     content = offer_content(offer=share.offer)
     disclosure = offer_disclosure(offer=share.offer, language=offer_language(offer=share.offer, content=content))
@@ -139,7 +173,11 @@ def post_prepare(*, share: Share) -> PreparedPost:
         )
     if not link or link not in text:
         return PreparedPost(None, _("The caption has no campaign link; it was not published."))
-    return PreparedPost(PostDraft(text=text))
+    capabilities = type(_provider_for(share.connected_account)).capabilities
+    image, problem = _content_image(content=content, capabilities=capabilities)
+    if problem:
+        return PreparedPost(None, problem)
+    return PreparedPost(PostDraft(text=text, media=(image,) if image else ()))
 
 
 # --- queueing -----------------------------------------------------------------------------

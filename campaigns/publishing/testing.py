@@ -31,6 +31,7 @@ from networks.providers.types import (
     AuthStart,
     Capabilities,
     LinkHandling,
+    MediaItem,
     MetricsSnapshot,
     PostDraft,
     PublishResult,
@@ -52,6 +53,7 @@ class RecordedPost:
     external_id: str
     text: str
     idempotency_key: str
+    media: tuple[MediaItem, ...] = ()
     likes: int = 0
     reposts: int = 0
     replies: int = 0
@@ -133,7 +135,10 @@ class RecordingProvider(NetworkProvider):
 
     def _record(self, draft: PostDraft, idempotency_key: str) -> RecordedPost:
         post = RecordedPost(
-            external_id=str(len(self.state.posts) + 1), text=draft.text, idempotency_key=idempotency_key
+            external_id=str(len(self.state.posts) + 1),
+            text=draft.text,
+            idempotency_key=idempotency_key,
+            media=draft.media,
         )
         self.state.posts.append(post)
         return post
@@ -202,12 +207,49 @@ class ProofOnlyProvider(RecordingProvider):
     )
 
 
+class ByUrlProvider(RecordingProvider):
+    """A network that fetches images from their public URL (like Instagram) and needs one per post."""
+
+    network = "byurl"
+    capabilities = Capabilities(
+        max_chars=2200,
+        max_images=1,
+        video=False,
+        link_handling=LinkHandling.NOT_CLICKABLE,
+        reach_reported=True,
+        metrics_batch_size=3,
+        max_image_bytes=8 * 1024 * 1024,
+        image_required=True,
+        media_by_url=True,
+    )
+
+
+class SmallImagesProvider(RecordingProvider):
+    """A network with a tight image byte limit (Bluesky-like, scaled down so tests stay fast)."""
+
+    network = "smallimages"
+    capabilities = Capabilities(
+        max_chars=300,
+        max_images=4,
+        video=False,
+        link_handling=LinkHandling.CARD,
+        reach_reported=False,
+        metrics_batch_size=25,
+        max_image_bytes=40_000,
+    )
+
+
 def recording_settings(settings: Any) -> None:
     """Register the doubles in ``settings.NETWORK_PROVIDERS`` (pytest-django ``settings`` fixture)."""
     settings.NETWORK_PROVIDERS = {
         **settings.NETWORK_PROVIDERS,
         RECORDING_NETWORK: {"class": "campaigns.publishing.testing.RecordingProvider", "base_url": RECORDING_URL},
         "proofonly": {"class": "campaigns.publishing.testing.ProofOnlyProvider", "base_url": "https://proof.example"},
+        "byurl": {"class": "campaigns.publishing.testing.ByUrlProvider", "base_url": "https://byurl.example"},
+        "smallimages": {
+            "class": "campaigns.publishing.testing.SmallImagesProvider",
+            "base_url": "https://small.example",
+        },
     }
 
 
