@@ -32,11 +32,9 @@ from networks.providers.bluesky import BlueskyProvider
 from networks.providers.exceptions import AuthExpired, AuthRevoked, ContentRejected
 from networks.providers.types import MediaItem, PostDraft, PublishState, TokenSet
 from networks.selectors import provider_get_for_account, token_set_get_for_account
-from networks.tests.bluesky_devenv import JWT_SECRET, Devenv, atproto_devenv
+from networks.tests.bluesky_devenv import JWT_SECRET, Devenv
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.django_db]
-
-__all__ = ["atproto_devenv"]  # the session fixture, imported so pytest finds it
 
 CONNECT = "/i/accounts/connect/bluesky/"
 
