@@ -1,0 +1,97 @@
+"""Test-only helper for the browser journey (tests/browser): staff set-up and time travel.
+
+Refuses to run unless DEBUG is on or LINKILIKE_JOURNEY=1 is set (the journey sets it), so it can
+never move clocks or create staff accounts on a real deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+
+class Command(BaseCommand):
+    help = "Browser-journey steps (tests only): staff, community, pipeline, release, state."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["staff", "community", "pipeline", "release", "state"])
+        parser.add_argument("--email", default="")
+        parser.add_argument("--password", default="")
+        parser.add_argument("--secret", default="")
+        parser.add_argument("--days", type=int, default=0, help="move 'now' this many days ahead")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not (settings.DEBUG or os.environ.get("LINKILIKE_JOURNEY") == "1"):
+            raise CommandError("journey_step only runs with DEBUG or LINKILIKE_JOURNEY=1 (tests).")
+        now = timezone.now() + timedelta(days=options["days"])
+        action = options["action"]
+        if action == "staff":
+            result: dict[str, Any] = self._staff(options["email"], options["password"], options["secret"])
+        elif action == "community":
+            from sandbox.services import community_seed
+
+            result = {"community": len(community_seed(size=200))}
+        elif action == "pipeline":
+            result = self._pipeline(now)
+        elif action == "release":
+            from payouts.services import earnings_release_due
+
+            result = {"released": earnings_release_due(now=now)}
+        else:
+            result = self._state()
+        self.stdout.write(json.dumps(result, default=str))
+
+    def _staff(self, email: str, password: str, secret: str) -> dict[str, Any]:
+        from allauth.account.models import EmailAddress
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.totp.internal.auth import TOTP
+
+        from accounts.models import User
+
+        user, _ = User.objects.get_or_create(
+            email=email, defaults={"full_name": "Sam Staff", "is_staff": True, "is_superuser": True}
+        )
+        user.set_password(password)
+        user.save()
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, secret)
+        return {"staff": user.pk}
+
+    def _pipeline(self, now: Any) -> dict[str, Any]:
+        """One turn of the periodic work beat would do: publish due, simulate, pull metrics, drain clicks."""
+        from campaigns.metrics.services import metrics_pull_due
+        from campaigns.publishing.tasks import publications_run_due
+        from campaigns.tracking.services import click_earnings_accrue_due, clicks_drain
+        from sandbox.simulation import simulation_step
+
+        published = publications_run_due()
+        simulated = simulation_step(now=now)
+        pulled = metrics_pull_due(now=now)
+        drained = clicks_drain()
+        clicks_booked = click_earnings_accrue_due(now=now + timedelta(hours=2))
+        return {
+            "published": published,
+            "simulated": str(simulated),
+            "pulled": str(pulled),
+            "drained": drained,
+            "clicks_booked": clicks_booked,
+        }
+
+    def _state(self) -> dict[str, Any]:
+        from campaigns.models import Campaign, Match, Offer, SharePublication
+        from payouts.models import PayoutRequest
+
+        return {
+            "campaigns": list(Campaign.objects.values_list("status", flat=True)),
+            "matches": list(Match.objects.values_list("status", flat=True)),
+            "offers": list(Offer.objects.values_list("status", flat=True)),
+            "publications": list(SharePublication.objects.values_list("state", flat=True)),
+            "payouts": list(PayoutRequest.objects.values_list("status", flat=True)),
+        }
