@@ -39,9 +39,7 @@ def axe_check(page: Page, label: str, checked: set[str]) -> None:
         page.evaluate(AXE.read_text() + "\n;undefined")
     # Django admin's stock breadcrumbs rely on colour alone (upstream styling, not ours): excluded there.
     context = "{exclude: [['.breadcrumbs']]}" if "/admin/" in page.url else "document"
-    result: dict[str, Any] = page.evaluate(
-        f"async () => await axe.run({context}, {{resultTypes: ['violations']}})"
-    )
+    result: dict[str, Any] = page.evaluate(f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
     bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
     if bad:
         lines = [f"axe-core: {len(bad)} serious/critical violation(s) on {label} ({page.url}):"]

@@ -7,6 +7,7 @@ and must see committed data, exactly as in production. Usable standalone for exp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -92,10 +93,8 @@ class Stack:
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=15)
@@ -136,7 +135,7 @@ def _wait_healthy(stack: Stack, deadline: float) -> None:
     while time.monotonic() < deadline:
         for proc in stack.procs:
             if proc.poll() is not None:
-                raise RuntimeError(f"a journey process exited early ({proc.args}):\n{stack.logs()}")
+                raise RuntimeError(f"a journey process exited early ({proc.args!r}):\n{stack.logs()}")
         try:
             with urllib.request.urlopen(f"{stack.base_url}/healthz", timeout=5) as response:  # noqa: S310
                 body = json.loads(response.read())
@@ -191,9 +190,7 @@ def stack_start(work_dir: Path | None = None) -> Stack:
     )
     _psql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     _psql(f'CREATE DATABASE "{db_name}"')
-    stack = Stack(
-        base_url=base_url, env=env, mail_dir=mail_dir, log_dir=log_dir, db_name=db_name, redis_db=redis_db
-    )
+    stack = Stack(base_url=base_url, env=env, mail_dir=mail_dir, log_dir=log_dir, db_name=db_name, redis_db=redis_db)
     try:
         stack.manage("migrate", "--noinput", timeout=300)
         commands = {
@@ -222,7 +219,7 @@ def stack_start(work_dir: Path | None = None) -> Stack:
         for name, command in commands.items():
             log = (log_dir / f"{name}.log").open("wb")
             stack.procs.append(
-                subprocess.Popen(  # noqa: S603 - fixed argv
+                subprocess.Popen(
                     command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                 )
             )

@@ -41,9 +41,7 @@ PASSWORD = "journey-Passw0rd-2026"
 STAFF_EMAIL = "staff@journey.linkilike.test"
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"  # test-only
 IBAN = "DE89370400440532013000"
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-)
+CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 class Journey:
@@ -56,9 +54,9 @@ class Journey:
         self.checked: set[str] = set()
         self.contexts: list[BrowserContext] = []
 
-    def person(self) -> Page:
+    def person(self, **options: Any) -> Page:
         context = self.browser.new_context(
-            base_url=self.stack.base_url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+            base_url=self.stack.base_url, viewport={"width": 1280, "height": 900}, locale="en-GB", **options
         )
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)
@@ -246,7 +244,7 @@ def admin_action(page: Page, path: str, action: str, expect_text: str) -> None:
     expect(page.locator(".messagelist")).to_contain_text(expect_text)
 
 
-def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path) -> None:  # noqa: PLR0915
+def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path) -> None:
     started = time.monotonic()
     j = Journey(stack, journey_browser, tmp_path)
     stack.journey("staff", "--email", STAFF_EMAIL, "--password", PASSWORD, "--secret", STAFF_TOTP_SECRET)
@@ -314,28 +312,56 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         expect(influencer.locator("main")).to_contain_text("roasted in Linz!")
         j.see(influencer, "3-en-offer-accepted")
 
+    # (3b, German) Felix accepts the Alpenröst offer in German, with his own words.
+    with j.step(influencer_de, "3-de-accept"):
+        influencer_de.goto("/i/offers/")
+        reload_until_visible(influencer_de, "Alpenröst Winter Roast", timeout=30)
+        expect(influencer_de.locator("h1")).to_have_text("Angebote")
+        j.see(influencer_de, "3-de-offers")
+        influencer_de.get_by_role("link", name=re.compile("Alpenröst Winter Roast")).first.click()
+        brand_text = "Mein Morgen beginnt mit der Winterröstung von Bergblick – schokoladig und fair."
+        caption = influencer_de.locator("#id_caption")
+        expect(caption).to_have_value(re.compile(re.escape(brand_text)))
+        caption.fill(caption.input_value().replace(brand_text, "Heute früh probiert: schokoladig, fair, aus Linz!"))
+        for box in influencer_de.locator("input[name=accounts]").all():
+            box.check()
+        j.see(influencer_de, "3-de-offer-accept")
+        influencer_de.get_by_role("button", name="Angebot annehmen").click()
+        expect(influencer_de.locator(".messages")).to_be_visible()
+        expect(influencer_de.locator("main")).to_contain_text("aus Linz!")
+        j.see(influencer_de, "3-de-offer-accepted")
+
     # (4) The worker publishes; the sandbox spreads the post; metrics and a click arrive.
     with j.step(influencer, "4-pipeline"):
         influencer.goto("/i/shares/")
         deadline = time.monotonic() + 90
         while True:
-            states = stack.journey("state")["publications"]
+            states = list(stack.journey("state")["publications"])
             if states and all(state == "published" for state in states):
                 break
-            assert "failed" not in states and time.monotonic() < deadline, f"not published: {states}"
+            assert "failed" not in states, f"a publication failed: {states}"
+            assert time.monotonic() < deadline, f"not published in time: {states}"
             stack.journey("pipeline")
         reload_until_visible(influencer, re.compile("Published|Live", re.I), timeout=30)
         j.see(influencer, "4-influencer-shares")
-        tracking = influencer.locator("a[href*='/r/'], code:has-text('/r/')").first
-        href = tracking.get_attribute("href") or tracking.inner_text()
-        code = re.search(r"/r/([\w-]+)", href).group(1)  # type: ignore[union-attr]
-        # A follower clicks the link: the redirect goes to the brand's page with UTM parameters.
-        response = brand.context.request.get(
-            f"/r/{code}", max_redirects=0, headers={"User-Agent": CHROME_UA, "Accept": "text/html"}
+        post_url = influencer.get_by_role("link", name="View the post").first.get_attribute("href")
+        assert post_url
+        # A follower opens the post on the sandbox network and clicks its tracking link; the brand's own
+        # site is outside this machine, so the browser is handed a stand-in page for it.
+        follower = j.person(user_agent=CHROME_UA)
+        follower.context.route(
+            "https://bergblick.example/**",
+            lambda route: route.fulfill(
+                status=200,
+                content_type="text/html",
+                body="<!doctype html><title>Bergblick</title><h1>Winter Roast</h1>",
+            ),
         )
-        assert response.status == 302, response.status
-        assert response.headers["location"].startswith("https://bergblick.example/winter-roast"), response.headers
-        assert "utm_source=" in response.headers["location"]
+        follower.goto(post_url)
+        expect(follower.locator("body")).to_contain_text("roasted in Linz!")
+        j.see(follower, "4-sandbox-post")
+        follower.locator("a[href*='/r/']").first.click()
+        expect(follower).to_have_url(re.compile(r"^https://bergblick\.example/winter-roast\?.*utm_source="))
         report = stack.journey("pipeline", "--days", "8")
         print(f"journey: pipeline {report}")
 
@@ -345,12 +371,18 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         reload_until_visible(brand, "Lena Loves Coffee", timeout=30)
         j.see(brand, "5-brand-results")
         with brand.expect_download() as download_info:
-            brand.get_by_role("link", name=re.compile("CSV")).first.click()
+            brand.get_by_text("Export CSV").click()
         download = download_info.value
         rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
         print(f"journey: results CSV {rows[:3]}")
-        assert len(rows) >= 2, rows
-        assert any("Lena Loves Coffee" in cell or "lena" in cell for row in rows[1:] for cell in row), rows
+        header, *data = rows
+        assert len(data) == 1, rows
+        row = dict(zip(header, data[0], strict=True))
+        assert row["influencer"] == "Lena Loves Coffee", row
+        assert row["state"] == "Published", row
+        assert int(row["engagements (network-reported)"]) > 0, row
+        assert row["unique_clicks (measured)"] == "1", row
+        assert float(row["earned"]) > 0, row
 
     # (6) After the 14-day hold the influencer asks for a payout; staff approve and send it; SEPA file.
     with j.step(influencer, "6-payout"):
@@ -367,6 +399,7 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         influencer.get_by_role("button", name="Save account").click()
         expect(influencer.locator(".messages")).to_be_visible()
         influencer.locator("#id_amount").fill(amount)
+        influencer.locator("#id_target").select_option(label="DE89 •••• 3000")
         influencer.get_by_role("button", name="Request payout").click()
         expect(influencer.get_by_test_id("earnings-in-payout")).to_have_text(available)
         j.see(influencer, "6-payout-requested")

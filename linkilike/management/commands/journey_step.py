@@ -72,13 +72,20 @@ class Command(BaseCommand):
         from sandbox.simulation import simulation_step
 
         published = publications_run_due()
-        simulated = simulation_step(now=now)
+        # The simulation advances each post of the last 48 hours; step it through a post's first two days.
+        real_now = timezone.now()
+        reports = [simulation_step(now=real_now + timedelta(hours=hours)) for hours in (1, 6, 24, 47)]
+        simulated = {
+            "favourites": sum(r.favourites for r in reports),
+            "reblogs": sum(r.reblogs for r in reports),
+            "replies": sum(r.replies for r in reports),
+        }
         pulled = metrics_pull_due(now=now)
         drained = clicks_drain()
         clicks_booked = click_earnings_accrue_due(now=now + timedelta(hours=2))
         return {
             "published": published,
-            "simulated": str(simulated),
+            "simulated": simulated,
             "pulled": str(pulled),
             "drained": drained,
             "clicks_booked": clicks_booked,
