@@ -197,7 +197,13 @@ def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
     def previous(column: str) -> Coalesce:
         return Coalesce(
             Subquery(
-                MetricSnapshot.objects.filter(share_id=OuterRef("share_id"), collected_at__lt=OuterRef("collected_at"))
+                # Earlier in time, or pulled in the same moment (one catch-up pull records several windows
+                # with one timestamp) and saved before: otherwise each of those counts the full total.
+                MetricSnapshot.objects.filter(
+                    Q(collected_at__lt=OuterRef("collected_at"))
+                    | Q(collected_at=OuterRef("collected_at"), pk__lt=OuterRef("pk")),
+                    share_id=OuterRef("share_id"),
+                )
                 .order_by("-collected_at", "-pk")
                 .values(column)[:1]
             ),

@@ -326,3 +326,18 @@ def test_analysts_cannot_change_emv_prices(client: Client) -> None:
     assert analyst.post(url, {"impressions": "1", "engagements": "1", "clicks": "1"}).status_code == 403
     campaign.refresh_from_db()
     assert campaign.emv_prices == {}
+
+
+def test_over_time_series_counts_a_catch_up_pull_once() -> None:
+    """One pull can record several windows with the same timestamp (catch-up after downtime, or the
+    browser journey's time travel): the chart must show 23 engagements, not 23 per window."""
+    from campaigns.tracking.selectors import campaign_results_get_for_campaign
+
+    share = ShareFactory()
+    moment = timezone.now()
+    for window in ("+1h", "+6h", "+24h", "+7d"):
+        MetricSnapshotFactory(
+            share=share, window=window, collected_at=moment, reach=None, impressions=None, engagements=23
+        )
+    results = campaign_results_get_for_campaign(campaign=share.campaign)
+    assert results.series[-1].engagements == 23
