@@ -162,7 +162,7 @@ def brand_signs_up_and_submits(j: Journey, page: Page, *, email: str, brand: str
     page.locator("#id_hashtags").fill("#coffee #Linz")
     page.locator("#id_media").set_input_files(str(png(j.tmp / f"roast-{lang}.png")))
     page.locator("#id_variant_1_text").fill(
-        "Mein Morgen beginnt mit der Winterröstung von Bergblick – schokoladig und fair."
+        "Mein Morgen beginnt mit der Winterröstung von Alpenröst – schokoladig und fair."
         if de
         else "My mornings start with the Bergblick winter roast: chocolatey and fair."
     )
@@ -319,7 +319,7 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         expect(influencer_de.locator("h1")).to_have_text("Angebote")
         j.see(influencer_de, "3-de-offers")
         influencer_de.get_by_role("link", name=re.compile("Alpenröst Winter Roast")).first.click()
-        brand_text = "Mein Morgen beginnt mit der Winterröstung von Bergblick – schokoladig und fair."
+        brand_text = "Mein Morgen beginnt mit der Winterröstung von Alpenröst – schokoladig und fair."
         caption = influencer_de.locator("#id_caption")
         expect(caption).to_have_value(re.compile(re.escape(brand_text)))
         caption.fill(caption.input_value().replace(brand_text, "Heute früh probiert: schokoladig, fair, aus Linz!"))
@@ -369,6 +369,7 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
     with j.step(brand, "5-results"):
         brand.goto(campaign_url + "?tab=results")
         reload_until_visible(brand, "Lena Loves Coffee", timeout=30)
+        expect(brand.locator("main")).to_contain_text("Unique clicks")
         j.see(brand, "5-brand-results")
         with brand.expect_download() as download_info:
             brand.get_by_text("Export CSV").click()
