@@ -1,5 +1,8 @@
 """Admin for connected accounts and OAuth apps. Token and secret columns are never displayed."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from networks import services
-from networks.models import ConnectedAccount, OAuthApp
+from networks.models import ConnectedAccount, NetworkAppCredential, OAuthApp
 
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 
@@ -60,3 +63,41 @@ class OAuthAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("instance_url", "client_id")
     exclude = ("client_secret",)
     readonly_fields = ("network", "instance_url", "redirect_uri", "scopes", "client_id", "created_at")
+
+
+class NetworkAppCredentialForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The secret is write-only: typed once, stored encrypted, never shown again."""
+
+    secret = forms.CharField(
+        label=_("Client / app secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the stored secret."),
+    )
+
+    class Meta:
+        model = NetworkAppCredential
+        fields = ("network", "client_id")
+
+    def clean_secret(self) -> str:
+        secret: str = self.cleaned_data.get("secret", "")
+        if not secret and not (self.instance and self.instance.pk):
+            raise forms.ValidationError(_("Enter the secret the network gave you."))
+        return secret
+
+    def save(self, commit: bool = True) -> Any:
+        if self.cleaned_data.get("secret"):
+            self.instance.client_secret = self.cleaned_data["secret"]
+        return super().save(commit=commit)
+
+
+@admin.register(NetworkAppCredential)
+class NetworkAppCredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = NetworkAppCredentialForm
+    fields = ("network", "client_id", "secret")
+    list_display = ("network", "client_id", "updated_by", "updated_at")
+    search_fields = ("client_id",)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +57,30 @@ class OAuthApp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_network_display()} · {self.instance_url}"
+
+
+class NetworkAppCredential(models.Model):
+    """Linkilike's app on a fixed-URL network (X, Meta, LinkedIn, Tumblr, ...), entered by staff.
+
+    Takes precedence over the ``*_CLIENT_ID`` / ``*_APP_SECRET`` settings; without either the
+    network shows as "not configured". The secret is encrypted and never displayed again.
+    """
+
+    network = models.CharField(_("network"), max_length=20, choices=Network.choices, unique=True)
+    client_id = models.CharField(_("client / app ID"), max_length=300)
+    client_secret = EncryptedTextField(_("client / app secret"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("network app credential")
+        verbose_name_plural = _("network app credentials")
+        ordering = ("network",)
+
+    def __str__(self) -> str:
+        return str(self.get_network_display())
 
 
 class ConnectedAccount(models.Model):

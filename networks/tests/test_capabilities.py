@@ -18,6 +18,7 @@ from networks.providers.registry import provider_class
 from networks.providers.x import XProvider
 
 
+@pytest.mark.django_db
 def test_every_configured_provider_has_a_row_built_from_its_capabilities() -> None:
     rows = {row.network: row for row in capability_matrix()}
 
@@ -34,6 +35,7 @@ def test_every_configured_provider_has_a_row_built_from_its_capabilities() -> No
         assert len(row.metrics) == len(caps.metrics)
 
 
+@pytest.mark.django_db
 def test_a_changed_declaration_changes_the_matrix(monkeypatch: pytest.MonkeyPatch) -> None:
     changed = replace(XProvider.capabilities, max_chars=4000, reach_reported=False)
     monkeypatch.setattr(XProvider, "capabilities", changed)
@@ -44,6 +46,7 @@ def test_a_changed_declaration_changes_the_matrix(monkeypatch: pytest.MonkeyPatc
     assert row.reach_reported is False
 
 
+@pytest.mark.django_db
 def test_x_shows_its_per_post_cost_and_engagement_only_networks_say_so() -> None:
     rows = {row.network: row for row in capability_matrix()}
 
@@ -132,3 +135,40 @@ def test_reconnect_leads_to_the_accounts_own_network(network: str, expected: str
     page = client.get(reverse("networks:accounts")).content.decode()
 
     assert f'href="{expected}" role="button">Reconnect' in page
+
+
+@pytest.mark.django_db
+def test_staff_enter_app_credentials_in_the_admin_and_the_network_becomes_available(settings: Any) -> None:
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.db import connection
+
+    from accounts.factories import UserFactory
+    from networks.models import NetworkAppCredential
+
+    settings.X_CLIENT_ID = ""
+    settings.X_CLIENT_SECRET = ""
+    assert next(row for row in capability_matrix() if row.network == "x").configured is False
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    TOTP.activate(staff, generate_totp_secret())
+    admin_client = Client()
+    admin_client.force_login(staff)
+
+    response = admin_client.post(
+        reverse("admin:networks_networkappcredential_add"),
+        {"network": "x", "client_id": "staff-client", "secret": "s3cret-from-x"},
+    )
+
+    assert response.status_code == 302
+    credential = NetworkAppCredential.objects.get(network="x")
+    assert credential.client_secret == "s3cret-from-x"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT client_secret FROM networks_networkappcredential")
+        assert "s3cret-from-x" not in cursor.fetchone()[0]
+    change_page = admin_client.get(reverse("admin:networks_networkappcredential_change", args=[credential.pk]))
+    assert "s3cret-from-x" not in change_page.content.decode()
+    assert next(row for row in capability_matrix() if row.network == "x").configured is True
+    influencer = InfluencerProfileFactory()
+    client = Client()
+    client.force_login(influencer.user)
+    start = client.post(reverse("networks:connect-oauth", kwargs={"network": "x"}))
+    assert "client_id=staff-client" in start["Location"]
