@@ -68,3 +68,39 @@ def seed_all() -> list[DemoLogin]:
     for path in DEMO_SEEDERS:
         logins.extend(import_string(path)())
     return logins
+
+
+DEMO_EMAIL_DOMAIN = "@demo.linkilike.test"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+
+
+def demo_account_list() -> list[DemoAccount]:
+    """The demo accounts that exist in this database, with the role each one plays (for the landing page)."""
+    from django.utils.translation import gettext as _
+
+    from brands.models import Membership
+    from influencers.models import InfluencerProfile
+
+    users = list(User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN).order_by("email"))
+    memberships = {m.user_id: m for m in Membership.objects.filter(user__in=users).select_related("brand")}
+    influencers = set(InfluencerProfile.objects.filter(user__in=users).values_list("user_id", flat=True))
+    accounts = []
+    for user in users:
+        if user.is_staff:
+            role = _("Platform admin (two-factor code: make totp)")
+        elif user.pk in memberships:
+            membership = memberships[user.pk]
+            role = _("%(role)s of %(brand)s") % {"role": membership.get_role_display(), "brand": membership.brand.name}
+        elif user.pk in influencers:
+            role = _("Influencer")
+        else:
+            continue
+        accounts.append(DemoAccount(email=user.email, name=user.get_full_name(), role=role))
+    order = {"admin": 0, "owner": 1, "manager": 2}
+    return sorted(accounts, key=lambda account: (order.get(account.email.split("@")[0], 3), account.email))

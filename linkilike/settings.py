@@ -379,6 +379,8 @@ LOGGING = {
 
 INVITATION_MAX_AGE = timedelta(days=env_int("LINKILIKE_INVITATION_DAYS", 7))
 STAFF_MFA_REQUIRED = env_bool("LINKILIKE_STAFF_MFA_REQUIRED", True)
+# The landing page lists the demo accounts (make run); never on in production.
+LINKILIKE_SHOW_DEMO_LOGINS = env_bool("LINKILIKE_SHOW_DEMO_LOGINS", DEBUG)
 
 # Money (payouts/): hold period, minimum payout, providers by dotted path, provider endpoints.
 PAYOUTS_HOLD_DAYS = env_int("PAYOUTS_HOLD_DAYS", 14)

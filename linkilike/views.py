@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import workspace_list_for_user
+from linkilike.demo import DEMO_PASSWORD, demo_account_list
 from linkilike.health import health_check
 
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "landing.html")
+    demo_accounts = demo_account_list() if settings.LINKILIKE_SHOW_DEMO_LOGINS else []
+    return render(request, "landing.html", {"demo_accounts": demo_accounts, "demo_password": DEMO_PASSWORD})
 
 
 @never_cache

@@ -56,3 +56,21 @@ def test_error_pages_are_friendly(settings) -> None:  # type: ignore[no-untyped-
 
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_landing_page_lists_the_demo_accounts_only_when_enabled(settings) -> None:  # type: ignore[no-untyped-def]
+    from linkilike.demo import seed_all
+
+    seed_all()
+    settings.LINKILIKE_SHOW_DEMO_LOGINS = True
+    page = Client().get(reverse("landing")).content.decode()
+    settings.LINKILIKE_SHOW_DEMO_LOGINS = False
+    production = Client().get(reverse("landing")).content.decode()
+
+    assert "owner@demo.linkilike.test" in page
+    assert "Owner of Alpenglow Coffee" in page
+    assert "lena@demo.linkilike.test" in page
+    assert "admin@demo.linkilike.test" in page
+    assert "linkilike-demo" in page
+    assert "owner@demo.linkilike.test" not in production
