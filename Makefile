@@ -46,7 +46,7 @@ test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: export REDIS_URL = $(TEST_REDIS_URL)
 test: export CELERY_BROKER_URL = $(TEST_REDIS_URL)
 test: install bluesky-devenv lint typecheck templates-lint
-	$(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 # The local AT Protocol network (PLC, PDS, AppView) the Bluesky tests run against; about a second when installed.
