@@ -11,21 +11,25 @@ from linkilike.emails import email_send
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
 def invitation_email_send(invitation_id: int) -> None:
-    from brands.services import invitation_token
-
     invitation = Invitation.objects.select_related("brand", "invited_by").filter(pk=invitation_id).first()
     if invitation is None or invitation.status != InvitationStatus.PENDING:
         return
-    path = reverse("brands:invitation", kwargs={"token": invitation_token(invitation=invitation)})
     inviter = invitation.invited_by
     email_send(
         to=invitation.email,
         template="brands/email/invitation",
-        context={
-            "invitation": invitation,
-            "brand": invitation.brand,
-            "inviter": inviter.get_full_name() if inviter else "",
-            "accept_path": path,
-        },
+        context=invitation_email_context(invitation=invitation),
         language=inviter.preferred_language if inviter else None,
     )
+
+
+def invitation_email_context(*, invitation: Invitation) -> dict[str, object]:
+    from brands.services import invitation_token
+
+    inviter = invitation.invited_by
+    return {
+        "invitation": invitation,
+        "brand": invitation.brand,
+        "inviter": inviter.get_full_name() if inviter else "",
+        "accept_path": reverse("brands:invitation", kwargs={"token": invitation_token(invitation=invitation)}),
+    }

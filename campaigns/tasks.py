@@ -16,14 +16,18 @@ def campaign_status_email_send(campaign_id: int, kind: str) -> None:
     campaign = Campaign.objects.select_related("brand").filter(pk=campaign_id).first()
     if campaign is None:
         return
-    path = reverse("campaigns:detail", kwargs={"brand_slug": campaign.brand.slug, "pk": campaign.pk})
     for user in review_recipients(campaign=campaign):
         email_send(
             to=user.email,
             template=f"campaigns/email/{kind}",
-            context={"campaign": campaign, "brand": campaign.brand, "user": user, "campaign_path": path},
+            context=campaign_status_email_context(campaign=campaign, user=user),
             language=getattr(user, "preferred_language", None) or None,
         )
+
+
+def campaign_status_email_context(*, campaign: Campaign, user: object) -> dict[str, object]:
+    path = reverse("campaigns:detail", kwargs={"brand_slug": campaign.brand.slug, "pk": campaign.pk})
+    return {"campaign": campaign, "brand": campaign.brand, "user": user, "campaign_path": path}
 
 
 @shared_task(max_retries=0)

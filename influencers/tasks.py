@@ -23,12 +23,16 @@ def caption_decision_email_send(share_id: int) -> None:
     email_send(
         to=user.email,
         template="influencers/email/caption_decision",
-        context={
-            "share": share,
-            "campaign": share.campaign,
-            "brand": share.campaign.brand,
-            "approved": share.caption_status == CaptionStatus.APPROVED,
-            "offer_path": reverse("influencers:offer-detail", kwargs={"pk": share.offer_id}),
-        },
+        context=caption_decision_email_context(share=share),
         language=getattr(user, "preferred_language", None) or None,
     )
+
+
+def caption_decision_email_context(*, share: Share) -> dict[str, object]:
+    return {
+        "share": share,
+        "campaign": share.campaign,
+        "brand": share.campaign.brand,
+        "approved": share.caption_status == CaptionStatus.APPROVED,
+        "offer_path": reverse("influencers:offer-detail", kwargs={"pk": share.offer_id}),
+    }

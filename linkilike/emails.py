@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,8 +11,15 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def email_send(*, to: str, template: str, context: dict[str, Any], language: str | None = None) -> None:
-    """Render ``<template>_subject.txt``, ``_body.txt`` and ``_body.html`` and send them.
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def email_render(*, template: str, context: dict[str, Any], language: str | None = None) -> RenderedEmail:
+    """Render ``<template>_subject.txt``, ``_body.txt`` and ``_body.html`` in ``language``.
 
     ``template`` is a path prefix such as ``brands/email/invitation``.
     """
@@ -20,11 +28,13 @@ def email_send(*, to: str, template: str, context: dict[str, Any], language: str
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         text = render_to_string(f"{template}_body.txt", context)
         html = render_to_string(f"{template}_body.html", context)
+    return RenderedEmail(subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, text=text, html=html)
+
+
+def email_send(*, to: str, template: str, context: dict[str, Any], language: str | None = None) -> None:
+    rendered = email_render(template=template, context=context, language=language)
     message = EmailMultiAlternatives(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+        subject=rendered.subject, body=rendered.text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(rendered.html, "text/html")
     message.send()

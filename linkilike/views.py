@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import workspace_list_for_user
 from linkilike.demo import DEMO_PASSWORD, demo_account_list
+from linkilike.email_previews import EMAIL_PREVIEWS, EmailPreview
+from linkilike.emails import RenderedEmail
 from linkilike.health import health_check
 
 
@@ -48,3 +54,41 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", status=403)
+
+
+@staff_member_required
+def email_preview_list(request: HttpRequest) -> HttpResponse:
+    """Staff: every notification email, to open in English or German."""
+    return render(
+        request,
+        "admin/email_previews.html",
+        {"previews": EMAIL_PREVIEWS.values(), "languages": settings.LANGUAGES, "title": _("Email previews")},
+    )
+
+
+def _preview(key: str, language: str) -> tuple[EmailPreview, RenderedEmail | None]:
+    preview = EMAIL_PREVIEWS.get(key)
+    if preview is None or language not in dict(settings.LANGUAGES):
+        raise Http404
+    return preview, preview.render(language=language)
+
+
+@staff_member_required
+def email_preview_detail(request: HttpRequest, key: str, language: str) -> HttpResponse:
+    preview, rendered = _preview(key, language)
+    return render(
+        request,
+        "admin/email_preview.html",
+        {"preview": preview, "rendered": rendered, "language": language, "title": preview.label},
+    )
+
+
+@staff_member_required
+@xframe_options_sameorigin
+@csp_update({"frame-ancestors": ["'self'"], "style-src": ["'unsafe-inline'"]})  # type: ignore[arg-type]
+def email_preview_html(request: HttpRequest, key: str, language: str) -> HttpResponse:
+    """The HTML part alone, framed by the detail page (emails carry inline styles)."""
+    _preview_entry, rendered = _preview(key, language)
+    if rendered is None:
+        raise Http404
+    return HttpResponse(rendered.html)

@@ -77,6 +77,10 @@ def account_reconsent_email_send(account_id: int) -> None:
     email_send(
         to=user.email,
         template="networks/email/reconsent_warning",
-        context={"account": account, "accounts_path": reverse("networks:accounts")},
+        context=reconsent_email_context(account=account),
         language=getattr(user, "preferred_language", None) or None,
     )
+
+
+def reconsent_email_context(*, account: object) -> dict[str, object]:
+    return {"account": account, "accounts_path": reverse("networks:accounts")}

@@ -20,7 +20,6 @@ def offer_path(offer: Offer) -> str:
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
 def offer_new_email_send(offer_id: int) -> None:
-    from campaigns.matching.selectors import offer_estimate_get, offer_pay_terms
     from campaigns.matching.services import offer_notified_mark
 
     offer = (
@@ -32,24 +31,30 @@ def offer_new_email_send(offer_id: int) -> None:
         return
     user = offer.influencer.user
     language = getattr(user, "preferred_language", None) or None
-    with translation.override(language or "en"):
-        estimate = offer_estimate_get(offer=offer)
-        terms = offer_pay_terms(offer=offer)
     email_send(
         to=user.email,
         template="campaigns/email/offer_new",
-        context={
-            "offer": offer,
-            "campaign": offer.campaign,
-            "brand": offer.campaign.brand,
-            "influencer": offer.influencer,
-            "offer_path": offer_path(offer),
-            "estimate": estimate,
-            "terms": terms,
-        },
+        context=offer_new_email_context(offer=offer, language=language),
         language=language,
     )
     offer_notified_mark(offer=offer)
+
+
+def offer_new_email_context(*, offer: Offer, language: str | None) -> dict[str, object]:
+    from campaigns.matching.selectors import offer_estimate_get, offer_pay_terms
+
+    with translation.override(language or "en"):
+        estimate = offer_estimate_get(offer=offer)
+        terms = offer_pay_terms(offer=offer)
+    return {
+        "offer": offer,
+        "campaign": offer.campaign,
+        "brand": offer.campaign.brand,
+        "influencer": offer.influencer,
+        "offer_path": offer_path(offer),
+        "estimate": estimate,
+        "terms": terms,
+    }
 
 
 @shared_task(max_retries=0)

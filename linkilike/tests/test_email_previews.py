@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.urls import reverse
+
+from accounts.factories import UserFactory
+from linkilike.demo import seed_all
+from linkilike.email_previews import EMAIL_PREVIEWS
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff_client() -> Client:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    TOTP.activate(staff, generate_totp_secret())
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_staff_preview_every_notification_email_in_english_and_german() -> None:
+    seed_all()
+    client = _staff_client()
+
+    listing = client.get(reverse("email-previews")).content.decode()
+    english = client.get(reverse("email-preview", args=["offer-new", "en"])).content.decode()
+    german = client.get(reverse("email-preview", args=["offer-new", "de"])).content.decode()
+    html = client.get(reverse("email-preview-html", args=["offer-new", "de"]))
+
+    for preview in EMAIL_PREVIEWS.values():
+        assert str(preview.label) in listing
+    assert "New offer from Alpenglow Coffee" in english
+    assert "Neues Angebot" in german
+    assert html.status_code == 200
+    assert "<html" in html.content.decode()
+
+
+def test_every_preview_renders_in_both_languages_once_examples_exist() -> None:
+    seed_all()
+    client = _staff_client()
+
+    for key in EMAIL_PREVIEWS:
+        for language in ("en", "de"):
+            response = client.get(reverse("email-preview", args=[key, language]))
+            assert response.status_code == 200, (key, language)
+
+
+def test_people_who_are_not_staff_cannot_open_previews() -> None:
+    client = Client()
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("email-previews"))
+
+    assert response.status_code == 302
+    assert "login" in response["Location"]
