@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from linkilike.emails import RenderedEmail, email_render
 
 
-def _invitation() -> dict[str, Any] | None:
+def _invitation(language: str) -> dict[str, Any] | None:
     from brands.models import Invitation
     from brands.tasks import invitation_email_context
 
@@ -24,8 +24,8 @@ def _invitation() -> dict[str, Any] | None:
     return invitation_email_context(invitation=invitation) if invitation else None
 
 
-def _campaign_status(status: str) -> Callable[[], dict[str, Any] | None]:
-    def build() -> dict[str, Any] | None:
+def _campaign_status(status: str) -> Callable[[str], dict[str, Any] | None]:
+    def build(language: str) -> dict[str, Any] | None:
         from campaigns.models import Campaign
         from campaigns.tasks import campaign_status_email_context
 
@@ -39,15 +39,15 @@ def _campaign_status(status: str) -> Callable[[], dict[str, Any] | None]:
     return build
 
 
-def _offer_new() -> dict[str, Any] | None:
+def _offer_new(language: str) -> dict[str, Any] | None:
     from campaigns.matching.tasks import offer_new_email_context
     from campaigns.models import Offer
 
     offer = Offer.objects.select_related("campaign__brand", "influencer__user").order_by("-pk").first()
-    return offer_new_email_context(offer=offer, language=None) if offer else None
+    return offer_new_email_context(offer=offer, language=language) if offer else None
 
 
-def _caption_decision() -> dict[str, Any] | None:
+def _caption_decision(language: str) -> dict[str, Any] | None:
     from campaigns.models import Share
     from influencers.tasks import caption_decision_email_context
 
@@ -55,7 +55,7 @@ def _caption_decision() -> dict[str, Any] | None:
     return caption_decision_email_context(share=share) if share else None
 
 
-def _reconsent() -> dict[str, Any] | None:
+def _reconsent(language: str) -> dict[str, Any] | None:
     from networks.models import ConnectedAccount
     from networks.tasks import reconsent_email_context
 
@@ -68,10 +68,11 @@ class EmailPreview:
     key: str
     label: Promise
     template: str
-    context: Callable[[], dict[str, Any] | None]
+    #: builds the context as the sending task does, for the recipient's language
+    context: Callable[[str], dict[str, Any] | None]
 
     def render(self, *, language: str) -> RenderedEmail | None:
-        context = self.context()
+        context = self.context(language)
         if context is None:
             return None
         return email_render(template=self.template, context=context, language=language)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from csp.decorators import csp_update
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -62,7 +63,12 @@ def email_preview_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "admin/email_previews.html",
-        {"previews": EMAIL_PREVIEWS.values(), "languages": settings.LANGUAGES, "title": _("Email previews")},
+        {
+            **admin.site.each_context(request),
+            "previews": EMAIL_PREVIEWS.values(),
+            "languages": settings.LANGUAGES,
+            "title": _("Email previews"),
+        },
     )
 
 
@@ -79,7 +85,13 @@ def email_preview_detail(request: HttpRequest, key: str, language: str) -> HttpR
     return render(
         request,
         "admin/email_preview.html",
-        {"preview": preview, "rendered": rendered, "language": language, "title": preview.label},
+        {
+            **admin.site.each_context(request),
+            "preview": preview,
+            "rendered": rendered,
+            "language": language,
+            "title": preview.label,
+        },
     )
 
 

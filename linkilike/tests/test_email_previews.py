@@ -33,6 +33,7 @@ def test_staff_preview_every_notification_email_in_english_and_german() -> None:
         assert str(preview.label) in listing
     assert "New offer from Alpenglow Coffee" in english
     assert "Neues Angebot" in german
+    assert "per 1,000 people reached" not in german  # the pay terms are rendered in German too
     assert html.status_code == 200
     assert "<html" in html.content.decode()
 
