@@ -30,7 +30,6 @@ from networks.providers.meta import (
 )
 from networks.providers.types import (
     AccountRef,
-    AuthStart,
     Capabilities,
     LinkHandling,
     MetricsSnapshot,
@@ -54,6 +53,7 @@ class InstagramProvider(ContainerPublishingProvider):
     real_exchange_host = "https://api.instagram.com"
     scopes = "instagram_business_basic,instagram_business_content_publish,instagram_business_manage_insights"
     publish_edge = "media_publish"
+    refresh_grant_type = "ig_refresh_token"
     list_edge = "media"
     text_field = "caption"
     status_field = "status_code"
@@ -79,9 +79,6 @@ class InstagramProvider(ContainerPublishingProvider):
     )
 
     # --- connecting ---------------------------------------------------------------
-
-    def begin_auth(self, *, redirect_uri: str) -> AuthStart:
-        return self.authorization_url("/oauth/authorize", redirect_uri=redirect_uri)
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         client = self._client()
@@ -111,14 +108,6 @@ class InstagramProvider(ContainerPublishingProvider):
             },
         )
         return self.token_set(long_lived, refreshable=True, scope=scope)
-
-    def refresh(self, *, tokens: TokenSet) -> TokenSet:
-        body = self.call(
-            "GET",
-            "/refresh_access_token",
-            params={"grant_type": "ig_refresh_token", "access_token": tokens.refresh_token or tokens.access_token},
-        )
-        return self.token_set(body, refreshable=True, scope=tokens.scope)
 
     def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
         body = self.call(

@@ -355,8 +355,22 @@ class ContainerPublishingProvider(MetaGraphProvider):
 
     #: Path segment of the publish call (``media_publish`` / ``threads_publish``).
     publish_edge: ClassVar[str] = ""
+    #: ``grant_type`` that renews a long-lived token (``ig_refresh_token`` / ``th_refresh_token``).
+    refresh_grant_type: ClassVar[str] = ""
     #: Path segment listing the account's posts (``media`` / ``threads``).
     list_edge: ClassVar[str] = ""
+
+    def begin_auth(self, *, redirect_uri: str) -> AuthStart:
+        return self.authorization_url("/oauth/authorize", redirect_uri=redirect_uri)
+
+    def refresh(self, *, tokens: TokenSet) -> TokenSet:
+        body = self.call(
+            "GET",
+            "/refresh_access_token",
+            params={"grant_type": self.refresh_grant_type, "access_token": tokens.refresh_token or tokens.access_token},
+        )
+        return self.token_set(body, refreshable=True, scope=tokens.scope)
+
     #: Field holding the post's text in that list (``caption`` / ``text``).
     text_field: ClassVar[str] = ""
     #: Field of the container's state (``status_code`` / ``status``).

@@ -19,7 +19,6 @@ from networks.providers.exceptions import AuthRevoked, ContentRejected, NetworkE
 from networks.providers.meta import ContainerPublishingProvider, is_missing_object
 from networks.providers.types import (
     AccountRef,
-    AuthStart,
     Capabilities,
     LinkHandling,
     MetricsSnapshot,
@@ -41,6 +40,7 @@ class ThreadsProvider(ContainerPublishingProvider):
     real_exchange_host = "https://graph.threads.net"
     scopes = "threads_basic,threads_content_publish,threads_manage_insights"
     publish_edge = "threads_publish"
+    refresh_grant_type = "th_refresh_token"
     list_edge = "threads"
     text_field = "text"
     status_field = "status"
@@ -66,9 +66,6 @@ class ThreadsProvider(ContainerPublishingProvider):
 
     # --- connecting ---------------------------------------------------------------
 
-    def begin_auth(self, *, redirect_uri: str) -> AuthStart:
-        return self.authorization_url("/oauth/authorize", redirect_uri=redirect_uri)
-
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         client = self._client()
         short = self.call(
@@ -93,14 +90,6 @@ class ThreadsProvider(ContainerPublishingProvider):
             },
         )
         return self.token_set(long_lived, refreshable=True, scope=client.scopes or self.scopes)
-
-    def refresh(self, *, tokens: TokenSet) -> TokenSet:
-        body = self.call(
-            "GET",
-            "/refresh_access_token",
-            params={"grant_type": "th_refresh_token", "access_token": tokens.refresh_token or tokens.access_token},
-        )
-        return self.token_set(body, refreshable=True, scope=tokens.scope)
 
     def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
         body = self.call(
