@@ -9,7 +9,7 @@ PY := $(BIN)/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/linkilike
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run web worker beat migrate demo totp test bluesky-devenv lint typecheck templates-lint pytest messages clean
+.PHONY: install run web worker beat migrate demo totp test bluesky-devenv lint typecheck templates-lint pytest messages clean bench bench-tools drills
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,27 @@ messages: export DJANGO_DEBUG ?= 1
 messages: install
 	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules --ignore="networks/devenv/*"
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# Benchmarks (docs/SCALING.md): each prints its figures beside its target and exits non-zero on a miss;
+# `make bench` runs them all and writes the figures to docs/BENCHMARKS.md. One alone: `make bench-p2_results`.
+BENCHES := p1_redirect p2_results p3_metrics p4_earnings p5_matching p6_load
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+
+bench: install bench-tools
+	@status=0; for b in $(BENCHES); do $(PY) -m bench.$$b || status=1; done; \
+	$(PY) -m bench.summary || status=1; exit $$status
+
+bench-%: install bench-tools
+	$(PY) -m bench.$*
+
+# Reliability drills (docs/RELIABILITY.md): faults injected into real processes; each prints its figures.
+DRILLS := t1_sigkill t5_restarts m1_ledger_long
+drills: install
+	@status=0; for d in $(DRILLS); do $(PY) -m tests.drills.$$d || status=1; done; exit $$status
+
+drill-%: install
+	$(PY) -m tests.drills.$*
 
 clean:
 	rm -rf var/broker var/cache
