@@ -1,0 +1,227 @@
+"""The set-based earnings path books exactly what the per-row service books (ADR 14).
+
+Each scenario is run twice on the same database state: once delta by delta through
+``earnings_accrue`` (a delta the service refuses is skipped, as the click accrual does), then
+rolled back and run through ``earnings_accrue_batch``. Everything money-related is compared:
+every account balance (by key), every transaction with its entries and idempotency key, every
+accrual with its explanation lines and what it still holds, every share's cumulative counts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.utils import timezone
+
+from payouts import services
+from payouts.earnings_batch import earnings_accrue_batch
+from payouts.errors import PayoutsError
+from payouts.models import EarningAccrual, LedgerAccount, LedgerTransaction, ShareEarning
+from payouts.selectors import ledger_reconcile_report
+from payouts.tests.helpers import delta, funded_campaign, influencer
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def snapshot() -> dict[str, Any]:
+    """The ledger and earnings state with database ids replaced by stable names."""
+    share_keys = dict(ShareEarning.objects.values_list("pk", "share_key"))
+
+    def stable(key: str | None) -> str | None:
+        if key and key.startswith("earn:"):
+            _prefix, share_pk, window = key.split(":", 2)
+            return f"earn:{share_keys[int(share_pk)]}:{window}"
+        return key
+
+    transactions = sorted(
+        (
+            txn.kind,
+            stable(txn.idempotency_key),
+            txn.description,
+            txn.brand_id,
+            txn.campaign_id,
+            txn.influencer_id,
+            tuple(sorted((e.account.key, e.amount_minor, e.currency) for e in txn.entries.all())),
+        )
+        for txn in LedgerTransaction.objects.prefetch_related("entries__account")
+    )
+    accruals = {
+        (a.share.share_key, a.window): (
+            a.campaign_id,
+            a.influencer_id,
+            a.source,
+            a.currency,
+            a.earned_minor,
+            a.fee_minor,
+            a.pending_minor,
+            a.hold_until,
+            stable(a.ledger_transaction.idempotency_key) if a.ledger_transaction else None,
+            tuple((li.metric, li.units, li.price_minor, li.per_units, li.amount_minor) for li in a.lines.all()),
+        )
+        for a in EarningAccrual.objects.select_related("share", "ledger_transaction").prefetch_related("lines")
+    }
+    share_fields = ("campaign_id", "influencer_id", "impressions", "engagements", "unique_clicks", "earned_minor")
+    shares = {row[0]: row[1:] for row in ShareEarning.objects.values_list("share_key", *share_fields, "fee_minor")}
+    accounts = dict(LedgerAccount.objects.values_list("key", "balance_minor"))
+    return {"accounts": accounts, "transactions": transactions, "accruals": accruals, "shares": shares}
+
+
+def per_row(deltas: list[services.MetricDelta]) -> None:
+    for item in deltas:
+        try:
+            with transaction.atomic():
+                services.earnings_accrue(delta=item, now=NOW)
+        except (PayoutsError, ObjectDoesNotExist):
+            continue
+
+
+def both_ways(deltas: list[services.MetricDelta]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """(per-row snapshot, batch snapshot, batch result) from the same starting state."""
+    try:
+        with transaction.atomic():
+            per_row(deltas)
+            expected = snapshot()
+            raise _Rollback
+    except _Rollback:
+        pass
+    result = earnings_accrue_batch(deltas=deltas, now=NOW)
+    return expected, snapshot(), result
+
+
+def assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
+    for part in ("accounts", "shares", "accruals", "transactions"):
+        assert actual[part] == expected[part], part
+    report = ledger_reconcile_report()
+    assert report.ok, report
+
+
+def _scenario(seed: int) -> list[services.MetricDelta]:
+    """Several campaigns (roomy, tight budget, per-share cap, no CPM), shares of several influencers,
+    mostly growing metrics with falls (purged fakes), repeated windows and a delta for a share of
+    another campaign (refused)."""
+    rng = random.Random(seed)
+    campaigns = [
+        funded_campaign(budget=1_000_000),
+        funded_campaign(budget=2_500 + seed * 300),
+        funded_campaign(budget=50_000, per_share_cap_minor=700),
+        funded_campaign(budget=40_000, cpm_minor=7, cpe_minor=None, platform_fee_bps=1234),
+    ]
+    people = [influencer() for _ in range(4)]
+    shares = [(f"s{c}-{n}", campaign, people[(c + n) % 4]) for c, campaign in enumerate(campaigns) for n in range(4)]
+    deltas = []
+    for window in range(10):
+        for key, campaign, person in rng.sample(shares, k=len(shares)):
+            fall = rng.random() < 0.2
+            sign = -1 if fall else 1
+            deltas.append(
+                delta(
+                    campaign,
+                    person,
+                    f"w{window}",
+                    share=key,
+                    impressions=sign * rng.randrange(0, 900),
+                    engagements=sign * rng.randrange(0, 12),
+                    unique_clicks=sign * rng.randrange(0, 4),
+                )
+            )
+    deltas.insert(5, deltas[2])  # the same (share, window) twice: books once
+    key, campaign, _person = shares[0]
+    deltas.append(delta(campaigns[1], people[0], "w9", share=key))  # share of another campaign: refused
+    return deltas
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_batch_books_exactly_what_the_per_row_service_books(seed):
+    deltas = _scenario(seed)
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.deltas == len(deltas)
+    assert result.refused == 1
+    assert result.skipped == 1
+    assert result.booked_set_based > 0
+    assert result.booked_set_based + result.booked_per_row + result.skipped + result.refused == len(deltas)
+
+
+def test_reversals_within_the_hold_are_set_based_and_take_from_the_newest_earnings_first():
+    campaign = funded_campaign(budget=1_000_000)
+    person = influencer()
+    deltas = [
+        delta(campaign, person, "w1", engagements=50),
+        delta(campaign, person, "w2", engagements=30),
+        delta(campaign, person, "w3", engagements=-40),
+        delta(campaign, person, "w4", engagements=5),
+        delta(campaign, person, "w5", engagements=-20),
+    ]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_per_row == 0
+    held = dict(EarningAccrual.objects.values_list("window", "pending_minor"))
+    # 500 and 300 held, -400 takes the 300 and 100 of the 500, +50, -200 takes the 50 and 150 more.
+    assert held == {"w1": 250, "w2": 0, "w3": 0, "w4": 0, "w5": 0}
+
+
+def test_a_batch_after_per_row_bookings_continues_from_the_booked_state():
+    campaign = funded_campaign(budget=20_000, per_share_cap_minor=3_000)
+    person = influencer()
+    per_row([delta(campaign, person, f"w{n}", impressions=1_234, engagements=7) for n in range(3)])
+    deltas = [delta(campaign, person, f"w{n}", impressions=999, engagements=-9) for n in range(3, 8)]
+    deltas.append(delta(campaign, person, "w1", engagements=1_000))  # booked before: nothing new
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.skipped == 1
+
+
+def test_when_the_reservation_runs_out_the_batch_caps_like_the_per_row_path():
+    campaign = funded_campaign(budget=1_000)
+    person = influencer()
+    deltas = [delta(campaign, person, f"w{n}", share=f"s{n % 3}", engagements=30) for n in range(9)]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_per_row > 0
+    assert actual["accounts"][f"campaign_reserved:campaign={campaign.pk}:EUR"] >= 0
+    earned = sum(share[5] + share[6] for share in actual["shares"].values())
+    assert earned <= 1_000
+
+
+def test_a_released_reservation_earns_nothing_and_reversals_refill_the_brand():
+    campaign = funded_campaign(budget=5_000)
+    person = influencer()
+    per_row([delta(campaign, person, "w1", engagements=100)])
+    campaign.status = "completed"
+    campaign.save(update_fields=["status"])
+    services.campaign_budget_release(campaign=campaign)
+    deltas = [delta(campaign, person, "w2", engagements=10), delta(campaign, person, "w3", engagements=-30)]
+    expected, actual, _result = both_ways(deltas)
+    assert_same(expected, actual)
+
+
+def test_running_the_same_batch_again_books_nothing():
+    deltas = _scenario(11)
+    first = earnings_accrue_batch(deltas=deltas, now=NOW)
+    before = snapshot()
+    again = earnings_accrue_batch(deltas=deltas, now=NOW + timedelta(hours=1))
+    assert snapshot() == before
+    assert again.booked_set_based == again.booked_per_row == again.transactions == 0
+    assert again.skipped == first.deltas - first.refused
+
+
+def test_unverified_metrics_are_refused_for_the_whole_batch():
+    campaign = funded_campaign()
+    person = influencer()
+    bad = services.MetricDelta(
+        share_key="x", campaign_id=campaign.pk, influencer_id=person.pk, window="w1", engagements=3, source="claimed"
+    )
+    with pytest.raises(PayoutsError):
+        earnings_accrue_batch(deltas=[delta(campaign, person, "w0", engagements=1), bad], now=NOW)
+    assert not EarningAccrual.objects.exists()
