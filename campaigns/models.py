@@ -593,6 +593,8 @@ class MetricSnapshot(models.Model):
         verbose_name_plural = _("metric snapshots")
         ordering = ("share", "collected_at")
         constraints = [models.UniqueConstraint(fields=("share", "window"), name="campaigns_metricsnapshot_once")]
+        # "latest snapshot per share" and the previous/next snapshot the results rollup triggers look up.
+        indexes = [models.Index(fields=("share", "collected_at", "id"), name="campaigns_snapshot_share_time")]
 
     def __str__(self) -> str:
         return f"share {self.share_id} {self.window}"
@@ -652,6 +654,10 @@ class Click(models.Model):
         indexes = [
             models.Index(fields=("link", "occurred_at"), name="campaigns_click_link_time"),
             models.Index(fields=("billable", "accrued_at"), name="campaigns_click_accrual"),
+            # Unique clicks per link (results, CSV, the rollup rebuild) read billable clicks only.
+            models.Index(
+                fields=("link", "occurred_at"), condition=models.Q(billable=True), name="campaigns_click_billable"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -698,3 +704,59 @@ class ShareHold(models.Model):
     @property
     def is_open(self) -> bool:
         return self.released_at is None
+
+
+# --- Results rollups (issue 10, P2; ADR 12) ------------------------------------------------
+#
+# Maintained by database triggers on PostgreSQL (migration 0006): every writer of clicks,
+# snapshots and accruals (the drain, metric pulls, bulk inserts, deletes) keeps them exact.
+# Read by ``campaigns.tracking.selectors``; never written from Python except by the rebuild.
+
+
+class ShareResult(models.Model):
+    """One share's latest network-reported counts, unique (billable) clicks and earnings so far.
+
+    A row appears with the share's first snapshot, click or earning; no row reads as no data.
+    """
+
+    share = models.OneToOneField(
+        Share, on_delete=models.CASCADE, primary_key=True, related_name="result", verbose_name=_("share")
+    )
+    reach = models.BigIntegerField(_("reach"), null=True, blank=True)
+    impressions = models.BigIntegerField(_("impressions"), null=True, blank=True)
+    engagements = models.BigIntegerField(_("engagements"), null=True, blank=True)
+    latest_at = models.DateTimeField(_("latest snapshot"), null=True, blank=True)
+    unique_clicks = models.BigIntegerField(_("unique clicks"), default=0)
+    earned_minor = models.BigIntegerField(_("earned"), default=0)
+
+    class Meta:
+        verbose_name = _("share result")
+        verbose_name_plural = _("share results")
+
+    def __str__(self) -> str:
+        return f"share {self.share_id}"
+
+
+class CampaignResultHour(models.Model):
+    """What one campaign gained in one UTC hour: the over-time chart and the spend, pre-added.
+
+    ``reach_gain`` / ``engagements_gain``: each snapshot's value minus the share's previous snapshot's
+    (reach, else impressions); ``snapshots`` and ``unique_clicks`` say whether the hour had any data.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    hour = models.DateTimeField(_("hour (UTC)"))
+    snapshots = models.IntegerField(_("snapshots"), default=0)
+    reach_gain = models.BigIntegerField(_("reach gained"), default=0)
+    engagements_gain = models.BigIntegerField(_("engagements gained"), default=0)
+    unique_clicks = models.BigIntegerField(_("unique clicks"), default=0)
+    earned_minor = models.BigIntegerField(_("earned"), default=0)
+    fee_minor = models.BigIntegerField(_("platform fee"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign result hour")
+        verbose_name_plural = _("campaign result hours")
+        constraints = [models.UniqueConstraint(fields=("campaign", "hour"), name="campaigns_resulthour_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.hour:%Y-%m-%d %H}"

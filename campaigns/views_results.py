@@ -28,6 +28,7 @@ from campaigns.tracking.selectors import (
     Results,
     campaign_results_get_for_campaign,
     emv_prices_for_campaign,
+    page_number,
     share_list_for_campaign,
     share_results_rows,
 )
@@ -89,7 +90,9 @@ def share_state_template() -> str:
 def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) -> dict[str, Any]:
     """Context of the "shares" and "results" tabs of the campaign detail page."""
     if tab == "results":
-        results = campaign_results_get_for_campaign(campaign=campaign)
+        results = campaign_results_get_for_campaign(
+            campaign=campaign, influencer_page=page_number(request.GET.get("influencers"))
+        )
         form = EmvPricesForm(initial=emv_prices_for_campaign(campaign=campaign))
         return {"results": results, "charts": results_charts(results), "emv_form": form}
     if tab == "shares":

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from brands.tenancy import BrandScopedViewSet
 from campaigns.models import Campaign
-from campaigns.tracking.selectors import Results, Totals, campaign_results_get_for_campaign
+from campaigns.tracking.selectors import Results, Totals, campaign_results_get_for_campaign, page_number
 
 
 class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -48,7 +48,9 @@ class ResultsOutput(serializers.Serializer):  # type: ignore[type-arg]
     emv_prices = serializers.DictField(child=serializers.IntegerField())
     labels = serializers.DictField(child=serializers.CharField(), help_text="metric -> network | measured | estimated")
     by_network = BreakdownOutput(many=True)
-    by_influencer = BreakdownOutput(many=True)
+    by_influencer = BreakdownOutput(many=True, help_text="50 per page, most engagements first (?influencer_page=)")
+    influencers_total = serializers.IntegerField()
+    influencer_page = serializers.IntegerField()
     series = SeriesOutput(many=True)
 
 
@@ -82,6 +84,8 @@ def results_payload(results: Results) -> dict[str, Any]:
         "labels": LABELS,
         "by_network": [{"key": r.key, "name": r.label, "totals": totals(r.totals)} for r in results.by_network],
         "by_influencer": [{"key": r.key, "name": r.label, "totals": totals(r.totals)} for r in results.by_influencer],
+        "influencers_total": results.influencers_total,
+        "influencer_page": results.influencer_page,
         "series": [point.__dict__ for point in results.series],
     }
 
@@ -92,4 +96,7 @@ class CampaignResultsViewSet(BrandScopedViewSet):
     @extend_schema(summary="Results of one campaign (every number labelled)", responses={200: ResultsOutput})
     def retrieve(self, request: Request, brand_slug: str, pk: str) -> Response:
         campaign = self.get_object()
-        return Response(ResultsOutput(results_payload(campaign_results_get_for_campaign(campaign=campaign))).data)
+        results = campaign_results_get_for_campaign(
+            campaign=campaign, influencer_page=page_number(request.query_params.get("influencer_page"))
+        )
+        return Response(ResultsOutput(results_payload(results)).data)

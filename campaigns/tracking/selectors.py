@@ -1,5 +1,10 @@
 """Reads for tracking links and results. Every aggregate is computed in SQL: the number of queries
-does not grow with the number of shares (asserted in tests for 10 vs 2,000 shares)."""
+does not grow with the number of shares (asserted in tests for 10 vs 2,000 shares).
+
+On PostgreSQL the results read the rollups the database keeps (``ShareResult``: one row per share;
+``CampaignResultHour``: one row per campaign and hour), so the work per request grows with the
+shares (a grouped join of one row each) but no longer with snapshots or clicks (ADR 12). On SQLite
+(the embedded demo) the same numbers are computed from the raw rows."""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.utils import timezone
 
-from campaigns.models import Campaign, Click, MetricSnapshot, Share, ShareHold
+from campaigns.models import Campaign, CampaignResultHour, Click, MetricSnapshot, Share, ShareHold
 from campaigns.networks_info import NETWORKS
 from networks.models import Network
 from payouts.models import EarningAccrual, ShareEarning
@@ -24,6 +31,14 @@ if TYPE_CHECKING:
 EMV_DEFAULT_PRICES: dict[str, int] = {"impressions": 600, "engagements": 15, "clicks": 15}
 INFLUENCER_BREAKDOWN_LIMIT = 50
 METRICS = ("reach", "impressions", "engagements")
+
+
+def page_number(value: str | None) -> int:
+    """A 1-based page number from the query string; anything else is page 1."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
 
 
 def network_label(code: str) -> str:
@@ -56,15 +71,33 @@ def _earned() -> Coalesce:
     )
 
 
-def shares_with_results(queryset: QuerySet[Share]) -> QuerySet[Share]:
-    """Each share annotated with its latest snapshot (reach, impressions, engagements), unique clicks, earnings."""
+def rollups_enabled() -> bool:
+    """The rollup tables are kept by PostgreSQL triggers (migration 0007); SQLite reads the raw rows."""
+    return connection.vendor == "postgresql"
+
+
+def shares_with_results(queryset: QuerySet[Share], *, raw: bool = False) -> QuerySet[Share]:
+    """Each share annotated with its latest snapshot (reach, impressions, engagements), unique clicks, earnings.
+
+    ``raw`` computes from snapshots, clicks and earnings even where the rollup exists (consistency checks).
+    """
+    on_hold = Q(pk__in=ShareHold.objects.filter(released_at__isnull=True).values("share_id"))
+    if rollups_enabled() and not raw:
+        return queryset.annotate(
+            latest_reach=F("result__reach"),
+            latest_impressions=F("result__impressions"),
+            latest_engagements=F("result__engagements"),
+            unique_clicks=Coalesce(F("result__unique_clicks"), Value(0)),
+            earned_minor=Coalesce(F("result__earned_minor"), Value(0)),
+            on_hold=on_hold,
+        )
     return queryset.annotate(
         latest_reach=_latest_snapshot("reach"),
         latest_impressions=_latest_snapshot("impressions"),
         latest_engagements=_latest_snapshot("engagements"),
         unique_clicks=_unique_clicks(),
         earned_minor=_earned(),
-        on_hold=Q(pk__in=ShareHold.objects.filter(released_at__isnull=True).values("share_id")),
+        on_hold=on_hold,
     )
 
 
@@ -114,6 +147,11 @@ class Results:
     emv_prices: dict[str, int] = field(default_factory=dict)
     open_holds: list[ShareHold] = field(default_factory=list)
     influencers_total: int = 0
+    influencer_page: int = 1
+
+    @property
+    def influencer_pages(self) -> int:
+        return max(1, -(-self.influencers_total // INFLUENCER_BREAKDOWN_LIMIT))
 
     @property
     def earned_minor(self) -> int:
@@ -175,9 +213,9 @@ def _totals_from(row: dict[str, Any]) -> Totals:
     )
 
 
-def _grouped(queryset: QuerySet[Share], *group: str, **named: Any) -> QuerySet[Any]:
+def _grouped(queryset: QuerySet[Share], *group: str, raw: bool = False, **named: Any) -> QuerySet[Any]:
     return (
-        shares_with_results(queryset)
+        shares_with_results(queryset, raw=raw)
         .order_by()
         .values(*group, **named)
         .annotate(
@@ -194,7 +232,7 @@ def _grouped(queryset: QuerySet[Share], *group: str, **named: Any) -> QuerySet[A
 def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
     """Cumulative reach, engagements and unique clicks per day (2 queries)."""
 
-    def previous(column: str) -> Coalesce:
+    def previous(value: Coalesce) -> Coalesce:
         return Coalesce(
             Subquery(
                 # Earlier in time, or pulled in the same moment (one catch-up pull records several windows
@@ -205,11 +243,15 @@ def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
                     share_id=OuterRef("share_id"),
                 )
                 .order_by("-collected_at", "-pk")
-                .values(column)[:1]
+                .annotate(value=value)
+                .values("value")[:1]
             ),
             0,
         )
 
+    # Reach, else impressions (networks without reach), compared with the previous snapshot's same value.
+    reach_like = Coalesce(F("reach"), F("impressions"), 0)
+    engagements = Coalesce(F("engagements"), 0)
     gains: dict[date, list[int]] = {}
     snapshot_days = (
         MetricSnapshot.objects.filter(share__in=shares)
@@ -217,8 +259,8 @@ def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
         .order_by()
         .values("day")
         .annotate(
-            reach=Sum(Coalesce(F("reach"), F("impressions"), 0) - Coalesce(previous("reach"), previous("impressions"))),
-            engagements=Sum(Coalesce(F("engagements"), 0) - previous("engagements")),
+            reach=Sum(reach_like - previous(Coalesce(F("reach"), F("impressions"), 0))),
+            engagements=Sum(engagements - previous(Coalesce(F("engagements"), 0))),
         )
     )
     for row in snapshot_days:
@@ -235,6 +277,33 @@ def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
     for row in click_days:
         gains.setdefault(row["day"], [0, 0, 0])
         gains[row["day"]][2] += int(row["n"])
+    return _cumulative(gains)
+
+
+def _series_from_hours(campaign: Campaign) -> tuple[list[SeriesPoint], int, int]:
+    """The over-time series from the campaign's hourly rollup (days in the active time zone), and the
+    spend (earned, fee) that rollup adds up too. One query, at most 24 rows per day of the campaign."""
+    gains: dict[date, list[int]] = {}
+    earned = fee = 0
+    rows = CampaignResultHour.objects.filter(campaign=campaign).values_list(
+        "hour", "snapshots", "reach_gain", "engagements_gain", "unique_clicks", "earned_minor", "fee_minor"
+    )
+    zone = timezone.get_current_timezone()
+    for hour, snapshots, reach, engagements, clicks, hour_earned, hour_fee in rows:
+        earned += hour_earned
+        fee += hour_fee
+        if snapshots or clicks or reach or engagements:
+            day = hour.astimezone(zone).date()
+            gain = gains.setdefault(day, [0, 0, 0, 0])
+            gain[0] += reach
+            gain[1] += engagements
+            gain[2] += clicks
+            gain[3] += snapshots + clicks
+    # A day is on the chart when it had a snapshot or a billable click (as computed from the raw rows).
+    return _cumulative({day: gain[:3] for day, gain in gains.items() if gain[3]}), earned, fee
+
+
+def _cumulative(gains: dict[date, list[int]]) -> list[SeriesPoint]:
     points = []
     reach = engagements = clicks = 0
     for day in sorted(gains):
@@ -245,25 +314,36 @@ def _series(shares: QuerySet[Share]) -> list[SeriesPoint]:
     return points
 
 
-def _results(*, shares: QuerySet[Share], currency: str, emv_prices: dict[str, int]) -> Results:
+def _results(
+    *,
+    shares: QuerySet[Share],
+    currency: str,
+    emv_prices: dict[str, int],
+    series: list[SeriesPoint] | None = None,
+    influencer_page: int = 1,
+    raw: bool = False,
+) -> Results:
     by_network = []
     totals = Totals()
-    for row in _grouped(shares, network=F("connected_account__network")).order_by("network"):
+    for row in _grouped(shares, raw=raw, network=F("connected_account__network")).order_by("network"):
         row_totals = _totals_from(row)
         totals.add(row_totals)
         by_network.append(BreakdownRow(key=row["network"], label=network_label(row["network"]), totals=row_totals))
+    # Paged: a campaign with thousands of influencers shows 50 per page (the CSV export has every share).
+    offset = (influencer_page - 1) * INFLUENCER_BREAKDOWN_LIMIT
     by_influencer = [
         BreakdownRow(key=str(row["influencer_id"]), label=row["influencer__display_name"], totals=_totals_from(row))
-        for row in _grouped(shares, "influencer_id", "influencer__display_name").order_by(
-            F("engagements").desc(nulls_last=True), "influencer__display_name"
-        )[:INFLUENCER_BREAKDOWN_LIMIT]
+        for row in _grouped(shares, "influencer_id", "influencer__display_name", raw=raw).order_by(
+            F("engagements").desc(nulls_last=True), "influencer__display_name", "influencer_id"
+        )[offset : offset + INFLUENCER_BREAKDOWN_LIMIT]
     ]
     return Results(
         currency=currency,
         totals=totals,
         by_network=by_network,
         by_influencer=by_influencer,
-        series=_series(shares),
+        series=_series(shares) if series is None else series,
+        influencer_page=influencer_page,
         emv_prices=emv_prices,
         open_holds=list(
             ShareHold.objects.filter(share__in=shares, released_at__isnull=True).select_related(
@@ -273,16 +353,35 @@ def _results(*, shares: QuerySet[Share], currency: str, emv_prices: dict[str, in
     )
 
 
-def campaign_results_get_for_campaign(*, campaign: Campaign) -> Results:
-    """Reach, impressions, engagements, unique clicks, spend (with fees) and breakdowns of one campaign."""
+def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: int = 1, raw: bool = False) -> Results:
+    """Reach, impressions, engagements, unique clicks, spend (with fees) and breakdowns of one campaign.
+
+    ``influencer_page`` pages the by-influencer table (out-of-range pages show the last one);
+    ``raw`` computes from the raw rows even where the rollups exist (consistency checks).
+    """
     shares = Share.objects.filter(campaign=campaign)
-    results = _results(shares=shares, currency=campaign.currency, emv_prices=emv_prices_for_campaign(campaign=campaign))
-    spend = EarningAccrual.objects.filter(campaign=campaign).aggregate(
-        earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0)
+    influencers_total = shares.values("influencer_id").distinct().count()
+    pages = max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT))
+    influencer_page = min(max(1, influencer_page), pages)
+    if rollups_enabled() and not raw:
+        series, earned, fee = _series_from_hours(campaign)
+    else:
+        series = _series(shares)
+        spend = EarningAccrual.objects.filter(campaign=campaign).aggregate(
+            earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0)
+        )
+        earned, fee = int(spend["earned"]), int(spend["fee"])
+    results = _results(
+        shares=shares,
+        currency=campaign.currency,
+        emv_prices=emv_prices_for_campaign(campaign=campaign),
+        series=series,
+        influencer_page=influencer_page,
+        raw=raw,
     )
-    results.fee_minor = int(spend["fee"])
-    results.spend_minor = int(spend["earned"]) + int(spend["fee"])
-    results.influencers_total = len({row.key for row in results.by_influencer})
+    results.fee_minor = fee
+    results.spend_minor = earned + fee
+    results.influencers_total = influencers_total
     return results
 
 

@@ -1,0 +1,174 @@
+"""P2: the brand's results page and API at scale.
+
+A campaign with 2,000 shares, 50,000 metric snapshots and 200,000 clicks must answer in at most
+1.5x the time of the same brand's campaign with 10 shares (same data per share), with the same
+number of SQL queries. Seeded by ``manage.py bench_seed_results`` into a fresh database; measured
+in-process with Django's test client (logged in as a brand analyst): warm-up, then the median of
+several runs, small and large interleaved so machine noise hits both alike.
+
+    .venv/bin/python -m bench.p2_results            # full size
+    .venv/bin/python -m bench.p2_results --explain  # also EXPLAIN ANALYZE the large page's queries
+
+Profile and optimisation history (same machine, 2 shared cores; figures from this script):
+
+- before (per-share correlated subqueries over raw snapshots and clicks, raw click/snapshot scans
+  for the chart): see docs in the ADR 0012 and the report's "before" lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from typing import Any
+
+from bench.harness import Report, bench_setup
+
+TARGET_RATIO = 1.5
+
+
+def _measure(client: Any, url: str, runs: int) -> tuple[float, int, int]:
+    """(median seconds, queries of the last run, response bytes) after one warm-up request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    queries = 0
+    for _run in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url)
+            body = response.content
+            times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+        queries = len(captured)
+    return statistics.median(times), queries, len(body)
+
+
+def _profile(report: Report, client: Any, label: str, url: str) -> None:
+    """One request: its time and its slowest queries (the profile that picks what to optimise)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        start = time.perf_counter()
+        response = client.get(url)
+        seconds = time.perf_counter() - start
+    assert response.status_code == 200
+    sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+    report.info(
+        f"profile {label}: total ms / SQL ms / queries", f"{seconds * 1000:.1f} / {sql_ms:.1f} / {len(captured)}"
+    )
+    slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:5]
+    for query in slowest:
+        print(f"      {float(query['time']) * 1000:8.1f} ms  {query['sql'][:160]}", flush=True)
+
+
+def _explain(client: Any, url: str) -> None:
+    """EXPLAIN ANALYZE every query of one request, slowest first (profiling aid, not a target)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    timed = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        timed.append((float(query["time"]), sql, plan))
+    timed.sort(reverse=True)
+    for seconds, sql, plan in timed[:4]:
+        print(f"\n--- {seconds * 1000:.1f} ms: {sql[:300]}...\n{plan}\n", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--influencers", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="one request each, slowest queries, then stop")
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database (migrate only)")
+    args = parser.parse_args()
+
+    bench_setup("p2_results", fresh=not args.reuse)
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import override_settings, setup_test_environment
+    from django.urls import reverse
+
+    from accounts.models import User
+    from brands.models import Brand
+    from campaigns.models import Campaign, Click, MetricSnapshot, Share
+
+    setup_test_environment()  # the test client's template/context signals and ALLOWED_HOSTS testserver
+    # No collectstatic in a benchmark: plain static URLs (the same for both campaigns).
+    override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+    report = Report("p2_results", "Results page and API: 2,000 shares vs 10")
+    if not args.reuse:
+        started = time.perf_counter()
+        call_command("bench_seed_results", influencers=args.influencers)
+        report.info("seed seconds", round(time.perf_counter() - started, 1))
+
+    brand = Brand.objects.get(slug__startswith="bench-")
+    large, small = (Campaign.objects.get(brand=brand, slug=f"autumn-{label}") for label in ("large", "small"))
+    for label, campaign in (("large", large), ("small", small)):
+        shares = Share.objects.filter(campaign=campaign)
+        report.info(
+            f"{label}: shares / snapshots / clicks",
+            f"{shares.count():,} / {MetricSnapshot.objects.filter(share__in=shares).count():,} / "
+            f"{Click.objects.filter(link__share__in=shares).count():,}",
+        )
+
+    client = Client()
+    client.force_login(User.objects.get(email="bench-results@example.test"))
+    urls = {
+        "page": lambda c: reverse("campaigns:detail", args=[brand.slug, c.pk]) + "?tab=results",
+        "api": lambda c: reverse("brand-campaign-results", args=[brand.slug, c.pk]),
+    }
+    if args.profile:
+        for kind, url_of in urls.items():
+            for label, campaign in (("small", small), ("large", large)):
+                client.get(url_of(campaign))  # warm-up
+                _profile(report, client, f"{kind} {label}", url_of(campaign))
+        if args.explain:
+            _explain(client, urls["page"](large))
+        return report.finish()
+    failed = False
+    for kind, url_of in urls.items():
+        # Interleave: small, large, small, large... so a noisy neighbour slows both.
+        small_times, large_times = [], []
+        small_q = large_q = 0
+        for _round in range(3):
+            seconds, small_q, small_bytes = _measure(client, url_of(small), args.runs)
+            small_times.append(seconds)
+            seconds, large_q, large_bytes = _measure(client, url_of(large), args.runs)
+            large_times.append(seconds)
+        t_small, t_large = statistics.median(small_times), statistics.median(large_times)
+        ratio = t_large / t_small
+        report.info(f"{kind}: time small (ms, median)", round(t_small * 1000, 1))
+        report.info(f"{kind}: time large (ms, median)", round(t_large * 1000, 1))
+        report.info(f"{kind}: response bytes small / large", f"{small_bytes:,} / {large_bytes:,}")
+        report.figure(
+            f"{kind}: time ratio large/small", round(ratio, 2), target=f"<= {TARGET_RATIO}x", ok=ratio <= TARGET_RATIO
+        )
+        report.figure(f"{kind}: queries small / large", f"{small_q} / {large_q}", target="equal", ok=small_q == large_q)
+        failed = failed or ratio > TARGET_RATIO or small_q != large_q
+    if args.explain:
+        _explain(client, urls["page"](large))
+    return report.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
