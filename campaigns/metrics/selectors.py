@@ -11,7 +11,7 @@ from campaigns.models import MetricSnapshot, PublicationState, Share, SharePubli
 from payouts.models import ShareEarning
 
 #: At most this many publications per sweep (the next sweep takes the rest).
-SWEEP_LIMIT = 2000
+SWEEP_LIMIT = 10_000
 
 
 def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> dict[int, list[str]]:

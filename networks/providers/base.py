@@ -102,6 +102,14 @@ class NetworkProvider(ABC):
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
         """Counts for up to ``capabilities.metrics_batch_size`` posts."""
 
+    def fetch_metrics_app(self, *, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
+        """Counts for up to ``capabilities.metrics_batch_size`` posts of any accounts, without their tokens.
+
+        Networks whose ``capabilities.metrics_access`` is APP implement it (a public read, or one with
+        Linkilike's app credentials), so one request can serve posts of many influencers.
+        """
+        raise NotSupported(f"{self.network} reads metrics with each account's own token")
+
     @abstractmethod
     def delete(self, *, tokens: TokenSet, external_id: str) -> None:
         """Remove the post; deleting a post that is already gone is not an error."""

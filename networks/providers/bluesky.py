@@ -54,6 +54,7 @@ from networks.providers.types import (
     ClientCredentials,
     LinkHandling,
     MediaItem,
+    MetricsAccess,
     MetricsSnapshot,
     PostDraft,
     PublishResult,
@@ -228,6 +229,11 @@ class BlueskyProvider(NetworkProvider):
         token_refresh=True,
         max_image_bytes=MAX_IMAGE_BYTES,
         metrics=("likes", "shares", "replies", "quotes", "bookmarks"),
+        metrics_access=MetricsAccess.APP,
+        # Bluesky's documented general API limit: 3,000 requests per 5 minutes per client address (the public
+        # AppView may count differently (?)); eight reads in flight keep one pull well inside it.
+        metrics_rate_limit=(3000, 300),
+        metrics_concurrency=8,
         requirements="An app password (Settings > Privacy and security > App passwords); never the main password.",
     )
     last_rate_limit: RateLimitInfo | None = None
@@ -529,6 +535,10 @@ class BlueskyProvider(NetworkProvider):
         return self._result(uri=str(existing["uri"]), handle=handle, published_at=_record_time(existing))
 
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
+        return self.fetch_metrics_app(external_ids=external_ids)
+
+    def fetch_metrics_app(self, *, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
+        """``getPosts`` on the AppView is public: no session, posts of any accounts in one request."""
         snapshots: list[MetricsSnapshot] = []
         ids = list(external_ids)
         for start in range(0, len(ids), METRICS_BATCH):

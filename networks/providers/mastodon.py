@@ -92,6 +92,8 @@ class MastodonProvider(NetworkProvider):
         cost_per_post_minor=0,
         token_refresh=False,
         max_image_bytes=16 * 1024 * 1024,
+        metrics_rate_limit=(300, 300),  # per account, the default of every Mastodon server
+        metrics_concurrency=4,
     )
     #: How long the server remembers an Idempotency-Key (check_pending_publish relies on it).
     idempotency_window: ClassVar[timedelta] = timedelta(hours=1)

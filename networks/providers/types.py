@@ -103,6 +103,13 @@ class RateLimitInfo:
     reset_at: datetime | None
 
 
+class MetricsAccess(StrEnum):
+    """Whose credentials a metrics read needs, which decides what one batch may hold."""
+
+    ACCOUNT = "account"  # the account's own token: a batch holds posts of one account only
+    APP = "app"  # a public or app-level read: one batch may hold posts of many accounts
+
+
 class LinkHandling(StrEnum):
     IN_TEXT = "in_text"  # the URL goes into the text; the network builds the card
     CARD = "card"  # the client builds an embed/card (Bluesky)
@@ -132,3 +139,10 @@ class Capabilities:
     needs_app_review: bool = False
     #: Plain-language conditions on the account or app (for staff and the capability matrix).
     requirements: str = ""
+    #: APP: ``fetch_metrics_app`` reads any account's posts, so batches are filled across accounts.
+    metrics_access: MetricsAccess = MetricsAccess.ACCOUNT
+    #: The network's limit on metric reads as (requests, seconds): per app for APP access, per account
+    #: otherwise. None: no documented limit worth pacing for.
+    metrics_rate_limit: tuple[int, float] | None = None
+    #: Metric requests Linkilike keeps in flight at once towards this network (a polite-client choice).
+    metrics_concurrency: int = 1
