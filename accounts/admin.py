@@ -1,7 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import permission_change_record, permission_state
 from accounts.models import User
 
 
@@ -18,3 +24,17 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The state before the edit, compared once the groups are saved too (save_related).
+        before = permission_state(user=User.objects.get(pk=obj.pk)) if change else None
+        request._permission_state_before = before  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        permission_change_record(
+            user=form.instance,
+            before=getattr(request, "_permission_state_before", None),
+            actor=request.user,  # type: ignore[arg-type]
+        )

@@ -23,6 +23,8 @@ from brands.errors import (
     LastOwnerError,
 )
 from brands.models import Brand, BrandRole, Invitation, InvitationStatus, Membership
+from linkilike.audit import audit_record
+from linkilike.models import AuditAction
 
 INVITATION_SALT = "brands.invitation"
 BRAND_EDITABLE_FIELDS = ("name", "country", "currency", "category", "website", "logo")
@@ -68,8 +70,17 @@ def membership_role_change(*, membership: Membership, role: str) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == BrandRole.OWNER and role != BrandRole.OWNER and _owner_count(membership.brand) <= 1:
         raise LastOwnerError(_("A brand needs at least one owner. Make someone else an owner first."))
+    role_before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if role != role_before:
+        audit_record(
+            action=AuditAction.MEMBERSHIP_ROLE_CHANGED,
+            target=membership,
+            before={"user_id": membership.user_id, "role": role_before},
+            after={"user_id": membership.user_id, "role": role},
+            brand_id=membership.brand_id,
+        )
     return membership
 
 
@@ -78,6 +89,14 @@ def membership_remove(*, membership: Membership) -> None:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == BrandRole.OWNER and _owner_count(membership.brand) <= 1:
         raise LastOwnerError(_("The last owner cannot leave or be removed. Make someone else an owner first."))
+    # Recorded before the delete, while the row still has its id; the actor shows whether the member left.
+    audit_record(
+        action=AuditAction.MEMBERSHIP_REMOVED,
+        target=membership,
+        before={"user_id": membership.user_id, "role": membership.role},
+        after={},
+        brand_id=membership.brand_id,
+    )
     membership.delete()
 
 
@@ -146,13 +165,28 @@ def _check_answerable(invitation: Invitation, user: User) -> None:
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation = Invitation.objects.select_for_update().select_related("brand").get(pk=invitation.pk)
     _check_answerable(invitation, user)
-    membership, _created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.get_or_create(
         brand=invitation.brand, user=user, defaults={"role": invitation.role}
     )
     invitation.status = InvitationStatus.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.responded_by = user
     invitation.save(update_fields=["status", "responded_at", "responded_by"])
+    audit_record(
+        action=AuditAction.INVITATION_ACCEPTED,
+        target=invitation,
+        actor=user,
+        before={"status": InvitationStatus.PENDING, "member": False},
+        after={
+            "status": invitation.status,
+            "member": True,
+            "membership_id": membership.pk,
+            "role": membership.role,
+            "already_member": not created,
+            "invited_by_id": invitation.invited_by_id,
+        },
+        brand_id=invitation.brand_id,
+    )
     return membership
 
 

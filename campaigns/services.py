@@ -46,7 +46,9 @@ from campaigns.models import (
 from campaigns.networks_info import NETWORKS
 from campaigns.uploads import media_check, thumbnail_make
 from influencers.topics import LANGUAGES
+from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
+from linkilike.models import AuditAction
 
 caption_compose = captions.caption_compose  # the service-level entry point later issues reuse
 
@@ -312,6 +314,14 @@ def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaig
     except PayoutsError as error:
         # Raising rolls back the status change too: the campaign stays in review.
         raise CampaignFundsError(str(error)) from error
+    audit_record(
+        action=AuditAction.CAMPAIGN_APPROVED,
+        target=locked,
+        actor=reviewed_by,
+        before={"status": CampaignStatus.IN_REVIEW},  # the only source of this move
+        after={"status": locked.status, "budget_minor": locked.budget_minor, "currency": locked.currency},
+        brand_id=locked.brand_id,
+    )
     _notify(
         locked,
         NotificationKind.CAMPAIGN_APPROVED,
@@ -331,6 +341,15 @@ def campaign_reject(*, campaign: Campaign, reviewed_by: User | None, reason: str
     locked.reviewed_by = reviewed_by
     locked.rejection_reason = reason
     locked.save(update_fields=["status", "reviewed_at", "reviewed_by", "rejection_reason", "updated_at"])
+    audit_record(
+        action=AuditAction.CAMPAIGN_REJECTED,
+        target=locked,
+        actor=reviewed_by,
+        before={"status": CampaignStatus.IN_REVIEW},  # the only source of this move
+        after={"status": locked.status},
+        reason=reason,
+        brand_id=locked.brand_id,
+    )
     _notify(
         locked,
         NotificationKind.CAMPAIGN_REJECTED,

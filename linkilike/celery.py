@@ -1,12 +1,46 @@
-"""The Celery application: configured from Django settings (``CELERY_*``)."""
+"""The Celery application: configured from Django settings (``CELERY_*``).
 
+Every task's base class is ``PlatformTask``: a task that fails for good (its retries used up, or an
+error it does not retry) is recorded as a ``DeadLetter`` (T4, ``linkilike.dead_letters``).
+"""
+
+from __future__ import annotations
+
+import logging
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkilike.settings")
 
-app = Celery("linkilike")
+logger = logging.getLogger(__name__)
+
+
+class PlatformTask(Task):  # type: ignore[type-arg]
+    def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from linkilike.dead_letters import task_failure_first_seen
+
+        task_failure_first_seen(task_id=task_id)
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from linkilike.dead_letters import dead_letter_record
+
+        try:
+            dead_letter_record(
+                task_name=self.name,
+                task_id=task_id,
+                args=args,
+                kwargs=kwargs,
+                exception=exc,
+                traceback=str(einfo or ""),
+                attempts=int(self.request.retries or 0) + 1,
+            )
+        except Exception:  # the database may be what failed; the worker log still has the error
+            logger.exception("could not record the dead letter of %s[%s]", self.name, task_id)
+
+
+app = Celery("linkilike", task_cls=PlatformTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Celery looks for ``<app>.tasks``; campaigns keeps its tasks per concern in sub-packages.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,3 +27,180 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class AuditCategory(models.TextChoices):
+    MODERATION = "moderation", _("Moderation")
+    MONEY = "money", _("Money")
+    PERMISSION = "permission", _("Permissions")
+
+
+class AuditAction(models.TextChoices):
+    """Every change the audit trail records. The prefix before the first dot names the object kind."""
+
+    CAMPAIGN_APPROVED = "campaign.approved", _("Campaign approved")
+    CAMPAIGN_REJECTED = "campaign.rejected", _("Campaign rejected")
+    MATCH_APPROVED = "match.approved", _("Match approved (offer made)")
+    MATCH_REJECTED = "match.rejected", _("Match rejected")
+    OFFER_WITHDRAWN = "offer.withdrawn", _("Offer withdrawn")
+    OFFER_ACCEPTED = "offer.accepted", _("Offer accepted")
+    OFFER_DECLINED = "offer.declined", _("Offer declined")
+    CAPTION_APPROVED = "share.caption_approved", _("Caption approved")
+    CAPTION_CHANGES_REQUESTED = "share.caption_changes_requested", _("Caption changes requested")
+    SHARE_HOLD_RELEASED = "share.hold_released", _("Share hold released")
+    FUNDING_CONFIRMED = "funding.confirmed", _("Brand funding confirmed")
+    REFUND_BOOKED = "funding.refunded", _("Refund to the brand")
+    LEDGER_REVERSED = "ledger.reversed", _("Ledger transaction reversed")
+    BUDGET_RESERVED = "budget.reserved", _("Campaign budget reserved")
+    BUDGET_RELEASED = "budget.released", _("Campaign budget released")
+    PAYOUT_DESTINATION_ADDED = "payout_destination.added", _("Payout account added")
+    PAYOUT_REQUESTED = "payout.requested", _("Payout requested")
+    PAYOUT_APPROVED = "payout.approved", _("Payout approved")
+    PAYOUT_REJECTED = "payout.rejected", _("Payout rejected")
+    PAYOUT_SENT = "payout.sent", _("Payout sent")
+    PAYOUT_FAILED = "payout.failed", _("Payout failed")
+    MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", _("Member role changed")
+    MEMBERSHIP_REMOVED = "membership.removed", _("Member removed or left")
+    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+    USER_PERMISSIONS_CHANGED = "user.permissions_changed", _("Staff flags or groups changed")
+    MFA_ADDED = "user.mfa_added", _("Two-factor method added")
+    MFA_REMOVED = "user.mfa_removed", _("Two-factor method removed")
+
+
+ACTION_CATEGORY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            AuditAction.CAMPAIGN_APPROVED,
+            AuditAction.CAMPAIGN_REJECTED,
+            AuditAction.MATCH_APPROVED,
+            AuditAction.MATCH_REJECTED,
+            AuditAction.OFFER_WITHDRAWN,
+            AuditAction.OFFER_ACCEPTED,
+            AuditAction.OFFER_DECLINED,
+            AuditAction.CAPTION_APPROVED,
+            AuditAction.CAPTION_CHANGES_REQUESTED,
+            AuditAction.SHARE_HOLD_RELEASED,
+        ),
+        AuditCategory.MODERATION,
+    ),
+    **dict.fromkeys(
+        (
+            AuditAction.FUNDING_CONFIRMED,
+            AuditAction.REFUND_BOOKED,
+            AuditAction.LEDGER_REVERSED,
+            AuditAction.BUDGET_RESERVED,
+            AuditAction.BUDGET_RELEASED,
+            AuditAction.PAYOUT_DESTINATION_ADDED,
+            AuditAction.PAYOUT_REQUESTED,
+            AuditAction.PAYOUT_APPROVED,
+            AuditAction.PAYOUT_REJECTED,
+            AuditAction.PAYOUT_SENT,
+            AuditAction.PAYOUT_FAILED,
+        ),
+        AuditCategory.MONEY,
+    ),
+    **dict.fromkeys(
+        (
+            AuditAction.MEMBERSHIP_ROLE_CHANGED,
+            AuditAction.MEMBERSHIP_REMOVED,
+            AuditAction.INVITATION_ACCEPTED,
+            AuditAction.USER_PERMISSIONS_CHANGED,
+            AuditAction.MFA_ADDED,
+            AuditAction.MFA_REMOVED,
+        ),
+        AuditCategory.PERMISSION,
+    ),
+}
+
+
+class AuditEvent(models.Model):
+    """One moderation, money or permission change: who, when, what it was before and after.
+
+    Append-only: the database refuses UPDATE and DELETE (migration 0002). The actor and brand are
+    kept without a database foreign key so deleting a user or brand never has to touch (and so
+    never blocks on) the trail; ``actor_label`` keeps who it was after the user is gone.
+    """
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    category = models.CharField(_("kind"), max_length=20, choices=AuditCategory.choices)
+    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor at the time"), max_length=254, blank=True)
+    target_type = models.CharField(_("object type"), max_length=100)
+    target_id = models.CharField(_("object id"), max_length=64)
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    brand = models.ForeignKey(
+        "brands.Brand",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("brand"),
+    )
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ("-created_at", "-pk")
+        indexes = [
+            models.Index(fields=("target_type", "target_id"), name="audit_target"),
+            models.Index(fields=("action", "created_at"), name="audit_action_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}#{self.target_id}"
+
+
+class DeadLetter(models.Model):
+    """A task that failed for good (retries used up, or a non-retryable error): kept for a person to
+    look at, re-enqueue or mark resolved. Arguments are stored redacted of secrets."""
+
+    task_name = models.CharField(_("task"), max_length=200, db_index=True)
+    task_id = models.CharField(_("task id"), max_length=64, unique=True)
+    args = models.JSONField(_("positional arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    arguments_redacted = models.BooleanField(
+        _("arguments redacted"), default=False, help_text=_("Secrets were removed, so it cannot be re-enqueued as is.")
+    )
+    exception_type = models.CharField(_("exception"), max_length=200)
+    exception_message = models.TextField(_("message"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    first_failed_at = models.DateTimeField(_("first failure"), default=timezone.now)
+    last_failed_at = models.DateTimeField(_("last failure"), default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    retried_task_id = models.CharField(_("re-enqueued as"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("dead task")
+        verbose_name_plural = _("dead tasks")
+        ordering = ("-last_failed_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.task_name}[{self.task_id}]"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None

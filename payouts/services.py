@@ -23,6 +23,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linkilike.audit import audit_record
+from linkilike.models import AuditAction
 from payouts.errors import (
     AlreadyReversed,
     BelowMinimumPayout,
@@ -253,6 +255,7 @@ def brand_fund(
         )
     if funding is not None and funding.ledger_transaction_id is not None:
         return funding.ledger_transaction  # type: ignore[return-value]
+    status_before = funding.status if funding is not None else None
     txn = _post(
         kind=TransactionKind.FUNDING,
         idempotency_key=f"fund:{source}:{reference}",
@@ -267,7 +270,7 @@ def brand_fund(
     )
     now = timezone.now()
     if funding is None:
-        Funding.objects.create(
+        funding = Funding.objects.create(
             brand=brand,
             source=source,
             reference=reference,
@@ -283,6 +286,21 @@ def brand_fund(
         funding.ledger_transaction = txn
         funding.completed_at = now
         funding.save(update_fields=["status", "ledger_transaction", "completed_at"])
+    audit_record(
+        action=AuditAction.FUNDING_CONFIRMED,
+        target=funding,
+        actor=recorded_by,
+        before={"status": status_before},
+        after={
+            "status": funding.status,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "source": source,
+            "reference": reference,
+            "ledger_transaction_id": txn.pk,
+        },
+        brand_id=brand.pk,
+    )
     return txn
 
 
@@ -297,7 +315,7 @@ def brand_refund(
     existing = _existing(key)
     if existing is not None:
         return existing
-    return _post(
+    refund = _post(
         kind=TransactionKind.REFUND,
         idempotency_key=key,
         description=_("Refund to the brand, reference %(reference)s") % {"reference": reference},
@@ -308,6 +326,14 @@ def brand_refund(
             Posting(platform_account(kind=AccountKind.EXTERNAL_FUNDING, currency=currency), amount_minor),
         ],
     )
+    audit_record(
+        action=AuditAction.REFUND_BOOKED,
+        target=refund,
+        actor=recorded_by,
+        after={"amount_minor": amount_minor, "currency": currency, "reference": reference},
+        brand_id=brand.pk,
+    )
+    return refund
 
 
 REVERSIBLE_KINDS = frozenset({TransactionKind.FUNDING, TransactionKind.REFUND})
@@ -327,7 +353,7 @@ def ledger_transaction_reverse(
     if LedgerTransaction.objects.filter(reverses=original).exists():
         raise AlreadyReversed(_("This transaction was already reversed."))
     entries = list(original.entries.select_related("account"))
-    return _post(
+    reversal = _post(
         kind=TransactionKind.REVERSAL,
         idempotency_key=f"reverse:{original.pk}",
         description=_("Reversal of #%(id)s: %(reason)s") % {"id": original.pk, "reason": reason},
@@ -338,6 +364,16 @@ def ledger_transaction_reverse(
         reverses=original,
         postings=[Posting(entry.account, -entry.amount_minor) for entry in entries],
     )
+    audit_record(
+        action=AuditAction.LEDGER_REVERSED,
+        target=original,
+        actor=recorded_by,
+        before={"kind": original.kind, "reversed_by": None},
+        after={"kind": original.kind, "reversed_by": reversal.pk},
+        reason=reason,
+        brand_id=original.brand_id,
+    )
+    return reversal
 
 
 # --- campaign budget ------------------------------------------------------------------
@@ -397,7 +433,7 @@ def campaign_budget_reserve(*, campaign: Campaign) -> LedgerTransaction:
             shortfall_minor=amount - balance,
             currency=campaign.currency,
         )
-    return _post(
+    reservation = _post(
         kind=TransactionKind.RESERVATION,
         idempotency_key=_reserve_key(campaign),
         description=_("Budget reserved for %(campaign)s") % {"campaign": campaign.name},
@@ -408,6 +444,14 @@ def campaign_budget_reserve(*, campaign: Campaign) -> LedgerTransaction:
             Posting(campaign_reserved_account(campaign=campaign), amount),
         ],
     )
+    audit_record(
+        action=AuditAction.BUDGET_RESERVED,
+        target=campaign,
+        before={"brand_available_minor": balance, "reserved_minor": 0},
+        after={"brand_available_minor": balance - amount, "reserved_minor": amount, "currency": campaign.currency},
+        brand_id=campaign.brand_id,
+    )
+    return reservation
 
 
 @transaction.atomic
@@ -421,7 +465,7 @@ def campaign_budget_release(*, campaign: Campaign) -> LedgerTransaction | None:
     if remaining <= 0:
         # Nothing left: mark the reservation closed with no money moving.
         return None
-    return _post(
+    release = _post(
         kind=TransactionKind.RELEASE,
         idempotency_key=_release_key(campaign),
         description=_("Unused budget of %(campaign)s returned") % {"campaign": campaign.name},
@@ -432,6 +476,14 @@ def campaign_budget_release(*, campaign: Campaign) -> LedgerTransaction | None:
             Posting(brand_available_account(brand=campaign.brand, currency=campaign.currency), remaining),
         ],
     )
+    audit_record(
+        action=AuditAction.BUDGET_RELEASED,
+        target=campaign,
+        before={"reserved_minor": remaining},
+        after={"reserved_minor": 0, "released_minor": remaining, "currency": campaign.currency},
+        brand_id=campaign.brand_id,
+    )
+    return release
 
 
 # --- settings -------------------------------------------------------------------------
@@ -515,6 +567,8 @@ def _affordable(*, want: int, earned_before: int, fee_before: int, fee_bps: int,
     return low
 
 
+# Not in the audit trail (nor are reversals of fallen metrics and hold releases): accruals are
+# per-click and per-metric-window, high volume and machine-made; the immutable ledger is their trail.
 @transaction.atomic
 def earnings_accrue(*, delta: MetricDelta, now: datetime | None = None) -> EarningAccrual:
     """Turns one verified metrics window of a share into earnings (or reversals). Idempotent per window."""
@@ -800,7 +854,7 @@ def payout_destination_add(
         fingerprint = f"stripe:{stripe_account}"
     else:
         raise InvalidDestination(_("Choose how you want to be paid."))
-    destination, _created = PayoutDestination.objects.get_or_create(
+    destination, created = PayoutDestination.objects.get_or_create(
         influencer=influencer,
         fingerprint=fingerprint,
         defaults={
@@ -813,6 +867,19 @@ def payout_destination_add(
             "verified_at": timezone.now(),
         },
     )
+    if created:
+        # audit_record masks the IBAN, PayPal address and Stripe account id.
+        audit_record(
+            action=AuditAction.PAYOUT_DESTINATION_ADDED,
+            target=destination,
+            after={
+                "kind": kind,
+                "holder_name": destination.holder_name,
+                "iban": iban,
+                "paypal_email": paypal_email,
+                "stripe_account": stripe_account,
+            },
+        )
     return destination
 
 
@@ -871,7 +938,7 @@ def payout_request(
         ],
     )
     provider = PayoutProviderName.SEPA if charity else PROVIDER_FOR_DESTINATION[DestinationKind(destination.kind)]  # type: ignore[union-attr]
-    return PayoutRequest.objects.create(
+    payout = PayoutRequest.objects.create(
         influencer=influencer,
         amount_minor=amount_minor,
         currency=currency,
@@ -880,6 +947,20 @@ def payout_request(
         provider=provider,
         request_transaction=txn,
     )
+    audit_record(
+        action=AuditAction.PAYOUT_REQUESTED,
+        target=payout,
+        before={"available_minor": balance},
+        after={
+            "available_minor": balance - amount_minor,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "status": payout.status,
+            "destination": str(destination) if destination is not None else None,
+            "charity_id": charity.pk if charity is not None else None,
+        },
+    )
+    return payout
 
 
 def _lock_payout(payout: PayoutRequest) -> PayoutRequest:
@@ -895,6 +976,13 @@ def payout_approve(*, payout: PayoutRequest, reviewed_by: User | None) -> Payout
     payout.reviewed_by = reviewed_by
     payout.reviewed_at = timezone.now()
     payout.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    audit_record(
+        action=AuditAction.PAYOUT_APPROVED,
+        target=payout,
+        actor=reviewed_by,
+        before={"status": PayoutStatus.REQUESTED},
+        after={"status": payout.status, "amount_minor": payout.amount_minor, "currency": payout.currency},
+    )
     return payout
 
 
@@ -927,6 +1015,7 @@ def payout_reject(*, payout: PayoutRequest, reviewed_by: User | None, reason: st
     payout = _lock_payout(payout)
     if payout.status not in (PayoutStatus.REQUESTED, PayoutStatus.APPROVED) or payout.batch_id is not None:
         raise PayoutStateError(_("Only payouts not yet in a batch can be rejected."))
+    status_before = payout.status
     _return_to_available(
         payout,
         from_kind=AccountKind.PAYOUTS_IN_FLIGHT,
@@ -939,6 +1028,14 @@ def payout_reject(*, payout: PayoutRequest, reviewed_by: User | None, reason: st
     payout.reviewed_by = reviewed_by
     payout.reviewed_at = timezone.now()
     payout.save(update_fields=["status", "failure_reason", "reviewed_by", "reviewed_at"])
+    audit_record(
+        action=AuditAction.PAYOUT_REJECTED,
+        target=payout,
+        actor=reviewed_by,
+        before={"status": status_before},
+        after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
+        reason=reason,
+    )
     return payout
 
 
@@ -971,6 +1068,17 @@ def payout_mark_sent(*, payout: PayoutRequest, provider_reference: str = "") -> 
     payout.provider_reference = provider_reference[:200]
     payout.sent_at = timezone.now()
     payout.save(update_fields=["status", "provider_reference", "sent_at"])
+    audit_record(
+        action=AuditAction.PAYOUT_SENT,
+        target=payout,
+        before={"status": PayoutStatus.APPROVED},
+        after={
+            "status": payout.status,
+            "amount_minor": payout.amount_minor,
+            "currency": payout.currency,
+            "provider_reference": payout.provider_reference,
+        },
+    )
     return payout
 
 
@@ -986,6 +1094,7 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
         from_kind = AccountKind.EXTERNAL_PAYOUT_CLEARING
     else:
         raise PayoutStateError(_("Only approved or sent payouts can fail."))
+    status_before = payout.status
     _return_to_available(
         payout,
         from_kind=from_kind,
@@ -996,6 +1105,13 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
     payout.status = PayoutStatus.FAILED
     payout.failure_reason = reason[:300]
     payout.save(update_fields=["status", "failure_reason"])
+    audit_record(
+        action=AuditAction.PAYOUT_FAILED,
+        target=payout,
+        before={"status": status_before},
+        after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
+        reason=reason,
+    )
     return payout
 
 

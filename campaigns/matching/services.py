@@ -49,7 +49,9 @@ from campaigns.models import (
     ShareStatus,
 )
 from influencers.models import InfluencerProfile
+from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
+from linkilike.models import AuditAction
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -226,6 +228,15 @@ def match_approve(*, match: Match, decided_by: User | None, reason: str = "") ->
         reason=locked.decision_reason,
     )
     _event(action=ModerationAction.OFFER_CREATED, actor=decided_by, match=locked, offer=offer, after=OfferStatus.NEW)
+    audit_record(
+        action=AuditAction.MATCH_APPROVED,
+        target=locked,
+        actor=decided_by,
+        before={"status": MatchStatus.PROPOSED},
+        after={"status": MatchStatus.APPROVED, "offer_id": offer.pk, "conflict_flags": locked.conflict_flags},
+        reason=locked.decision_reason,
+        brand_id=campaign.brand_id,
+    )
     offer_id = offer.pk
     transaction.on_commit(lambda: tasks.offer_new_email_send.delay(offer_id))
     return offer
@@ -253,6 +264,15 @@ def match_reject(*, match: Match, decided_by: User | None, reason: str) -> Match
         before=MatchStatus.PROPOSED,
         after=MatchStatus.REJECTED,
         reason=reason,
+    )
+    audit_record(
+        action=AuditAction.MATCH_REJECTED,
+        target=locked,
+        actor=decided_by,
+        before={"status": MatchStatus.PROPOSED},
+        after={"status": MatchStatus.REJECTED},
+        reason=reason,
+        brand_id=locked.campaign.brand_id,
     )
     return locked
 
@@ -345,7 +365,7 @@ def offer_withdraw(*, offer: Offer, decided_by: User | None, reason: str) -> Off
     reason = (reason or "").strip()
     if not reason:
         raise MatchingError(_("Say why the offer is withdrawn."), field="reason")
-    locked = Offer.objects.select_for_update().get(pk=offer.pk)
+    locked = Offer.objects.select_for_update().select_related("campaign").get(pk=offer.pk)
     if locked.status != OfferStatus.NEW:
         status = label_in_sentence(locked.get_status_display())
         raise OfferNotOpen(_("This offer is already %(status)s.") % {"status": status})
@@ -360,6 +380,15 @@ def offer_withdraw(*, offer: Offer, decided_by: User | None, reason: str) -> Off
         before=OfferStatus.NEW,
         after=OfferStatus.WITHDRAWN,
         reason=reason,
+    )
+    audit_record(
+        action=AuditAction.OFFER_WITHDRAWN,
+        target=locked,
+        actor=decided_by,
+        before={"status": OfferStatus.NEW},
+        after={"status": OfferStatus.WITHDRAWN},
+        reason=reason,
+        brand_id=locked.campaign.brand_id,
     )
     return locked
 
@@ -500,6 +529,18 @@ def _offer_accept(
         before=OfferStatus.NEW,
         after=OfferStatus.ACCEPTED,
     )
+    audit_record(
+        action=AuditAction.OFFER_ACCEPTED,
+        target=locked,
+        actor=locked.influencer.user,
+        before={"status": OfferStatus.NEW},
+        after={
+            "status": OfferStatus.ACCEPTED,
+            "share_ids": [share.pk for share in shares],
+            "caption_status": caption_status,
+        },
+        brand_id=campaign.brand_id,
+    )
     _publication_schedule(shares)
     return shares
 
@@ -536,6 +577,15 @@ def _offer_decline(*, offer: Offer, influencer: InfluencerProfile, reason: str) 
         after=OfferStatus.DECLINED,
         reason=locked.decline_reason,
     )
+    audit_record(
+        action=AuditAction.OFFER_DECLINED,
+        target=locked,
+        actor=locked.influencer.user,
+        before={"status": OfferStatus.NEW},
+        after={"status": OfferStatus.DECLINED},
+        reason=locked.decline_reason,
+        brand_id=locked.campaign.brand_id,
+    )
     return locked
 
 
@@ -556,6 +606,7 @@ def share_caption_approve(*, share: Share, approved_by: User | None) -> Share:
     locked = _lock_share(share)
     if locked.caption_status != CaptionStatus.PENDING_APPROVAL:
         raise ShareCaptionTransitionError(_("This caption is not waiting for approval."))
+    status_before = locked.status
     locked.caption_status = CaptionStatus.APPROVED
     locked.status = ShareStatus.READY
     locked.caption_decided_by = approved_by
@@ -578,6 +629,14 @@ def share_caption_approve(*, share: Share, approved_by: User | None) -> Share:
         share=locked,
         before=CaptionStatus.PENDING_APPROVAL,
         after=CaptionStatus.APPROVED,
+    )
+    audit_record(
+        action=AuditAction.CAPTION_APPROVED,
+        target=locked,
+        actor=approved_by,
+        before={"caption_status": CaptionStatus.PENDING_APPROVAL, "status": status_before},
+        after={"caption_status": CaptionStatus.APPROVED, "status": locked.status},
+        brand_id=locked.campaign.brand_id,
     )
     _publication_schedule([locked])
     return locked
@@ -606,6 +665,15 @@ def share_caption_request_changes(*, share: Share, approved_by: User | None, fee
         before=CaptionStatus.PENDING_APPROVAL,
         after=CaptionStatus.CHANGES_REQUESTED,
         reason=locked.brand_feedback,
+    )
+    audit_record(
+        action=AuditAction.CAPTION_CHANGES_REQUESTED,
+        target=locked,
+        actor=approved_by,
+        before={"caption_status": CaptionStatus.PENDING_APPROVAL},
+        after={"caption_status": CaptionStatus.CHANGES_REQUESTED},
+        reason=locked.brand_feedback,
+        brand_id=locked.campaign.brand_id,
     )
     return locked
 

@@ -43,6 +43,8 @@ from campaigns.tracking.capture import (
     redis_client,
     redis_key,
 )
+from linkilike.audit import audit_record
+from linkilike.models import AuditAction
 from payouts.models import MetricSource
 from payouts.services import MetricDelta, earnings_accrue
 
@@ -294,11 +296,19 @@ def share_hold_open(*, share_id: int, reason: str, detail: str = "") -> ShareHol
 @transaction.atomic
 def share_hold_release(*, hold: ShareHold, released_by: User | None) -> ShareHold:
     """Staff reviewed the share: its click earnings resume (held clicks are paid by the next run)."""
-    hold = ShareHold.objects.select_for_update().get(pk=hold.pk)
+    hold = ShareHold.objects.select_for_update().select_related("share__campaign").get(pk=hold.pk)
     if hold.released_at is None:
         hold.released_at = timezone.now()
         hold.released_by = released_by
         hold.save(update_fields=["released_at", "released_by"])
+        audit_record(
+            action=AuditAction.SHARE_HOLD_RELEASED,
+            target=hold,
+            actor=released_by,
+            before={"share_id": hold.share_id, "reason": hold.reason, "released_at": None},
+            after={"share_id": hold.share_id, "reason": hold.reason, "released_at": hold.released_at.isoformat()},
+            brand_id=hold.share.campaign.brand_id,
+        )
     return hold
 
 
