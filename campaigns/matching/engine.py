@@ -38,7 +38,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -121,19 +136,42 @@ def _past_performance() -> Any:
     return Value(0, output_field=IntegerField())
 
 
+#: Topic overlap is one bit per campaign topic, so one subquery says both how many and which
+#: topics match (a BIGINT holds 63; the curated list has fewer topics than that).
+MAX_BITMASK_TOPICS = 62
+
+
 def scored_influencers(campaign: Campaign, *, topic_ids: list[int], now: Any = None) -> QuerySet[InfluencerProfile]:
-    """``eligible_influencers`` annotated with every number the score needs (still one query)."""
+    """``eligible_influencers`` annotated with every number the score needs (still one query).
+
+    ``m_topic_bits`` has bit ``i`` set when the profile has ``topic_ids[i]``.
+    """
+    if len(topic_ids) > MAX_BITMASK_TOPICS:
+        raise ValueError(f"at most {MAX_BITMASK_TOPICS} campaign topics can be scored")
     now = now or timezone.now()
     accounts = eligible_accounts(campaign).filter(influencer=OuterRef("pk"))
     through = InfluencerProfile.topics.through
-    topic_overlap = (
-        through.objects.filter(influencerprofile_id=OuterRef("pk"), topic_id__in=topic_ids)
-        .order_by()
-        .values("influencerprofile_id")
-        .annotate(n=Count("topic_id"))
-        .values("n")  # type: ignore[misc]
-    )
-    best = accounts.order_by("-followers_count", "pk")
+    topic_bits: Any = Value(0, output_field=BigIntegerField())
+    if topic_ids:
+        bits = (
+            through.objects.filter(influencerprofile_id=OuterRef("pk"), topic_id__in=topic_ids)
+            .order_by()
+            .values("influencerprofile_id")
+            .annotate(
+                bits=Sum(
+                    Case(
+                        *[When(topic_id=pk, then=Value(1 << i)) for i, pk in enumerate(topic_ids)],
+                        default=Value(0),
+                        output_field=BigIntegerField(),
+                    )
+                )
+            )
+            .values("bits")  # type: ignore[misc]
+        )
+        topic_bits = Coalesce(Subquery(bits, output_field=BigIntegerField()), 0)
+    # NULLS LAST: without a follower band an account with unknown followers may qualify, but it must
+    # not be called the best one (PostgreSQL sorts NULL first in descending order).
+    best = accounts.order_by(F("followers_count").desc(nulls_last=True), "pk")
     recent_accepted = (
         Offer.objects.filter(
             influencer=OuterRef("pk"), status=OfferStatus.ACCEPTED, accepted_at__gte=now - EXPOSURE_WINDOW
@@ -144,7 +182,7 @@ def scored_influencers(campaign: Campaign, *, topic_ids: list[int], now: Any = N
         .values("n")
     )
     return eligible_influencers(campaign).annotate(
-        m_topic_overlap=Coalesce(Subquery(topic_overlap, output_field=IntegerField()), 0),
+        m_topic_bits=topic_bits,
         m_followers=Subquery(best.values("followers_count")[:1]),
         m_network=Subquery(best.values("network")[:1]),
         m_healthy=Exists(accounts.filter(status=AccountStatus.HEALTHY)),
@@ -310,38 +348,36 @@ class Scored:
     parts: dict[str, Any]
 
 
-def campaign_score(campaign: Campaign, *, exclude_influencer_ids: QuerySet[Any] | None = None) -> list[Scored]:
+def campaign_score(
+    campaign: Campaign, *, exclude_influencer_ids: QuerySet[Any] | None = None, now: Any = None
+) -> list[Scored]:
     """Score every eligible influencer of ``campaign`` (optionally skipping a subquery of ids).
 
-    Issues a fixed number of queries: campaign topics, the annotated eligible profiles,
-    and the matched topic slugs of those profiles.
+    Two queries whatever the number of influencers: the campaign's topics, and the annotated
+    eligible profiles.
     """
     topics = list(campaign.topics.order_by("slug").values_list("pk", "slug"))
     topic_ids = [pk for pk, _slug in topics]
     campaign_slugs = [slug for _pk, slug in topics]
-    rows_qs = scored_influencers(campaign, topic_ids=topic_ids)
+    rows_qs = scored_influencers(campaign, topic_ids=topic_ids, now=now)
     if exclude_influencer_ids is not None:
         rows_qs = rows_qs.exclude(pk__in=exclude_influencer_ids)
     rows = list(
         rows_qs.order_by("pk").values(  # type: ignore[misc]
-            "pk", "m_topic_overlap", "m_followers", "m_network", "m_healthy", "m_recent_accepted", "m_past_campaigns"
+            "pk", "m_topic_bits", "m_followers", "m_network", "m_healthy", "m_recent_accepted", "m_past_campaigns"
         )
     )
-    matched_slugs: dict[int, list[str]] = {}
-    if topic_ids and rows:
-        through = InfluencerProfile.topics.through
-        pairs = (
-            through.objects.filter(topic_id__in=topic_ids, influencerprofile_id__in=rows_qs.values("pk"))
-            .order_by("topic__slug")
-            .values_list("influencerprofile_id", "topic__slug")
-        )
-        for influencer_id, slug in pairs:
-            matched_slugs.setdefault(influencer_id, []).append(slug)
+    # Many influencers share a topic combination: decode each bitmask once.
+    slugs_for_bits: dict[int, list[str]] = {}
     scored: list[Scored] = []
     for row in rows:
+        bits = int(row["m_topic_bits"] or 0)
+        matched = slugs_for_bits.get(bits)
+        if matched is None:
+            matched = slugs_for_bits[bits] = [slug for i, slug in enumerate(campaign_slugs) if bits >> i & 1]
         parts = score_parts_build(
             ScoreInput(
-                topic_slugs_matched=matched_slugs.get(row["pk"], []),
+                topic_slugs_matched=list(matched),
                 campaign_topic_slugs=campaign_slugs,
                 followers=row["m_followers"],
                 network=row["m_network"],
@@ -350,11 +386,72 @@ def campaign_score(campaign: Campaign, *, exclude_influencer_ids: QuerySet[Any] 
                 healthy=bool(row["m_healthy"]),
                 recent_accepted=row["m_recent_accepted"] or 0,
                 past_campaigns=row["m_past_campaigns"] or 0,
-                matched_count=row["m_topic_overlap"] or 0,
             )
         )
         scored.append(Scored(influencer_id=row["pk"], score=parts["total"], parts=parts))
     return scored
+
+
+def influencer_score_one(
+    campaign: Campaign, profile: InfluencerProfile, *, campaign_topic_slugs: list[str], now: Any = None
+) -> Scored | None:
+    """Score ONE influencer with plain Python over its own rows: None when targeting excludes it.
+
+    The same rules as ``eligible_influencers``/``scored_influencers``, written independently
+    (targeting is checked in Python, not by reusing the querysets), with the shared arithmetic
+    of ``score_parts_build``. It issues up to three queries per influencer, so it is for one
+    influencer at a time (tests and the P5 benchmark compare it with ``campaign_score``), never
+    for a population.
+    """
+    now = now or timezone.now()
+    countries = {str(code) for code in (campaign.countries or [])}
+    if countries and str(profile.country or "") not in countries:
+        return None
+    languages = [code for code in (campaign.languages or []) if code]
+    if languages and not any(code in (profile.languages or []) for code in languages):
+        return None
+    networks = set(account_networks_for(campaign))
+    band_min, band_max = campaign.followers_min, campaign.followers_max
+
+    def in_band(followers: int | None) -> bool:
+        if band_min is None and band_max is None:
+            return True
+        if followers is None:
+            return False
+        return (band_min is None or followers >= band_min) and (band_max is None or followers <= band_max)
+
+    eligible = [
+        account
+        for account in ConnectedAccount.objects.filter(influencer=profile)
+        if account.status in USABLE_STATUSES and account.network in networks and in_band(account.followers_count)
+    ]
+    if not eligible:
+        return None
+    # Most followers first, unknown followers last, then the oldest account.
+    best = min(eligible, key=lambda a: (a.followers_count is None, -(a.followers_count or 0), a.pk))
+    wanted = set(campaign_topic_slugs)
+    matched = sorted(slug for slug in profile.topics.values_list("slug", flat=True) if slug in wanted)
+    recent_accepted = Offer.objects.filter(
+        influencer=profile, status=OfferStatus.ACCEPTED, accepted_at__gte=now - EXPOSURE_WINDOW
+    ).count()
+    parts = score_parts_build(
+        ScoreInput(
+            topic_slugs_matched=matched,
+            campaign_topic_slugs=campaign_topic_slugs,
+            followers=best.followers_count,
+            network=best.network,
+            band_min=band_min,
+            band_max=band_max,
+            healthy=any(account.status == AccountStatus.HEALTHY for account in eligible),
+            recent_accepted=recent_accepted,
+        )
+    )
+    return Scored(influencer_id=profile.pk, score=parts["total"], parts=parts)
+
+
+def ranking(scored: list[Scored]) -> list[Scored]:
+    """Best first; equal scores by influencer id so the order is deterministic."""
+    return sorted(scored, key=lambda item: (-item.score, item.influencer_id))
 
 
 __all__ = [
@@ -365,5 +462,7 @@ __all__ = [
     "eligible_influencers",
     "explanation_for_audit",
     "explanation_render",
+    "influencer_score_one",
+    "ranking",
     "score_parts_build",
 ]

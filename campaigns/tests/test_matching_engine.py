@@ -324,3 +324,55 @@ def test_periodic_run_proposes_newly_qualifying_influencers() -> None:
     assert matching_run_live.delay().get() == 1
     assert Match.objects.filter(campaign=campaign).count() == 1
     assert not Match.objects.filter(campaign=ended).exists()
+
+
+# --- the per-influencer reference scorer agrees with the set-based one ---------------------
+
+REFERENCE_TARGETING: list[tuple[str, dict[str, Any]]] = [
+    ("bench targeting", {}),
+    ("no follower band", {"followers_min": None, "followers_max": None}),
+    ("minimum only", {"followers_max": None}),
+    ("maximum only, every country", {"followers_min": None, "countries": []}),
+    ("no topics, any language", {"topics": [], "languages": []}),
+    ("two languages, sandbox via mastodon", {"languages": ["fr", "en"], "networks": ["mastodon", "x"]}),
+]
+
+
+@pytest.mark.parametrize(("case", "targeting"), REFERENCE_TARGETING, ids=[case for case, _ in REFERENCE_TARGETING])
+def test_reference_scorer_equals_set_based_scorer_on_a_random_population(case: str, targeting: dict[str, Any]) -> None:
+    from influencers.management.commands.bench_seed_influencers import seed
+
+    campaign = seed(count=400, seed_value=len(case))
+    targeting = dict(targeting)
+    topic_slugs = targeting.pop("topics", None)
+    Campaign.objects.filter(pk=campaign.pk).update(**targeting)
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if topic_slugs is not None:
+        campaign.topics.set(topics(*topic_slugs))
+    campaign_slugs = list(campaign.topics.order_by("slug").values_list("slug", flat=True))
+    now = timezone.now()
+
+    set_based = engine.ranking(engine.campaign_score(campaign, now=now))
+    reference = engine.ranking(
+        [
+            item
+            for profile in InfluencerProfile.objects.order_by("pk")
+            if (item := engine.influencer_score_one(campaign, profile, campaign_topic_slugs=campaign_slugs, now=now))
+        ]
+    )
+
+    # The population must exercise both sides of the targeting, or equality proves little.
+    assert 20 < len(set_based) < InfluencerProfile.objects.count(), case
+    assert [(s.influencer_id, s.score, s.parts) for s in set_based] == [
+        (s.influencer_id, s.score, s.parts) for s in reference
+    ], case
+
+
+def test_best_account_is_never_one_with_unknown_followers() -> None:
+    campaign = make_campaign(followers_min=None, followers_max=None)
+    profile = make_influencer(followers=None)
+    ConnectedAccountFactory(influencer=profile, network="mastodon", followers_count=5000)
+
+    (scored,) = engine.campaign_score(campaign)
+
+    assert scored.parts["audience"]["followers"] == 5000
