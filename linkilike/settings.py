@@ -488,6 +488,11 @@ BLUESKY_WEB_URL = env_str("LINKILIKE_BLUESKY_WEB_URL", "https://bsky.app").rstri
 FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")
 
 # --- publishing and metrics (campaigns.publishing, campaigns.metrics) ------------------
+# How long a worker holds a publishing claim before the sweep resolves the row by asking the network.
+# Longer than one publish call takes; the T1 drill shortens it so a killed worker's rows resolve quickly.
+PUBLISHING_LEASE_SECONDS = env_int("LINKILIKE_PUBLISHING_LEASE_SECONDS", 5 * 60)
+# How long a sent publish task may wait in the queue before the sweep assumes it was lost and sends it again.
+PUBLISHING_REDISPATCH_SECONDS = env_int("LINKILIKE_PUBLISHING_REDISPATCH_SECONDS", 10 * 60)
 # Metric pulls after publishing: "+<n><m|h|d>" offsets. The demo (DEBUG) adds two early windows so
 # metrics show up minutes after `make run`.
 CAMPAIGN_METRICS_WINDOWS = env_list(

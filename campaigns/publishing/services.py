@@ -56,8 +56,6 @@ from networks.services import account_network_error_record, account_token_refres
 
 logger = logging.getLogger(__name__)
 
-#: How long a worker may hold a claim before the row is resolved by asking the network.
-LEASE = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 60 * 60
 #: Automatic attempts (transient errors, rate limits) before a share fails for good.
@@ -67,6 +65,11 @@ PENDING_RECHECK = timedelta(seconds=30)
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def lease() -> timedelta:
+    """How long a worker may hold a claim before the row is resolved by asking the network."""
+    return timedelta(seconds=settings.PUBLISHING_LEASE_SECONDS)
 
 
 def backoff_delay(*, attempt: int, rng: random.Random | None = None) -> timedelta:
@@ -193,10 +196,34 @@ def _new_publication(share: Share) -> SharePublication:
     )
 
 
-def _enqueue_publish(publication_id: int) -> None:
+def _dispatch_key(publication_id: int) -> str:
+    return f"publishing:dispatched:{publication_id}"
+
+
+def _dispatch(publication_id: int) -> None:
+    """Send the publish task, noting it as in flight until a worker receives it (or the note expires).
+
+    The sweep sends a task again only for rows without the note: a backlog waiting in the queue is not
+    multiplied every minute, while a message lost with a killed worker or a restarted broker (whose notes
+    go with it when cache and broker share Redis) is sent again after at most the redispatch time.
+    """
     from campaigns.publishing import tasks
 
-    transaction.on_commit(partial(tasks.publication_publish.delay, publication_id))
+    key = _dispatch_key(publication_id)
+    cache.set(key, True, settings.PUBLISHING_REDISPATCH_SECONDS)
+    try:
+        tasks.publication_publish.delay(publication_id)
+    except Exception:
+        cache.delete(key)
+        raise
+
+
+def _dispatch_received(publication_id: int) -> None:
+    cache.delete(_dispatch_key(publication_id))
+
+
+def _enqueue_publish(publication_id: int) -> None:
+    transaction.on_commit(partial(_dispatch, publication_id))
 
 
 @transaction.atomic
@@ -274,7 +301,7 @@ def publication_claim(*, publication_id: int, now: datetime | None = None) -> uu
             state=PublicationState.PUBLISHING,
             attempt=F("attempt") + 1,
             attempt_id=attempt_id,
-            lease_expires_at=now + LEASE,
+            lease_expires_at=now + lease(),
             updated_at=now,
         )
     )
@@ -288,7 +315,7 @@ def _claim_expired(*, publication_id: int, now: datetime, states: tuple[str, ...
     if PublicationState.PUBLISHING in states:
         rows = rows.filter(Q(state=PublicationState.UNKNOWN) | Q(lease_expires_at__lt=now))
     claimed = rows.update(
-        state=PublicationState.PUBLISHING, attempt_id=attempt_id, lease_expires_at=now + LEASE, updated_at=now
+        state=PublicationState.PUBLISHING, attempt_id=attempt_id, lease_expires_at=now + lease(), updated_at=now
     )
     return attempt_id if claimed == 1 else None
 
@@ -372,6 +399,7 @@ def _unknown(publication_id: int, attempt_id: uuid.UUID, *, detail: str) -> bool
 def publication_publish(*, publication_id: int, now: datetime | None = None) -> SharePublication | None:
     """Claim a QUEUED publication and publish it once. Safe to call any number of times, concurrently."""
     now = now or timezone.now()
+    _dispatch_received(publication_id)
     publication = SharePublication.objects.select_related("share__connected_account").filter(pk=publication_id).first()
     if publication is None:
         return None
@@ -631,7 +659,7 @@ def _resolve_claimed(
             from_container = False
     except (Transient, RateLimited):
         # Ask again later: leave it PUBLISHING with a lease, the reconciler comes back.
-        _fenced_update(publication_id, attempt_id, lease_expires_at=timezone.now() + LEASE)
+        _fenced_update(publication_id, attempt_id, lease_expires_at=timezone.now() + lease())
         return
     except NetworkError as error:
         if give_up_to_unknown:
@@ -698,8 +726,8 @@ def publications_run_due(*, now: datetime | None = None) -> dict[str, int]:
         publication_resolve(publication_id=publication_id, now=now)
         resolved += 1
     due = publication_ids_due(now=now)
-    from campaigns.publishing import tasks
-
-    for publication_id in due:
-        tasks.publication_publish.delay(publication_id)
-    return {"queued": queued, "resolved": resolved, "enqueued": len(due)}
+    in_flight = cache.get_many([_dispatch_key(publication_id) for publication_id in due])
+    sent = [publication_id for publication_id in due if _dispatch_key(publication_id) not in in_flight]
+    for publication_id in sent:
+        _dispatch(publication_id)
+    return {"queued": queued, "resolved": resolved, "enqueued": len(sent)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -113,7 +114,7 @@ def test_crash_between_claim_and_call_ends_with_one_post(network: Any, dedupe: b
         services.publication_publish(publication_id=publication.pk)
     assert state(publication) == PublicationState.PUBLISHING
 
-    later = timezone.now() + services.LEASE + timedelta(seconds=1)
+    later = timezone.now() + services.lease() + timedelta(seconds=1)
     services.publication_resolve(publication_id=publication.pk, now=later)
     assert state(publication) == PublicationState.QUEUED  # the network has nothing: safe to go again
     services.publication_publish(publication_id=publication.pk, now=later)
@@ -137,7 +138,7 @@ def test_crash_between_call_and_save_ends_with_one_post(network: Any, dedupe: bo
     services.publications_run_due()
     assert state(publication) == PublicationState.PUBLISHING
     # ... then the network is asked, and the post it already has is adopted.
-    services.publications_run_due(now=timezone.now() + services.LEASE + timedelta(seconds=1))
+    services.publications_run_due(now=timezone.now() + services.lease() + timedelta(seconds=1))
 
     assert state(publication) == PublicationState.PUBLISHED
     assert publication.external_id == network.posts[0].external_id
@@ -159,7 +160,7 @@ def test_an_expired_lease_while_the_first_worker_is_still_busy_ends_with_one_pos
     )
     network.posts.append(_recorded(publication.idempotency_key))
 
-    services.publication_resolve(publication_id=publication.pk, now=timezone.now() + services.LEASE * 2)
+    services.publication_resolve(publication_id=publication.pk, now=timezone.now() + services.lease() * 2)
     assert state(publication) == PublicationState.PUBLISHED
     # The first worker finally returns: its fenced write changes nothing.
     assert not services._fenced_update(publication.pk, attempt, state=PublicationState.FAILED)
@@ -470,10 +471,49 @@ def test_chaos_many_publishes_with_random_crashes_end_with_one_post_each_and_non
                 services.publication_publish(publication_id=publication_id, now=now)
             network.fail_before.clear()
             network.fail_after.clear()
-        now += services.LEASE + timedelta(minutes=1)
+        now += services.lease() + timedelta(minutes=1)
         services.publications_run_due(now=now)
 
     states = list(SharePublication.objects.filter(pk__in=[p.pk for p in publications]).values_list("state", flat=True))
     assert states.count(PublicationState.PUBLISHED) == len(publications), states
     keys = [post.idempotency_key for post in network.posts]
     assert len(keys) == len(set(keys)) == len(publications)  # 0 duplicates, 0 missing
+
+
+def test_the_sweep_does_not_multiply_a_waiting_task_but_resends_a_lost_one(network: Any, settings: Any) -> None:
+    """Found by the T1 drill: every sweep sent every due row again, so a backlog grew by hundreds of no-op
+    messages a minute and the workers spent their time on them. A task sent and not yet received is sent
+    once; one lost with a killed worker or a restarted broker (its note expired or gone) is sent again."""
+    from django.core.cache import cache
+
+    from campaigns.publishing import tasks
+
+    settings.PUBLISHING_REDISPATCH_SECONDS = 1
+    publication = queued()  # inside the test transaction: its own on-commit send never happened
+    with mock.patch.object(tasks.publication_publish, "delay") as delay:
+        services.publications_run_due()
+        services.publications_run_due()
+        assert delay.call_count == 1  # waiting in the queue: not sent twice
+
+        cache.delete(f"publishing:dispatched:{publication.pk}")  # the broker restarted and lost it (and the note)
+        services.publications_run_due()
+        assert delay.call_count == 2
+
+        time.sleep(1.1)  # no worker received it within the redispatch time: assumed lost
+        services.publications_run_due()
+        assert delay.call_count == 3
+        delay.assert_called_with(publication.pk)
+
+
+def test_a_task_received_and_retried_later_is_sent_again_when_due(network: Any) -> None:
+    from campaigns.publishing import tasks
+
+    publication = queued()
+    with mock.patch.object(tasks.publication_publish, "delay") as delay:
+        services.publications_run_due()
+        assert delay.call_count == 1
+        network.fail_before.append(Transient("503"))
+        services.publication_publish(publication_id=publication.pk)  # the worker received it; the network was busy
+        assert state(publication) == PublicationState.QUEUED
+        services.publications_run_due(now=timezone.now() + timedelta(hours=2))
+        assert delay.call_count == 2  # due again: not held back by a note of the earlier send
