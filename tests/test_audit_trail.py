@@ -28,6 +28,7 @@ from campaigns.factories import MatchFactory, OfferFactory, ready_campaign
 from campaigns.matching.services import (
     match_approve,
     match_reject,
+    offer_accept,
     offer_decline,
     offer_withdraw,
     share_caption_approve,
@@ -37,8 +38,10 @@ from campaigns.models import CampaignStatus, CaptionStatus, HoldReason, ShareHol
 from campaigns.services import campaign_approve, campaign_reject
 from campaigns.tracking.factories import ShareFactory
 from campaigns.tracking.services import share_hold_release
+from influencers.factories import InfluencerProfileFactory
 from linkilike.audit import AuditContextMiddleware, audit_record
 from linkilike.models import AuditAction, AuditCategory, AuditEvent
+from networks.factories import ConnectedAccountFactory
 from payouts import services as payouts
 from payouts.models import DestinationKind, FundingSource, PayoutStatus
 from payouts.tests.helpers import delta, funded_campaign, influencer
@@ -160,6 +163,26 @@ def test_offer_withdrawal_and_decline_are_recorded() -> None:
         {"status": "declined"},
         "not my style",
     )
+
+
+def test_accepting_an_offer_is_recorded_with_its_shares() -> None:
+    campaign = ready_campaign(status=CampaignStatus.APPROVED, networks=["mastodon"])
+    person = InfluencerProfileFactory(languages=["en"])
+    account = ConnectedAccountFactory(influencer=person, network="mastodon", followers_count=2000)
+    offer = match_approve(match=MatchFactory(campaign=campaign, influencer=person), decided_by=None)
+
+    shares = offer_accept(
+        offer=offer, influencer=person, account_ids=[account.pk], caption_text=None, scheduled_at=None
+    )
+
+    event = only_event(AuditAction.OFFER_ACCEPTED)
+    assert (event.actor, event.target_id, event.brand_id) == (person.user, str(offer.pk), campaign.brand_id)
+    assert event.before == {"status": "new"}
+    assert event.after == {
+        "status": "accepted",
+        "share_ids": [share.pk for share in shares],
+        "caption_status": "not_required",
+    }
 
 
 def test_caption_decisions_are_recorded() -> None:
@@ -290,6 +313,21 @@ def test_payout_life_is_recorded_and_the_iban_is_masked() -> None:
     assert (sent.actor, sent.after["provider_reference"]) == (None, "SEPA-1")  # the worker: no person
     failed = only_event(AuditAction.PAYOUT_FAILED)
     assert (failed.before, failed.after["status"], failed.reason) == ({"status": "sent"}, "failed", "account closed")
+
+
+def test_a_top_up_rolled_back_with_its_request_leaves_no_event() -> None:
+    brand = BrandFactory()
+
+    def fund_then_fail() -> None:
+        with transaction.atomic():
+            payouts.brand_fund(brand=brand, amount_minor=1_000, currency="EUR", source="card", reference="rb-1")
+            assert AuditEvent.objects.filter(action=AuditAction.FUNDING_CONFIRMED).count() == 1
+            raise RuntimeError("the response could not be sent")
+
+    with pytest.raises(RuntimeError):
+        fund_then_fail()
+
+    assert not AuditEvent.objects.exists()
 
 
 def test_payout_rejection_is_recorded() -> None:
