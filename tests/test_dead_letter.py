@@ -3,6 +3,8 @@ visible in the admin, which can re-enqueue it or mark it resolved."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -198,3 +200,37 @@ def test_admin_marks_dead_tasks_resolved(staff: Client) -> None:
     assert letter.resolved_at is not None
     open_letters = staff.get(reverse("admin:platform_deadletter_changelist"), {"resolved": "no"})
     assert list(open_letters.context["cl"].result_list) == []
+
+
+# --- a real worker ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_dead_letters_a_poison_task_once() -> None:
+    """The same through the Redis broker and an in-process worker: retries are real messages with
+    countdowns, and only the last failure is recorded. A queue of its own keeps other test runs'
+    workers on the shared Redis server away from these messages."""
+    from celery.contrib.testing.worker import start_worker
+
+    queue = f"test-dead-letters-{uuid.uuid4().hex[:8]}"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", concurrency=1, queues=[queue], perform_ping_check=False):
+            poison.apply_async(args=[8], queue=queue)
+            recovers.apply_async(args=[6], queue=queue)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (
+                DeadLetter.objects.exists() and calls["poison"] == MAX_RETRIES + 1 and calls["recovers"] >= 3
+            ):
+                time.sleep(0.2)
+            time.sleep(1.5)  # a further (wrong) retry would arrive within the backoff cap
+    finally:
+        app.conf.task_always_eager = eager
+
+    assert calls["poison"] == MAX_RETRIES + 1
+    assert calls["recovers"] == 3
+    letter = DeadLetter.objects.get()  # one row: the poison task; the one that recovered left none
+    assert (letter.task_name, letter.args, letter.attempts) == ("tests.dead_letter.poison", [8], MAX_RETRIES + 1)
+    assert letter.first_failed_at < letter.last_failed_at
