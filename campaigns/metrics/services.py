@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -220,13 +221,12 @@ class _NetworkRunner:
                     return outcome
                 by_external = [publication.external_id for publication in batch]
                 try:
-                    if limiter is not None:
-                        limiter.acquire(max_wait=MAX_PACING_WAIT)
-                    outcome.calls += 1
-                    if work.tokens is None:
-                        snapshots = provider.fetch_metrics_app(external_ids=by_external)
-                    else:
-                        snapshots = provider.fetch_metrics(tokens=work.tokens, external_ids=by_external)
+                    with limiter.slot(max_wait=MAX_PACING_WAIT) if limiter is not None else nullcontext():
+                        outcome.calls += 1
+                        if work.tokens is None:
+                            snapshots = provider.fetch_metrics_app(external_ids=by_external)
+                        else:
+                            snapshots = provider.fetch_metrics(tokens=work.tokens, external_ids=by_external)
                 except NetworkError as error:
                     if self.app_level:
                         self.stopped = error
