@@ -72,8 +72,9 @@ messages: install
 # Benchmarks (docs/SCALING.md): each prints its figures beside its target and exits non-zero on a miss;
 # `make bench` runs them all and writes the figures to docs/BENCHMARKS.md. One alone: `make bench-p2_results`.
 BENCHES := p1_redirect p2_results p3_metrics p4_earnings p5_matching p6_load
-bench-tools:
+bench-tools: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/pip install --quiet -r bench/requirements.txt
 
 bench: install bench-tools
 	@status=0; for b in $(BENCHES); do $(PY) -m bench.$$b || status=1; done; \
