@@ -9,10 +9,20 @@ several runs, small and large interleaved so machine noise hits both alike.
     .venv/bin/python -m bench.p2_results            # full size
     .venv/bin/python -m bench.p2_results --explain  # also EXPLAIN ANALYZE the large page's queries
 
-Profile and optimisation history (same machine, 2 shared cores; figures from this script):
+Profile and optimisation history (``--profile``: one warm request each, its slowest queries; 2 shared
+cores under load from other jobs, so absolute times are inflated, ratios are what counts):
 
-- before (per-share correlated subqueries over raw snapshots and clicks, raw click/snapshot scans
-  for the chart): see docs in the ADR 0012 and the report's "before" lines.
+0. before: per-share correlated subqueries over raw snapshots/clicks, raw scans for the chart.
+   page 512 ms small / 37,277 ms large; API 300 / 39,659 ms; 13 / 10 queries. Slowest: over-time
+   snapshot gains 19.5 s (a previous-snapshot subquery per snapshot), by-influencer 8.4 s, by-network
+   7.3 s, daily clicks 1.4 s, accrual sum 84 ms.
+1. ShareResult + CampaignResultHour rollups (triggers) and snapshot/click indexes:
+   page 403 / 431 ms, API 149 / 141 ms (profile); full run page ratio 1.44, API 1.58 (FAIL), the
+   grouped 2,000-share joins 25-50 ms, and rollup tables bloated by the bulk load (52k dead rows).
+2. VACUUM after seeding (steady state; fillfactor 70 + eager autovacuum on the rollup tables):
+   by-network 51 -> 17 ms, hours 27 -> 8 ms (EXPLAIN ANALYZE execution times).
+3. CampaignResultGroup (per network / influencer rollup): the breakdowns read 5 + 50 rows instead of
+   grouping 2,000 shares; the figures of the last run are in docs/BENCHMARKS.md (var/bench/p2_results.json).
 """
 
 from __future__ import annotations
@@ -26,6 +36,11 @@ from typing import Any
 from bench.harness import Report, bench_setup
 
 TARGET_RATIO = 1.5
+#: Recorded before the rollups (same script, --profile; see the module docstring), for the report.
+BEFORE = {
+    "before rollups: page small / large (ms)": "512 / 37,277",
+    "before rollups: api small / large (ms)": "300 / 39,659",
+}
 
 
 def _measure(client: Any, url: str, runs: int) -> tuple[float, int, int]:
@@ -65,6 +80,54 @@ def _profile(report: Report, client: Any, label: str, url: str) -> None:
     slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:5]
     for query in slowest:
         print(f"      {float(query['time']) * 1000:8.1f} ms  {query['sql'][:160]}", flush=True)
+
+
+def _write_cost(report: Report, campaign: Any, count: int = 200) -> None:
+    """What the rollup triggers add to writing snapshots and click batches (rolled back afterwards)."""
+    import secrets
+
+    from django.db import connection, transaction
+
+    from campaigns.models import Click, MetricSnapshot, Share, TrackingLink
+
+    shares = list(Share.objects.filter(campaign=campaign).values_list("pk", flat=True)[:count])
+    links = list(TrackingLink.objects.filter(share_id__in=shares).values_list("pk", flat=True))
+
+    def run(label: str) -> tuple[float, float]:
+        with transaction.atomic():
+            if label == "off":
+                with connection.cursor() as cursor:
+                    cursor.execute("ALTER TABLE campaigns_metricsnapshot DISABLE TRIGGER USER")
+                    cursor.execute("ALTER TABLE campaigns_click DISABLE TRIGGER USER")
+            start = time.perf_counter()
+            for share_id in shares:  # one snapshot per statement, as a metric pull writes them
+                MetricSnapshot.objects.create(share_id=share_id, window=f"x-{label}", reach=10**6, engagements=10**4)
+            snapshots = (time.perf_counter() - start) / len(shares)
+            batch = [
+                Click(
+                    link_id=link,
+                    event_id=secrets.token_hex(16),
+                    occurred_at=timezone_now(),
+                    ip_hash="w",
+                    ua_hash="w",
+                    billable=True,
+                )
+                for link in links
+                for _n in range(3)
+            ]
+            start = time.perf_counter()
+            Click.objects.bulk_create(batch, batch_size=500, ignore_conflicts=True)  # as the drain does
+            clicks = time.perf_counter() - start
+            transaction.set_rollback(True)
+        return snapshots, clicks
+
+    from django.utils.timezone import now as timezone_now
+
+    off, on = run("off"), run("on")
+    report.info("write: ms per snapshot, triggers off / on", f"{off[0] * 1000:.2f} / {on[0] * 1000:.2f}")
+    report.info(
+        f"write: ms per {len(links) * 3}-click insert, triggers off / on", f"{off[1] * 1000:.1f} / {on[1] * 1000:.1f}"
+    )
 
 
 def _explain(client: Any, url: str) -> None:
@@ -116,6 +179,8 @@ def main() -> int:
         }
     ).enable()
     report = Report("p2_results", "Results page and API: 2,000 shares vs 10")
+    for label, value in BEFORE.items():
+        report.info(label, value)
     if not args.reuse:
         started = time.perf_counter()
         call_command("bench_seed_results", influencers=args.influencers)
@@ -145,7 +210,6 @@ def main() -> int:
         if args.explain:
             _explain(client, urls["page"](large))
         return report.finish()
-    failed = False
     for kind, url_of in urls.items():
         # Interleave: small, large, small, large... so a noisy neighbour slows both.
         small_times, large_times = [], []
@@ -164,7 +228,7 @@ def main() -> int:
             f"{kind}: time ratio large/small", round(ratio, 2), target=f"<= {TARGET_RATIO}x", ok=ratio <= TARGET_RATIO
         )
         report.figure(f"{kind}: queries small / large", f"{small_q} / {large_q}", target="equal", ok=small_q == large_q)
-        failed = failed or ratio > TARGET_RATIO or small_q != large_q
+    _write_cost(report, large)
     if args.explain:
         _explain(client, urls["page"](large))
     return report.finish()

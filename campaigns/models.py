@@ -760,3 +760,39 @@ class CampaignResultHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} @ {self.hour:%Y-%m-%d %H}"
+
+
+class CampaignResultGroup(models.Model):
+    """One campaign's results per network (``key`` "n:<network>") or per influencer ("i:<id>"), pre-added
+    from ``ShareResult`` so the breakdown tables read a few rows, not every share.
+
+    ``*_shares`` count the shares whose latest snapshot reports the metric: 0 shows as "not reported".
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    key = models.CharField(_("key"), max_length=40)
+    influencer = models.ForeignKey(
+        "influencers.InfluencerProfile",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("influencer"),
+    )
+    shares = models.IntegerField(_("shares"), default=0)
+    reach = models.BigIntegerField(_("reach"), default=0)
+    reach_shares = models.IntegerField(_("shares reporting reach"), default=0)
+    impressions = models.BigIntegerField(_("impressions"), default=0)
+    impressions_shares = models.IntegerField(_("shares reporting impressions"), default=0)
+    engagements = models.BigIntegerField(_("engagements"), default=0)
+    engagements_shares = models.IntegerField(_("shares reporting engagements"), default=0)
+    unique_clicks = models.BigIntegerField(_("unique clicks"), default=0)
+    earned_minor = models.BigIntegerField(_("earned"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign result group")
+        verbose_name_plural = _("campaign result groups")
+        constraints = [models.UniqueConstraint(fields=("campaign", "key"), name="campaigns_resultgroup_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.key}"

@@ -140,14 +140,14 @@ CLICK_BODY = """
     INSERT INTO campaigns_shareresult (share_id, unique_clicks, earned_minor)
     SELECT l.share_id, SUM(c.sign), 0
     FROM ({changed}) c JOIN campaigns_trackinglink l ON l.id = c.link_id
-    WHERE c.billable GROUP BY l.share_id HAVING SUM(c.sign) <> 0
+    WHERE c.billable GROUP BY l.share_id HAVING SUM(c.sign) <> 0 ORDER BY l.share_id
     ON CONFLICT (share_id) DO UPDATE SET unique_clicks = campaigns_shareresult.unique_clicks + EXCLUDED.unique_clicks;
     INSERT INTO campaigns_campaignresulthour
         (campaign_id, hour, snapshots, reach_gain, engagements_gain, unique_clicks, earned_minor, fee_minor)
     SELECT s.campaign_id, date_trunc('hour', c.occurred_at, 'UTC'), 0, 0, 0, SUM(c.sign), 0, 0
     FROM ({changed}) c
     JOIN campaigns_trackinglink l ON l.id = c.link_id JOIN campaigns_share s ON s.id = l.share_id
-    WHERE c.billable GROUP BY 1, 2 HAVING SUM(c.sign) <> 0
+    WHERE c.billable GROUP BY 1, 2 HAVING SUM(c.sign) <> 0 ORDER BY 1, 2
     ON CONFLICT (campaign_id, hour) DO UPDATE SET
         unique_clicks = campaigns_campaignresulthour.unique_clicks + EXCLUDED.unique_clicks;
 """
@@ -158,7 +158,7 @@ ACCRUAL_BODY = """
     SELECT a.campaign_id, date_trunc('hour', a.created_at, 'UTC'), 0, 0, 0, 0,
            SUM(a.sign * a.earned_minor), SUM(a.sign * a.fee_minor)
     FROM ({changed}) a
-    GROUP BY 1, 2 HAVING SUM(a.sign * a.earned_minor) <> 0 OR SUM(a.sign * a.fee_minor) <> 0
+    GROUP BY 1, 2 HAVING SUM(a.sign * a.earned_minor) <> 0 OR SUM(a.sign * a.fee_minor) <> 0 ORDER BY 1, 2
     ON CONFLICT (campaign_id, hour) DO UPDATE SET
         earned_minor = campaigns_campaignresulthour.earned_minor + EXCLUDED.earned_minor,
         fee_minor = campaigns_campaignresulthour.fee_minor + EXCLUDED.fee_minor;
@@ -170,7 +170,7 @@ EARNING_BODY = """
     SELECT s.id, 0, SUM(e.sign * e.earned_minor)
     FROM ({changed}) e
     JOIN campaigns_share s ON s.id = CASE WHEN e.share_key ~ '^[0-9]{{1,18}}$' THEN e.share_key::bigint END
-    GROUP BY s.id HAVING SUM(e.sign * e.earned_minor) <> 0
+    GROUP BY s.id HAVING SUM(e.sign * e.earned_minor) <> 0 ORDER BY s.id
     ON CONFLICT (share_id) DO UPDATE SET earned_minor = campaigns_shareresult.earned_minor + EXCLUDED.earned_minor;
 """
 
@@ -252,7 +252,16 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
+# Every snapshot and click batch updates a few rollup rows in place: room on each page for HOT updates
+# (no index changes), and vacuum after 1,000 dead rows or 2 % rather than the default 20 %.
+STORAGE = [
+    f"ALTER TABLE {table} SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02, "
+    "autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.05)"
+    for table in ("campaigns_shareresult", "campaigns_campaignresulthour")
+]
+
 FORWARD = [
+    *STORAGE,
     HOUR_ADD,
     SNAPSHOT_APPLY,
     SNAPSHOT_LATEST,

@@ -14,11 +14,33 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignResultHour, Click, MetricSnapshot, Share, ShareHold
+from campaigns.models import (
+    Campaign,
+    CampaignResultGroup,
+    CampaignResultHour,
+    Click,
+    MetricSnapshot,
+    Share,
+    ShareHold,
+)
 from campaigns.networks_info import NETWORKS
 from networks.models import Network
 from payouts.models import EarningAccrual, ShareEarning
@@ -314,6 +336,74 @@ def _cumulative(gains: dict[date, list[int]]) -> list[SeriesPoint]:
     return points
 
 
+GROUP_COLUMNS = (
+    "shares",
+    "reach",
+    "reach_shares",
+    "impressions",
+    "impressions_shares",
+    "engagements",
+    "engagements_shares",
+    "unique_clicks",
+    "earned_minor",
+)
+
+
+def _group_totals(row: dict[str, Any]) -> Totals:
+    return Totals(
+        shares=row["shares"],
+        reach=row["reach"] if row["reach_shares"] else None,
+        impressions=row["impressions"] if row["impressions_shares"] else None,
+        engagements=row["engagements"] if row["engagements_shares"] else None,
+        unique_clicks=row["unique_clicks"],
+        earned_minor=row["earned_minor"],
+    )
+
+
+def _results_from_groups(
+    *, campaign: Campaign, currency: str, emv_prices: dict[str, int], influencer_page: int
+) -> Results:
+    """The breakdowns from ``CampaignResultGroup``: a row per network, 50 influencer rows (2 queries)."""
+    by_network = []
+    totals = Totals()
+    groups = CampaignResultGroup.objects.filter(campaign=campaign, shares__gt=0)
+    for row in groups.filter(influencer__isnull=True).order_by("key").values("key", *GROUP_COLUMNS):
+        row_totals = _group_totals(row)
+        totals.add(row_totals)
+        network = row["key"].removeprefix("n:")
+        by_network.append(BreakdownRow(key=network, label=network_label(network), totals=row_totals))
+    offset = (influencer_page - 1) * INFLUENCER_BREAKDOWN_LIMIT
+    # "Not reported" (no share reports engagements) sorts last, as a SUM of NULLs did.
+    ranked = Case(When(engagements_shares=0, then=None), default=F("engagements"), output_field=BigIntegerField())
+    by_influencer = [
+        BreakdownRow(key=str(row["influencer_id"]), label=row["influencer__display_name"], totals=_group_totals(row))
+        for row in groups.filter(influencer__isnull=False)
+        .annotate(ranked=ranked)
+        .order_by(F("ranked").desc(nulls_last=True), "influencer__display_name", "influencer_id")
+        .values("influencer_id", "influencer__display_name", *GROUP_COLUMNS)[
+            offset : offset + INFLUENCER_BREAKDOWN_LIMIT
+        ]
+    ]
+    return Results(
+        currency=currency,
+        totals=totals,
+        by_network=by_network,
+        by_influencer=by_influencer,
+        series=[],
+        emv_prices=emv_prices,
+        influencer_page=influencer_page,
+        open_holds=_open_holds(Share.objects.filter(campaign=campaign)),
+    )
+
+
+def _open_holds(shares: QuerySet[Share]) -> list[ShareHold]:
+    return list(
+        ShareHold.objects.filter(share__in=shares, released_at__isnull=True).select_related(
+            "share__influencer", "share__connected_account"
+        )[:20]
+    )
+
+
 def _results(
     *,
     shares: QuerySet[Share],
@@ -345,11 +435,7 @@ def _results(
         series=_series(shares) if series is None else series,
         influencer_page=influencer_page,
         emv_prices=emv_prices,
-        open_holds=list(
-            ShareHold.objects.filter(share__in=shares, released_at__isnull=True).select_related(
-                "share__influencer", "share__connected_account"
-            )[:20]
-        ),
+        open_holds=_open_holds(shares),
     )
 
 
@@ -360,25 +446,32 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     ``raw`` computes from the raw rows even where the rollups exist (consistency checks).
     """
     shares = Share.objects.filter(campaign=campaign)
-    influencers_total = shares.values("influencer_id").distinct().count()
-    pages = max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT))
-    influencer_page = min(max(1, influencer_page), pages)
+    emv_prices = emv_prices_for_campaign(campaign=campaign)
     if rollups_enabled() and not raw:
+        influencers_total = CampaignResultGroup.objects.filter(
+            campaign=campaign, influencer__isnull=False, shares__gt=0
+        ).count()
+        influencer_page = min(max(1, influencer_page), max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT)))
         series, earned, fee = _series_from_hours(campaign)
+        results = _results_from_groups(
+            campaign=campaign, currency=campaign.currency, emv_prices=emv_prices, influencer_page=influencer_page
+        )
+        results.series = series
     else:
-        series = _series(shares)
+        influencers_total = shares.values("influencer_id").distinct().count()
+        influencer_page = min(max(1, influencer_page), max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT)))
         spend = EarningAccrual.objects.filter(campaign=campaign).aggregate(
             earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0)
         )
         earned, fee = int(spend["earned"]), int(spend["fee"])
-    results = _results(
-        shares=shares,
-        currency=campaign.currency,
-        emv_prices=emv_prices_for_campaign(campaign=campaign),
-        series=series,
-        influencer_page=influencer_page,
-        raw=raw,
-    )
+        results = _results(
+            shares=shares,
+            currency=campaign.currency,
+            emv_prices=emv_prices,
+            series=_series(shares),
+            influencer_page=influencer_page,
+            raw=raw,
+        )
     results.fee_minor = fee
     results.spend_minor = earned + fee
     results.influencers_total = influencers_total
