@@ -9,10 +9,12 @@ carries the disclosure and the campaign link. Only then does the share count as 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import quote, urlencode, urlsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -94,10 +96,37 @@ def proof_submit(*, publication: SharePublication, influencer: InfluencerProfile
     locked.last_error = ""
     locked.error_code = ""
     locked.save()
+    transaction.on_commit(partial(_verify_send, locked.pk))
+    return locked
+
+
+def _verify_note(publication_id: int) -> str:
+    return f"publishing:proof-sent:{publication_id}"
+
+
+def _verify_send(publication_id: int) -> None:
     from campaigns.publishing import tasks
 
-    transaction.on_commit(partial(tasks.proof_verify.delay, locked.pk))
-    return locked
+    cache.set(_verify_note(publication_id), True, settings.PUBLISHING_REDISPATCH_SECONDS)
+    tasks.proof_verify.delay(publication_id)
+
+
+def proofs_redispatch_stalled(*, now: datetime | None = None) -> int:
+    """Send the check again for proofs still waiting after the redispatch time (its message was lost with a
+    restarted broker or a killed worker). At most once per redispatch time each, so a slow queue is not
+    flooded. Returns how many were sent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PUBLISHING_REDISPATCH_SECONDS)
+    stalled = list(
+        SharePublication.objects.filter(state=PublicationState.PROOF_SUBMITTED, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    noted = cache.get_many([_verify_note(publication_id) for publication_id in stalled])
+    sent = [publication_id for publication_id in stalled if _verify_note(publication_id) not in noted]
+    for publication_id in sent:
+        _verify_send(publication_id)
+    return len(sent)
 
 
 def _handle_names(account: ConnectedAccount) -> list[str]:

@@ -718,7 +718,8 @@ def publication_retry(*, publication: SharePublication) -> SharePublication:
 
 
 def publications_run_due(*, now: datetime | None = None) -> dict[str, int]:
-    """The every-minute sweep: queue READY shares, resolve expired leases, publish what is due."""
+    """The every-minute sweep: queue READY shares, resolve expired leases, publish what is due, and send
+    proof checks again whose message was lost."""
     now = now or timezone.now()
     queued = publications_queue_due(now=now)
     resolved = 0
@@ -730,4 +731,7 @@ def publications_run_due(*, now: datetime | None = None) -> dict[str, int]:
     sent = [publication_id for publication_id in due if _dispatch_key(publication_id) not in in_flight]
     for publication_id in sent:
         _dispatch(publication_id)
-    return {"queued": queued, "resolved": resolved, "enqueued": len(sent)}
+    from campaigns.publishing.proof import proofs_redispatch_stalled
+
+    proofs = proofs_redispatch_stalled(now=now)
+    return {"queued": queued, "resolved": resolved, "enqueued": len(sent), "proofs_resent": proofs}

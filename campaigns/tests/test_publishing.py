@@ -517,3 +517,62 @@ def test_a_task_received_and_retried_later_is_sent_again_when_due(network: Any) 
         assert state(publication) == PublicationState.QUEUED
         services.publications_run_due(now=timezone.now() + timedelta(hours=2))
         assert delay.call_count == 2  # due again: not held back by a note of the earlier send
+
+
+def test_a_proof_check_lost_with_the_broker_is_sent_again_once_per_redispatch_time(network: Any, settings: Any) -> None:
+    """Found reviewing T5: a proof check's message lost (Redis restarted without persistence, worker killed)
+    left the share PROOF_SUBMITTED for ever; the sweep now sends it again, once per redispatch time."""
+    from campaigns.publishing import proof, tasks
+
+    share = ready_share(network="proofonly", instance_url="https://proof.example")
+    publication = services.share_publication_schedule(share=share)
+    assert publication is not None
+    assert publication.state == PublicationState.NEEDS_PROOF
+    # Inside the test transaction the on-commit send never happens: as if the broker lost it.
+    proof.proof_submit(publication=publication, influencer=share.influencer, url="https://proof.example/@me/1")
+    assert state(publication) == PublicationState.PROOF_SUBMITTED
+    later = timezone.now() + timedelta(seconds=settings.PUBLISHING_REDISPATCH_SECONDS + 1)
+    with mock.patch.object(tasks.proof_verify, "delay") as delay:
+        services.publications_run_due()
+        assert delay.call_count == 0  # just submitted: its own message may still be on the way
+
+        assert services.publications_run_due(now=later)["proofs_resent"] == 1
+        assert services.publications_run_due(now=later)["proofs_resent"] == 0  # sent once per redispatch time
+        delay.assert_called_once_with(publication.pk)
+
+
+def test_publishing_tasks_retry_database_outages_and_nothing_else() -> None:
+    """T5: a database restart cuts connections mid-task; the task runs again (a new claim), typed, capped."""
+    from django.db import InterfaceError, OperationalError
+
+    from campaigns.publishing import tasks
+
+    for task in (tasks.publication_publish, tasks.publication_resolve, tasks.proof_verify):
+        assert {OperationalError, InterfaceError} <= set(task.autoretry_for), task.name
+        assert Exception not in task.autoretry_for
+        assert task.max_retries
+        assert task.max_retries <= 3
+        assert task.retry_backoff_max <= 600
+        assert task.retry_jitter
+
+
+def test_a_publish_task_cut_by_a_database_restart_runs_again_and_publishes_once(network: Any) -> None:
+    from django.db import OperationalError
+
+    from campaigns.publishing import tasks
+
+    publication = queued()
+    real_claim = services.publication_claim
+    calls = {"n": 0}
+
+    def claim_then_connection_lost(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_claim(**kwargs)
+
+    with mock.patch.object(services, "publication_claim", side_effect=claim_then_connection_lost):
+        tasks.publication_publish.apply(args=(publication.pk,), throw=False)  # eager: the retry runs in place
+
+    assert state(publication) == PublicationState.PUBLISHED
+    assert len(network.posts) == 1
