@@ -94,6 +94,9 @@ def queue_settled(redis, key: str, *, quiet: float = 3.0, timeout: float = 60.0)
 
 
 def main() -> int:
+    from bench.servers import exit_on_sigterm
+
+    exit_on_sigterm()
     env = bench_setup(NAME)
     from django.conf import settings
     from django.core.management import call_command

@@ -24,6 +24,9 @@ WORKERS = int(os.environ.get("BENCH_P6_WORKERS", str(os.cpu_count() or 2)))
 
 
 def main() -> int:
+    from bench.servers import exit_on_sigterm
+
+    exit_on_sigterm()
     env = bench_setup(NAME)
     from django.core.management import call_command
 

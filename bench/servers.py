@@ -25,6 +25,15 @@ from bench.harness import BASE_DIR
 BIN = Path(sys.executable).parent
 
 
+def exit_on_sigterm() -> None:
+    """Turns SIGTERM (``timeout``, CI cancelling) into SystemExit, so ``finally`` blocks stop the servers."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
