@@ -170,6 +170,13 @@ def main() -> int:
         "req/s ratio linkilike / baseline", round(ratio, 3), target=f">= {TARGET_RATIO}x", ok=ratio >= TARGET_RATIO
     )
     report.info("before the fast path: full stack / baseline", round(full.rps / baseline.rps, 3))
+    report.info(
+        "ratio linkilike / baseline per round (machine noise)",
+        ", ".join(
+            f"{mine.rps / bare.rps:.3f}"
+            for bare, mine in zip(runs.results["baseline"], runs.results["linkilike"], strict=True)
+        ),
+    )
     failures = sum(r.socket_errors + r.non_2xx_3xx for app in RECORDING_APPS for r in runs.results[app])
     report.figure("socket errors + non-3xx answers", failures, target="0", ok=failures == 0)
 
