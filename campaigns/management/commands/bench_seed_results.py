@@ -68,6 +68,7 @@ class Command(BaseCommand):
                 cursor.execute(f"ALTER TABLE campaigns_metricsnapshot DISABLE TRIGGER {SNAPSHOT_TRIGGER}")
             ids = self._seed(options)
             with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred FK checks pending block ALTER TABLE
                 cursor.execute(f"ALTER TABLE campaigns_metricsnapshot ENABLE TRIGGER {SNAPSHOT_TRIGGER}")
                 cursor.execute("SELECT campaigns_results_rebuild()")
                 cursor.execute("SELECT campaigns_result_groups_rebuild()")
