@@ -17,13 +17,14 @@ from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewSet
 from campaigns import services
 from campaigns.captions import DISCLOSURE_VALUES
 from campaigns.errors import CampaignError, CampaignTransitionError
-from campaigns.models import Campaign, CampaignStatus, ContentPiece
+from campaigns.models import Campaign, CampaignStatus, ContentPiece, MediaKind
 from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_get_for_brand, campaign_preview
 from influencers.models import Topic
@@ -50,8 +51,9 @@ class CampaignRefused(APIException):
             self.detail = {"detail": str(error), "code": "invalid_transition"}  # type: ignore[assignment,dict-item]
 
 
+# 400 is documented for every operation by linkilike.api_schema: invalid input answers each field's
+# messages under its name, which ErrorOutput (one ``detail``) does not describe.
 ERRORS = {
-    400: OpenApiResponse(ErrorOutput, description="Invalid input, or a field that cannot be set."),
     403: OpenApiResponse(ErrorOutput, description="Your role in this brand does not allow this."),
     404: OpenApiResponse(ErrorOutput, description="No such brand (or you are not a member) or campaign."),
 }
@@ -163,17 +165,30 @@ class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
     variants = VariantPreviewOutput(many=True)
 
 
+# The columns' ranges: a larger number was a database error, a 500 (found by schemathesis).
+MAX_BIGINT = 2**63 - 1
+MAX_INTEGER = 2**31 - 1
+
+
 class CampaignInput(StrictInput):
     name = serializers.CharField(max_length=120)
     brief = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     currency = serializers.ChoiceField(
         choices=services.CURRENCIES, required=False, help_text="Defaults to the brand's currency."
     )
-    budget_minor = serializers.IntegerField(min_value=0, required=False, help_text="Total budget in cents.")
-    cpm_minor = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="Per 1,000 reach.")
-    cpe_minor = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="Per engagement.")
-    cpc_minor = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="Per unique click.")
-    per_share_cap_minor = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    budget_minor = serializers.IntegerField(
+        min_value=0, max_value=MAX_BIGINT, required=False, help_text="Total budget in cents."
+    )
+    cpm_minor = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True, help_text="Per 1,000 reach."
+    )
+    cpe_minor = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True, help_text="Per engagement."
+    )
+    cpc_minor = serializers.IntegerField(
+        min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True, help_text="Per unique click."
+    )
+    per_share_cap_minor = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
     requires_caption_approval = serializers.BooleanField(required=False)
@@ -190,8 +205,8 @@ class CampaignInput(StrictInput):
     )
     languages = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False)
     networks = serializers.ListField(child=serializers.ChoiceField(choices=list(NETWORKS)), required=False)
-    followers_min = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    followers_max = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    followers_min = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True)
+    followers_max = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True)
     min_engagement_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True
     )
@@ -246,6 +261,13 @@ class CampaignViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     queryset = Campaign.objects.prefetch_related("topics")
     serializer_class = CampaignOutput
     write_action = BrandAction.EDIT_CAMPAIGNS
+    throttle_scope = "money"  # read by the ScopedRateThrottle that get_throttles adds for cancel
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.action == "cancel":  # returns the reserved budget to the balance: money moves
+            throttles.append(ScopedRateThrottle())
+        return throttles
 
     def refine_queryset(self, queryset: Any) -> Any:
         if self.action == "list":
@@ -309,7 +331,7 @@ class CampaignViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
         campaign = self.get_object()
         return self._run(lambda: services.campaign_resume(campaign=campaign))
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def preview(self, request: Request, brand_slug: str, pk: str) -> Response:
         campaign = self.get_object()
         return Response(ContentPreviewOutput(campaign_preview(campaign=campaign), many=True).data)
@@ -332,6 +354,9 @@ class VariantIO(serializers.Serializer):  # type: ignore[type-arg]
 
 class ContentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
     variants = VariantIO(many=True, read_only=True)
+    media_kind = serializers.ChoiceField(
+        choices=MediaKind.choices, allow_blank=True, read_only=True, help_text="Empty while there is no media."
+    )
     media_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 

@@ -273,6 +273,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "influencers.topics.LANGUAGE_CHOICES"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "linkilike.api_schema.document_error_responses",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------------

@@ -151,3 +151,44 @@ def test_failure_after_the_file_was_written_leaves_no_file_and_no_row(monkeypatc
 
     assert ContentPiece.objects.count() == 0
     assert _files() == []
+
+
+def test_oversized_video_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(uploads, "MAX_VIDEO_BYTES", 1000)
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000
+    _assert_refused(SimpleUploadedFile("clip.mp4", mp4, "video/mp4"), r"videos can be at most")
+
+
+@pytest.mark.parametrize("name", ["page.html", "drawing.svg", "noextension"])
+def test_the_stored_name_takes_the_sniffed_type_never_the_uploaded_one(name: str) -> None:
+    """A real PNG called page.html is kept as .png, so it is never served as a web page or drawing."""
+    piece = _create(CampaignFactory(), SimpleUploadedFile(name, png_bytes(), "text/html"))
+
+    assert piece.media.name.endswith(".png")
+    assert not piece.media.name.endswith((".html", ".svg"))
+
+
+def test_svg_uploaded_through_the_api_is_refused_and_nothing_is_stored() -> None:
+    from rest_framework.test import APIClient
+
+    from brands.factories import MembershipFactory
+    from campaigns.factories import CaptionVariantFactory, ContentPieceFactory
+
+    membership = MembershipFactory()
+    piece = ContentPieceFactory(campaign__brand=membership.brand)
+    CaptionVariantFactory(content=piece)
+    client = APIClient()
+    client.force_authenticate(membership.user)
+    svg = SimpleUploadedFile("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>', "image/png")
+
+    response = client.post(
+        f"/api/v1/brands/{membership.brand.slug}/campaigns/{piece.campaign_id}/content/{piece.pk}/media/",
+        {"file": svg},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert "web page or SVG" in response.json()["detail"]
+    piece.refresh_from_db()
+    assert not piece.media
+    assert _files() == []

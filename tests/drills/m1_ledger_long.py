@@ -44,8 +44,9 @@ class MachineCounter:
 
         def counting_init(instance: Any) -> None:
             counter.examples += 1
-            if counter.examples % 100 == 0:  # a long run shows it is alive (and how fast it goes)
-                print(f"  ... {counter.examples} examples, {counter.checks} invariant checks", flush=True)  # noqa: T201
+            if counter.examples % 100 == 0:  # past pytest's capture: a long run shows it is alive
+                progress = f"  ... {counter.examples} examples, {counter.checks} invariant checks"
+                print(progress, file=sys.__stdout__, flush=True)
             counter.steps_per_example.append(-1)  # the first check follows the set-up, not a step
             original_init(instance)
 
