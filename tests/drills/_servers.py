@@ -136,7 +136,8 @@ class Worker:
 
     def start(self) -> None:
         if self._log is None:
-            self._log = self.log_path.open("ab")
+            # Fresh for each run of a drill; restarts within the run append.
+            self._log = self.log_path.open("wb" if self.starts == 0 else "ab")
         self.starts += 1
         # As production runs it (Procfile.dev): prefork pool; acks, prefetch and time limits from settings.
         self.proc = subprocess.Popen(

@@ -29,7 +29,7 @@ from typing import Any
 
 from tests.drills._servers import DRILL_ENV, Double, Postgres, Redis, Worker, double_start, say, stop
 
-SHARES = int(os.environ.get("DRILL_T5_SHARES", "200"))
+SHARES = int(os.environ.get("DRILL_T5_SHARES", "150"))
 REDIS_PORT = 6391
 PG_PORT = 5491
 WINDOWS = ("+0m", "+1m")
