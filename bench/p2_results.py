@@ -24,7 +24,9 @@ cores under load from other jobs, so absolute times are inflated, ratios are wha
 3. CampaignResultGroup (per network / influencer rollup): the breakdowns read 5 + 50 rows instead of
    grouping 2,000 shares. Full run: page 620 / 681 ms (ratio 1.10), API 226 / 300 ms (1.33), queries
    12 / 12 and 9 / 9. Write cost of the triggers (also printed): 7.2 -> 10.6 ms per snapshot
-   (one per statement), 290 -> 307 ms per 600-click drain-style insert. Later runs: var/bench/p2_results.json.
+   (one per statement), 290 -> 307 ms per 600-click drain-style insert. A quieter run: page 203 / 215 ms
+   (1.06), API 96 / 103 ms (1.07), writes 1.9 -> 6.4 ms per snapshot, 181 -> 239 ms per 600 clicks.
+   Later runs: var/bench/p2_results.json.
 """
 
 from __future__ import annotations
