@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from payouts.errors import ProviderError
+
+# A database restart or failover: the booking is idempotent per (share, window), so a retry is safe.
+DB_TRANSIENT = (OperationalError, InterfaceError)
 
 
 class TransientProviderError(Exception):
@@ -22,7 +26,12 @@ def earnings_release_due() -> int:
 
 
 @shared_task(
-    name="payouts.tasks.earnings_accrue", max_retries=3, retry_backoff=True, retry_backoff_max=300, retry_jitter=True
+    name="payouts.tasks.earnings_accrue",
+    max_retries=3,
+    autoretry_for=DB_TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
 )
 def earnings_accrue(delta: dict[str, Any]) -> int | None:
     """Books one metrics window of a share; the (share, window) key makes redelivery a no-op."""

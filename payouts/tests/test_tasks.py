@@ -20,6 +20,12 @@ def test_hold_release_is_scheduled_and_every_task_has_a_retry_limit():
         assert task.max_retries is not None
 
 
+def test_accrual_retries_database_outages_and_nothing_else():
+    from django.db import InterfaceError, OperationalError
+
+    assert set(tasks.earnings_accrue.autoretry_for) == {OperationalError, InterfaceError}
+
+
 @pytest.mark.django_db
 def test_release_task_makes_matured_earnings_available():
     campaign = funded_campaign()
