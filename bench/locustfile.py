@@ -28,7 +28,7 @@ class _Base(HttpUser):
     def fetch(self, path: str, name: str, **kwargs: Any) -> None:
         with self.client.get(path, name=name, allow_redirects=False, catch_response=True, **kwargs) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code} for {path}")
+                response.failure(f"{response.status_code} for {path}: {response.error or ''}")
 
 
 class BrandMember(_Base):

@@ -77,6 +77,9 @@ class GunicornConfig:
     worker_class: str = "gthread"
     threads: int = 4
     backlog: int = 2048
+    # Longer than any client's pause between requests: with gunicorn's default (2 s) a client reusing
+    # a connection at the moment the server closes it sees a reset (a race, not a server error).
+    keepalive: int = 5
 
     def argv(self, app: str, port: int) -> list[str]:
         return [
@@ -92,6 +95,8 @@ class GunicornConfig:
             str(self.threads),
             "--backlog",
             str(self.backlog),
+            "--keep-alive",
+            str(self.keepalive),
             "--log-level",
             "warning",
             "--chdir",
