@@ -2,7 +2,7 @@
 
 Two runs over every operation, in-process through WSGI on the real PostgreSQL test database:
 
-1. As the owner of a seeded brand (a funded, approved campaign with a share, a draft with content,
+1. As the owner of a seeded brand (a funded, approved campaign with booked earnings, a draft with content,
    members, an invitation) and, for the influencer routes, as an influencer with money to pay out:
    path parameters point at those real objects, money writes get a fresh ``Idempotency-Key``
    (ADR 3). Every response must be a non-5xx that matches its documented status code, content type
