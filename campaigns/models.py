@@ -667,10 +667,12 @@ class Click(models.Model):
 class HoldReason(models.TextChoices):
     CLICK_VELOCITY = "click_velocity", _("Clicks arrived faster than people click")
     REACH_ANOMALY = "reach_anomaly", _("Reach far above the account's followers")
+    ENGAGEMENT_ANOMALY = "engagement_anomaly", _("Engagement far above the influencer's usual")
 
 
 class ShareHold(models.Model):
-    """A share put on hold for review (F2): its click earnings pause until staff release it."""
+    """A share put on hold for review (F2, F3): its click earnings pause and its other earnings stay
+    pending (never released for payout) until staff release it."""
 
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="holds", verbose_name=_("share"))
     reason = models.CharField(_("reason"), max_length=20, choices=HoldReason.choices)

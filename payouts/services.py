@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -771,9 +772,18 @@ def _explain(
 def earnings_release_due(*, now: datetime | None = None) -> int:
     """Moves earnings whose hold period is over from pending to available. Returns the bookings made."""
     now = now or timezone.now()
+    from campaigns.models import ShareHold
+
+    # A share on review hold (F2/F3) keeps its earnings pending until staff release the hold.
+    held_share_keys = (
+        ShareHold.objects.filter(released_at__isnull=True)
+        .annotate(key=Cast("share_id", output_field=CharField()))
+        .values("key")
+    )
     due = list(
         EarningAccrual.objects.select_for_update()
         .filter(hold_until__lte=now, pending_minor__gt=0)
+        .exclude(share__share_key__in=held_share_keys)
         .select_related("influencer")
         .order_by("influencer_id", "currency", "pk")
     )

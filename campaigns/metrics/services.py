@@ -34,7 +34,8 @@ from campaigns.metrics.selectors import (
     metric_pairs_due,
     proof_publication_ids_due_retention,
 )
-from campaigns.models import MetricSnapshot, MetricWindow, PublicationState, SharePublication
+from campaigns.models import MetricSnapshot, MetricWindow, PublicationState, Share, SharePublication
+from campaigns.tracking.services import engagement_anomaly_check, reach_anomaly_check
 from networks.models import ConnectedAccount
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError
@@ -369,6 +370,8 @@ def metric_snapshot_record(
                 continue
             created += 1
             booking = window
+            if snapshot.exists:
+                share_anomalies_check(share=share, counts=counts)
         if snapshot.exists:
             _book(
                 publication=publication,
@@ -379,6 +382,15 @@ def metric_snapshot_record(
     if not snapshot.exists:
         publication_remove(publication=publication, now=now)
     return created
+
+
+def share_anomalies_check(*, share: Share, counts: dict[str, int | None]) -> None:
+    """F2/F3 on every new window: reach above followers x k, engagements far above the influencer's usual.
+
+    A hold keeps the share's earnings pending until staff review it (``payouts.services.earnings_release_due``).
+    """
+    reach_anomaly_check(share=share, reach=counts.get("reach") or counts.get("impressions"))
+    engagement_anomaly_check(share=share, engagements=counts.get("engagements"))
 
 
 def _counts_names() -> tuple[str, ...]:

@@ -158,3 +158,22 @@ def test_missed_windows_are_filled_from_one_pull(network: Any) -> None:
     assert windows == {"+1h", "+6h", "+24h"}
     assert len(network.metrics_calls) == 1
     assert earned(publication) == 30
+
+
+def test_a_pulled_window_far_above_the_followers_puts_the_share_on_hold(settings: Any) -> None:
+    from campaigns.models import HoldReason, ShareHold
+    from networks.providers.types import MetricsSnapshot
+
+    settings.TRACKING_REACH_FOLLOWERS_FACTOR = 10
+    publication = published()
+    account = publication.share.connected_account
+    account.followers_count = 100
+    account.save(update_fields=["followers_count"])
+    now = after(publication, timedelta(hours=1))
+    normal = MetricsSnapshot(external_id=publication.external_id, fetched_at=now, likes=3, reach=900)
+    metrics.metric_snapshot_record(publication=publication, windows=["+1h"], snapshot=normal, now=now)
+    assert not ShareHold.objects.filter(share=publication.share).exists()
+    viral = MetricsSnapshot(external_id=publication.external_id, fetched_at=now, likes=3, reach=5000)
+    metrics.metric_snapshot_record(publication=publication, windows=["+6h"], snapshot=viral, now=now)
+    hold = ShareHold.objects.get(share=publication.share)
+    assert hold.reason == HoldReason.REACH_ANOMALY

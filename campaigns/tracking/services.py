@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from campaigns.models import (
     ClickReason,
     ContentPiece,
     HoldReason,
+    MetricSnapshot,
     PublicationState,
     Share,
     ShareHold,
@@ -326,6 +328,59 @@ def reach_anomaly_check(*, share: Share, reach: int | None) -> ShareHold | None:
         detail=_("Reach %(reach)s is above %(factor)s x %(followers)s followers.")
         % {"reach": reach, "factor": f"{factor:g}", "followers": followers},
     )
+
+
+def engagement_anomaly_check(*, share: Share, engagements: int | None) -> ShareHold | None:
+    """F3: engagements per follower far above the influencer's own median puts the share on hold.
+
+    The history is the latest snapshot of each of the influencer's last shares (other than this one); with
+    fewer than ``TRACKING_ENGAGEMENT_ANOMALY_MIN_HISTORY`` of them there is no usual to compare with.
+    """
+    followers = share.connected_account.followers_count
+    floor = settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR
+    if engagements is None or engagements < floor or not followers:
+        return None
+    history = _engagement_rates(share)
+    if len(history) < settings.TRACKING_ENGAGEMENT_ANOMALY_MIN_HISTORY:
+        return None
+    usual = statistics.median(history)
+    factor = settings.TRACKING_ENGAGEMENT_ANOMALY_FACTOR
+    rate = engagements / followers
+    if usual > 0 and rate <= usual * factor:
+        return None
+    if usual == 0 and engagements < floor * factor:
+        return None
+    return share_hold_open(
+        share_id=share.pk,
+        reason=HoldReason.ENGAGEMENT_ANOMALY,
+        detail=_(
+            "%(engagements)s engagements are %(rate).2f%% of the followers; this influencer usually reaches "
+            "%(usual).2f%% (median of %(count)s shares)."
+        )
+        % {"engagements": engagements, "rate": rate * 100, "usual": usual * 100, "count": len(history)},
+    )
+
+
+def _engagement_rates(share: Share) -> list[float]:
+    """Engagements per follower of the influencer's last shares, from each share's latest snapshot."""
+    recent = list(
+        Share.objects.filter(influencer_id=share.influencer_id)
+        .exclude(pk=share.pk)
+        .order_by("-pk")
+        .values_list("pk", "connected_account__followers_count")[: settings.TRACKING_ENGAGEMENT_ANOMALY_HISTORY]
+    )
+    followers_by_share = {pk: followers for pk, followers in recent if followers}
+    latest: dict[int, int] = {}
+    rows = (
+        MetricSnapshot.objects.filter(
+            share_id__in=list(followers_by_share), post_exists=True, engagements__isnull=False
+        )
+        .order_by("share_id", "collected_at", "pk")
+        .values_list("share_id", "engagements")
+    )
+    for share_id, engagements in rows:  # ordered oldest first: the last one per share wins
+        latest[share_id] = engagements
+    return [engagements / followers_by_share[share_id] for share_id, engagements in latest.items()]
 
 
 # --- click earnings -------------------------------------------------------------------

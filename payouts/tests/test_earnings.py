@@ -144,3 +144,21 @@ def test_a_share_cannot_switch_influencer():
     services.earnings_accrue(delta=delta(campaign, influencer(), "w1", engagements=1))
     with pytest.raises(PayoutsError):
         services.earnings_accrue(delta=delta(campaign, influencer(), "w2", engagements=1))
+
+
+def test_a_share_on_review_hold_keeps_its_earnings_pending_until_released():
+    from campaigns.models import HoldReason
+    from campaigns.tracking.factories import ShareFactory
+    from campaigns.tracking.services import share_hold_open, share_hold_release
+
+    campaign = funded_campaign()
+    person = influencer()
+    share = ShareFactory(offer__campaign=campaign, offer__influencer=person)
+    now = timezone.now()
+    services.earnings_accrue(delta=delta(campaign, person, "w1", share=str(share.pk), engagements=50), now=now)
+    hold = share_hold_open(share_id=share.pk, reason=HoldReason.ENGAGEMENT_ANOMALY)
+    assert services.earnings_release_due(now=now + timedelta(days=15)) == 0
+    assert (_pending(person), _available(person)) == (500, 0)
+    share_hold_release(hold=hold, released_by=None)
+    assert services.earnings_release_due(now=now + timedelta(days=15)) == 1
+    assert (_pending(person), _available(person)) == (0, 500)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.factories import ContentPieceFactory
-from campaigns.models import Click, ClickReason, HoldReason, ShareHold, TrackingLink
+from campaigns.models import Click, ClickReason, HoldReason, MetricSnapshot, ShareHold, TrackingLink
 from campaigns.tracking import services
 from campaigns.tracking.capture import PROCESSING_KEY, QUEUE_KEY, ClickEvent, redis_client, redis_key
 from campaigns.tracking.factories import ShareFactory, TrackingLinkFactory
@@ -229,3 +229,36 @@ def test_click_rows_store_no_raw_ip_or_user_agent(client: Client) -> None:
     assert "Firefox/128" not in values
     assert click.referrer_host == "social.example"
     assert click.ua_family == "Firefox"
+
+
+def _with_history(share: Any, engagements: list[int], followers: int = 1000) -> None:
+    """Earlier shares of the same influencer, each with a latest snapshot of ``engagements``."""
+    for count in engagements:
+        earlier = ShareFactory(offer__influencer=share.influencer, connected_account__followers_count=followers)
+        MetricSnapshot.objects.create(share=earlier, window="+1h", engagements=count // 2)
+        MetricSnapshot.objects.create(share=earlier, window="+24h", engagements=count)
+
+
+def test_engagement_far_above_the_influencers_usual_puts_the_share_on_hold(settings: Any) -> None:
+    settings.TRACKING_ENGAGEMENT_ANOMALY_FACTOR = 5
+    settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR = 50
+    share = ShareFactory(connected_account__followers_count=1000)
+    _with_history(share, [8, 10, 12])  # usually 1 % of the followers (the latest snapshot of each share)
+    assert services.engagement_anomaly_check(share=share, engagements=50) is None  # 5 %: at the limit
+    hold = services.engagement_anomaly_check(share=share, engagements=51)
+    assert hold is not None
+    assert hold.reason == HoldReason.ENGAGEMENT_ANOMALY
+    assert "median of 3 shares" in hold.detail
+    assert services.engagement_anomaly_check(share=share, engagements=400) == hold
+
+
+def test_engagement_check_needs_history_and_ignores_small_numbers(settings: Any) -> None:
+    settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR = 50
+    share = ShareFactory(connected_account__followers_count=1000)
+    _with_history(share, [1, 1])
+    assert services.engagement_anomaly_check(share=share, engagements=900) is None  # two shares: no usual yet
+    _with_history(share, [1])
+    assert services.engagement_anomaly_check(share=share, engagements=49) is None  # below the floor
+    assert services.engagement_anomaly_check(share=share, engagements=60) is not None
+    other = ShareFactory(connected_account__followers_count=1000)  # another influencer's history is not theirs
+    assert services.engagement_anomaly_check(share=other, engagements=900) is None
