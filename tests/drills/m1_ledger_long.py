@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 TEST_FILE = "payouts/tests/test_ledger_stateful.py"
@@ -31,6 +31,8 @@ class MachineCounter:
     steps_per_example: list[int] = field(default_factory=list)
     max_examples: int | None = None
     step_count: int | None = None
+    #: the terminal as it was before pytest captured file descriptor 1
+    progress: TextIO = field(default_factory=lambda: os.fdopen(os.dup(1), "w"))
 
     def pytest_collection_modifyitems(self, items: list[Any]) -> None:
         machine = getattr(items[0].module, "LedgerMachine", None) if items else None
@@ -46,7 +48,7 @@ class MachineCounter:
             counter.examples += 1
             if counter.examples % 100 == 0:  # past pytest's capture: a long run shows it is alive
                 progress = f"  ... {counter.examples} examples, {counter.checks} invariant checks"
-                print(progress, file=sys.__stdout__, flush=True)
+                print(progress, file=counter.progress, flush=True)
             counter.steps_per_example.append(-1)  # the first check follows the set-up, not a step
             original_init(instance)
 
