@@ -73,8 +73,10 @@ class GunicornConfig:
 
     workers: int = 2
     # gthread keeps connections alive (sync closes every one, which wrk's scripted requests handle badly),
-    # and a redirect mostly waits on Redis, so a few threads per worker overlap that wait.
+    # and a redirect mostly waits on Redis, so a few threads per worker overlap that wait. "sync" is
+    # gunicorn's default and production's (Dockerfile): one request at a time, connection closed after it.
     worker_class: str = "gthread"
+    #: only passed with gthread: gunicorn silently turns a sync worker with threads > 1 into gthread.
     threads: int = 4
     backlog: int = 2048
     # Longer than any client's pause between requests: with gunicorn's default (2 s) a client reusing
@@ -91,8 +93,7 @@ class GunicornConfig:
             str(self.workers),
             "--worker-class",
             self.worker_class,
-            "--threads",
-            str(self.threads),
+            *(("--threads", str(self.threads)) if self.worker_class == "gthread" else ()),
             "--backlog",
             str(self.backlog),
             "--keep-alive",
@@ -146,7 +147,8 @@ def gunicorn(
     port = free_port()
     with running(config.argv(app, port), env=env, port=port, log=log) as process:
         if warm_path:
-            warm_up(port, warm_path, concurrency=config.workers * config.threads * 2)
+            threads = config.threads if config.worker_class == "gthread" else 1
+            warm_up(port, warm_path, concurrency=config.workers * threads * 2)
         yield Server(port=port, pid=process.pid)
 
 

@@ -9,7 +9,9 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -19,7 +21,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +115,39 @@ class ClickEvent:
         return cls(**data)
 
 
+class _Settings:
+    """The settings every click reads, read once: each ``settings.X`` is a lazy-object lookup (µs per
+    read, several per click on the redirect's hot path). Cleared when a test changes a setting."""
+
+    def __init__(self) -> None:
+        salt = getattr(settings, "TRACKING_HASH_SALT", "") or settings.SECRET_KEY
+        #: the keyed HMAC state, copied per value instead of re-keyed per value.
+        self.hasher = hmac.new(f"tracking:{salt}".encode(), digestmod=hashlib.sha256)
+        self.trust_forwarded_for = bool(getattr(settings, "TRACKING_TRUST_X_FORWARDED_FOR", False))
+        self.drain_trigger = int(getattr(settings, "TRACKING_DRAIN_TRIGGER", 500))
+        self.redis = bool(getattr(settings, "REDIS_URL", ""))
+
+
+_settings: _Settings | None = None
+
+
+def _conf() -> _Settings:
+    global _settings
+    if _settings is None:
+        _settings = _Settings()
+    return _settings
+
+
+@receiver(setting_changed)
+def _settings_changed(**_kwargs: Any) -> None:
+    global _settings
+    _settings = None
+
+
 def _salted_hash(value: str) -> str:
-    salt = getattr(settings, "TRACKING_HASH_SALT", "") or settings.SECRET_KEY
-    return hmac.new(f"tracking:{salt}".encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    mac = _conf().hasher.copy()
+    mac.update(value.encode())
+    return mac.hexdigest()[:32]
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -119,7 +155,7 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _client_ip_meta(meta: Mapping[str, Any]) -> str:
-    if getattr(settings, "TRACKING_TRUST_X_FORWARDED_FOR", False):
+    if _conf().trust_forwarded_for:
         forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return str(forwarded).split(",")[0].strip()
@@ -196,6 +232,27 @@ def click_event_from_meta(meta: Mapping[str, Any], *, method: str, link_id: int)
     )
 
 
+class _PushConnection(threading.local):
+    """This thread's own connection for the click ``LPUSH``, and the command's packed head.
+
+    The full client call (connection pool checkout and release, command packing, observability
+    hooks) cost as much CPU as the rest of the redirect; the hand-off is one pre-packed command
+    on a connection kept per thread (per process under sync workers), made from the cache
+    client's pool settings. Tied to that client (so to the cache backend and its key prefix) and
+    to the process (a connection is never shared across a fork).
+    """
+
+    conf: _Settings | None = None
+    cached_client: Any = None
+    client: Any = None
+    pid: int = 0
+    connection: Any = None
+    head: bytes = b""
+
+
+_push = _PushConnection()
+
+
 def redis_client() -> Any | None:
     """The cache's Redis connection, or None when there is no Redis (SQLite dev runs).
 
@@ -203,13 +260,20 @@ def redis_client() -> Any | None:
     costs more than the LPUSH itself on the redirect's hot path; one client per cache backend
     (per thread, like the backend) shares the same pool.
     """
-    if not getattr(settings, "REDIS_URL", ""):
+    conf = _conf()
+    if not conf.redis:
         return None
+    local = _push
+    if local.conf is conf:
+        return local.cached_client
     backend = cache._cache  # type: ignore[attr-defined]
     client = getattr(backend, "_linkilike_write_client", None)
     if client is None:
         client = backend.get_client(write=True)
         backend._linkilike_write_client = client
+    # The cache backend is per thread, and changes only with settings (tests): remembered per thread
+    # against the settings snapshot, which saves the cache proxy's lookups on every click.
+    local.conf, local.cached_client = conf, client
     return client
 
 
@@ -221,6 +285,29 @@ def link_cache_key(code: str) -> str:
     return f"tracking:link:{code}"
 
 
+def _lpush(client: Any, payload: str) -> int:
+    """``LPUSH`` the payload onto the click queue and return the queue's length (Redis has stored it)."""
+    local = _push
+    if local.client is not client or local.pid != os.getpid():
+        if local.connection is not None and local.pid == os.getpid():
+            local.connection.disconnect()
+        pool = client.connection_pool
+        key = redis_key(QUEUE_KEY).encode()
+        local.connection = pool.connection_class(**pool.connection_kwargs)
+        local.head = b"*3\r\n$5\r\nLPUSH\r\n$%d\r\n%s\r\n" % (len(key), key)
+        local.client, local.pid = client, os.getpid()
+    data = payload.encode()
+    try:
+        # A list: the connection writes each item of its argument (a bare bytes would be iterated).
+        local.connection.send_packed_command([b"%s$%d\r\n%s\r\n" % (local.head, len(data), data)], check_health=False)
+        return int(local.connection.read_response())
+    except (RedisConnectionError, RedisTimeoutError, OSError):
+        # A dropped connection (Redis restarted, idle timeout): the client's own call, with its
+        # retries, decides; it raises if Redis is really gone, and the redirect fails as before.
+        local.connection.disconnect()
+        return int(client.lpush(redis_key(QUEUE_KEY), payload))
+
+
 def click_push(*, event: ClickEvent) -> None:
     """Durable hand-off of one click: LPUSH to Redis, or record it directly without Redis."""
     client = redis_client()
@@ -229,8 +316,8 @@ def click_push(*, event: ClickEvent) -> None:
 
         clicks_record(events=[event])
         return
-    length = int(client.lpush(redis_key(QUEUE_KEY), event.to_json()))
-    trigger = int(getattr(settings, "TRACKING_DRAIN_TRIGGER", 500))
+    length = _lpush(client, event.to_json())
+    trigger = _conf().drain_trigger
     if trigger and length % trigger == 0:
         from campaigns.tracking.tasks import clicks_drain_task
 

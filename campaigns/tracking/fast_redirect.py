@@ -104,7 +104,8 @@ class RedirectFastPath:
         Remembered per combination of the environ values they depend on (there are few in practice),
         so the hot path builds no HttpRequest.
         """
-        inputs = (method, *(str(environ.get(key, "")) for key in self._kind_keys))
+        # WSGI environ values are native strings (PEP 3333): hashable as they are.
+        inputs = (method, *[environ.get(key, "") for key in self._kind_keys])
         if inputs in self._kinds:
             return self._kinds[inputs]
         request = WSGIRequest(environ)

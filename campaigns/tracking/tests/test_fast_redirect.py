@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -13,7 +15,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from campaigns.models import Click, ClickReason, TrackingLink
-from campaigns.tracking import services
+from campaigns.tracking import capture, services
 from campaigns.tracking.capture import QUEUE_KEY, redis_client, redis_key
 from campaigns.tracking.factories import TrackingLinkFactory
 from campaigns.tracking.fast_redirect import RedirectFastPath
@@ -195,3 +197,29 @@ def test_a_code_is_resolved_again_after_the_ttl(link: TrackingLink, monkeypatch:
     call(fast, environ(path))
     call(fast, environ(path))
     assert resolved == [link.code, link.code]
+
+
+def test_a_click_survives_redis_dropping_the_push_connection(link: TrackingLink) -> None:
+    """The per-thread push connection closed by Redis (restart, idle timeout): the click still lands, once."""
+    fast = RedirectFastPath(CountingApp())
+    path = f"/r/{link.code}"
+    call(fast, environ(path))  # the template request, through Django
+    call(fast, environ(path))  # the fast path opens its push connection
+    connection = capture._push.connection
+    connection.send_command("CLIENT", "ID")
+    redis_client().execute_command("CLIENT", "KILL", "ID", connection.read_response())
+    status, _headers, _body = call(fast, environ(path))
+    call(fast, environ(path))  # and the next one pushes on a new connection
+    assert status == "302 Found"
+    assert queued() == 4
+
+
+def test_the_visitor_hash_is_the_keyed_hmac_and_follows_the_salt_setting(settings: Any) -> None:
+    settings.TRACKING_HASH_SALT = "salt-one"
+    first = capture._salted_hash("203.0.113.9")
+    assert first == hmac.new(b"tracking:salt-one", b"203.0.113.9", hashlib.sha256).hexdigest()[:32]
+    settings.TRACKING_HASH_SALT = "salt-two"
+    assert (
+        capture._salted_hash("203.0.113.9")
+        == (hmac.new(b"tracking:salt-two", b"203.0.113.9", hashlib.sha256).hexdigest()[:32])
+    )
