@@ -379,7 +379,7 @@ def _engagement_rates(share: Share) -> list[float]:
         .values_list("share_id", "engagements")
     )
     for share_id, engagements in rows:  # ordered oldest first: the last one per share wins
-        latest[share_id] = engagements
+        latest[share_id] = engagements or 0  # never None: filtered above
     return [engagements / followers_by_share[share_id] for share_id, engagements in latest.items()]
 
 
