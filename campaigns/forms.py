@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from brands.forms import CURRENCY_CHOICES
+from campaigns.api import MAX_INTEGER
 from campaigns.captions import DEFAULT_DISCLOSURE, DISCLOSURE_CHOICES
 from campaigns.models import Campaign
 from campaigns.networks_info import NETWORK_CHOICES
@@ -92,8 +93,10 @@ class CampaignForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_("Hold Ctrl (or Cmd) to choose several. None chosen: all countries."),
     )
-    followers_min = forms.IntegerField(label=_("Minimum followers"), required=False, min_value=0)
-    followers_max = forms.IntegerField(label=_("Maximum followers"), required=False, min_value=0)
+    # The columns are integers: a larger number was a database error, a 500 (money fields are bounded
+    # by MoneyField's digits, well inside their bigint columns).
+    followers_min = forms.IntegerField(label=_("Minimum followers"), required=False, min_value=0, max_value=MAX_INTEGER)
+    followers_max = forms.IntegerField(label=_("Maximum followers"), required=False, min_value=0, max_value=MAX_INTEGER)
     min_engagement_rate = forms.DecimalField(
         label=_("Minimum engagement rate (%)"), required=False, min_value=0, max_value=100, decimal_places=2
     )

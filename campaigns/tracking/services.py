@@ -8,11 +8,12 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Subquery
 from django.db.models.functions import TruncHour
 from django.urls import reverse
@@ -47,7 +48,8 @@ from campaigns.tracking.capture import (
 )
 from linkilike.audit import audit_record
 from linkilike.models import AuditAction
-from payouts.models import MetricSource
+from payouts.earnings_batch import earnings_accrue_batch
+from payouts.models import EarningAccrual, MetricSource
 from payouts.services import MetricDelta, earnings_accrue
 
 logger = logging.getLogger(__name__)
@@ -390,13 +392,25 @@ def click_window(hour: datetime) -> str:
     return f"clicks:{hour.astimezone(UTC):%Y-%m-%dT%H}"
 
 
-def click_earnings_accrue_due(*, now: datetime | None = None) -> int:
+class _ClickChunkRefusedError(Exception):
+    """The batch refused some windows (the per-row service raises for them): book the chunk per row."""
+
+
+#: Windows booked per ``earnings_accrue_batch`` call (one database transaction each) by the hourly accrual.
+CLICK_ACCRUE_CHUNK = 5_000
+
+
+def click_earnings_accrue_due(*, now: datetime | None = None, chunk_size: int = CLICK_ACCRUE_CHUNK) -> int:
     """Books the unique billable clicks of every closed hour as earnings, one window per share and hour.
 
     An hour is closed ``TRACKING_ACCRUE_SETTLE_MINUTES`` after it ends (the drain has caught up).
     Shares with an open hold and shares whose post was removed are skipped until released;
-    their clicks stay unbooked and are paid by the first run after the release. Each
-    (share, hour) books through ``earnings_accrue`` (idempotent per window) and marks its clicks.
+    their clicks stay unbooked and are paid by the first run after the release. On PostgreSQL the
+    (share, hour) windows are booked in chunks of ``chunk_size``, ordered by hour then share, each
+    chunk in one transaction through ``earnings_accrue_batch`` (ADR 14) together with the set-based
+    marking of its clicks; a chunk that fails is rolled back and booked one window at a time through
+    ``earnings_accrue``, so one bad share does not stop the others. Elsewhere every window takes the
+    per-row path. Returns the number of windows booked now (windows booked before count nothing).
     """
     now = now or timezone.now()
     settle = timedelta(minutes=int(getattr(settings, "TRACKING_ACCRUE_SETTLE_MINUTES", 5)))
@@ -411,32 +425,75 @@ def click_earnings_accrue_due(*, now: datetime | None = None) -> int:
         .annotate(clicks=Count("id"))
         .order_by("hour", "link__share_id")
     )
-    booked = 0
-    for row in rows:
-        hour: datetime = row["hour"]
-        share_id = row["link__share_id"]
+    if connection.vendor != "postgresql":
+        return _click_windows_book_per_row(rows=rows, now=now)
+    booked, size = 0, max(1, chunk_size)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
         try:
             with transaction.atomic():
-                earnings_accrue(
-                    delta=MetricDelta(
-                        share_key=str(share_id),
-                        campaign_id=row["link__share__campaign_id"],
-                        influencer_id=row["link__share__influencer_id"],
-                        window=click_window(hour),
-                        unique_clicks=int(row["clicks"]),
-                        source=MetricSource.MEASURED,
-                    ),
-                    now=now,
-                )
-                Click.objects.filter(
-                    link__share_id=share_id,
-                    billable=True,
-                    accrued_at__isnull=True,
-                    occurred_at__gte=hour,
-                    occurred_at__lt=hour + timedelta(hours=1),
-                ).update(accrued_at=now)
+                result = earnings_accrue_batch(deltas=[_click_delta(row) for row in chunk], now=now)
+                if result.refused:
+                    # The per-row service raises for these; let the fallback log them one by one.
+                    raise _ClickChunkRefusedError(result.refused)
+                _clicks_mark(rows=chunk, now=now)
         except Exception:
-            logger.exception("click earnings for share %s, hour %s failed", share_id, hour)
+            logger.exception(
+                "click earnings batch of %s windows from share %s, hour %s failed; booking them one by one",
+                len(chunk),
+                chunk[0]["link__share_id"],
+                chunk[0]["hour"],
+            )
+            booked += _click_windows_book_per_row(rows=chunk, now=now)
             continue
-        booked += 1
+        # Windows booked before (a late click for a booked hour) are skipped: marked, not counted.
+        booked += result.booked_set_based + result.booked_per_row
+    return booked
+
+
+def _click_delta(row: dict[str, Any]) -> MetricDelta:
+    return MetricDelta(
+        share_key=str(row["link__share_id"]),
+        campaign_id=row["link__share__campaign_id"],
+        influencer_id=row["link__share__influencer_id"],
+        window=click_window(row["hour"]),
+        unique_clicks=int(row["clicks"]),
+        source=MetricSource.MEASURED,
+    )
+
+
+def _clicks_mark(*, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Marks the counted clicks of these (share, hour) windows as accrued: one UPDATE per hour."""
+    shares_by_hour: dict[datetime, list[int]] = defaultdict(list)
+    for row in rows:
+        shares_by_hour[row["hour"]].append(row["link__share_id"])
+    marked = 0
+    for hour, share_ids in shares_by_hour.items():
+        marked += Click.objects.filter(
+            link__share_id__in=share_ids,
+            billable=True,
+            accrued_at__isnull=True,
+            occurred_at__gte=hour,
+            occurred_at__lt=hour + timedelta(hours=1),
+        ).update(accrued_at=now)
+    return marked
+
+
+def _click_windows_book_per_row(*, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Books each (share, hour) in its own transaction; a failing one is logged and left for the next run."""
+    booked = 0
+    for row in rows:
+        delta = _click_delta(row)
+        try:
+            with transaction.atomic():
+                booked_before = EarningAccrual.objects.filter(
+                    share__share_key=delta.share_key, window=delta.window
+                ).exists()
+                earnings_accrue(delta=delta, now=now)
+                _clicks_mark(rows=[row], now=now)
+        except Exception:
+            logger.exception("click earnings for share %s, hour %s failed", row["link__share_id"], row["hour"])
+            continue
+        if not booked_before:
+            booked += 1
     return booked
