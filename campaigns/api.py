@@ -24,7 +24,7 @@ from brands.tenancy import BrandScopedViewSet
 from campaigns import services
 from campaigns.captions import DISCLOSURE_VALUES
 from campaigns.errors import CampaignError, CampaignTransitionError
-from campaigns.models import Campaign, CampaignStatus, ContentPiece, MediaKind
+from campaigns.models import MAX_BIGINT, MAX_INTEGER, Campaign, CampaignStatus, ContentPiece, MediaKind
 from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_get_for_brand, campaign_preview
 from influencers.models import Topic
@@ -163,11 +163,6 @@ class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
     content_id = serializers.IntegerField(source="content.pk")
     title = serializers.CharField(source="content.title")
     variants = VariantPreviewOutput(many=True)
-
-
-# The columns' ranges: a larger number was a database error, a 500 (found by schemathesis).
-MAX_BIGINT = 2**63 - 1
-MAX_INTEGER = 2**31 - 1
 
 
 class CampaignInput(StrictInput):

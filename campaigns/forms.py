@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from brands.forms import CURRENCY_CHOICES
-from campaigns.api import MAX_INTEGER
 from campaigns.captions import DEFAULT_DISCLOSURE, DISCLOSURE_CHOICES
-from campaigns.models import Campaign
+from campaigns.models import MAX_INTEGER, Campaign
 from campaigns.networks_info import NETWORK_CHOICES
 from campaigns.pricing import Estimate, assumptions_for, budget_estimate
 from campaigns.services import VariantInput

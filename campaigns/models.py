@@ -30,6 +30,11 @@ class CampaignStatus(models.TextChoices):
 
 DEFAULT_PLATFORM_FEE_BPS = 1500
 
+# The columns' ranges (PostgreSQL integer and bigint): inputs are bounded by them, as a larger number is a
+# database error (a 500; found by schemathesis).
+MAX_BIGINT = 2**63 - 1
+MAX_INTEGER = 2**31 - 1
+
 
 class Campaign(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("brand"))

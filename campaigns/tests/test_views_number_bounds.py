@@ -8,9 +8,8 @@ from django.urls import reverse
 
 from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole
-from campaigns.api import MAX_INTEGER
 from campaigns.factories import CampaignFactory
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import MAX_INTEGER, Campaign, CampaignStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,8 @@ from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from payouts import services
 from payouts.factories import CampaignFactory
+from payouts.models import EarningAccrual, LedgerAccount, LedgerTransaction, ShareEarning
+from payouts.selectors import ledger_reconcile_report
 
 
 def funded_campaign(*, budget: int = 10_000, fund: int | None = None, **fields: Any) -> Campaign:
@@ -33,3 +35,53 @@ def delta(
 def influencer() -> InfluencerProfile:
     person: InfluencerProfile = InfluencerProfileFactory.create()
     return person
+
+
+def snapshot() -> dict[str, Any]:
+    """The ledger and earnings state with database ids replaced by stable names."""
+    share_keys = dict(ShareEarning.objects.values_list("pk", "share_key"))
+
+    def stable(key: str | None) -> str | None:
+        if key and key.startswith("earn:"):
+            _prefix, share_pk, window = key.split(":", 2)
+            return f"earn:{share_keys[int(share_pk)]}:{window}"
+        return key
+
+    transactions = sorted(
+        (
+            txn.kind,
+            stable(txn.idempotency_key),
+            txn.description,
+            txn.brand_id,
+            txn.campaign_id,
+            txn.influencer_id,
+            tuple(sorted((e.account.key, e.amount_minor, e.currency) for e in txn.entries.all())),
+        )
+        for txn in LedgerTransaction.objects.prefetch_related("entries__account")
+    )
+    accruals = {
+        (a.share.share_key, a.window): (
+            a.campaign_id,
+            a.influencer_id,
+            a.source,
+            a.currency,
+            a.earned_minor,
+            a.fee_minor,
+            a.pending_minor,
+            a.hold_until,
+            stable(a.ledger_transaction.idempotency_key) if a.ledger_transaction else None,
+            tuple((li.metric, li.units, li.price_minor, li.per_units, li.amount_minor) for li in a.lines.all()),
+        )
+        for a in EarningAccrual.objects.select_related("share", "ledger_transaction").prefetch_related("lines")
+    }
+    share_fields = ("campaign_id", "influencer_id", "impressions", "engagements", "unique_clicks", "earned_minor")
+    shares = {row[0]: row[1:] for row in ShareEarning.objects.values_list("share_key", *share_fields, "fee_minor")}
+    accounts = dict(LedgerAccount.objects.values_list("key", "balance_minor"))
+    return {"accounts": accounts, "transactions": transactions, "accruals": accruals, "shares": shares}
+
+
+def assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
+    for part in ("accounts", "shares", "accruals", "transactions"):
+        assert actual[part] == expected[part], part
+    report = ledger_reconcile_report()
+    assert report.ok, report

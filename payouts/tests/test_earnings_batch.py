@@ -21,9 +21,8 @@ from django.utils import timezone
 from payouts import services
 from payouts.earnings_batch import earnings_accrue_batch
 from payouts.errors import PayoutsError
-from payouts.models import EarningAccrual, LedgerAccount, LedgerTransaction, ShareEarning
-from payouts.selectors import ledger_reconcile_report
-from payouts.tests.helpers import delta, funded_campaign, influencer
+from payouts.models import EarningAccrual
+from payouts.tests.helpers import assert_same, delta, funded_campaign, influencer, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -32,49 +31,6 @@ NOW = timezone.now().replace(microsecond=0)
 
 class _Rollback(Exception):
     pass
-
-
-def snapshot() -> dict[str, Any]:
-    """The ledger and earnings state with database ids replaced by stable names."""
-    share_keys = dict(ShareEarning.objects.values_list("pk", "share_key"))
-
-    def stable(key: str | None) -> str | None:
-        if key and key.startswith("earn:"):
-            _prefix, share_pk, window = key.split(":", 2)
-            return f"earn:{share_keys[int(share_pk)]}:{window}"
-        return key
-
-    transactions = sorted(
-        (
-            txn.kind,
-            stable(txn.idempotency_key),
-            txn.description,
-            txn.brand_id,
-            txn.campaign_id,
-            txn.influencer_id,
-            tuple(sorted((e.account.key, e.amount_minor, e.currency) for e in txn.entries.all())),
-        )
-        for txn in LedgerTransaction.objects.prefetch_related("entries__account")
-    )
-    accruals = {
-        (a.share.share_key, a.window): (
-            a.campaign_id,
-            a.influencer_id,
-            a.source,
-            a.currency,
-            a.earned_minor,
-            a.fee_minor,
-            a.pending_minor,
-            a.hold_until,
-            stable(a.ledger_transaction.idempotency_key) if a.ledger_transaction else None,
-            tuple((li.metric, li.units, li.price_minor, li.per_units, li.amount_minor) for li in a.lines.all()),
-        )
-        for a in EarningAccrual.objects.select_related("share", "ledger_transaction").prefetch_related("lines")
-    }
-    share_fields = ("campaign_id", "influencer_id", "impressions", "engagements", "unique_clicks", "earned_minor")
-    shares = {row[0]: row[1:] for row in ShareEarning.objects.values_list("share_key", *share_fields, "fee_minor")}
-    accounts = dict(LedgerAccount.objects.values_list("key", "balance_minor"))
-    return {"accounts": accounts, "transactions": transactions, "accruals": accruals, "shares": shares}
 
 
 def per_row(deltas: list[services.MetricDelta]) -> None:
@@ -97,13 +53,6 @@ def both_ways(deltas: list[services.MetricDelta]) -> tuple[dict[str, Any], dict[
         pass
     result = earnings_accrue_batch(deltas=deltas, now=NOW)
     return expected, snapshot(), result
-
-
-def assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
-    for part in ("accounts", "shares", "accruals", "transactions"):
-        assert actual[part] == expected[part], part
-    report = ledger_reconcile_report()
-    assert report.ok, report
 
 
 def _scenario(seed: int) -> list[services.MetricDelta]:

@@ -21,8 +21,7 @@ from campaigns.tracking.factories import ClickFactory, ShareFactory, TrackingLin
 from payouts import earnings_batch
 from payouts.models import EarningAccrual, ShareEarning
 from payouts.services import MetricDelta
-from payouts.tests.helpers import funded_campaign
-from payouts.tests.test_earnings_batch import assert_same, snapshot
+from payouts.tests.helpers import assert_same, funded_campaign, snapshot
 
 pytestmark = pytest.mark.django_db
 
