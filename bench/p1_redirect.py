@@ -13,7 +13,7 @@ is drained into the database and compared with what wrk sent: every request reco
 sent - filtered by design (velocity holds, if the rate per link ever exceeds the limit, are computed
 independently from the recorded timestamps).
 
-Knobs: ``BENCH_P1_SECONDS`` (10), ``BENCH_P1_ROUNDS`` (2),
+Knobs: ``BENCH_P1_SECONDS`` (10), ``BENCH_P1_ROUNDS`` (3),
 ``BENCH_P1_CONNECTIONS`` (16), ``BENCH_P1_LINKS`` (2000), ``BENCH_P1_WORKERS`` (3, as production) and
 ``BENCH_P1_WORKER_CLASS`` (sync, as production).
 """
@@ -31,7 +31,7 @@ from bench.harness import RESULTS_DIR, Report, bench_setup
 
 NAME = "p1_redirect"
 SECONDS = int(os.environ.get("BENCH_P1_SECONDS", "10"))
-ROUNDS = int(os.environ.get("BENCH_P1_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_P1_ROUNDS", "3"))
 # Production's gunicorn (Dockerfile, docker-compose.yml): 3 workers of gunicorn's default class, sync
 # (one request at a time, connection closed after each). Other values (gthread) are information only.
 WORKERS = int(os.environ.get("BENCH_P1_WORKERS", "3"))

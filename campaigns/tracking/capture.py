@@ -90,6 +90,9 @@ UA_FAMILIES: tuple[tuple[str, str], ...] = (
 )
 
 
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class ClickEvent:
     """What the redirect captured; JSON-serialised onto the Redis list with short keys."""
@@ -106,8 +109,9 @@ class ClickEvent:
     is_bot: bool
 
     def to_json(self) -> str:
-        # vars() is asdict() without its recursive deep copy (every field is a plain value).
-        return json.dumps(vars(self), separators=(",", ":"))
+        # vars() is asdict() without its recursive deep copy (every field is a plain value); one encoder
+        # for every click (json.dumps with separators builds a new one per call: half the cost, profiled).
+        return _JSON_ENCODER.encode(vars(self))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> ClickEvent:
