@@ -135,3 +135,24 @@ def test_onboarding_needs_sign_in() -> None:
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(
+    ("url_name", "label"),
+    [
+        ("influencers:home", "Home"),
+        ("influencers:offers", "Offers"),
+        ("influencers:shares", "Shares"),
+        ("influencers:results", "Results"),
+        ("payouts:earnings", "Earnings"),
+        ("networks:accounts", "Accounts"),
+    ],
+)
+def test_every_influencer_section_shows_the_section_nav_with_its_own_entry_current(url_name: str, label: str) -> None:
+    profile = InfluencerProfileFactory()
+    response = _client(profile.user).get(reverse(url_name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    subnav = html.split('aria-label="Influencer sections"', 1)[1].split("</nav>", 1)[0]
+    assert f'<a href="{reverse(url_name)}" aria-current="page">{label}</a>' in subnav
+    assert subnav.count('aria-current="page"') == 1
