@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from linkilike.audit import audit_record
 from linkilike.models import AuditAction
+from payouts import tasks
 from payouts.errors import (
     AlreadyReversed,
     BelowMinimumPayout,
@@ -993,6 +995,7 @@ def payout_approve(*, payout: PayoutRequest, reviewed_by: User | None) -> Payout
         before={"status": PayoutStatus.REQUESTED},
         after={"status": payout.status, "amount_minor": payout.amount_minor, "currency": payout.currency},
     )
+    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -1046,6 +1049,7 @@ def payout_reject(*, payout: PayoutRequest, reviewed_by: User | None, reason: st
         after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
         reason=reason,
     )
+    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -1089,6 +1093,7 @@ def payout_mark_sent(*, payout: PayoutRequest, provider_reference: str = "") -> 
             "provider_reference": payout.provider_reference,
         },
     )
+    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -1122,6 +1127,7 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
         after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
         reason=reason,
     )
+    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 

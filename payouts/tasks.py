@@ -1,4 +1,5 @@
-"""Money background work: releasing held earnings, accruing metrics windows, running payout batches."""
+"""Money background work: releasing held earnings, accruing metrics windows, running payout batches,
+telling influencers what became of their payouts."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.urls import reverse
 
+from linkilike.emails import email_send
 from payouts.errors import ProviderError
+from payouts.models import PayoutRequest, PayoutStatus
 
 # A database restart or failover: the booking is idempotent per (share, window), so a retry is safe.
 DB_TRANSIENT = (OperationalError, InterfaceError)
@@ -61,3 +65,33 @@ def payout_batches_run(user_id: int | None = None) -> list[int]:
         if error.retryable:
             raise TransientProviderError(str(error)) from error
         raise
+
+
+@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+def payout_status_email_send(payout_id: int, status: str) -> None:
+    """Tell the influencer their payout was approved, sent, failed or rejected.
+
+    Safe to run twice; a message about a state the payout has since left is dropped (the newer
+    state sends its own).
+    """
+    payout = (
+        PayoutRequest.objects.select_related("influencer__user", "destination", "charity").filter(pk=payout_id).first()
+    )
+    if payout is None or payout.status != status:
+        return
+    user = payout.influencer.user
+    email_send(
+        to=user.email,
+        template="payouts/email/payout_status",
+        context=payout_status_email_context(payout=payout),
+        language=getattr(user, "preferred_language", None) or None,
+    )
+
+
+def payout_status_email_context(*, payout: PayoutRequest) -> dict[str, object]:
+    return {
+        "payout": payout,
+        "status": payout.status,
+        "returned": payout.status in (PayoutStatus.FAILED, PayoutStatus.REJECTED),
+        "earnings_path": reverse("payouts:earnings"),
+    }
