@@ -1,7 +1,9 @@
 """What each network allows in a post, from docs in shared/networks.md (late 2026).
 
-Used by the per-network caption preview and by the targeting choices. Later issues (the
-publishing adapters) may read the same facts.
+Used by the per-network caption preview, the targeting choices and the offer estimate. The facts it
+shares with the publishing adapters' ``Capabilities`` (caption length, clickable links, required
+media, a figure CPM is paid on) are checked against them by ``campaigns/tests/test_networks_info.py``;
+the rest (labels, how links count, graphemes, notes) only the pages need.
 """
 
 from __future__ import annotations
