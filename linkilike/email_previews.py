@@ -63,6 +63,19 @@ def _reconsent(language: str) -> dict[str, Any] | None:
     return reconsent_email_context(account=account) if account else None
 
 
+def _payout_status(language: str) -> dict[str, Any] | None:
+    from payouts.models import PayoutRequest, PayoutStatus
+    from payouts.tasks import payout_status_email_context
+
+    payout = (
+        PayoutRequest.objects.select_related("influencer__user", "destination", "charity")
+        .exclude(status=PayoutStatus.REQUESTED)  # a request itself sends no email
+        .order_by("-pk")
+        .first()
+    )
+    return payout_status_email_context(payout=payout) if payout else None
+
+
 @dataclass(frozen=True)
 class EmailPreview:
     key: str
@@ -106,6 +119,12 @@ EMAIL_PREVIEWS: dict[str, EmailPreview] = {
             _("Reconnect an account soon"),
             "networks/email/reconsent_warning",
             _reconsent,
+        ),
+        EmailPreview(
+            "payout-status",
+            _("Payout approved, sent, failed or rejected"),
+            "payouts/email/payout_status",
+            _payout_status,
         ),
     )
 }

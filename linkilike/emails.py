@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 
@@ -25,10 +26,16 @@ def email_render(*, template: str, context: dict[str, Any], language: str | None
     """
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        text = render_to_string(f"{template}_body.txt", context)
+        subject = _render_plain(f"{template}_subject.txt", context).strip()
+        text = _render_plain(f"{template}_body.txt", context)
         html = render_to_string(f"{template}_body.html", context)
     return RenderedEmail(subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, text=text, html=html)
+
+
+def _render_plain(name: str, context: dict[str, Any]) -> str:
+    """Renders a plain-text template without HTML escaping (a brand named "Tom's" stays "Tom's")."""
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
 
 
 def email_send(*, to: str, template: str, context: dict[str, Any], language: str | None = None) -> None:

@@ -56,3 +56,20 @@ def test_people_who_are_not_staff_cannot_open_previews() -> None:
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_plain_text_and_subjects_are_not_html_escaped_but_the_html_part_is() -> None:
+    from campaigns.factories import CampaignFactory
+    from campaigns.tasks import campaign_status_email_context
+    from linkilike.emails import email_render
+
+    campaign = CampaignFactory(name="Tom's <Autumn> & Co")
+    rendered = email_render(
+        template="campaigns/email/campaign_approved",
+        context=campaign_status_email_context(campaign=campaign, user=None),
+        language="en",
+    )
+
+    assert "Tom's <Autumn> & Co" in rendered.subject + rendered.text
+    assert "&#x27;" not in rendered.subject + rendered.text
+    assert "Tom&#x27;s &lt;Autumn&gt; &amp; Co" in rendered.html
