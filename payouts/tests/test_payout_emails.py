@@ -172,8 +172,7 @@ def test_email_is_rendered_in_the_preferred_language(monkeypatch: pytest.MonkeyP
     assert call["template"] == "payouts/email/payout_status"
 
 
-@pytest.mark.skip(reason="the German msgids are translated later by the lead")
-def test_german_subject(django_capture_on_commit_callbacks: Any) -> None:
+def test_a_german_speaking_influencer_gets_the_email_in_german(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
     user = payout.influencer.user
     user.preferred_language = "de"
@@ -181,4 +180,6 @@ def test_german_subject(django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         services.payout_reject(payout=payout, reviewed_by=None, reason="x")
 
+    assert "Ihre Auszahlung von" in mail.outbox[0].subject
     assert "abgelehnt" in mail.outbox[0].subject
+    assert "Das Geld ist wieder in Ihrem Guthaben." in mail.outbox[0].body
