@@ -390,6 +390,16 @@ class Share(models.Model):
     connected_account = models.ForeignKey(
         "networks.ConnectedAccount", on_delete=models.PROTECT, related_name="shares", verbose_name=_("account")
     )
+    #: The content piece the influencer chose (its link and image go out); None on shares made before it
+    #: was stored, which use the campaign's first piece (``share_content``).
+    content = models.ForeignKey(
+        "ContentPiece",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shares",
+        verbose_name=_("content"),
+    )
     caption_text = models.TextField(_("caption"), max_length=70000)
     caption_status = models.CharField(
         _("caption approval"), max_length=20, choices=CaptionStatus.choices, default=CaptionStatus.NOT_REQUIRED

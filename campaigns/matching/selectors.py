@@ -120,6 +120,13 @@ def offer_content(*, offer: Offer) -> ContentPiece | None:
     return offer.campaign.content.prefetch_related("variants").order_by("position", "pk").first()
 
 
+def share_content(*, share: Share) -> ContentPiece | None:
+    """The piece the influencer chose when accepting; the campaign's first piece for older shares."""
+    if share.content_id is not None and share.content is not None:
+        return share.content
+    return offer_content(offer=share.offer)
+
+
 def offer_language(*, offer: Offer, content: ContentPiece | None) -> str:
     """The first of the influencer's languages the content has a text in; else the first text's language."""
     variants = list(content.variants.all()) if content else []

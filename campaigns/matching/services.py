@@ -33,6 +33,7 @@ from campaigns.matching.selectors import (
     offer_disclosure,
     offer_language,
     share_caption_default,
+    share_content,
 )
 from campaigns.models import (
     Campaign,
@@ -508,6 +509,7 @@ def _offer_accept(
                 campaign=campaign,
                 influencer=influencer,
                 connected_account=account,
+                content=content,
                 caption_text=final,
                 caption_status=caption_status,
                 scheduled_at=scheduled_at,
@@ -686,7 +688,7 @@ def share_caption_resubmit(*, share: Share, influencer: InfluencerProfile, capti
         raise ShareCaptionTransitionError(_("This share does not exist."))
     if locked.caption_status != CaptionStatus.CHANGES_REQUESTED:
         raise ShareCaptionTransitionError(_("The brand has not asked for changes to this caption."))
-    content = offer_content(offer=locked.offer)
+    content = share_content(share=locked)
     language = offer_language(offer=locked.offer, content=content)
     final = (caption_text or "").strip()
     problems = caption_problems(

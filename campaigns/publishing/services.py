@@ -33,7 +33,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from campaigns.captions import TRACKING_LINK_PLACEHOLDER, utm_apply
-from campaigns.matching.selectors import offer_content, offer_disclosure, offer_language
+from campaigns.matching.selectors import offer_disclosure, offer_language, share_content
 from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.errors import RetryNotAllowed
 from campaigns.publishing.media import ImageTooLarge, image_fit
@@ -116,7 +116,7 @@ def tracking_link_for(*, share: Share) -> str:
         tracking = None
     if tracking is not None:
         return str(tracking(share=share))
-    content = offer_content(offer=share.offer)
+    content = share_content(share=share)
     if content is None:
         return ""
     return utm_apply(url=content.target_url, campaign_slug=share.campaign.slug)
@@ -167,7 +167,7 @@ def post_prepare(*, share: Share) -> PreparedPost:
     """The post as it goes out: tracking link in place of the placeholder, disclosure and link checked again,
     and the content piece's image (fitted to the network's limits)."""
     link = tracking_link_for(share=share)
-    content = offer_content(offer=share.offer)
+    content = share_content(share=share)
     disclosure = offer_disclosure(offer=share.offer, language=offer_language(offer=share.offer, content=content))
     text = share.caption_text.replace(TRACKING_LINK_PLACEHOLDER, link) if link else share.caption_text
     if not _has_tag(text, disclosure):

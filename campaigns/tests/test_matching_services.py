@@ -335,3 +335,52 @@ def test_accepted_ready_shares_are_queued_for_publishing_only_after_commit(
             callback()
 
     assert delay.call_count == len(shares)
+
+
+def test_the_chosen_content_piece_is_kept_on_the_share_and_its_link_goes_out(offer: Offer) -> None:
+    from campaigns.factories import CaptionVariantFactory, ContentPieceFactory
+    from campaigns.matching.selectors import share_content
+    from campaigns.models import TrackingLink
+    from campaigns.publishing.services import post_prepare
+    from campaigns.tracking.services import tracking_target_url
+
+    first = offer.campaign.content.get()
+    second = ContentPieceFactory(
+        campaign=offer.campaign, position=first.position + 1, target_url="https://shop.example/winter"
+    )
+    CaptionVariantFactory(content=second, language="en")
+
+    shares = offer_accept(
+        offer=offer,
+        influencer=offer.influencer,
+        account_ids=accounts(offer)[:1],
+        caption_text=None,
+        scheduled_at=None,
+        content=second,
+    )
+
+    [share] = shares
+    share.refresh_from_db()
+    assert share.content == second
+    assert share_content(share=share) == second
+    assert tracking_target_url(share=share).startswith("https://shop.example/winter?")
+    post = post_prepare(share=share)
+    assert post.draft is not None, post.problem
+    assert TrackingLink.objects.get(share=share).target_url.startswith("https://shop.example/winter?")
+
+
+def test_shares_made_before_the_choice_was_stored_use_the_first_piece(offer: Offer) -> None:
+    from campaigns.factories import ContentPieceFactory
+    from campaigns.matching.selectors import share_content
+
+    first = offer.campaign.content.get()
+    ContentPieceFactory(campaign=offer.campaign, position=first.position + 1, target_url="https://shop.example/winter")
+    [share] = offer_accept(
+        offer=offer, influencer=offer.influencer, account_ids=accounts(offer)[:1], caption_text=None, scheduled_at=None
+    )
+    assert share.content == first  # no choice given: the first piece, stored
+
+    share.content = None
+    share.save(update_fields=["content"])
+    share.refresh_from_db()
+    assert share_content(share=share) == first

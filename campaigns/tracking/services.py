@@ -24,11 +24,11 @@ from redis.exceptions import LockError
 from accounts.models import User
 from campaigns import captions
 from campaigns.errors import CampaignError
+from campaigns.matching.selectors import share_content
 from campaigns.models import (
     Campaign,
     Click,
     ClickReason,
-    ContentPiece,
     HoldReason,
     MetricSnapshot,
     PublicationState,
@@ -73,8 +73,8 @@ def reach_followers_factor() -> float:
 
 
 def tracking_target_url(*, share: Share) -> str:
-    """The campaign's link with UTM parameters; utm_content names the share."""
-    piece = ContentPiece.objects.filter(campaign_id=share.campaign_id).order_by("position", "pk").first()
+    """The chosen content piece's link with UTM parameters; utm_content names the share."""
+    piece = share_content(share=share)
     base = piece.target_url if piece is not None else settings.SITE_URL + "/"
     url = captions.utm_apply(url=base, campaign_slug=share.campaign.slug)
     parts = urlsplit(url)
