@@ -42,6 +42,7 @@ from campaigns.models import (
     ShareHold,
 )
 from campaigns.networks_info import NETWORKS
+from linkilike.db_routing import analytics_read
 from networks.models import Network
 from payouts.models import EarningAccrual, ShareEarning
 
@@ -439,8 +440,11 @@ def _results(
     )
 
 
+@analytics_read
 def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: int = 1, raw: bool = False) -> Results:
     """Reach, impressions, engagements, unique clicks, spend (with fees) and breakdowns of one campaign.
+
+    Read from the analytics replica where one is configured (``linkilike.db_routing``).
 
     ``influencer_page`` pages the by-influencer table (out-of-range pages show the last one);
     ``raw`` computes from the raw rows even where the rollups exist (consistency checks).
@@ -478,8 +482,9 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     return results
 
 
+@analytics_read
 def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> Results:
-    """The influencer's own shares across campaigns, with what they earned."""
+    """The influencer's own shares across campaigns, with what they earned (from the analytics replica)."""
     shares = Share.objects.filter(influencer=influencer)
     results = _results(shares=shares, currency="EUR", emv_prices=dict(EMV_DEFAULT_PRICES))
     results.by_influencer = []
