@@ -72,6 +72,7 @@ def test_inside_a_transaction_reads_stay_on_the_primary(settings) -> None:  # ty
     results, on_primary, on_replica = _queries(in_transaction)
 
     assert results.totals.shares == 2
+    assert on_primary > 0
     assert on_replica == 0
 
 
