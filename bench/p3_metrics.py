@@ -217,17 +217,6 @@ class DoubleProcess:
         return body
 
 
-def max_in_window(arrivals: list[float], window: float) -> int:
-    """The most calls that arrived in any ``window`` seconds (two pointers over sorted arrivals)."""
-    times = sorted(arrivals)
-    best = left = 0
-    for right, moment in enumerate(times):
-        while times[left] <= moment - window:
-            left += 1
-        best = max(best, right - left + 1)
-    return best
-
-
 @dataclass
 class Phase:
     calls: int
@@ -252,6 +241,7 @@ def run_phase(
     """One pull: the beat's sweep (``metrics_pull_due(now=...)``), or ``metrics_pull`` of ``pairs``."""
     from campaigns.metrics.services import metrics_pull, metrics_pull_due
     from campaigns.models import MetricSnapshot
+    from networks.rate_limits import most_in_any_window
 
     double.reset(limit=limit, window=seconds, zero_counts=True)
     with Timer() as timer:
@@ -264,7 +254,7 @@ def run_phase(
         network_wall=(max(c.end for c in calls) - min(c.start for c in calls)) if calls else 0.0,
         pull_wall=timer.seconds,
         max_in_flight=int(log["max_in_flight"]),
-        max_in_window=max_in_window(log["arrivals"], seconds),
+        max_in_window=most_in_any_window(log["arrivals"], seconds),
         snapshots=MetricSnapshot.objects.filter(window=window).count(),
         report_calls=report.provider_calls,
     )

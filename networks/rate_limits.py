@@ -59,6 +59,21 @@ return 0
 """
 
 
+def most_in_any_window(moments: list[float], seconds: float) -> int:
+    """The most of ``moments`` inside any ``seconds``-long window: what a network's limit counts.
+
+    Checks the limiter's promise from the outside (tests; the P3 benchmark on what its network
+    double recorded): two pointers over the sorted moments.
+    """
+    times = sorted(moments)
+    best = left = 0
+    for right, moment in enumerate(times):
+        while times[left] <= moment - seconds:
+            left += 1
+        best = max(best, right - left + 1)
+    return best
+
+
 @dataclass(frozen=True)
 class RateLimit:
     requests: int

@@ -10,17 +10,7 @@ from typing import Any
 import pytest
 
 from networks.providers.exceptions import RateLimited
-from networks.rate_limits import RateLimit, RateLimiter
-
-
-def most_in_any_window(moments: list[float], window: float) -> int:
-    moments = sorted(moments)
-    best = left = 0
-    for right, moment in enumerate(moments):
-        while moments[left] <= moment - window:
-            left += 1
-        best = max(best, right - left + 1)
-    return best
+from networks.rate_limits import RateLimit, RateLimiter, most_in_any_window
 
 
 @pytest.fixture(params=["redis", "local"])
