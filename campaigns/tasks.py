@@ -6,7 +6,7 @@ from celery import shared_task
 from django.urls import reverse
 
 from campaigns.models import Campaign
-from linkilike.emails import email_send
+from linkilike.emails import email_send_to_user
 
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
@@ -17,11 +17,10 @@ def campaign_status_email_send(campaign_id: int, kind: str) -> None:
     if campaign is None:
         return
     for user in review_recipients(campaign=campaign):
-        email_send(
-            to=user.email,
+        email_send_to_user(
+            user=user,
             template=f"campaigns/email/{kind}",
             context=campaign_status_email_context(campaign=campaign, user=user),
-            language=getattr(user, "preferred_language", None) or None,
         )
 
 

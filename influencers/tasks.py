@@ -6,7 +6,7 @@ from celery import shared_task
 from django.urls import reverse
 
 from campaigns.models import CaptionStatus, Share
-from linkilike.emails import email_send
+from linkilike.emails import email_send_to_user
 
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
@@ -19,12 +19,10 @@ def caption_decision_email_send(share_id: int) -> None:
     )
     if share is None:
         return
-    user = share.influencer.user
-    email_send(
-        to=user.email,
+    email_send_to_user(
+        user=share.influencer.user,
         template="influencers/email/caption_decision",
         context=caption_decision_email_context(share=share),
-        language=getattr(user, "preferred_language", None) or None,
     )
 
 

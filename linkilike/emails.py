@@ -45,3 +45,12 @@ def email_send(*, to: str, template: str, context: dict[str, Any], language: str
     )
     message.attach_alternative(rendered.html, "text/html")
     message.send()
+
+
+def email_send_to_user(*, user: Any, template: str, context: dict[str, Any]) -> None:
+    """``email_send`` to a person's address, in the language they chose (the site's default if none)."""
+    email_send(to=user.email, template=template, context=context, language=user_email_language(user))
+
+
+def user_email_language(user: Any) -> str | None:
+    return getattr(user, "preferred_language", None) or None

@@ -67,18 +67,16 @@ def profiles_refresh_stale() -> None:
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
 def account_reconsent_email_send(account_id: int) -> None:
-    from linkilike.emails import email_send
+    from linkilike.emails import email_send_to_user
     from networks.models import ConnectedAccount
 
     account = ConnectedAccount.objects.select_related("influencer__user").filter(pk=account_id).first()
     if account is None or account.token_expires_at is None:
         return
-    user = account.influencer.user
-    email_send(
-        to=user.email,
+    email_send_to_user(
+        user=account.influencer.user,
         template="networks/email/reconsent_warning",
         context=reconsent_email_context(account=account),
-        language=getattr(user, "preferred_language", None) or None,
     )
 
 

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 
-from linkilike.emails import email_send
+from linkilike.emails import email_send_to_user
 from payouts.errors import ProviderError
 from payouts.models import PayoutRequest, PayoutStatus
 
@@ -79,12 +79,10 @@ def payout_status_email_send(payout_id: int, status: str) -> None:
     )
     if payout is None or payout.status != status:
         return
-    user = payout.influencer.user
-    email_send(
-        to=user.email,
+    email_send_to_user(
+        user=payout.influencer.user,
         template="payouts/email/payout_status",
         context=payout_status_email_context(payout=payout),
-        language=getattr(user, "preferred_language", None) or None,
     )
 
 

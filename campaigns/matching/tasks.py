@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from campaigns.models import Campaign, Offer, OfferStatus
-from linkilike.emails import email_send
+from linkilike.emails import email_send, user_email_language
 
 
 def offer_path(offer: Offer) -> str:
@@ -30,7 +30,7 @@ def offer_new_email_send(offer_id: int) -> None:
     if offer is None:
         return
     user = offer.influencer.user
-    language = getattr(user, "preferred_language", None) or None
+    language = user_email_language(user)
     email_send(
         to=user.email,
         template="campaigns/email/offer_new",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from linkilike import emails
 from payouts import services, tasks
 from payouts.factories import CharityFactory
 from payouts.models import DestinationKind, PayoutStatus
@@ -163,7 +164,7 @@ def test_email_is_rendered_in_the_preferred_language(monkeypatch: pytest.MonkeyP
     user.save(update_fields=["preferred_language"])
     services.payout_reject(payout=payout, reviewed_by=None, reason="x")
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(tasks, "email_send", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(emails, "email_send", lambda **kwargs: calls.append(kwargs))
 
     tasks.payout_status_email_send.delay(payout.pk, PayoutStatus.REJECTED)
 
