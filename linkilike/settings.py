@@ -145,16 +145,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the embedded database.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-# A read replica for analytics reads (results pages, results API, CSV; linkilike/db_routing.py, ADR 16).
+# A read replica for analytics reads (results pages and results API; linkilike/db_routing.py, ADR 16).
 if env_str("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         env_str("DATABASE_REPLICA_URL"), conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 elif TESTING:
-    # Tests get the alias as a mirror of the test database (same data); the router uses it only where a
-    # test turns ANALYTICS_READS_DATABASE on.
-    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+    # Tests get the alias even without a replica; the router uses it only where a test turns
+    # ANALYTICS_READS_DATABASE on.
+    DATABASES["replica"] = dict(DATABASES["default"])
 if "replica" in DATABASES:
+    # In tests the replica is a mirror: a second connection to the test database (same data).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 ANALYTICS_READS_DATABASE = "replica" if env_str("DATABASE_REPLICA_URL") else None
 DATABASE_ROUTERS = ["linkilike.db_routing.AnalyticsReplicaRouter"]
