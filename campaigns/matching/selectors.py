@@ -122,7 +122,7 @@ def offer_content(*, offer: Offer) -> ContentPiece | None:
 
 def share_content(*, share: Share) -> ContentPiece | None:
     """The piece the influencer chose when accepting; the campaign's first piece for older shares."""
-    if share.content_id is not None and share.content is not None:
+    if share.content_id is not None:
         return share.content
     return offer_content(offer=share.offer)
 
