@@ -153,7 +153,7 @@ if env_str("DATABASE_REPLICA_URL"):
 elif TESTING:
     # Tests get the alias even without a replica; the router uses it only where a test turns
     # ANALYTICS_READS_DATABASE on.
-    DATABASES["replica"] = dict(DATABASES["default"])
+    DATABASES["replica"] = DATABASES["default"].copy()
 if "replica" in DATABASES:
     # In tests the replica is a mirror: a second connection to the test database (same data).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
