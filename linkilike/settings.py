@@ -430,6 +430,12 @@ PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID")
 PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET")
 
 # The sandbox network (sandbox/): a Mastodon-compatible demo network with a simulated audience.
+# A development and demo network only (ADR 17): on in development and tests, off in production
+# (its URLs 404, no account can be connected to it) unless LINKILIKE_SANDBOX_ENABLED=1 turns it on
+# explicitly, which the deploy check reports as a warning.
+SANDBOX_ENABLED = env_bool("LINKILIKE_SANDBOX_ENABLED", DEBUG or TESTING)
+if not SANDBOX_ENABLED:
+    CELERY_BEAT_SCHEDULE.pop("sandbox-simulate")
 SANDBOX_SEED = env_int("SANDBOX_SEED", 20261126)
 SANDBOX_RATE_LIMIT = env_int("SANDBOX_RATE_LIMIT", 300)  # requests per token per window, as Mastodon
 SANDBOX_RATE_LIMIT_PERIOD_SECONDS = env_int("SANDBOX_RATE_LIMIT_PERIOD_SECONDS", 300)
@@ -442,7 +448,6 @@ SANDBOX_VAPID_KEY = "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0
 # Social networks (networks/): providers by dotted path; the token vault's keys, newest first.
 SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").rstrip("/")
 NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
-    "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
     "mastodon": {"class": "networks.providers.mastodon.MastodonProvider"},
     "bluesky": {"class": "networks.providers.bluesky.BlueskyProvider", "base_url_setting": "BLUESKY_PDS_URL"},
     "x": {
@@ -482,6 +487,11 @@ NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
         "client_secret_setting": "FACEBOOK_APP_SECRET",
     },
 }
+if SANDBOX_ENABLED:  # first in the list, as it is the network every demo account starts on
+    NETWORK_PROVIDERS = {
+        "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
+        **NETWORK_PROVIDERS,
+    }
 # Meta apps (Instagram Login, Threads, Facebook Login); the Graph hosts are settings so tests can point them
 # at local doubles. Without an app id and secret the network shows as "not configured".
 INSTAGRAM_GRAPH_URL = env_str("LINKILIKE_INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")

@@ -53,8 +53,12 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("payouts.urls")),
     path("", include("networks.urls")),
-    path("", include("sandbox.urls")),
 ]
+
+# The demo network lives only where it is turned on (development, demos; ADR 17): in production its
+# URLs do not exist at all.
+if settings.SANDBOX_ENABLED:
+    urlpatterns += [path("", include("sandbox.urls"))]
 
 if settings.DEBUG:
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -61,7 +61,7 @@ def instance_url_normalize(*, raw: str) -> str:
     """``mastodon.social`` / ``https://mastodon.social/`` -> ``https://mastodon.social``.
 
     Outside development only public https servers are accepted: the server is fetched from
-    Linkilike's side (S7); the built-in sandbox is always allowed.
+    Linkilike's side (S7); the built-in sandbox is allowed where it runs.
     """
     value = raw.strip()
     if value.startswith("@") and value.count("@") == 2:  # @name@server
@@ -75,7 +75,7 @@ def instance_url_normalize(*, raw: str) -> str:
     if parts.query or parts.fragment:
         raise invalid
     url = f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
-    if url == settings.SANDBOX_BASE_URL.rstrip("/") or _private_instances_allowed():
+    if (sandbox_enabled() and url == sandbox_base_url()) or _private_instances_allowed():
         return url
     if parts.scheme != "https" or not _is_public_host(parts.hostname):
         raise InstanceUrlInvalid(_("Only public servers reachable over https can be connected."))
@@ -108,6 +108,7 @@ def oauth_app_get_or_register(*, network: str, instance_url: str, redirect_uri: 
 
 def account_connect_begin(*, network: str, instance_url: str, redirect_uri: str) -> AuthStart:
     """Prepare the authorisation redirect (registering the app on the server when needed)."""
+    _network_available(network)
     cls = provider_class(network)
     client = None
     if cls.needs_app_registration:
@@ -127,6 +128,7 @@ def account_connect_complete(
     redirect_uri: str,
 ) -> ConnectedAccount:
     """Exchange the code, read the profile, store the account (creating or reconnecting it)."""
+    _network_available(network)
     cls = provider_class(network)
     client = None
     if cls.needs_app_registration:
@@ -321,5 +323,17 @@ def accounts_profile_refresh_enqueue(*, account_ids: list[int]) -> int:
     return len(account_ids)
 
 
+def sandbox_enabled() -> bool:
+    """Whether the built-in demo network runs on this installation (off in production; ADR 17)."""
+    return bool(settings.SANDBOX_ENABLED) and Network.SANDBOX in settings.NETWORK_PROVIDERS
+
+
 def sandbox_base_url() -> str:
-    return provider_base_url(Network.SANDBOX)
+    """The demo network's address, or "" where it does not run."""
+    return provider_base_url(Network.SANDBOX) if sandbox_enabled() else ""
+
+
+def _network_available(network: str) -> None:
+    """Refuse a network this installation does not run (the sandbox in production, an unlisted key)."""
+    if network not in settings.NETWORK_PROVIDERS or (network == Network.SANDBOX and not sandbox_enabled()):
+        raise ConnectError(_("This network is not available here."))

@@ -61,10 +61,11 @@ class OAuthFormsPageMixin:
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         response: HttpResponse = super().render_to_response(context, **kwargs)  # type: ignore[misc]
-        sandbox = urlsplit(services.sandbox_base_url())
-        response._csp_update = {  # type: ignore[attr-defined]
-            "form-action": ["https:", f"{sandbox.scheme}://{sandbox.netloc}"],
-        }
+        form_action = ["https:"]
+        if services.sandbox_enabled():
+            sandbox = urlsplit(services.sandbox_base_url())
+            form_action.append(f"{sandbox.scheme}://{sandbox.netloc}")
+        response._csp_update = {"form-action": form_action}  # type: ignore[attr-defined]
         return response
 
 
@@ -76,6 +77,7 @@ class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView): 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["mastodon_form"] = MastodonConnectForm()
+        context["sandbox_enabled"] = services.sandbox_enabled()
         context["other_networks"] = [
             (network, label)
             for network, label in Network.choices

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -18,6 +19,10 @@ LOCK_KEY = "sandbox:simulation:lock"
     max_retries=3, autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60, retry_jitter=True
 )
 def sandbox_simulate() -> None:
+    # A schedule stored in the database outlives the setting: where the demo network does not run
+    # (ADR 17), its audience does not either.
+    if not settings.SANDBOX_ENABLED:
+        return
     # Steps are idempotent for a given moment; the lock only saves a second worker the effort.
     if not cache.add(LOCK_KEY, 1, timeout=55):
         return
