@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import permission_change_record, permission_state
-from accounts.models import User
+from accounts.models import ApiToken, User
 
 
 @admin.register(User)
@@ -38,3 +38,20 @@ class UserAdmin(DjangoUserAdmin):
             before=getattr(request, "_permission_state_before", None),
             actor=request.user,  # type: ignore[arg-type]
         )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Staff can see who holds tokens and revoke one (delete); never the digest, and never make one."""
+
+    list_display = ("name", "user", "token_key", "created", "expiry", "last_used")
+    search_fields = ("user__email", "name", "token_key")
+    list_select_related = ("user",)
+    fields = ("name", "user", "token_key", "created", "expiry", "last_used")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False

@@ -1,13 +1,16 @@
-"""Reads about a person: which workspaces (brands, influencer profile) they can switch between."""
+"""Reads about a person: which workspaces (brands, influencer profile) they can switch between, their API tokens."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from brands.selectors import membership_list_for_user
 from influencers.models import InfluencerProfile
 
@@ -42,3 +45,14 @@ def workspace_list_for_user(*, user: User) -> list[Workspace]:
             )
         )
     return workspaces
+
+
+def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """The person's tokens that still work, newest first (expired ones are refused and not listed)."""
+    live = Q(expiry__isnull=True) | Q(expiry__gt=timezone.now())
+    return ApiToken.objects.filter(live, user=user).order_by("-created", "-pk")
+
+
+def api_token_get_for_user(*, user: User, token_id: int) -> ApiToken:
+    """One of the person's own tokens; anyone else's is 404, as if it did not exist."""
+    return get_object_or_404(ApiToken, user=user, pk=token_id)

@@ -1,4 +1,5 @@
--- P1 load: every request distinct by design (own User-Agent: run tag, thread, number), links visited
+-- P1 load: every request distinct by design (own User-Agent: run tag, thread, number; own client
+-- address in X-Forwarded-For, from the run id, thread and number: the click rules key on it), links visited
 -- round-robin, and a fixed share of requests the click rules must not bill (bot user agent, HEAD,
 -- prefetch). Run with one connection per thread (-t N -c N): each thread then has at most one
 -- request in flight, so its answered requests are counted per kind, and the one still in flight
@@ -19,6 +20,7 @@ function init(args)
   end
   nthreads = tonumber(args[2])
   run = args[3]
+  run_id = tonumber(args[4])
   n, answered = 0, 0
   answered_kind = { normal = 0, bot = 0, head = 0, prefetch = 0 }
   pending_kind, pending_ua = "", ""
@@ -33,7 +35,11 @@ function request()
   local path = "/r/" .. codes[((n * nthreads + id) % #codes) + 1]
   local kind = n % 20
   local method = "GET"
-  local headers = { ["User-Agent"] = firefox .. visitor }
+  -- a unique IPv4 address per (run id < 1024, thread < 64, request < 65536): 32 bits, written as four octets
+  local k = ((run_id * 64 + id) * 65536 + n % 65536)
+  local address = string.format("%d.%d.%d.%d", math.floor(k / 16777216) % 256, math.floor(k / 65536) % 256,
+    math.floor(k / 256) % 256, k % 256)
+  local headers = { ["User-Agent"] = firefox .. visitor, ["X-Forwarded-For"] = address }
   pending_kind = "normal"
   if kind == 3 then
     headers["User-Agent"] = twitterbot .. visitor

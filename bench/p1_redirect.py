@@ -7,11 +7,12 @@ from loopback for a fixed time, in alternating rounds (the best round of each ap
 * ``linkilike``: ``linkilike.wsgi:application`` as deployed (the redirect fast path, ADR 11);
 * ``full stack``: Django's own WSGI handler, every middleware (the figure before the fast path).
 
-Every request is distinct by design (own User-Agent) and a fixed share of them is not billable by
-design (bot user agent, HEAD, prefetch; counted by the wrk script). After the runs the click queue
-is drained into the database and compared with what wrk sent: every request recorded, billable =
-sent - filtered by design (velocity holds, if the rate per link ever exceeds the limit, are computed
-independently from the recorded timestamps).
+Every request is distinct by design (own User-Agent, and its own client address in
+``X-Forwarded-For``, trusted for the run: the click rules key repeats on the address, ADR 10) and a
+fixed share of them is not billable by design (bot user agent, HEAD, prefetch; counted by the wrk
+script). After the runs the click queue is drained into the database and compared with what wrk
+sent: every request recorded, billable = sent - filtered by design (velocity holds, if the rate per
+link ever exceeds the limit, are computed independently from the recorded timestamps).
 
 Knobs: ``BENCH_P1_SECONDS`` (10), ``BENCH_P1_ROUNDS`` (3),
 ``BENCH_P1_CONNECTIONS`` (16), ``BENCH_P1_LINKS`` (2000), ``BENCH_P1_WORKERS`` (3, as production) and
@@ -20,6 +21,7 @@ Knobs: ``BENCH_P1_SECONDS`` (10), ``BENCH_P1_ROUNDS`` (3),
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
@@ -126,7 +128,10 @@ def main() -> int:
         tracking_link_resolve(code=line.split("\t", 1)[0])
     script = Path(__file__).with_suffix(".lua")
     config = GunicornConfig(workers=WORKERS, worker_class=WORKER_CLASS)
-    server_env = {**env, "BENCH_REDIRECT_TABLE": str(table)}
+    # Each wrk request claims its own address (the wrk script's X-Forwarded-For): behind a proxy, as in
+    # production, the click rules see one visitor per request instead of every request from loopback.
+    server_env = {**env, "BENCH_REDIRECT_TABLE": str(table), "LINKILIKE_TRACKING_TRUST_X_FORWARDED_FOR": "true"}
+    run_ids = itertools.count()  # the wrk script derives unique addresses from (run, thread, request)
     redis = redis_client()
     assert redis is not None, "P1 measures the Redis hand-off"
     queue = redis_key(QUEUE_KEY)
@@ -150,7 +155,7 @@ def main() -> int:
             ) as server:
                 tag = f"{_round}{app[0]}"
                 load = partial(wrk, server.url, threads=THREADS, connections=CONNECTIONS, script=script)
-                warms = [load(seconds=WARMUP_SECONDS, args=[str(table), str(THREADS), f"{tag}w"])]
+                warms = [load(seconds=WARMUP_SECONDS, args=[str(table), str(THREADS), f"{tag}w", str(next(run_ids))])]
                 if app in PROCESS_CACHED_APPS:
                     # Each worker keeps the links it served in memory (ADR 11): in production a worker
                     # lives for hours, here it starts each round. Warm until every link has been
@@ -160,11 +165,14 @@ def main() -> int:
                         and len(warms) * WARMUP_SECONDS < MAX_WARMUP_SECONDS
                     ):
                         warms.append(
-                            load(seconds=WARMUP_SECONDS, args=[str(table), str(THREADS), f"{tag}w{len(warms)}"])
+                            load(
+                                seconds=WARMUP_SECONDS,
+                                args=[str(table), str(THREADS), f"{tag}w{len(warms)}", str(next(run_ids))],
+                            )
                         )
                     warm_requests[app].append(sum(w.requests for w in warms))
                 cpu_before = server.cpu_seconds()
-                result = load(seconds=SECONDS, args=[str(table), str(THREADS), tag])
+                result = load(seconds=SECONDS, args=[str(table), str(THREADS), tag, str(next(run_ids))])
                 cpu[app].append((server.cpu_seconds() - cpu_before) / max(result.requests, 1) * 1000)
                 if app in RECORDING_APPS:
                     for warm in warms:

@@ -11,8 +11,10 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("name", "slug", "country", "currency", "category", "created_at")
-    list_filter = ("country", "currency", "category")
+    list_display = ("name", "slug", "country", "currency", "category", "is_demo", "created_at")
+    list_filter = ("country", "currency", "category", "is_demo")
+    # Shown, never edited: only the demo seed makes a demo brand (it opens the sandbox to its campaigns).
+    readonly_fields = ("is_demo",)
     search_fields = ("name", "slug", "memberships__user__email")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (MembershipInline,)

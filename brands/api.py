@@ -7,16 +7,17 @@ from typing import Any
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from brands import services
-from brands.errors import BrandError
+from brands.errors import BrandError, InvitationRateLimited
 from brands.models import Brand, BrandAction, BrandRole, Invitation, InvitationStatus, Membership
 from brands.selectors import brand_list_for_user
 from brands.tenancy import BrandScopedViewSet
 from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
+from linkilike.text_safety import validate_no_control_characters
 
 
 class BrandOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -31,7 +32,8 @@ class BrandOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class BrandInput(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(max_length=120)
+    # The name goes into email subjects (invitations, offers, caption decisions).
+    name = serializers.CharField(max_length=120, validators=[validate_no_control_characters])
     # Checked here: an unknown code made brand_update's full_clean fail with a 500 (found by schemathesis).
     country = CountryField(help_text="ISO 3166-1 alpha-2 code, e.g. AT.")
     currency = serializers.ChoiceField(choices=["EUR", "CHF", "GBP", "USD"], default="EUR")
@@ -40,7 +42,7 @@ class BrandInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class BrandUpdateInput(BrandInput):
-    name = serializers.CharField(max_length=120, required=False)
+    name = serializers.CharField(max_length=120, required=False, validators=[validate_no_control_characters])
     country = CountryField(required=False)
     currency = serializers.ChoiceField(choices=["EUR", "CHF", "GBP", "USD"], required=False)
 
@@ -141,6 +143,15 @@ class InvitationOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
+class InvitationsThrottled(Throttled):
+    """429 with the service's message as it is and the wait as the Retry-After header."""
+
+    def __init__(self, error: InvitationRateLimited) -> None:
+        # ``wait`` set here, not passed: DRF would append its own sentence to the message.
+        super().__init__(detail=str(error))
+        self.wait = error.retry_after
+
+
 class InvitationInput(serializers.Serializer):  # type: ignore[type-arg]
     email = serializers.EmailField(max_length=254)  # the column's length
     role = serializers.ChoiceField(choices=BrandRole.choices, default=BrandRole.MANAGER)
@@ -175,6 +186,8 @@ class InvitationViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Destro
                     invited_by=request.user,  # type: ignore[arg-type]
                     **data.validated_data,
                 )
+            except InvitationRateLimited as error:
+                raise InvitationsThrottled(error) from error
             except BrandError as error:
                 raise ValidationError({"email": [str(error)]}) from error
             return Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)

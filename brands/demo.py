@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from brands.models import Brand, BrandRole, Membership
-from brands.services import brand_create
+from brands.services import brand_create, brand_demo_mark
 from linkilike.demo import DemoLogin, demo_user
 
 DEMO_BRAND_SLUG = "alpenglow-coffee"
@@ -25,6 +25,9 @@ def seed_demo() -> list[DemoLogin]:
         if brand.slug != DEMO_BRAND_SLUG:
             brand.slug = DEMO_BRAND_SLUG
             brand.save(update_fields=["slug"])
+    # Its campaign runs on the sandbox network, which only a demo brand may reach (also for a demo
+    # database seeded before the flag existed).
+    brand_demo_mark(brand=brand)
     Membership.objects.get_or_create(brand=brand, user=manager, defaults={"role": BrandRole.MANAGER})
     return [
         DemoLogin(role="Brand owner", email=owner.email),

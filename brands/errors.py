@@ -11,6 +11,12 @@ class LastOwnerError(BrandError):
     pass
 
 
+class LogoRejected(BrandError):
+    """The uploaded logo is not a PNG, JPEG, WebP or GIF image (judged by its bytes, not its name)."""
+
+    field = "logo"
+
+
 class InvitationError(BrandError):
     pass
 
@@ -29,3 +35,12 @@ class InvitationForAnotherAccount(InvitationError):
 
 class InvitationInvalid(InvitationError):
     pass
+
+
+class InvitationRateLimited(BrandError):
+    """Too many invitations from this brand or to this address lately; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.field = field

@@ -17,6 +17,11 @@ class BrandFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"brand-{n}")
     country = "AT"
     currency = "EUR"
+    is_demo = False
+
+    class Params:
+        # ``BrandFactory(demo=True)``: a demo brand, the only kind whose campaigns reach sandbox accounts.
+        demo = factory.Trait(is_demo=True)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

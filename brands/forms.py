@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from brands.models import Brand, BrandRole
+from linkilike.text_safety import validate_no_control_characters
 
 CURRENCY_CHOICES = [("EUR", "EUR"), ("CHF", "CHF"), ("GBP", "GBP"), ("USD", "USD")]
 
@@ -22,6 +23,8 @@ class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["logo"].widget.attrs["accept"] = "image/png,image/jpeg,image/webp"
+        # The name goes into email subjects (invitations, offers, caption decisions).
+        self.fields["name"].validators.append(validate_no_control_characters)
 
 
 class InvitationForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,8 +37,15 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+LOGO_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "gif")
+
+
 def brand_logo_path(instance: Brand, filename: str) -> str:
-    return f"brands/{instance.slug}/logo/{filename}"
+    """A name of ours: the client's name decides how a web server types the file (x.html, x.pdf).
+    ``brands.services`` names an upload after its sniffed type; any other name (the admin's upload
+    field) keeps only an image extension, else ``.bin``, which nothing serves as a page or script."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"brands/{instance.slug}/logo/{secrets.token_hex(8)}.{extension if extension in LOGO_EXTENSIONS else 'bin'}"
 
 
 class Brand(models.Model):
@@ -49,6 +58,15 @@ class Brand(models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to=brand_logo_path, blank=True)
+    # Only a demo brand may reach the sandbox network's simulated audience (match, offer, publish,
+    # pay): otherwise simulated engagement would earn real money from a real brand. Set by the demo
+    # seed (``brands.services.brand_demo_mark``) only; no form, API input or admin field writes it.
+    is_demo = models.BooleanField(
+        _("demo brand"),
+        default=False,
+        editable=False,
+        help_text=_("Demo brands run campaigns on the sandbox network; real brands never reach it."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

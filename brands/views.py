@@ -17,7 +17,7 @@ from django.views.generic import FormView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from brands import services
-from brands.errors import BrandError, InvitationError
+from brands.errors import BrandError, InvitationError, InvitationRateLimited, LogoRejected
 from brands.forms import BrandForm, InvitationForm, MembershipRoleForm
 from brands.models import BrandAction, Invitation, Membership
 from brands.selectors import invitation_list_pending_for_brand, membership_list_for_brand
@@ -29,7 +29,11 @@ class BrandCreateView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
     form_class = BrandForm
 
     def form_valid(self, form: BrandForm) -> HttpResponse:
-        brand = services.brand_create(owner=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        try:
+            brand = services.brand_create(owner=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except LogoRejected as error:
+            form.add_error(error.field, str(error))
+            return self.form_invalid(form)
         messages.success(self.request, _("Your brand workspace %(name)s is ready.") % {"name": brand.name})
         return redirect("brands:dashboard", brand_slug=brand.slug)
 
@@ -52,7 +56,11 @@ class BrandSettingsView(BrandScopedViewMixin, FormView):  # type: ignore[type-ar
     def form_valid(self, form: BrandForm) -> HttpResponse:
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         if changed:
-            services.brand_update(brand=self.brand, **changed)
+            try:
+                services.brand_update(brand=self.brand, **changed)
+            except LogoRejected as error:
+                form.add_error(error.field, str(error))
+                return self.form_invalid(form)
         messages.success(self.request, _("Brand settings saved."))
         return redirect("brands:settings", brand_slug=self.brand.slug)
 
@@ -80,6 +88,12 @@ class MemberListView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
                 role=form.cleaned_data["role"],
                 invited_by=self.request.user,  # type: ignore[arg-type]
             )
+        except InvitationRateLimited as error:
+            form.add_error(error.field, str(error))
+            response = self.form_invalid(form)
+            response.status_code = 429  # the form is shown again with what was typed
+            response["Retry-After"] = str(error.retry_after)
+            return response
         except BrandError as error:
             form.add_error("email", str(error))
             return self.form_invalid(form)

@@ -30,6 +30,7 @@ from campaigns.selectors import campaign_estimate, campaign_get_for_brand, campa
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES
 from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
+from linkilike.text_safety import validate_no_control_characters
 
 # --- errors ----------------------------------------------------------------------------------------
 
@@ -166,7 +167,8 @@ class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CampaignInput(StrictInput):
-    name = serializers.CharField(max_length=120)
+    # The name goes into email subjects (offers, review outcomes).
+    name = serializers.CharField(max_length=120, validators=[validate_no_control_characters])
     brief = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     currency = serializers.ChoiceField(
         choices=services.CURRENCIES, required=False, help_text="Defaults to the brand's currency."
@@ -208,7 +210,7 @@ class CampaignInput(StrictInput):
 
 
 class CampaignUpdateInput(CampaignInput):
-    name = serializers.CharField(max_length=120, required=False)
+    name = serializers.CharField(max_length=120, required=False, validators=[validate_no_control_characters])
 
 
 @extend_schema_view(

@@ -20,6 +20,7 @@ from campaigns.pricing import Estimate, assumptions_for, budget_estimate
 from campaigns.services import VariantInput
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES, LANGUAGES
+from linkilike.text_safety import validate_no_control_characters
 
 VARIANT_SLOTS = 3
 
@@ -51,7 +52,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Campaign name"), max_length=120)
+    # The name goes into email subjects (offers, review outcomes).
+    name = forms.CharField(label=_("Campaign name"), max_length=120, validators=[validate_no_control_characters])
     brief = forms.CharField(
         label=_("Brief"),
         required=False,

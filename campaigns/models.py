@@ -212,7 +212,11 @@ class Notification(models.Model):
         verbose_name=_("campaign"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    #: The notice in the language of whoever caused it (staff, often English): kept for the admin; the dashboard
+    #: words it again from ``kind`` in the reader's language (``notification_text``).
     message = models.TextField(_("message"))
+    #: Free text the notice quotes as written (the reviewer's reason for a rejection).
+    detail = models.TextField(_("detail"), blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -401,6 +405,10 @@ class Share(models.Model):
         verbose_name=_("content"),
     )
     caption_text = models.TextField(_("caption"), max_length=70000)
+    #: The language of the text the influencer started from: its disclosure (``#Werbung`` for "de") is the
+    #: one the caption must keep when accepted, resubmitted, published and checked. "" on shares made before
+    #: it was stored, which fall back to the offer's language (``share_language``).
+    language = models.CharField(_("caption language"), max_length=8, blank=True, default="")
     caption_status = models.CharField(
         _("caption approval"), max_length=20, choices=CaptionStatus.choices, default=CaptionStatus.NOT_REQUIRED
     )
@@ -582,7 +590,8 @@ class MetricSnapshot(models.Model):
 
     ``None`` means the network does not report that metric (never 0). ``engagements`` is the
     sum of the engagement counts the network reports (likes, reposts, replies, quotes,
-    bookmarks, saves).
+    bookmarks, saves) less the author's own (``own_engagements``). A read without counts stores
+    no row (``MetricWindowRetry``).
     """
 
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="metric_snapshots", verbose_name=_("share"))
@@ -600,6 +609,9 @@ class MetricSnapshot(models.Model):
     saves = models.BigIntegerField(_("saves"), null=True, blank=True)
     link_clicks = models.BigIntegerField(_("link clicks (network-reported)"), null=True, blank=True)
     engagements = models.BigIntegerField(_("engagements"), null=True, blank=True)
+    #: The author's own likes, reposts, replies, quotes and bookmarks within the counts above: left out of
+    #: ``engagements`` (what is paid). None: the network does not reveal them.
+    own_engagements = models.BigIntegerField(_("by the author herself (not paid)"), null=True, blank=True)
     post_exists = models.BooleanField(_("post exists"), default=True)
     source = models.CharField(_("source"), max_length=20, default="network_reported")
 
@@ -610,6 +622,33 @@ class MetricSnapshot(models.Model):
         constraints = [models.UniqueConstraint(fields=("share", "window"), name="campaigns_metricsnapshot_once")]
         # "latest snapshot per share" and the previous/next snapshot the results rollup triggers look up.
         indexes = [models.Index(fields=("share", "collected_at", "id"), name="campaigns_snapshot_share_time")]
+
+    def __str__(self) -> str:
+        return f"share {self.share_id} {self.window}"
+
+
+class MetricWindowRetry(models.Model):
+    """A (share, window) whose counts a read could not give while the post was not confirmed gone.
+
+    No snapshot is stored and nothing is booked for it ("unknown", never "zero"): the window is asked
+    again after a capped, jittered backoff (``next_attempt_at``) and given up after its last try
+    (``gave_up_at``), the reason then shown on the publication. A later successful read of the window
+    deletes the row.
+    """
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="metric_retries", verbose_name=_("share"))
+    window = models.CharField(_("window"), max_length=16)
+    attempts = models.PositiveIntegerField(_("tries"), default=0)
+    first_failed_at = models.DateTimeField(_("first try without counts"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next try"), null=True, blank=True, db_index=True)
+    gave_up_at = models.DateTimeField(_("given up"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("metrics window without counts")
+        verbose_name_plural = _("metrics windows without counts")
+        ordering = ("share", "window")
+        constraints = [models.UniqueConstraint(fields=("share", "window"), name="campaigns_metricretry_once")]
 
     def __str__(self) -> str:
         return f"share {self.share_id} {self.window}"
@@ -645,6 +684,10 @@ class ClickReason(models.TextChoices):
     HEAD = "head", _("HEAD request")
     PREFETCH = "prefetch", _("Prefetch or prerender")
     VELOCITY_HOLD = "velocity_hold", _("Above the click velocity limit")
+    IP_RATE = "ip_rate", _("Too many links from one network address")
+    POST_REMOVED = "post_removed", _("Post removed")
+    OVER_BUDGET = "over_budget", _("Over budget")
+    LATE = "late", _("Arrived after its hour was paid")
 
 
 class Click(models.Model):
@@ -673,6 +716,12 @@ class Click(models.Model):
             models.Index(
                 fields=("link", "occurred_at"), condition=models.Q(billable=True), name="campaigns_click_billable"
             ),
+            # The per-address rules (repeats, the rate across links) read one visitor's billable history.
+            models.Index(
+                fields=("ip_hash", "occurred_at"), condition=models.Q(billable=True), name="campaigns_click_visitor"
+            ),
+            # Results show the clicks that are not paid by reason; few rows, so they get their own index.
+            models.Index(fields=("link", "reason"), condition=models.Q(billable=False), name="campaigns_click_unpaid"),
         ]
 
     def __str__(self) -> str:
@@ -683,6 +732,7 @@ class HoldReason(models.TextChoices):
     CLICK_VELOCITY = "click_velocity", _("Clicks arrived faster than people click")
     REACH_ANOMALY = "reach_anomaly", _("Reach far above the account's followers")
     ENGAGEMENT_ANOMALY = "engagement_anomaly", _("Engagement far above the influencer's usual")
+    PEER_ENGAGEMENT = "peer_engagement", _("Engagement from another influencer of the same campaign")
 
 
 class ShareHold(models.Model):

@@ -49,6 +49,7 @@ from influencers.topics import LANGUAGES
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
 from linkilike.models import AuditAction
+from linkilike.text_safety import CONTROL_CHARACTERS_MESSAGE, has_control_characters, single_line
 
 caption_compose = captions.caption_compose  # the service-level entry point later issues reuse
 
@@ -199,6 +200,10 @@ def _apply_fields(campaign: Campaign, fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(CAMPAIGN_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unexpected campaign fields: {sorted(unknown)}")
+    # The name goes into email subjects; forms and the API refuse it first, this covers every caller.
+    # Only a name being set is checked, so a campaign stored before the check can still be edited.
+    if has_control_characters(str(fields.get("name") or "")):
+        raise CampaignInvalid(str(CONTROL_CHARACTERS_MESSAGE), field="name")
     merged = {name: getattr(campaign, name) for name in CAMPAIGN_EDITABLE_FIELDS if name != "topics"}
     merged.update({k: v for k, v in fields.items() if k != "topics"})
     _validate_fields(merged)
@@ -465,7 +470,8 @@ def campaign_duplicate(*, campaign: Campaign, created_by: User | None) -> Campai
     copy = campaign_create(
         brand=campaign.brand,
         created_by=created_by,
-        name=(_("Copy of %(name)s") % {"name": campaign.name})[:120],
+        # single_line: a name stored before names were checked must not stop the copy.
+        name=(_("Copy of %(name)s") % {"name": single_line(campaign.name)})[:120],
         topics=list(campaign.topics.all()),
         **fields,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -33,15 +33,11 @@ from campaigns.tracking.selectors import (
     share_results_rows,
 )
 from campaigns.tracking.services import campaign_emv_prices_update
+from linkilike.csv_export import csv_response
 
 SHARES_PER_PAGE = 50
 SHARE_STATE_PARTIAL = "campaigns/partials/share_state.html"
 SHARE_STATE_FALLBACK = "campaigns/partials/share_state_basic.html"
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def results_charts(results: Results) -> list[SmallChart]:
@@ -61,7 +57,7 @@ def results_charts(results: Results) -> list[SmallChart]:
         ),
         small_chart(
             key="clicks",
-            label=_("Unique clicks"),
+            label=_("Billable clicks"),
             badge="measured",
             rows=[(point.day, point.unique_clicks) for point in series],
         ),
@@ -103,16 +99,6 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
             "share_state_template": share_state_template(),
         }
     return {}
-
-
-def csv_response(rows: Any, *, filename: str) -> StreamingHttpResponse:
-    import csv
-
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]

@@ -115,7 +115,10 @@ def account_options_for_offer(*, offer: Offer) -> list[AccountOption]:
         label = NETWORKS[code].label if code in NETWORKS else str(account.get_network_display())
         if account.network == "sandbox":
             label = str(account.get_network_display())
-        if account.network not in targeted:
+        if account.network == "sandbox" and account.network not in targeted and code in (offer.campaign.networks or []):
+            # The campaign targets Mastodon, which a sandbox account speaks; say why it still cannot take it.
+            options.append(AccountOption(account, code, label, False, _("The sandbox is for demo campaigns only")))
+        elif account.network not in targeted:
             options.append(AccountOption(account, code, label, False, _("Not targeted by this campaign")))
         elif not account.is_usable:
             options.append(AccountOption(account, code, label, False, _("Needs reconnecting"), reconnect=True))

@@ -19,7 +19,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from campaigns.errors import CampaignError
 from campaigns.matching import services as matching_services
-from campaigns.matching.selectors import offer_estimate_get, offer_language
+from campaigns.matching.selectors import offer_estimate_get, offer_language, share_language
 from campaigns.models import CaptionStatus, Offer, OfferStatus, Share
 from influencers.forms_offers import CaptionResubmitForm, OfferAcceptForm, OfferDeclineForm
 from influencers.ownership import InfluencerOwnedViewMixin
@@ -127,7 +127,8 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
             form = self._form(offer)
         variant = offer_variant_pick(offer=offer, variant_id=self._value(form, "variant"))
         piece = offer_content_piece(offer=offer, variant=variant)
-        language = offer_language(offer=offer, content=piece)
+        # The chosen text's language decides the disclosure in the rules box, the preview and the check.
+        language = offer_language(offer=offer, content=piece, variant=variant)
         options = form.options if form is not None else account_options_for_offer(offer=offer)
         context.update(
             form=form,
@@ -197,6 +198,7 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
                 caption_text=form.cleaned_data["caption"],
                 scheduled_at=form.cleaned_data["scheduled_at"],
                 content=offer_content_piece(offer=offer, variant=variant),
+                variant=variant,
             )
         except CampaignError as error:
             _add_error(form, error)
@@ -219,7 +221,7 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
             return
         variant = offer_variant_pick(offer=offer, variant_id=str(form.data.get("variant") or ""))
         piece = offer_content_piece(offer=offer, variant=variant)
-        language = offer_language(offer=offer, content=piece)
+        language = offer_language(offer=offer, content=piece, variant=variant)
         chosen = {str(value) for value in form.data.getlist("accounts")} if hasattr(form.data, "getlist") else set()
         codes = [o.network_code for o in form.options if o.selectable and (not chosen or str(o.account.pk) in chosen)]
         preview = offer_caption_preview(
@@ -240,7 +242,9 @@ class OfferPreviewView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # ty
         offer: Offer = self.get_object()
         options = account_options_for_offer(offer=offer)
         variant = offer_variant_pick(offer=offer, variant_id=request.POST.get("variant"))
-        language = offer_language(offer=offer, content=offer_content_piece(offer=offer, variant=variant))
+        language = offer_language(
+            offer=offer, content=offer_content_piece(offer=offer, variant=variant), variant=variant
+        )
         preview = offer_caption_preview(
             offer=offer,
             text=request.POST.get("caption", "")[:5000],
@@ -290,7 +294,7 @@ class ShareCaptionResubmitView(InfluencerOwnedViewMixin, SingleObjectMixin, View
         preview = offer_caption_preview(
             offer=offer,
             text=str(form["caption"].value() or ""),
-            language=offer_language(offer=offer, content=offer_content_piece(offer=offer)),
+            language=share_language(share=share),
             network_codes=[code for code in [self._network(share)] if code],
         )
         context = {"share": share, "offer": offer, "form": form, "preview": preview, "influencer": self.influencer}

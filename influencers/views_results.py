@@ -13,8 +13,9 @@ from django.views.generic import ListView
 
 from campaigns.models import Share
 from campaigns.tracking.selectors import influencer_results_get_for_influencer, share_results_rows, shares_with_results
-from campaigns.views_results import csv_response, results_charts, share_rows, share_state_template
+from campaigns.views_results import results_charts, share_rows, share_state_template
 from influencers.ownership import InfluencerOwnedViewMixin
+from linkilike.csv_export import csv_response
 
 
 class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]

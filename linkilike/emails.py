@@ -11,6 +11,8 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from linkilike.text_safety import single_line
+
 
 @dataclass(frozen=True)
 class RenderedEmail:
@@ -26,7 +28,9 @@ def email_render(*, template: str, context: dict[str, Any], language: str | None
     """
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = _render_plain(f"{template}_subject.txt", context).strip()
+        # One line whatever the names in it hold: a line break in a subject fails the send with
+        # BadHeaderError, and names stored before input was checked may still carry one.
+        subject = single_line(_render_plain(f"{template}_subject.txt", context))
         text = _render_plain(f"{template}_body.txt", context)
         html = render_to_string(f"{template}_body.html", context)
     return RenderedEmail(subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, text=text, html=html)

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, cast
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,6 +72,22 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
+class IdempotencyKeyRequired(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy("This request needs an Idempotency-Key header.")
+    default_code = "idempotency_key_required"
+
+
+def idempotency_key_require(request: Request) -> None:
+    """400 unless the request carries the header; for a view whose other checks would answer first.
+
+    ``idempotent_call`` checks it too, but only once the view runs: a view that first looks up the
+    caller's own records (the influencer profile) would answer 404 for a request that is malformed.
+    """
+    if not request.headers.get(HEADER, "").strip():
+        raise IdempotencyKeyRequired()
+
+
 def idempotent_call(
     request: Request, *, scope: str, handler: Callable[[], Response], required: bool = False
 ) -> Response:
@@ -77,7 +95,7 @@ def idempotent_call(
     if not key:
         if required:
             return Response(
-                {"detail": _("This request needs an Idempotency-Key header.")},
+                {"detail": str(IdempotencyKeyRequired.default_detail)},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return handler()

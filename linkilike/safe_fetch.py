@@ -8,20 +8,31 @@ Link previews, proof-of-post checks and media-by-URL all call :func:`safe_fetch`
   IPv6), then connects to exactly the address it checked (no DNS rebinding between check and use);
 - follows at most a few redirects, checking every hop the same way;
 - stops bodies above a size cap and responses slower than an overall deadline.
+
+Clients that talk to a server a person named over many requests (the Mastodon provider's
+``requests`` session) use the same check per connection instead: :class:`PinnedPoolManager`
+opens every new connection through :meth:`AddressGuard.connect_address`, which resolves, checks
+and returns the one address to connect to, while TLS (SNI, certificate) and ``Host`` keep the name.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
 import urllib3
 from django.utils.translation import gettext as _
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_DEADLINE_SECONDS = 15.0
@@ -89,6 +100,22 @@ class _Target:
     path: str
 
 
+def address_check(host: str, port: int, *, policy: AddressPolicy, resolver: Resolver | None = None) -> str:
+    """Resolves ``host`` now and returns the address to connect to.
+
+    Raises :class:`UnsafeURL` unless every answer is allowed: a name with one internal answer among
+    public ones is refused, as an attacker controls which answer a client picks.
+    """
+    try:
+        addresses: Iterable[str] = (resolver or _default_resolver)(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeURL(_("The host %(host)s could not be found.") % {"host": host}) from exc
+    checked = [ipaddress.ip_address(address.split("%", 1)[0]) for address in addresses]
+    if not checked or not all(policy.allows(address) for address in checked):
+        raise UnsafeURL(_("Links to private or internal network addresses cannot be fetched."))
+    return str(checked[0])
+
+
 def _check_url(url: str, policy: AddressPolicy, resolver: Resolver) -> _Target:
     try:
         parts = urlsplit(url)
@@ -103,17 +130,11 @@ def _check_url(url: str, policy: AddressPolicy, resolver: Resolver) -> _Target:
     if not host:
         raise UnsafeURL(_("This address is not a valid web link."))
     port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses: Iterable[str] = resolver(host, port)
-    except (OSError, UnicodeError) as exc:
-        raise UnsafeURL(_("The host %(host)s could not be found.") % {"host": host}) from exc
-    checked = [ipaddress.ip_address(address.split("%", 1)[0]) for address in addresses]
-    if not checked or not all(policy.allows(address) for address in checked):
-        raise UnsafeURL(_("Links to private or internal network addresses cannot be fetched."))
+    address = address_check(host, port, policy=policy, resolver=resolver)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return _Target(scheme=parts.scheme, host=host, port=port, address=str(checked[0]), path=path)
+    return _Target(scheme=parts.scheme, host=host, port=port, address=address, path=path)
 
 
 def _open(target: _Target, method: str, deadline: float) -> urllib3.BaseHTTPResponse:
@@ -207,3 +228,95 @@ def safe_fetch(
             content=content,
             redirects=tuple(redirects),
         )
+
+
+# --- pinned connections for long-lived clients ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressGuard:
+    """Which address each new connection may go to.
+
+    ``trusted`` lists ``(host, port)`` pairs the operator configured (settings, not people); those
+    connect as the system resolves them. Every other host is resolved and checked against
+    ``policy`` for each connection, and the connection goes to exactly the checked address.
+    """
+
+    policy: AddressPolicy = field(default_factory=AddressPolicy)
+    resolver: Resolver | None = None
+    trusted: frozenset[tuple[str, int]] = frozenset()
+
+    def connect_address(self, host: str, port: int) -> str:
+        if (host.rstrip(".").lower(), port) in self.trusted:
+            return host
+        return address_check(host, port, policy=self.policy, resolver=self.resolver)
+
+
+class _PinnedConnectionMixin:
+    """Replaces urllib3's ``_new_conn``: the same socket handling, to the address the guard returns.
+
+    ``self.host`` stays the name, so the ``Host`` header, SNI and the certificate check use it.
+    """
+
+    host: str
+    port: int
+    timeout: float | None
+    source_address: tuple[str, int] | None
+    socket_options: Any
+
+    def __init__(self, *args: Any, address_guard: AddressGuard, **kwargs: Any) -> None:
+        self.address_guard = address_guard
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self) -> socket.socket:
+        # Resolved and checked here, per connection, never reused from an earlier check: a name whose
+        # DNS answer changed since (rebinding) is judged by the answer the socket will really use.
+        address = self.address_guard.connect_address(self._dns_host, self.port)  # type: ignore[attr-defined]
+        try:
+            sock = create_connection(
+                (address, self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from exc
+        except OSError as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc  # type: ignore[arg-type]
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
+
+
+class PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
+    pass
+
+
+class PinnedHTTPSConnection(_PinnedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = PinnedHTTPConnection
+
+
+class _PinnedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = PinnedHTTPSConnection
+
+
+class PinnedPoolManager(urllib3.PoolManager):
+    """A pool manager whose every new connection goes through ``address_guard`` (see the module doc)."""
+
+    def __init__(self, *, address_guard: AddressGuard, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.address_guard = address_guard
+        self.pool_classes_by_scheme = {"http": _PinnedHTTPConnectionPool, "https": _PinnedHTTPSConnectionPool}
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
+    ) -> HTTPConnectionPool:
+        # Added after the pool key is computed (the key's fields are fixed), handed on to each connection.
+        context = dict(request_context if request_context is not None else self.connection_pool_kw)
+        context["address_guard"] = self.address_guard
+        return super()._new_pool(scheme, host, port, context)

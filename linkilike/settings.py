@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # hashed, expiring API tokens (accounts.ApiToken)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # TRACE: 405 before any view runs (after LocaleMiddleware: the API's JSON detail is translated).
+    "linkilike.http_errors.RefusedMethodMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,11 +189,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its password_changed hook revokes the person's API tokens on every password change.
+    {"NAME": "accounts.password_hooks.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# The sign-in form says how to get in (the password reset) while "login_failed" below pauses an address.
+ACCOUNT_FORMS = {"login": "accounts.forms_login.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -267,7 +273,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.api_auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -276,10 +282,25 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_USER_RATE", "2000/hour"), "money": "60/minute"},
 }
+# Personal API tokens (accounts.ApiToken, django-rest-knox): stored as SHA-512 digests, sent as
+# "Authorization: Token <token>", valid for API_TOKEN_TTL_DAYS, made and revoked at /accounts/tokens/.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
+# Knox's own migrations create its (swapped, unused) table anyway, whose foreign key to the user then
+# blocks TRUNCATE in test flushes; the model in use is migrated by accounts.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30)),
+    "TOKEN_PREFIX": "lk_",  # lets secret scanners recognise a leaked token
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Linkilike API",
     "DESCRIPTION": "Brand workspaces, campaigns, influencer offers and payouts. All brand data "
-    "lives under /api/v1/brands/{brand_slug}/ and answers 404 to non-members.",
+    "lives under /api/v1/brands/{brand_slug}/ and answers 404 to non-members. Authenticate with a "
+    "personal token made at /accounts/tokens/ and sent as `Authorization: Token <token>`; tokens "
+    "expire (30 days unless configured otherwise) and are revoked when you revoke them or change "
+    "or reset your password.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -342,6 +363,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 TRACKING_DEDUPE_HOURS = env_int("LINKILIKE_TRACKING_DEDUPE_HOURS", 24)
 TRACKING_VELOCITY_PER_MINUTE = env_int("LINKILIKE_TRACKING_VELOCITY_PER_MINUTE", 30)
+# One network address (IPv4, or an IPv6 /64) earns at most this many billable clicks across all links
+# in the window (ADR 10).
+TRACKING_IP_RATE_LIMIT = env_int("LINKILIKE_TRACKING_IP_RATE_LIMIT", 10)
+TRACKING_IP_RATE_MINUTES = env_int("LINKILIKE_TRACKING_IP_RATE_MINUTES", 10)
 TRACKING_REACH_FOLLOWERS_FACTOR = env_int("LINKILIKE_TRACKING_REACH_FOLLOWERS_FACTOR", 10)
 # F3: engagements per follower above k x the influencer's median over their last shares (with enough history
 # and above a floor of engagements, so small numbers never trip it) put the share on hold.
@@ -353,6 +378,9 @@ TRACKING_DRAIN_BATCH = 500
 TRACKING_DRAIN_TRIGGER = 500
 TRACKING_ACCRUE_SETTLE_MINUTES = 5
 TRACKING_TRUST_X_FORWARDED_FOR = env_bool("LINKILIKE_TRACKING_TRUST_X_FORWARDED_FOR", False)
+# How many proxies of ours sit in front: the visitor is the entry the outermost one added, counted from
+# the right of X-Forwarded-For (entries further left are written by the client).
+TRACKING_FORWARDED_FOR_PROXIES = env_int("LINKILIKE_TRACKING_FORWARDED_FOR_PROXIES", 1)
 TRACKING_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # --- security -------------------------------------------------------------------------
@@ -403,6 +431,10 @@ LOGGING = {
 # --- Linkilike ------------------------------------------------------------------------
 
 INVITATION_MAX_AGE = timedelta(days=env_int("LINKILIKE_INVITATION_DAYS", 7))
+# Invitations mail whatever address is typed in: caps keep them from becoming a spam relay
+# (brands/services.py counts every invitation created, withdrawn ones too, since each was mailed).
+INVITATION_LIMIT_PER_BRAND_PER_HOUR = env_int("LINKILIKE_INVITATIONS_PER_BRAND_PER_HOUR", 20)
+INVITATION_LIMIT_PER_ADDRESS_PER_DAY = env_int("LINKILIKE_INVITATIONS_PER_ADDRESS_PER_DAY", 3)
 STAFF_MFA_REQUIRED = env_bool("LINKILIKE_STAFF_MFA_REQUIRED", True)
 # The landing page lists the demo accounts (make run); never on in production.
 LINKILIKE_SHOW_DEMO_LOGINS = env_bool("LINKILIKE_SHOW_DEMO_LOGINS", DEBUG)
@@ -445,6 +477,10 @@ SANDBOX_MEDIA_PROCESSING_SECONDS = float(env_str("SANDBOX_MEDIA_PROCESSING_SECON
 SANDBOX_NEW_ACCOUNT_FOLLOWERS = env_int("SANDBOX_NEW_ACCOUNT_FOLLOWERS", 40)
 SANDBOX_VAPID_KEY = "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="
 
+# A server a person names (a Mastodon instance) must resolve to a public address, checked again on every
+# connection (S7, networks.providers.http). Private networks listed here are allowed as well: a deliberately
+# internal server, or the local doubles of the drills. Development and tests allow every address.
+NETWORKS_ALLOWED_PRIVATE_NETWORKS = env_list("LINKILIKE_NETWORKS_ALLOWED_PRIVATE_NETWORKS")
 # Social networks (networks/): providers by dotted path; the token vault's keys, newest first.
 SANDBOX_BASE_URL = env_str("LINKILIKE_SANDBOX_BASE_URL", f"{SITE_URL}/sandbox").rstrip("/")
 NETWORK_PROVIDERS: dict[str, dict[str, str]] = {

@@ -3,16 +3,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from campaigns.tracking import views as tracking_views
-from linkilike import admin_login, views
+from linkilike import admin_login, user_files, views
 
 admin.site.site_header = _("Linkilike administration")
 admin.site.site_title = _("Linkilike admin")
 admin.site.index_title = _("Platform administration")
 admin.site.login = admin_login.admin_login  # type: ignore[method-assign]
+
+# Under /api/ a path no route matches answers JSON, as the schema documents (linkilike/http_errors.py).
+handler404 = "linkilike.http_errors.page_not_found"
 
 api_urlpatterns = [
     path("", include("brands.api_urls")),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("r/<str:code>", tracking_views.tracking_redirect, name="tracking-redirect"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/tokens/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/emails/", views.email_preview_list, name="email-previews"),
     path("admin/emails/<slug:key>/<str:language>/", views.email_preview_detail, name="email-preview"),
@@ -61,4 +64,5 @@ if settings.SANDBOX_ENABLED:
     urlpatterns += [path("", include("sandbox.urls"))]
 
 if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+    # Uploads are served typed by our own names, with nosniff and a sandboxing CSP (linkilike.user_files).
+    urlpatterns += [path("media/<path:path>", user_files.media_serve, name="media")]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from networks.models import Network
 from networks.providers.exceptions import NotSupported
 from networks.providers.registry import provider_class, provider_get
-from networks.providers.types import Capabilities, LinkHandling
+from networks.providers.types import Capabilities, LinkHandling, Reveal
 
 METRIC_LABELS: dict[str, Promise] = {
     "impressions": gettext_lazy("impressions"),
@@ -33,6 +33,8 @@ METRIC_LABELS: dict[str, Promise] = {
     "saves": gettext_lazy("saves"),
     "link_clicks": gettext_lazy("link clicks"),
 }
+#: ``Capabilities.own_engagement`` uses the provider's field names (``shares`` are reposts there).
+SNAPSHOT_METRIC_LABELS: dict[str, Promise] = {**METRIC_LABELS, "shares": gettext_lazy("reposts")}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class CapabilityRow:
     requirements: str
     configured: bool
     capabilities: Capabilities
+    #: "yes" / "partly" / "no": the author's own engagement is left out before pay.
+    own_engagement: str = ""
+    own_engagement_metrics: tuple[str, ...] = ()
+    #: The engagements whose accounts the network names (checked against other influencers of the campaign).
+    engagers_named: tuple[str, ...] = ()
 
 
 def _links_label(handling: LinkHandling) -> str:
@@ -60,6 +67,14 @@ def _links_label(handling: LinkHandling) -> str:
         LinkHandling.CARD: _("as a link card"),
         LinkHandling.NOT_CLICKABLE: _("shown, not clickable"),
     }[handling]
+
+
+def _reveal_label(reveal: Reveal) -> str:
+    return {Reveal.YES: _("yes"), Reveal.PARTLY: _("partly"), Reveal.NO: _("no")}[reveal]
+
+
+def _labels(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(SNAPSHOT_METRIC_LABELS.get(name, name)) for name in names)
 
 
 def _configured(network: str) -> bool:
@@ -101,6 +116,9 @@ def capability_matrix() -> list[CapabilityRow]:
                 requirements=caps.requirements,
                 configured=_configured(network),
                 capabilities=caps,
+                own_engagement=_reveal_label(caps.own_engagement),
+                own_engagement_metrics=_labels(caps.own_engagement_metrics),
+                engagers_named=_labels(caps.engagers_named),
             )
         )
     return rows

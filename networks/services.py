@@ -7,9 +7,7 @@ same refresh token.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from influencers.models import InfluencerProfile
+from linkilike.safe_fetch import UnsafeFetch, address_check
 from networks import tasks
 from networks.errors import ConnectError, InstanceUrlInvalid
 from networks.models import AccountStatus, ConnectedAccount, Network, OAuthApp
@@ -29,6 +28,7 @@ from networks.providers.exceptions import (
     NetworkError,
     NotSupported,
 )
+from networks.providers.http import instance_address_policy, private_instances_allowed
 from networks.providers.registry import provider_base_url, provider_class, provider_get
 from networks.providers.types import AccountRef, AuthStart, TokenSet
 from networks.selectors import oauth_app_credentials, provider_get_for_account, token_set_get_for_account
@@ -46,15 +46,16 @@ PROFILE_MAX_AGE = timedelta(hours=6)
 
 
 def _private_instances_allowed() -> bool:
-    return bool(getattr(settings, "NETWORKS_ALLOW_PRIVATE_INSTANCES", settings.DEBUG or settings.TESTING))
+    return private_instances_allowed()
 
 
-def _is_public_host(host: str) -> bool:
+def _is_public_host(host: str, port: int) -> bool:
+    """A first answer for the form; the provider checks again on every connection (DNS can change)."""
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
+        address_check(host, port, policy=instance_address_policy())
+    except UnsafeFetch:
         return False
-    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+    return True
 
 
 def instance_url_normalize(*, raw: str) -> str:
@@ -77,7 +78,7 @@ def instance_url_normalize(*, raw: str) -> str:
     url = f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
     if (sandbox_enabled() and url == sandbox_base_url()) or _private_instances_allowed():
         return url
-    if parts.scheme != "https" or not _is_public_host(parts.hostname):
+    if parts.scheme != "https" or not _is_public_host(parts.hostname, parts.port or 443):
         raise InstanceUrlInvalid(_("Only public servers reachable over https can be connected."))
     return url
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -16,7 +17,7 @@ from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewSet
 from influencers.models import InfluencerProfile
 from influencers.ownership import InfluencerScope
-from linkilike.idempotency import REQUIRED_IDEMPOTENCY_KEY_PARAMETER, idempotent_call
+from linkilike.idempotency import REQUIRED_IDEMPOTENCY_KEY_PARAMETER, idempotency_key_require, idempotent_call
 from payouts import selectors, services
 from payouts.errors import PayoutsError
 from payouts.models import Charity, Funding, LedgerAccount, PayoutDestination, PayoutRequest
@@ -103,8 +104,14 @@ class BrandFundsViewSet(BrandScopedViewSet):
 class InfluencerScopedViewSet(InfluencerScope, viewsets.GenericViewSet):  # type: ignore[type-arg]
     """DRF twin of InfluencerOwnedViewMixin: everything is filtered by the caller's own profile."""
 
+    #: actions that move money: a request without Idempotency-Key is malformed, so it is refused (400)
+    #: before the profile lookup can answer 404 (ADR 3).
+    idempotency_required_actions: tuple[str, ...] = ()
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if self.action in self.idempotency_required_actions:
+            idempotency_key_require(request)
         profile = InfluencerProfile.objects.filter(user=request.user).first()  # type: ignore[misc]
         if profile is None:
             raise Http404("No influencer profile.")
@@ -123,17 +130,34 @@ class PayoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class PayoutRequestInput(serializers.Serializer):  # type: ignore[type-arg]
     amount_minor = serializers.IntegerField(min_value=1)
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        help_text="ISO code of the balance to pay out (see the earnings' balances). May be left out while you "
+        "hold money in one currency only. SEPA accounts and donations are paid in EUR only.",
+    )
     destination_id = serializers.IntegerField(required=False)
     charity_id = serializers.IntegerField(required=False)
 
 
+class CurrencyBalanceOutput(serializers.Serializer):  # type: ignore[type-arg]
+    currency = serializers.CharField()
+    pending_minor = serializers.IntegerField()
+    available_minor = serializers.IntegerField()
+    in_payout_minor = serializers.IntegerField()
+    paid_minor = serializers.IntegerField()
+
+
 class EarningsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """The top-level amounts are in ``currency``, the largest available balance; ``balances`` has every currency."""
+
     currency = serializers.CharField()
     pending_minor = serializers.IntegerField()
     available_minor = serializers.IntegerField()
     in_payout_minor = serializers.IntegerField()
     paid_minor = serializers.IntegerField()
     minimum_payout_minor = serializers.IntegerField()
+    balances = CurrencyBalanceOutput(many=True)
 
 
 class EarningsViewSet(InfluencerScopedViewSet):
@@ -152,6 +176,7 @@ class PayoutRequestViewSet(InfluencerScopedViewSet):
     throttle_scope = "money"
     model = PayoutRequest
     serializer_class = PayoutOutput
+    idempotency_required_actions = ("create",)
 
     @extend_schema(summary="Your payouts", responses=PayoutOutput(many=True))
     def list(self, request: Request) -> Response:
@@ -179,10 +204,16 @@ class PayoutRequestViewSet(InfluencerScopedViewSet):
                 charity = Charity.objects.filter(is_active=True, pk=data.validated_data["charity_id"]).first()
                 if charity is None:
                     raise ValidationError({"charity_id": ["Not a listed charity."]})
+            currency = data.validated_data.get("currency", "").upper() or selectors.payout_currency_for_influencer(
+                influencer=self.influencer
+            )
+            if currency is None:
+                raise ValidationError({"currency": [_("Say which of your balances to pay out, e.g. EUR or CHF.")]})
             try:
                 payout = services.payout_request(
                     influencer=self.influencer,
                     amount_minor=data.validated_data["amount_minor"],
+                    currency=currency,
                     destination=destination,
                     charity=charity,
                 )

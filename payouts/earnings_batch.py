@@ -36,9 +36,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from networks.models import Network
 from payouts.errors import PayoutsError
 from payouts.models import AccountKind, MetricSource, TransactionKind
-from payouts.services import MetricDelta, earnings_accrue, hold_period
+from payouts.services import SHARE_ID_KEY, MetricDelta, earnings_accrue, hold_period
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class BatchResult:
     booked_per_row: int
     #: Already booked before, or a repeat of a (share, window) earlier in the batch: books nothing.
     skipped: int
-    #: Unknown campaign or influencer, or a share that belongs to another campaign or influencer.
+    #: Unknown campaign or influencer, a share that belongs to another campaign or influencer, or a
+    #: delta that could earn for a sandbox share of a brand that is not a demo brand.
     refused: int
     transactions: int
     entries: int
@@ -170,6 +172,20 @@ def _book_staged(*, now: datetime) -> BatchResult:
     )
     if bad_sources:
         raise PayoutsError(_("Only verified metrics (reported by the network or measured by us) earn money."))
+    # earnings_accrue refuses a delta that could earn for a sandbox share of a brand that is not a demo
+    # brand (sandbox_earning_refused): the same deltas leave the batch here and are counted as refused.
+    _execute(
+        f"""
+        DELETE FROM {STAGE_TABLE} s
+        USING campaigns_campaign c, brands_brand b, campaigns_share sh, networks_connectedaccount a
+        WHERE c.id = s.campaign_id AND b.id = c.brand_id AND NOT b.is_demo
+            AND GREATEST(s.impressions, s.engagements, s.unique_clicks) > 0
+            AND sh.id = CASE WHEN s.share_key ~ %(share_id)s THEN s.share_key::bigint END
+            AND sh.campaign_id = s.campaign_id
+            AND a.id = sh.connected_account_id AND a.network = %(sandbox)s
+        """,
+        {"share_id": f"^{SHARE_ID_KEY}$", "sandbox": Network.SANDBOX.value},
+    )
     _execute(f"ANALYZE {STAGE_TABLE}")
 
     # Same lock order as earnings_accrue (campaign, share, accounts), each in primary-key order.

@@ -36,6 +36,10 @@ class InvalidDestination(PayoutsError):
     pass
 
 
+class UnsupportedCurrency(InvalidDestination):
+    """The chosen destination's provider cannot pay out in the balance's currency."""
+
+
 class PayoutStateError(PayoutsError):
     """The payout is not in a state that allows this step."""
 

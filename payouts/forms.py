@@ -8,7 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payouts.models import Charity, DestinationKind, PayoutDestination
-from payouts.money import money_parse
+from payouts.money import money_format, money_parse
+from payouts.selectors import CurrencyBalance
 
 
 class AmountField(forms.CharField):
@@ -47,11 +48,34 @@ class PayoutDestinationForm(forms.Form):
 
 
 class PayoutRequestForm(forms.Form):
-    amount = AmountField(label=_("Amount (EUR)"))
+    currency = forms.ChoiceField(
+        label=_("From your balance in"),
+        required=False,  # left out: the only balance the person holds (see the view)
+        help_text=_("Bank transfers (SEPA) and donations are paid in EUR; PayPal also pays CHF, GBP and USD."),
+    )
+    amount = AmountField(label=_("Amount"))
     target = forms.ChoiceField(label=_("Pay to"))
 
-    def __init__(self, *args: Any, destinations: list[PayoutDestination], charities: list[Charity], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        destinations: list[PayoutDestination],
+        charities: list[Charity],
+        balances: list[CurrencyBalance],
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        # Only currencies the person holds: the payout is taken from the balance chosen here.
+        self.fields["currency"].choices = [  # type: ignore[attr-defined]
+            (
+                line.currency,
+                _("%(currency)s (%(available)s available)")
+                % {"currency": line.currency, "available": money_format(line.available_minor, line.currency)},
+            )
+            for line in balances
+        ]
+        if balances:
+            self.fields["currency"].initial = balances[0].currency
         choices: list[tuple[str, Any]] = [("", _("Choose an account or a charity"))]
         choices += [(f"d{d.pk}", d.masked) for d in destinations]
         choices += [(f"c{c.pk}", _("Donate to %(name)s") % {"name": c.name}) for c in charities]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -149,8 +150,61 @@ def bank_transfer_instructions_for_brand(*, brand: Brand) -> dict[str, str]:
 # --- influencer earnings --------------------------------------------------------------
 
 
+#: Shown for a person who has earned nothing yet (a display default: payouts always name a currency).
+DEFAULT_STATEMENT_CURRENCY = "EUR"
+_INFLUENCER_KINDS = (AccountKind.INFLUENCER_PENDING, AccountKind.INFLUENCER_AVAILABLE, AccountKind.PAYOUTS_IN_FLIGHT)
+
+
+@dataclass(frozen=True)
+class CurrencyBalance:
+    currency: str
+    pending_minor: int
+    available_minor: int
+    in_payout_minor: int
+    paid_minor: int
+
+
+def influencer_balances_for_influencer(*, influencer: InfluencerProfile) -> list[CurrencyBalance]:
+    """One line per currency the person has earned in; the largest available balance first."""
+    amounts: dict[str, dict[str, int]] = {}
+    accounts = LedgerAccount.objects.filter(influencer=influencer, kind__in=_INFLUENCER_KINDS)
+    for currency, kind, balance in accounts.values_list("currency", "kind", "balance_minor"):
+        amounts.setdefault(currency, {})[kind] = int(balance)
+    paid = dict(
+        PayoutRequest.objects.filter(influencer=influencer, status=PayoutStatus.SENT)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("currency", "total")
+    )
+    balances = [
+        CurrencyBalance(
+            currency=currency,
+            pending_minor=amounts.get(currency, {}).get(AccountKind.INFLUENCER_PENDING, 0),
+            available_minor=amounts.get(currency, {}).get(AccountKind.INFLUENCER_AVAILABLE, 0),
+            in_payout_minor=amounts.get(currency, {}).get(AccountKind.PAYOUTS_IN_FLIGHT, 0),
+            paid_minor=int(paid.get(currency) or 0),
+        )
+        for currency in set(amounts) | set(paid)
+    ]
+    return sorted(balances, key=lambda line: (-line.available_minor, line.currency))
+
+
+def payout_currency_for_influencer(*, influencer: InfluencerProfile) -> str | None:
+    """The currency to pay out when the person did not say: the only one with money available (or the only
+    one held at all); None when that is ambiguous, so the caller asks instead of guessing."""
+    balances = influencer_balances_for_influencer(influencer=influencer)
+    available = [line.currency for line in balances if line.available_minor > 0]
+    if len(available) == 1:
+        return available[0]
+    if not available and len(balances) == 1:
+        return balances[0].currency
+    return None
+
+
 @dataclass(frozen=True)
 class EarningsStatement:
+    """The summary in ``currency`` (by default the largest available balance), with every currency in ``balances``."""
+
     currency: str
     pending_minor: int
     available_minor: int
@@ -160,16 +214,23 @@ class EarningsStatement:
     next_release_at: datetime | None
     payouts: list[PayoutRequest]
     destinations: list[PayoutDestination]
+    balances: list[CurrencyBalance]
 
     @property
     def can_request(self) -> bool:
-        return self.available_minor >= self.minimum_payout_minor
+        """Some balance reaches the minimum payout."""
+        return any(line.available_minor >= self.minimum_payout_minor for line in self.balances)
 
 
-def earnings_statement_get_for_influencer(*, influencer: InfluencerProfile, currency: str = "EUR") -> EarningsStatement:
-    paid = PayoutRequest.objects.filter(influencer=influencer, currency=currency, status=PayoutStatus.SENT).aggregate(
-        total=Coalesce(Sum("amount_minor"), 0)
-    )["total"]
+def earnings_statement_get_for_influencer(
+    *, influencer: InfluencerProfile, currency: str | None = None
+) -> EarningsStatement:
+    balances = influencer_balances_for_influencer(influencer=influencer)
+    currency = currency or (balances[0].currency if balances else DEFAULT_STATEMENT_CURRENCY)
+    summary = next(
+        (line for line in balances if line.currency == currency),
+        CurrencyBalance(currency=currency, pending_minor=0, available_minor=0, in_payout_minor=0, paid_minor=0),
+    )
     next_release = (
         EarningAccrual.objects.filter(influencer=influencer, currency=currency, pending_minor__gt=0)
         .order_by("hold_until")
@@ -178,16 +239,10 @@ def earnings_statement_get_for_influencer(*, influencer: InfluencerProfile, curr
     )
     return EarningsStatement(
         currency=currency,
-        pending_minor=influencer_balance_minor(
-            influencer=influencer, kind=AccountKind.INFLUENCER_PENDING, currency=currency
-        ),
-        available_minor=influencer_balance_minor(
-            influencer=influencer, kind=AccountKind.INFLUENCER_AVAILABLE, currency=currency
-        ),
-        in_payout_minor=influencer_balance_minor(
-            influencer=influencer, kind=AccountKind.PAYOUTS_IN_FLIGHT, currency=currency
-        ),
-        paid_minor=int(paid),
+        pending_minor=summary.pending_minor,
+        available_minor=summary.available_minor,
+        in_payout_minor=summary.in_payout_minor,
+        paid_minor=summary.paid_minor,
         minimum_payout_minor=int(getattr(settings, "PAYOUTS_MINIMUM_MINOR", 2000)),
         next_release_at=next_release,
         payouts=list(
@@ -196,6 +251,7 @@ def earnings_statement_get_for_influencer(*, influencer: InfluencerProfile, curr
             .order_by("-created_at")[:50]
         ),
         destinations=list(payout_destination_list_for_influencer(influencer=influencer)),
+        balances=balances or [summary],
     )
 
 
@@ -207,14 +263,19 @@ def charity_list_active() -> QuerySet[Charity]:
     return Charity.objects.filter(is_active=True).order_by("name")
 
 
-def earnings_lines_for_influencer(*, influencer: InfluencerProfile) -> Iterator[list[str]]:
-    """Every earnings line of the influencer, flat, for the CSV export."""
+def earnings_lines_for_influencer(*, influencer: InfluencerProfile) -> Iterator[list[object]]:
+    """Every earnings line of the influencer, flat, for the CSV export (``linkilike.csv_export``).
+
+    Units and amounts are numbers, so a negative line (purged fake engagement, a cap) stays a number
+    in a spreadsheet; text cells are neutralised against formulas by the CSV writer.
+    """
     lines = (
         EarningLine.objects.filter(accrual__influencer=influencer)
         .select_related("accrual", "accrual__campaign", "accrual__share")
         .order_by("accrual__created_at", "pk")
     )
-    for line in lines:
+    # Streamed to the download: chunks, not every line of years of earnings in memory at once.
+    for line in lines.iterator(chunk_size=500):
         accrual = line.accrual
         status = "on hold" if accrual.pending_minor > 0 else "released"
         yield [
@@ -224,10 +285,10 @@ def earnings_lines_for_influencer(*, influencer: InfluencerProfile) -> Iterator[
             accrual.window,
             accrual.get_source_display(),
             line.get_metric_display(),
-            str(line.units),
-            money_decimal_string(line.price_minor),
-            str(line.per_units),
-            money_decimal_string(line.amount_minor),
+            line.units,
+            Decimal(money_decimal_string(line.price_minor)),
+            line.per_units,
+            Decimal(money_decimal_string(line.amount_minor)),
             accrual.currency,
             status,
         ]

@@ -10,6 +10,7 @@ Business events carry an ``idempotency_key`` so booking them twice books nothing
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, F
+from django.db.models import CharField, Exists, F, OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from payouts.errors import (
     PayoutStateError,
     ProviderError,
     UnbalancedTransaction,
+    UnsupportedCurrency,
 )
 from payouts.models import (
     EXTERNAL_KINDS,
@@ -64,7 +66,7 @@ from payouts.models import (
     WebhookEvent,
 )
 from payouts.money import money_format
-from payouts.providers import funding_provider, payout_provider
+from payouts.providers import funding_provider, payout_provider, payout_provider_class
 from payouts.providers.base import CheckoutRequest, PayoutBatchRequest, PayoutItem
 
 if TYPE_CHECKING:
@@ -570,6 +572,29 @@ def _affordable(*, want: int, earned_before: int, fee_before: int, fee_bps: int,
     return low
 
 
+#: A ``share_key`` naming a ``campaigns.Share`` by its id (metrics and clicks pass ``str(share.pk)``).
+SHARE_ID_KEY = "[0-9]{1,18}"
+
+
+def sandbox_earning_refused(*, delta: MetricDelta, campaign: Campaign) -> bool:
+    """A delta that could earn for a sandbox share of a brand that is not a demo brand: never booked.
+
+    The last line of defence behind matching, publishing and metrics: a simulated audience must not
+    earn real money from a real brand. A pure reversal still goes through (it only gives money back).
+    ``payouts.earnings_batch`` applies the same rule in SQL.
+    """
+    from campaigns.models import Share
+    from networks.models import Network
+
+    if campaign.brand.is_demo or max(delta.impressions, delta.engagements, delta.unique_clicks) <= 0:
+        return False
+    if not re.fullmatch(SHARE_ID_KEY, delta.share_key):
+        return False
+    return Share.objects.filter(
+        pk=int(delta.share_key), campaign_id=campaign.pk, connected_account__network=Network.SANDBOX
+    ).exists()
+
+
 # Not in the audit trail (nor are reversals of fallen metrics and hold releases): accruals are
 # per-click and per-metric-window, high volume and machine-made; the immutable ledger is their trail.
 @transaction.atomic
@@ -581,6 +606,8 @@ def earnings_accrue(*, delta: MetricDelta, now: datetime | None = None) -> Earni
     if delta.source not in MetricSource.values:
         raise PayoutsError(_("Only verified metrics (reported by the network or measured by us) earn money."))
     campaign = Campaign.objects.select_for_update().select_related("brand").get(pk=delta.campaign_id)
+    if sandbox_earning_refused(delta=delta, campaign=campaign):
+        raise PayoutsError(_("A share on the sandbox network earns money only for a demo brand."))
     influencer = InfluencerProfile.objects.get(pk=delta.influencer_id)
     share, _created = ShareEarning.objects.get_or_create(
         share_key=delta.share_key, defaults={"campaign": campaign, "influencer": influencer}
@@ -774,7 +801,8 @@ def _explain(
 def earnings_release_due(*, now: datetime | None = None) -> int:
     """Moves earnings whose hold period is over from pending to available. Returns the bookings made."""
     now = now or timezone.now()
-    from campaigns.models import ShareHold
+    from campaigns.models import Share, ShareHold
+    from networks.models import Network
 
     # A share on review hold (F2/F3) keeps its earnings pending until staff release the hold.
     held_share_keys = (
@@ -782,10 +810,22 @@ def earnings_release_due(*, now: datetime | None = None) -> int:
         .annotate(key=Cast("share_id", output_field=CharField()))
         .values("key")
     )
+    # What a sandbox share of a brand that is not (or no longer) a demo brand earned before the sandbox
+    # gate stays pending for staff to reverse: a simulated audience never becomes money to take out.
+    sandbox_not_demo = (
+        Share.objects.filter(
+            campaign_id=OuterRef("campaign_id"),
+            connected_account__network=Network.SANDBOX,
+            campaign__brand__is_demo=False,
+        )
+        .annotate(key=Cast("pk", output_field=CharField()))
+        .filter(key=OuterRef("share__share_key"))
+    )
     due = list(
         EarningAccrual.objects.select_for_update()
         .filter(hold_until__lte=now, pending_minor__gt=0)
         .exclude(share__share_key__in=held_share_keys)
+        .exclude(Exists(sandbox_not_demo))
         .select_related("influencer")
         .order_by("influencer_id", "currency", "pk")
     )
@@ -905,22 +945,53 @@ PROVIDER_FOR_DESTINATION = {
 }
 
 
+def _currency_refused(*, provider: str, currency: str, charity: Charity | None) -> UnsupportedCurrency:
+    if charity is not None:
+        return UnsupportedCurrency(
+            _(
+                "Donations are paid by bank transfer in EUR only, so your %(currency)s balance cannot be donated. "
+                "You can withdraw it to a PayPal account instead."
+            )
+            % {"currency": currency}
+        )
+    if provider == PayoutProviderName.SEPA:
+        return UnsupportedCurrency(
+            _(
+                "Bank transfers (SEPA) are paid in EUR only. To withdraw your %(currency)s balance, "
+                "choose or add a PayPal account."
+            )
+            % {"currency": currency}
+        )
+    supported = ", ".join(sorted(payout_provider_class(provider).currencies))
+    return UnsupportedCurrency(
+        _("%(provider)s pays out in %(supported)s only, not in %(currency)s.")
+        % {"provider": PayoutProviderName(provider).label, "supported": supported, "currency": currency}
+    )
+
+
 @transaction.atomic
 def payout_request(
     *,
     influencer: InfluencerProfile,
     amount_minor: int,
-    currency: str = "EUR",
+    currency: str,
     destination: PayoutDestination | None = None,
     charity: Charity | None = None,
 ) -> PayoutRequest:
-    """Sets money aside from the influencer's available balance for a payout (or a donation)."""
+    """Sets money aside from the influencer's ``currency`` balance for a payout (or a donation).
+
+    No default currency: the caller names the balance the person chose, and a destination whose
+    provider cannot pay that currency is refused here, before anything is set aside.
+    """
     if (destination is None) == (charity is None):
         raise InvalidDestination(_("Choose either one of your payout accounts or a charity."))
     if destination is not None and (destination.influencer_id != influencer.pk or destination.verified_at is None):
         raise InvalidDestination(_("Choose one of your verified payout accounts."))
     if charity is not None and not charity.is_active:
         raise InvalidDestination(_("This charity is no longer on the list."))
+    provider = PayoutProviderName.SEPA if charity else PROVIDER_FOR_DESTINATION[DestinationKind(destination.kind)]  # type: ignore[union-attr]
+    if currency not in payout_provider_class(provider).currencies:
+        raise _currency_refused(provider=provider, currency=currency, charity=charity)
     minimum = minimum_payout_minor()
     if amount_minor < minimum:
         raise BelowMinimumPayout(_("The minimum payout is %(minimum)s.") % {"minimum": money_format(minimum, currency)})
@@ -949,7 +1020,6 @@ def payout_request(
             ),
         ],
     )
-    provider = PayoutProviderName.SEPA if charity else PROVIDER_FOR_DESTINATION[DestinationKind(destination.kind)]  # type: ignore[union-attr]
     payout = PayoutRequest.objects.create(
         influencer=influencer,
         amount_minor=amount_minor,
@@ -1221,7 +1291,7 @@ def funding_webhook_process(*, provider_name: str, payload: bytes, headers: Mapp
 
 
 @transaction.atomic
-def payout_batch_create(*, provider: str, currency: str = "EUR", created_by: User | None = None) -> PayoutBatch | None:
+def payout_batch_create(*, provider: str, currency: str, created_by: User | None = None) -> PayoutBatch | None:
     """Collects approved payouts of one provider into a batch (None when there are none)."""
     payouts = list(
         PayoutRequest.objects.select_for_update()

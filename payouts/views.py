@@ -5,11 +5,12 @@ Thin: parse, call one service or selector, render.
 
 from __future__ import annotations
 
-import csv
+from itertools import chain
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,8 +22,9 @@ from django.views.generic import FormView, TemplateView
 from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
 from influencers.ownership import InfluencerOwnedViewMixin
+from linkilike.csv_export import csv_response
 from payouts import selectors, services
-from payouts.errors import PayoutsError, ProviderError
+from payouts.errors import InvalidDestination, PayoutsError, ProviderError
 from payouts.forms import PayoutDestinationForm, PayoutRequestForm, TopUpForm
 from payouts.models import EarningAccrual, FundingSource, LedgerAccount, PayoutDestination
 
@@ -88,6 +90,7 @@ class InfluencerEarningsView(InfluencerOwnedViewMixin, TemplateView):
             data,
             destinations=list(selectors.payout_destination_list_for_influencer(influencer=self.influencer)),
             charities=list(selectors.charity_list_active()),
+            balances=selectors.influencer_balances_for_influencer(influencer=self.influencer),
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -102,15 +105,22 @@ class InfluencerEarningsView(InfluencerOwnedViewMixin, TemplateView):
         form = self._request_form(request.POST)
         if form.is_valid():
             destination, charity = form.target_objects()
+            currency = form.cleaned_data["currency"] or selectors.payout_currency_for_influencer(
+                influencer=self.influencer
+            )
+            if currency is None:
+                form.add_error("currency", _("Choose which of your balances to pay out."))
+                return self.render_to_response(self.get_context_data(request_form=form), status=400)
             try:
                 services.payout_request(
                     influencer=self.influencer,
                     amount_minor=form.cleaned_data["amount"],
+                    currency=currency,
                     destination=destination,
                     charity=charity,
                 )
             except PayoutsError as error:
-                form.add_error("amount", str(error))
+                form.add_error("target" if isinstance(error, InvalidDestination) else "amount", str(error))
             else:
                 messages.success(request, _("Payout requested. We review payouts within two working days."))
                 return redirect("payouts:earnings")
@@ -140,29 +150,23 @@ class InfluencerEarningsExportView(InfluencerOwnedViewMixin, View):
     http_method_names = ["get"]
     model = EarningAccrual
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="linkilike-earnings.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                "booked",
-                "campaign",
-                "share",
-                "window",
-                "source",
-                "metric",
-                "units",
-                "price",
-                "per",
-                "amount",
-                "currency",
-                "status",
-            ]
-        )
-        for row in selectors.earnings_lines_for_influencer(influencer=self.influencer):
-            writer.writerow(row)
-        return response
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        header: list[object] = [
+            "booked",
+            "campaign",
+            "share",
+            "window",
+            "source",
+            "metric",
+            "units",
+            "price",
+            "per",
+            "amount",
+            "currency",
+            "status",
+        ]
+        rows = chain([header], selectors.earnings_lines_for_influencer(influencer=self.influencer))
+        return csv_response(rows, filename="linkilike-earnings.csv")
 
 
 @csrf_exempt

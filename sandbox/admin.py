@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db import models
+from django.http import HttpRequest
 
 from sandbox.models import (
     SandboxAccessToken,
@@ -73,7 +74,7 @@ class SandboxAccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 class MediaInline(admin.TabularInline):  # type: ignore[type-arg]
     model = SandboxMedia
-    fields = ("file", "description", "width", "height", "ready_at")
+    fields = ("file", "content_type", "description", "width", "height", "ready_at")
     readonly_fields = fields
     extra = 0
 
@@ -94,6 +95,11 @@ class SandboxMediaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("created_at",)
     search_fields = ("persona__handle", "description")
     raw_id_fields = ("persona", "status")
+    # File and type are set only by media_upload, which names the file after its sniffed type.
+    readonly_fields = ("file", "content_type", "width", "height", "size")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(SandboxInteraction)

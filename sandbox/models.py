@@ -160,7 +160,11 @@ class SandboxMedia(models.Model):
     status = models.ForeignKey(
         SandboxStatus, on_delete=models.CASCADE, null=True, blank=True, related_name="media_attachments"
     )
+    #: Stored under a name of ours with the extension of ``content_type`` (``sandbox.services.media_upload``).
     file = models.FileField(_("file"), upload_to="sandbox/%Y/%m/")
+    #: Sniffed from the bytes at upload, never taken from the client's file name: the only type the
+    #: file is ever served with. Empty for a file that could not be identified (never served).
+    content_type = models.CharField(_("content type"), max_length=40, blank=True)
     description = models.TextField(_("description"), blank=True, max_length=1500)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

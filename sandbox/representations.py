@@ -139,7 +139,14 @@ def status_json(status: SandboxStatus, absolute: Absolute) -> dict[str, Any]:
 
 
 def instance_json(absolute: Absolute, *, domain: str) -> dict[str, Any]:
-    from sandbox.services import CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_IMAGE_BYTES, MAX_MEDIA_ATTACHMENTS
+    from sandbox.services import (
+        CHARACTERS_RESERVED_PER_URL,
+        MAX_CHARACTERS,
+        MAX_IMAGE_BYTES,
+        MAX_IMAGE_PIXELS,
+        MAX_MEDIA_ATTACHMENTS,
+        MEDIA_TYPES,
+    )
 
     return {
         "domain": domain,
@@ -157,9 +164,9 @@ def instance_json(absolute: Absolute, *, domain: str) -> dict[str, Any]:
                 "characters_reserved_per_url": CHARACTERS_RESERVED_PER_URL,
             },
             "media_attachments": {
-                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "supported_mime_types": list(MEDIA_TYPES),
                 "image_size_limit": MAX_IMAGE_BYTES,
-                "image_matrix_limit": 16777216,
+                "image_matrix_limit": MAX_IMAGE_PIXELS,
             },
         },
         "registrations": {"enabled": False, "approval_required": False, "message": None},

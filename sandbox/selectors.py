@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from sandbox.errors import InvalidToken, RecordNotFound
 from sandbox.models import SandboxAccessToken, SandboxInteraction, SandboxMedia, SandboxPersona, SandboxStatus
-from sandbox.services import secret_digest
+from sandbox.services import MEDIA_TYPES, secret_digest
 
 PUBLICLY_VISIBLE = ("public", "unlisted")
 
@@ -95,8 +96,17 @@ def media_get_for_persona(*, persona: SandboxPersona, media_id: str) -> SandboxM
 
 
 def media_get_public(*, media_id: int) -> SandboxMedia:
-    """Media files are public once attached to a public or unlisted status (as on Mastodon, by URL)."""
-    media = SandboxMedia.objects.filter(pk=media_id).select_related("status").first()
+    """A media file anyone may fetch: attached to a status anyone may read (public, or unlisted, whose
+    page is public too; deleting a status deletes its media) and of a type sniffed at upload.
+
+    Unattached media stay their uploader's (``media_get_for_persona``): were they public, anyone
+    could host any file on the app's origin by uploading it and never posting."""
+    media = SandboxMedia.objects.filter(
+        pk=media_id,
+        status__visibility__in=PUBLICLY_VISIBLE,
+        content_type__in=MEDIA_TYPES,
+        ready_at__lte=timezone.now(),
+    ).first()
     if media is None:
         raise RecordNotFound()
     return media

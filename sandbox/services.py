@@ -17,14 +17,15 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from influencers.topics import TOPICS
+from linkilike.user_files import IMAGE_TYPES, image_sniff
 from sandbox.errors import (
     ClientNotRecognised,
     OAuthError,
@@ -56,7 +57,8 @@ MAX_CHARACTERS = 500
 CHARACTERS_RESERVED_PER_URL = 23
 MAX_MEDIA_ATTACHMENTS = 4
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
-IMAGE_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+MAX_IMAGE_PIXELS = 16_777_216  # Mastodon's image_matrix_limit, announced by the instance endpoint
+MEDIA_TYPES = tuple(content_type for content_type, _extension in IMAGE_TYPES.values())
 
 
 def secret_digest(raw: str) -> str:
@@ -358,24 +360,25 @@ def media_upload(
         raise ValidationFailed("File can't be blank")
     if upload.size and upload.size > MAX_IMAGE_BYTES:
         raise ValidationFailed("File file size must be less than 10 MB")
-    try:
-        with Image.open(upload) as image:
-            image_format = image.format
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ValidationFailed("File content type is invalid") from exc
-    if image_format not in IMAGE_FORMATS:
-        raise ValidationFailed("File content type is invalid")
     upload.seek(0)
+    data = upload.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationFailed("File file size must be less than 10 MB")
+    sniffed = image_sniff(data, max_pixels=MAX_IMAGE_PIXELS)
+    if sniffed is None:
+        raise ValidationFailed("File content type is invalid")
+    # Name and type come from the bytes: a valid GIF can also be JavaScript or HTML, and the client's
+    # name (x.js, x.html) would decide how it is served.
+    stored = ContentFile(data, name=f"{secrets.token_hex(16)}.{sniffed.extension}")
     now = now or timezone.now()
     return SandboxMedia.objects.create(
         persona=persona,
-        file=upload,
+        file=stored,
+        content_type=sniffed.content_type,
         description=(description or "")[:1500],
-        width=width,
-        height=height,
-        size=upload.size or 0,
+        width=sniffed.width,
+        height=sniffed.height,
+        size=len(data),
         created_at=now,
         ready_at=now + timedelta(seconds=settings.SANDBOX_MEDIA_PROCESSING_SECONDS),
     )

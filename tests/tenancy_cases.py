@@ -170,6 +170,10 @@ UNSCOPED_ROUTES: dict[str, str] = {
     "networks:connect-meta": "influencer-owned: starts Meta OAuth for the signed-in influencer",
     "networks:facebook-callback": "influencer-owned: state bound to the session; user token kept in that session only",
     "networks:facebook-pages": "influencer-owned: Pages from the session's own Facebook login, stored for that user",
+    "accounts:api-tokens": "user-owned: lists only the signed-in person's own API tokens",
+    "accounts:api-token-new": "user-owned: makes a token for the signed-in person (after a fresh password check)",
+    "accounts:api-token-revoke": "user-owned: the token is looked up with the signed-in person (404 otherwise)",
+    "accounts:api-tokens-revoke-all": "user-owned: revokes only the signed-in person's own tokens",
 }
 
 #: Whole families of routes that hold no brand data.

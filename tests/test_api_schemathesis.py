@@ -30,7 +30,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -42,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.factories import UserFactory
+from accounts.services import api_token_create
 from brands.factories import BrandFactory, InvitationFactory, MembershipFactory
 from brands.models import Brand, BrandRole, Invitation, Membership
 from campaigns.factories import CaptionVariantFactory, ContentPieceFactory, ready_campaign
@@ -79,7 +79,7 @@ class World:
 
 
 def _token(user: Any) -> str:
-    return Token.objects.create(user=user).key
+    return api_token_create(user=user, name="schemathesis")[1]
 
 
 def _seed_world() -> World:

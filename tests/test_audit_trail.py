@@ -290,7 +290,7 @@ def test_payout_life_is_recorded_and_the_iban_is_masked() -> None:
     )
     payout = as_request_of(
         person.user,
-        lambda: payouts.payout_request(influencer=person, amount_minor=3_000, destination=destination),
+        lambda: payouts.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination),
     )
     payouts.payout_approve(payout=payout, reviewed_by=staff)
     payouts.payout_mark_sent(payout=payout, provider_reference="SEPA-1")
@@ -336,7 +336,7 @@ def test_payout_rejection_is_recorded() -> None:
     destination = payouts.payout_destination_add(
         influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban=IBAN
     )
-    payout = payouts.payout_request(influencer=person, amount_minor=3_000, destination=destination)
+    payout = payouts.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
     staff = staff_user()
 
     payouts.payout_reject(payout=payout, reviewed_by=staff, reason="unverified holder")

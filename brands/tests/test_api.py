@@ -7,17 +7,17 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from accounts.factories import UserFactory
+from accounts.services import api_token_create
 from brands.factories import MembershipFactory
 from brands.models import Brand, BrandRole, Invitation, Membership
 from linkilike.models import IdempotencyRecord
 
 
 def _api(user: object) -> Client:
-    token = Token.objects.create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, raw = api_token_create(user=user, name="tests")
+    return Client(HTTP_AUTHORIZATION=f"Token {raw}")
 
 
 @pytest.mark.django_db
@@ -95,12 +95,12 @@ def test_idempotency_keys_are_scoped_per_user() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replays_of_one_key_create_exactly_one_brand() -> None:
     user = UserFactory()
-    token = Token.objects.create(user=user)
+    _token, raw = api_token_create(user=user, name="tests")
     url = reverse("api-brand-list")
 
     def post(_: int) -> tuple[int, str]:
         try:
-            client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client = Client(HTTP_AUTHORIZATION=f"Token {raw}")
             response = client.post(
                 url, {"name": "Race", "country": "AT"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="race"
             )

@@ -9,9 +9,10 @@ handful of queries as scoring 50 (asserted in tests).
 Targeting (all must hold):
 
 - at least one connected account that is usable (healthy or expiring) on a network the
-  campaign targets (a sandbox account counts as Mastodon: the sandbox speaks its API),
-  whose followers are inside the campaign's follower band (an account with unknown
-  followers fails a band, as we cannot say it fits);
+  campaign targets (a sandbox account counts as Mastodon: the sandbox speaks its API, but
+  only for a demo brand's campaign, see ``account_networks_for``), whose followers are inside
+  the campaign's follower band (an account with unknown followers fails a band, as we cannot
+  say it fits);
 - the profile's country is one of the campaign's countries (when it names any);
 - the profile speaks one of the campaign's languages (when it names any);
 - minimum engagement rate: Linkilike has no verified engagement data per influencer yet, so
@@ -62,7 +63,7 @@ from django.utils.translation import ngettext
 from campaigns.models import MATCH_SCORE_MAX, Campaign, Offer, OfferStatus
 from influencers.models import InfluencerProfile, Topic
 from linkilike.i18n import label_in_sentence
-from networks.models import AccountStatus, ConnectedAccount
+from networks.models import AccountStatus, ConnectedAccount, Network
 
 TOPIC_WEIGHT = 400
 AUDIENCE_WEIGHT = 250
@@ -81,11 +82,33 @@ NETWORK_ALIASES: dict[str, tuple[str, ...]] = {"mastodon": ("mastodon", "sandbox
 CAPTION_RULES_NETWORK: dict[str, str] = {"sandbox": "mastodon"}
 
 
+def sandbox_allowed(campaign: Campaign) -> bool:
+    """Whether ``campaign`` may reach sandbox accounts: only a demo brand's campaign may.
+
+    The sandbox's audience is simulated; were it open to every campaign targeting Mastodon, a
+    simulated audience would earn real money from a real brand.
+    """
+    return bool(campaign.brand.is_demo)
+
+
 def account_networks_for(campaign: Campaign) -> list[str]:
-    """Account network codes that satisfy the campaign's network targeting."""
+    """Account network codes that satisfy the campaign's network targeting.
+
+    The one place the sandbox gate of matching and offers is decided: the engine's set-based query
+    (``eligible_accounts``), the one-by-one scorer, the accounts an offer can be accepted for and the
+    influencer's account choice all take their networks from here, so none of them can reach a
+    sandbox account for a brand that is not a demo brand, nor a demo brand any other account.
+    """
+    allow_sandbox = sandbox_allowed(campaign)
     codes: list[str] = []
     for code in campaign.networks or []:
         for alias in NETWORK_ALIASES.get(code, (code,)):
+            if alias == Network.SANDBOX and not allow_sandbox:
+                continue
+            # The other way round too: a demo brand's budget is pretend money from the demo seed,
+            # so its campaigns reach the simulated audience only, never a real person's account.
+            if allow_sandbox and alias != Network.SANDBOX:
+                continue
             if alias not in codes:
                 codes.append(alias)
     return codes
@@ -464,5 +487,6 @@ __all__ = [
     "explanation_render",
     "influencer_score_one",
     "ranking",
+    "sandbox_allowed",
     "score_parts_build",
 ]

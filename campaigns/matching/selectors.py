@@ -19,11 +19,16 @@ from campaigns.captions import (
     caption_fit,
     disclosure_for,
 )
-from campaigns.matching.engine import CAPTION_RULES_NETWORK, USABLE_STATUSES, account_networks_for
-from campaigns.models import Campaign, ContentPiece, Offer, OfferStatus, Share
+from campaigns.matching.engine import (
+    CAPTION_RULES_NETWORK,
+    USABLE_STATUSES,
+    account_networks_for,
+    sandbox_allowed,
+)
+from campaigns.models import Campaign, CaptionVariant, ContentPiece, Offer, OfferStatus, Share
 from campaigns.networks_info import NETWORKS
 from influencers.models import InfluencerProfile
-from networks.models import ConnectedAccount
+from networks.models import ConnectedAccount, Network
 
 #: Stands in for the share's own tracking link in ``Share.caption_text`` until the publishing
 #: pipeline creates the link and replaces this exact string with it.
@@ -111,6 +116,21 @@ def offer_accounts_usable(*, offer: Offer) -> QuerySet[ConnectedAccount]:
     ).order_by("network", "handle")
 
 
+def influencer_sandbox_only_for(*, campaign: Campaign, influencer_id: int) -> bool:
+    """True when the sandbox gate is all that connects the influencer to the campaign: a sandbox
+    account, no account on a network the campaign may use, and a brand that is not a demo brand.
+
+    Any status counts for the other accounts: one that needs reconnecting can still take an offer.
+    """
+    if sandbox_allowed(campaign):
+        return False
+    accounts = ConnectedAccount.objects.filter(influencer_id=influencer_id)
+    return (
+        accounts.filter(network=Network.SANDBOX).exists()
+        and not accounts.filter(network__in=account_networks_for(campaign)).exists()
+    )
+
+
 def caption_rules_network(account_network: str) -> str:
     """The network whose caption rules apply to an account (the sandbox follows Mastodon's)."""
     return CAPTION_RULES_NETWORK.get(account_network, account_network)
@@ -127,8 +147,15 @@ def share_content(*, share: Share) -> ContentPiece | None:
     return offer_content(offer=share.offer)
 
 
-def offer_language(*, offer: Offer, content: ContentPiece | None) -> str:
-    """The first of the influencer's languages the content has a text in; else the first text's language."""
+def offer_language(*, offer: Offer, content: ContentPiece | None, variant: CaptionVariant | None = None) -> str:
+    """The language of the text the influencer chose; without a choice, the first of the influencer's
+    languages the content has a text in; else the first text's language.
+
+    The disclosure follows it (``#Werbung`` for a German text), so a chosen text always wins over the
+    influencer's language order.
+    """
+    if variant is not None and variant.language:
+        return str(variant.language)
     variants = list(content.variants.all()) if content else []
     available = [variant.language for variant in variants]
     for language in offer.influencer.languages or []:
@@ -143,16 +170,33 @@ def offer_disclosure(*, offer: Offer, language: str) -> str:
     return disclosure_for(disclosures=offer.campaign.disclosures or {}, language=language)
 
 
-def share_caption_default(*, offer: Offer, content: ContentPiece | None = None, language: str | None = None) -> str:
+def share_language(*, share: Share) -> str:
+    """The language of the text the share's caption started from; the offer's language for older shares."""
+    return share.language or offer_language(offer=share.offer, content=share_content(share=share))
+
+
+def share_disclosure(*, share: Share) -> str:
+    """The disclosure the share's caption must keep (resubmitted, published, checked on the network)."""
+    return offer_disclosure(offer=share.offer, language=share_language(share=share))
+
+
+def share_caption_default(
+    *,
+    offer: Offer,
+    content: ContentPiece | None = None,
+    language: str | None = None,
+    variant: CaptionVariant | None = None,
+) -> str:
     """The caption an influencer starts editing from: disclosure, the brand's text, link placeholder, hashtags."""
     content = content or offer_content(offer=offer)
-    language = language or offer_language(offer=offer, content=content)
+    language = language or offer_language(offer=offer, content=content, variant=variant)
     text = ""
     hashtags: list[str] = []
     if content is not None:
         hashtags = list(content.hashtags or [])
         variants = list(content.variants.all())
-        chosen = next((v for v in variants if v.language == language), variants[0] if variants else None)
+        chosen = variant if variant is not None and variant.content_id == content.pk else None
+        chosen = chosen or next((v for v in variants if v.language == language), variants[0] if variants else None)
         text = chosen.text if chosen else ""
     return caption_compose(
         text=text,

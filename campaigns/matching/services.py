@@ -28,17 +28,20 @@ from campaigns.matching import engine
 from campaigns.matching.selectors import (
     caption_problems,
     conflict_flags_for,
+    influencer_sandbox_only_for,
     offer_accounts_usable,
     offer_content,
     offer_disclosure,
     offer_language,
     share_caption_default,
     share_content,
+    share_disclosure,
 )
 from campaigns.models import (
     Campaign,
     CampaignStatus,
     CaptionStatus,
+    CaptionVariant,
     ContentPiece,
     Match,
     MatchStatus,
@@ -204,6 +207,12 @@ def match_approve(*, match: Match, decided_by: User | None, reason: str = "") ->
     now = timezone.now()
     if not _campaign_open_for_matching(campaign, now):
         raise MatchTransitionError(_("The campaign is not running, so no offer can be made."))
+    # A proposal made before the sandbox gate (or while the brand was a demo brand) must not become an
+    # offer; the next matching run withdraws it.
+    if influencer_sandbox_only_for(campaign=campaign, influencer_id=locked.influencer_id):
+        raise MatchTransitionError(
+            _("This influencer only has a sandbox account, and the sandbox is for demo brands only.")
+        )
     locked.conflict_flags = conflict_flags_for(campaign=campaign, influencer_ids=[locked.influencer_id], now=now).get(
         locked.influencer_id, []
     )
@@ -429,12 +438,15 @@ def offer_accept(
     caption_text: str | None,
     scheduled_at: datetime | None,
     content: ContentPiece | None = None,
+    variant: CaptionVariant | None = None,
 ) -> list[Share]:
     """Accept an offer: one Share per chosen account.
 
     ``caption_text`` None = the brand's caption (``share_caption_default``); an edited caption
     must keep the disclosure and the link placeholder and fit every chosen network, else
     ``CaptionRefused`` lists each problem. ``scheduled_at`` None = as soon as possible.
+    ``variant`` is the brand's text the caption started from: its piece is the content shared and its
+    language decides the disclosure (``#Werbung`` for a German text), stored on each share.
     Captions wait for the brand when the campaign approves captions AND the caption was edited.
     """
     offer_expire_if_due(offer=offer)  # commits the expiry even though accepting is then refused
@@ -445,6 +457,7 @@ def offer_accept(
         caption_text=caption_text,
         scheduled_at=scheduled_at,
         content=content,
+        variant=variant,
     )
 
 
@@ -457,6 +470,7 @@ def _offer_accept(
     caption_text: str | None,
     scheduled_at: datetime | None,
     content: ContentPiece | None,
+    variant: CaptionVariant | None,
 ) -> list[Share]:
     locked = _lock_offer_for(offer, influencer)
     _require_new(locked)
@@ -479,9 +493,14 @@ def _offer_accept(
             raise MatchingError(_("Choose a time in the future, or share now."), field="scheduled_at")
         if campaign.ends_at is not None and scheduled_at >= campaign.ends_at:
             raise MatchingError(_("Choose a time before the campaign ends."), field="scheduled_at")
+    # A text of another campaign is ignored (ids come from the form); the chosen text's piece is what is shared.
+    if variant is not None:
+        variant = CaptionVariant.objects.select_related("content").filter(pk=variant.pk, content__campaign=campaign).first()
+    if variant is not None:
+        content = variant.content
     content = content if content is not None and content.campaign_id == campaign.pk else offer_content(offer=locked)
-    language = offer_language(offer=locked, content=content)
-    default = share_caption_default(offer=locked, content=content, language=language)
+    language = offer_language(offer=locked, content=content, variant=variant)
+    default = share_caption_default(offer=locked, content=content, language=language, variant=variant)
     edited = caption_text is not None and caption_text.strip() != default.strip()
     final = caption_text.strip() if caption_text is not None else default
     disclosure = offer_disclosure(offer=locked, language=language)
@@ -511,6 +530,7 @@ def _offer_accept(
                 connected_account=account,
                 content=content,
                 caption_text=final,
+                language=language,
                 caption_status=caption_status,
                 scheduled_at=scheduled_at,
                 status=share_status,
@@ -689,12 +709,11 @@ def share_caption_resubmit(*, share: Share, influencer: InfluencerProfile, capti
     if locked.caption_status != CaptionStatus.CHANGES_REQUESTED:
         raise ShareCaptionTransitionError(_("The brand has not asked for changes to this caption."))
     content = share_content(share=locked)
-    language = offer_language(offer=locked.offer, content=content)
     final = (caption_text or "").strip()
     problems = caption_problems(
         campaign=locked.campaign,
         caption_text=final,
-        disclosure=offer_disclosure(offer=locked.offer, language=language),
+        disclosure=share_disclosure(share=locked),
         account_network=locked.connected_account.network,
         has_media=bool(content and content.media),
     )

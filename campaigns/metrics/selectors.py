@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
-from campaigns.models import MetricSnapshot, PublicationState, Share, SharePublication
+from campaigns.models import MetricSnapshot, MetricWindowRetry, PublicationState, Share, SharePublication
+from networks.models import ConnectedAccount
 from payouts.models import ShareEarning
 
 #: At most this many publications per sweep (the next sweep takes the rest).
@@ -17,7 +19,9 @@ SWEEP_LIMIT = 10_000
 def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> dict[int, list[str]]:
     """Publication id -> window labels whose time has come and that have no snapshot yet.
 
-    When several windows are due at once (a sweep was missed) all of them are filled from one pull.
+    When several windows are due at once (a sweep was missed) all of them are filled from one pull. A
+    window whose last read gave no counts waits for its next try (``MetricWindowRetry.next_attempt_at``)
+    unless another window of the post is due anyway, and is never asked again once given up.
     """
     if not windows:
         return {}
@@ -33,14 +37,62 @@ def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> 
         share_id__in=[share_id for _pk, share_id, _at in publications]
     ).values_list("share_id", "window"):
         stored[share_id].add(window)
+    waiting: dict[int, set[str]] = defaultdict(set)
+    for share_id, window, next_attempt_at, gave_up_at in MetricWindowRetry.objects.filter(
+        share_id__in=[share_id for _pk, share_id, _at in publications]
+    ).values_list("share_id", "window", "next_attempt_at", "gave_up_at"):
+        if gave_up_at is not None:
+            stored[share_id].add(window)  # given up: as final as a stored snapshot
+        elif next_attempt_at is not None and next_attempt_at > now:
+            waiting[share_id].add(window)
     due: dict[int, list[str]] = {}
     for pk, share_id, published_at in publications:
         if published_at is None:
             continue
         labels = [label for label, offset in windows if published_at + offset <= now and label not in stored[share_id]]
-        if labels:
+        if labels and not set(labels) <= waiting[share_id]:
             due[pk] = labels
     return due
+
+
+def publication_peer_checks(*, publications: Sequence[SharePublication]) -> dict[int, int]:
+    """Publication id -> likes + reposts already seen, for the publications whose campaign has another
+    influencer with an account on the same network.
+
+    Only their engagers are worth naming (a like from a peer of the same campaign holds the share), and
+    only once the likes or reposts grew past what an earlier window saw, so a post that stopped moving costs
+    nothing more.
+    """
+    campaign_ids = {publication.share.campaign_id for publication in publications}
+    if not campaign_ids:
+        return {}
+    influencers: dict[int, set[int]] = defaultdict(set)
+    for campaign_id, influencer_id in (
+        Share.objects.filter(campaign_id__in=campaign_ids).values_list("campaign_id", "influencer_id").distinct()
+    ):
+        influencers[campaign_id].add(influencer_id)
+    networks: dict[int, set[str]] = defaultdict(set)
+    for influencer_id, network in (
+        ConnectedAccount.objects.filter(influencer_id__in=set().union(*influencers.values()))
+        .values_list("influencer_id", "network")
+        .distinct()
+    ):
+        networks[influencer_id].add(network)
+    with_peers = [
+        publication
+        for publication in publications
+        if any(
+            publication.share.connected_account.network in networks[other]
+            for other in influencers[publication.share.campaign_id]
+            if other != publication.share.influencer_id
+        )
+    ]
+    seen: dict[int, int] = defaultdict(int)
+    for share_id, likes, reposts in MetricSnapshot.objects.filter(
+        share_id__in=[publication.share_id for publication in with_peers], post_exists=True
+    ).values_list("share_id", "likes", "reposts"):
+        seen[share_id] = max(seen[share_id], (likes or 0) + (reposts or 0))
+    return {publication.pk: seen[publication.share_id] for publication in with_peers}
 
 
 def proof_publication_ids_due_retention(*, now: datetime, after: timedelta) -> list[int]:

@@ -10,37 +10,62 @@
   again (T6). Deltas are booked against what has been accrued so far, so a falling count books
   a reversal (F4) and a post the network no longer has stops earning and gives back its
   unheld earnings.
+- What is paid leaves out the author's own engagement where the network reveals it (her own like,
+  repost, reply, quote, bookmark: ``MetricsSnapshot.own_*``, capability ``own_engagement``); posts of
+  campaigns with other influencers on the same network get their engagers named and a share another
+  influencer engaged with is held for review (``peer_engagement_check``).
+- A read that gives no counts for a post not confirmed gone is unknown, never zero: no snapshot, no
+  delta, no reversal; the window is tried again with capped, jittered backoff and given up visibly
+  after ``METRICS_RETRY_ATTEMPTS`` tries (``MetricWindowRetry``, the reason on the publication). A count
+  missing from an otherwise good read books nothing for that metric. Only a post gone at its source
+  (``exists=False``) is REMOVED and reversed.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import random
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from campaigns.matching.engine import sandbox_allowed
 from campaigns.metrics.selectors import (
     accrued_totals_for_share,
     metric_pairs_due,
     proof_publication_ids_due_retention,
+    publication_peer_checks,
 )
-from campaigns.models import MetricSnapshot, MetricWindow, PublicationState, Share, SharePublication
-from campaigns.tracking.services import engagement_anomaly_check, reach_anomaly_check
-from networks.models import ConnectedAccount
+from campaigns.models import (
+    MetricSnapshot,
+    MetricWindow,
+    MetricWindowRetry,
+    PublicationState,
+    Share,
+    SharePublication,
+)
+from campaigns.tracking.services import (
+    engagement_anomaly_check,
+    peer_engagement_check,
+    reach_anomaly_check,
+    share_clicks_unbill,
+)
+from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
-from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError
+from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError, RateLimited
 from networks.providers.registry import provider_class, provider_get
-from networks.providers.types import MetricsAccess, MetricsSnapshot, TokenSet
+from networks.providers.types import MetricsAccess, MetricsSnapshot, Reveal, TokenSet
 from networks.rate_limits import RateLimit, RateLimiter
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.services import account_network_error_record
@@ -54,6 +79,21 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 #: When posts proven by a pasted link are fetched again.
 RETENTION_AFTER = timedelta(days=7)
 ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes", "bookmarks", "saves")
+#: ``SharePublication.error_code`` of a published post whose counts could not be read for a window.
+METRICS_UNKNOWN = "metrics_unknown"
+
+
+def retry_attempts() -> int:
+    """Tries of a window without counts before it is given up (the last one included)."""
+    return max(1, int(getattr(settings, "METRICS_RETRY_ATTEMPTS", 6)))
+
+
+def retry_delay(*, attempt: int, rng: random.Random | None = None) -> timedelta:
+    """Wait before the next try of a window without counts: 5 min doubling per try, at most 6 h, +-10 % jitter."""
+    base = float(getattr(settings, "METRICS_RETRY_BASE_SECONDS", 300))
+    cap = float(getattr(settings, "METRICS_RETRY_MAX_SECONDS", 6 * 3600))
+    seconds = min(cap, base * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=seconds * (rng or random).uniform(0.9, 1.1))
 
 
 def window_offset(label: str) -> timedelta:
@@ -78,6 +118,8 @@ class PullReport:
     retention_checked: int = 0
     #: Batches left for the next sweep (transient error, rate limit, pacing would wait too long).
     deferred_batches: int = 0
+    #: Posts whose read gave no counts (still there, or not confirmed gone): tried again later.
+    unknown: int = 0
 
 
 #: The longest a pull waits for the rate limiter before leaving a batch to the next sweep.
@@ -95,6 +137,11 @@ class _Work:
     account_id: int | None = None  # None: an app-level read
     provider: NetworkProvider | None = None
     tokens: TokenSet | None = None
+    #: App-level reads: each author's session (account id -> tokens), for what only a read as her reveals.
+    sessions: dict[int, TokenSet] = field(default_factory=dict)
+    #: Publication id -> likes + reposts seen so far, for posts whose engagers are named (their campaign has
+    #: other influencers on this network); asked again only when the post has more than that.
+    peers: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +151,7 @@ class _Outcome:
     calls: int = 0
     error: NetworkError | None = None
     unsent: int = 0  # batches not asked for because of ``error``
+    failed: list[SharePublication] = field(default_factory=list)  # the batch whose read raised ``error``
 
 
 def _batches(items: Sequence[SharePublication], size: int) -> list[list[SharePublication]]:
@@ -162,10 +210,28 @@ def _plan(publications: list[SharePublication], report: PullReport) -> list[_Wor
             accounts[account.pk] = account
             by_account[account.pk].append(publication)
     report.skipped_accounts += len(unusable)
+    # The built-in sandbox's audience is simulated and names nobody: asking it would only cost requests.
+    named = [
+        publication
+        for publication in publications
+        if publication.share.connected_account.network != Network.SANDBOX
+        and provider_class(publication.share.connected_account.network).capabilities.engagers_named
+    ]
+    peers = publication_peer_checks(publications=named)
     work: list[_Work] = []
     for (network, base_url), group in app_level.items():
-        size = provider_class(network).capabilities.metrics_batch_size
-        work.extend(_Work(network=network, base_url=base_url, batches=[batch]) for batch in _batches(group, size))
+        capabilities = provider_class(network).capabilities
+        for batch in _batches(group, capabilities.metrics_batch_size):
+            sessions: dict[int, TokenSet] = {}
+            if capabilities.own_engagement != Reveal.NO:
+                # What only a read as the author reveals (Bluesky: her own like and repost) needs her session.
+                for publication in batch:
+                    account = publication.share.connected_account
+                    sessions[account.pk] = token_set_get_for_account(account=account)
+            batch_peers = {publication.pk: peers[publication.pk] for publication in batch if publication.pk in peers}
+            work.append(
+                _Work(network=network, base_url=base_url, batches=[batch], sessions=sessions, peers=batch_peers)
+            )
     for account_id, group in by_account.items():
         account = accounts[account_id]
         provider = provider_get_for_account(account=account)
@@ -176,6 +242,7 @@ def _plan(publications: list[SharePublication], report: PullReport) -> list[_Wor
                 account_id=account_id,
                 provider=provider,
                 tokens=token_set_get_for_account(account=account),
+                peers={publication.pk: peers[publication.pk] for publication in group if publication.pk in peers},
             )
         )
     return work
@@ -228,16 +295,72 @@ class _NetworkRunner:
                             snapshots = provider.fetch_metrics_app(external_ids=by_external)
                         else:
                             snapshots = provider.fetch_metrics(tokens=work.tokens, external_ids=by_external)
+                    snapshots = self.refine(provider, work, batch, snapshots, limiter, outcome)
                 except NetworkError as error:
                     if self.app_level:
                         self.stopped = error
                     outcome.error, outcome.unsent = error, len(work.batches) - index
+                    outcome.failed = batch
                     return outcome
                 outcome.results.append((batch, snapshots))
             return outcome
         finally:
             if work.provider is None:
                 self.providers[work.base_url].put(provider)
+
+    def refine(
+        self,
+        provider: NetworkProvider,
+        work: _Work,
+        batch: list[SharePublication],
+        snapshots: list[MetricsSnapshot],
+        limiter: RateLimiter | None,
+        outcome: _Outcome,
+    ) -> list[MetricsSnapshot]:
+        """Add what the batch read could not carry: the authors' own part where only a read as each author
+        reveals it (one call per author with posts to check), and who liked and reposted posts with peers.
+
+        Each call holds a slot of the limiter like the batch read. A failed check makes that post unknown
+        (asked again later) rather than paid unchecked; a rate limit stops the batch as any read would.
+        """
+        by_external = {publication.external_id: publication for publication in batch}
+        if work.sessions:
+            pending: dict[int, list[MetricsSnapshot]] = defaultdict(list)
+            for snapshot in snapshots:
+                publication = by_external.get(snapshot.external_id)
+                if publication is not None and provider.own_engagement_pending(snapshot):
+                    pending[publication.share.connected_account_id].append(snapshot)
+            refined: dict[str, MetricsSnapshot] = {}
+            for account_id, group in pending.items():
+                with limiter.slot(max_wait=MAX_PACING_WAIT) if limiter is not None else nullcontext():
+                    outcome.calls += 1
+                    answer = provider.fetch_own_engagement(tokens=work.sessions[account_id], snapshots=group)
+                refined.update((snapshot.external_id, snapshot) for snapshot in answer)
+            snapshots = [refined.get(snapshot.external_id, snapshot) for snapshot in snapshots]
+        if not work.peers:
+            return snapshots
+        result: list[MetricsSnapshot] = []
+        for snapshot in snapshots:
+            publication = by_external.get(snapshot.external_id)
+            if (
+                publication is None
+                or publication.pk not in work.peers
+                or not snapshot.counts_known
+                or (snapshot.likes or 0) + (snapshot.shares or 0) <= work.peers[publication.pk]
+            ):
+                result.append(snapshot)
+                continue
+            try:
+                with limiter.slot(max_wait=MAX_PACING_WAIT) if limiter is not None else nullcontext():
+                    outcome.calls += 1
+                    engagers = provider.fetch_engagers(tokens=work.tokens, external_id=snapshot.external_id)
+            except RateLimited:
+                raise
+            except NetworkError as error:
+                result.append(replace(snapshot, unknown_reason=f"who engaged could not be read ({error})"))
+                continue
+            result.append(replace(snapshot, engagers=(*snapshot.engagers, *engagers)))
+        return result
 
 
 def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) -> PullReport:
@@ -249,7 +372,7 @@ def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) ->
     now = now or timezone.now()
     report = PullReport()
     publications = list(
-        SharePublication.objects.select_related("share__connected_account", "share__campaign").filter(
+        SharePublication.objects.select_related("share__connected_account", "share__campaign__brand").filter(
             pk__in=list(pairs), state=PublicationState.PUBLISHED
         )
     )
@@ -298,6 +421,8 @@ def _store_outcome(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datet
             )
             if not snapshot.exists:
                 report.removed += 1
+            elif not snapshot.counts_known:
+                report.unknown += 1
     error = outcome.error
     if error is None:
         return
@@ -307,7 +432,17 @@ def _store_outcome(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datet
         account_network_error_record(account_id=account_id, error=error)
         report.skipped_accounts += 1
         return
-    # Transient or rate limited: the pairs stay due and are pulled on the next sweep.
+    if not isinstance(error, RateLimited):
+        # The read of this batch failed: its windows back off like a read without counts (a rate limit is
+        # paced by the limiter instead, and the batches never sent were not tried).
+        for publication in outcome.failed:
+            metric_window_retry_record(
+                publication=publication,
+                windows=pairs[publication.pk],
+                reason=str(error) or type(error).__name__,
+                now=now,
+            )
+    # The batches not sent (and a rate-limited one) stay due and are pulled on the next sweep.
     logger.info("metrics pull on %s (account %s) deferred: %s", outcome.work.network, account_id, type(error).__name__)
     if account_id is not None:
         report.skipped_accounts += 1
@@ -327,16 +462,26 @@ def _counts(snapshot: MetricsSnapshot) -> dict[str, int | None]:
         "saves": getattr(snapshot, "saves", None),
     }
     reported = [counts[name] for name in ENGAGEMENT_FIELDS if counts.get(name) is not None]
-    counts["engagements"] = sum(value or 0 for value in reported) if reported else None
+    own = snapshot.own_total
+    counts["own_engagements"] = own
+    # Paid: what the network reports less the author's own likes, reposts, replies, quotes and bookmarks.
+    counts["engagements"] = max(0, sum(value or 0 for value in reported) - (own or 0)) if reported else None
     return counts
 
 
-def _reach_like(counts: dict[str, int | None]) -> int:
+def _reach_like(counts: dict[str, int | None]) -> int | None:
     for name in ("reach", "impressions", "views"):
         value = counts.get(name)
         if value is not None:
             return int(value)
-    return 0
+    return None
+
+
+def _without_counts(snapshot: MetricsSnapshot, network: str) -> bool:
+    """A read of an existing post in which every metric the network declares is missing (X without
+    ``public_metrics``): unknown, whatever the provider said."""
+    declared = provider_class(network).capabilities.metrics
+    return bool(declared) and all(getattr(snapshot, name, None) is None for name in declared)
 
 
 @transaction.atomic
@@ -349,10 +494,16 @@ def metric_snapshot_record(
     under a label of its own moment.
     """
     share = publication.share
+    if snapshot.exists and (not snapshot.counts_known or _without_counts(snapshot, share.connected_account.network)):
+        reason = snapshot.unknown_reason or "the network answered without counts"
+        metric_window_retry_record(publication=publication, windows=windows, reason=reason, now=now)
+        return 0
     counts = _counts(snapshot) if snapshot.exists else {}
+    if snapshot.exists:
+        peer_engagement_check(share=share, engagers=snapshot.engagers)
     created = 0
     for window in windows:
-        values = {name: counts.get(name) for name in (*_counts_names(), "engagements")}
+        values = {name: counts.get(name) for name in (*_counts_names(), "engagements", "own_engagements")}
         if window == MetricWindow.MANUAL:
             MetricSnapshot.objects.update_or_create(
                 share=share,
@@ -377,11 +528,63 @@ def metric_snapshot_record(
                 publication=publication,
                 window=booking,
                 impressions=_reach_like(counts),
-                engagements=counts["engagements"] or 0,
+                engagements=counts["engagements"],
             )
     if not snapshot.exists:
         publication_remove(publication=publication, now=now)
+    else:
+        _metric_retries_resolve(publication=publication, windows=windows)
     return created
+
+
+@transaction.atomic
+def metric_window_retry_record(
+    *, publication: SharePublication, windows: Sequence[str], reason: str, now: datetime
+) -> None:
+    """A read gave no counts for these windows: no snapshot, nothing booked; try again later or give up.
+
+    Each window backs off on its own (``retry_delay``); after its last try it is given up and the reason
+    is put on the publication, where the brand, the influencer and staff see it.
+    """
+    share = publication.share
+    given_up: list[str] = []
+    tries = retry_attempts()
+    for window in windows:
+        if window == MetricWindow.MANUAL:
+            continue  # a staff pull: nothing is scheduled for it
+        row, _created = MetricWindowRetry.objects.select_for_update().get_or_create(
+            share=share, window=window, defaults={"first_failed_at": now}
+        )
+        if row.gave_up_at is not None:
+            continue
+        row.attempts += 1
+        row.reason = reason[:500]
+        if row.attempts >= tries:
+            row.gave_up_at, row.next_attempt_at = now, None
+            given_up.append(window)
+        else:
+            row.next_attempt_at = now + retry_delay(attempt=row.attempts)
+        row.save(update_fields=["attempts", "reason", "gave_up_at", "next_attempt_at"])
+    if given_up:
+        message = ngettext(
+            "The counts of the %(windows)s window could not be read after %(tries)s tries (%(reason)s). "
+            "Nothing was paid or taken back for it; a later window that can be read catches up.",
+            "The counts of the %(windows)s windows could not be read after %(tries)s tries (%(reason)s). "
+            "Nothing was paid or taken back for them; a later window that can be read catches up.",
+            len(given_up),
+        ) % {"windows": ", ".join(given_up), "tries": tries, "reason": reason[:300]}
+        SharePublication.objects.filter(pk=publication.pk, state=PublicationState.PUBLISHED).update(
+            last_error=message, error_code=METRICS_UNKNOWN, updated_at=now
+        )
+    logger.info("metrics of share %s unknown for %s: %s", share.pk, ",".join(windows), reason)
+
+
+def _metric_retries_resolve(*, publication: SharePublication, windows: Sequence[str]) -> None:
+    """The windows were read after all: their retries end, and a reason about unread counts goes."""
+    MetricWindowRetry.objects.filter(share_id=publication.share_id, window__in=list(windows)).delete()
+    SharePublication.objects.filter(pk=publication.pk, error_code=METRICS_UNKNOWN).update(
+        last_error="", error_code="", updated_at=timezone.now()
+    )
 
 
 def share_anomalies_check(*, share: Share, counts: dict[str, int | None]) -> None:
@@ -408,16 +611,21 @@ def _counts_names() -> tuple[str, ...]:
     )
 
 
-def _book(*, publication: SharePublication, window: str, impressions: int, engagements: int) -> None:
+def _book(*, publication: SharePublication, window: str, impressions: int | None, engagements: int | None) -> None:
+    """Book the change against what was accrued so far; a count the read did not give (None) changes nothing."""
     share = publication.share
+    if share.connected_account.network == Network.SANDBOX and not sandbox_allowed(share.campaign):
+        # A simulated audience never earns money from a brand that is not a demo brand: the snapshot is
+        # kept (it is what the network said), nothing is booked. ``earnings_accrue`` refuses it too.
+        return
     before_impressions, before_engagements = accrued_totals_for_share(share_key=str(share.pk))
     delta = MetricDelta(
         share_key=str(share.pk),
         campaign_id=share.campaign_id,
         influencer_id=share.influencer_id,
         window=window,
-        impressions=impressions - before_impressions,
-        engagements=engagements - before_engagements,
+        impressions=impressions - before_impressions if impressions is not None else 0,
+        engagements=engagements - before_engagements if engagements is not None else 0,
         unique_clicks=0,
         source=MetricSource.NETWORK_REPORTED,
     )
@@ -428,7 +636,11 @@ def _book(*, publication: SharePublication, window: str, impressions: int, engag
 
 @transaction.atomic
 def publication_remove(*, publication: SharePublication, now: datetime | None = None) -> SharePublication:
-    """The post is gone (or lost its disclosure): REMOVED, stops earning, unheld earnings are reversed."""
+    """The post is gone (or lost its disclosure): REMOVED, stops earning, unheld earnings are reversed.
+
+    Click earnings still on hold are reversed with the rest, and those clicks, the clicks not booked yet
+    and every later click are not billable (reason "post removed", ADR 9 and the offer page's terms).
+    """
     now = now or timezone.now()
     locked = SharePublication.objects.select_for_update().select_related("share").get(pk=publication.pk)
     if locked.state == PublicationState.REMOVED:
@@ -439,7 +651,8 @@ def publication_remove(*, publication: SharePublication, now: datetime | None = 
     locked.save(update_fields=["state", "removed_at", "retention_checked_at", "updated_at"])
     share = locked.share
     impressions, engagements = accrued_totals_for_share(share_key=str(share.pk))
-    if impressions or engagements:
+    clicks = share_clicks_unbill(share_id=share.pk, now=now)
+    if impressions or engagements or clicks:
         earnings_accrue(
             delta=MetricDelta(
                 share_key=str(share.pk),
@@ -448,6 +661,7 @@ def publication_remove(*, publication: SharePublication, now: datetime | None = 
                 window=MetricWindow.REMOVED,
                 impressions=-impressions,
                 engagements=-engagements,
+                unique_clicks=-clicks,
                 source=MetricSource.NETWORK_REPORTED,
             ),
             now=now,

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.matching.selectors import offer_disclosure, offer_language, share_content
+from campaigns.matching.selectors import share_disclosure
 from campaigns.models import PublicationState, SharePublication
 from campaigns.publishing.errors import ProofRefused
 from influencers.models import InfluencerProfile
@@ -151,9 +151,7 @@ def _page_problem(*, publication: SharePublication, policy: AddressPolicy | None
     except UnsafeFetch as error:
         return str(error), PageVerdict.UNREACHABLE
     body = page.content.decode("utf-8", errors="replace").lower()
-    disclosure = offer_disclosure(
-        offer=share.offer, language=offer_language(offer=share.offer, content=share_content(share=share))
-    )
+    disclosure = share_disclosure(share=share)
     link = _first_url(publication.posted_text)
     unopened = _("We could not open your post (the network answered %(status)s).") % {"status": page.status}
     if page.status in (404, 410):

@@ -58,6 +58,8 @@ def share_state_get(*, share: Share) -> ShareStateView:
         reason=publication.last_error
         if publication.state
         in (PublicationState.FAILED, PublicationState.UNKNOWN, PublicationState.NEEDS_PROOF, PublicationState.QUEUED)
+        # A published post whose counts could not be read for a window (campaigns.metrics): say so.
+        or publication.error_code == "metrics_unknown"
         else "",
         retry_safe=publication.state == PublicationState.FAILED and publication.retry_safe,
         intent_url=share_intent_url(account=share.connected_account, text=publication.posted_text)

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,11 +34,12 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from campaigns.captions import TRACKING_LINK_PLACEHOLDER, utm_apply
-from campaigns.matching.selectors import offer_disclosure, offer_language, share_content
+from campaigns.matching.engine import sandbox_allowed
+from campaigns.matching.selectors import share_content, share_disclosure
 from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.errors import RetryNotAllowed
 from campaigns.publishing.media import ImageTooLarge, image_fit
-from networks.models import ConnectedAccount
+from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
     AmbiguousOutcome,
@@ -50,7 +52,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
-from networks.providers.types import Capabilities, MediaItem, PostDraft, PublishResult, PublishState
+from networks.providers.types import Capabilities, LinkHandling, MediaItem, PostDraft, PublishResult, PublishState
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.services import account_network_error_record, account_token_refresh
 
@@ -168,7 +170,7 @@ def post_prepare(*, share: Share) -> PreparedPost:
     and the content piece's image (fitted to the network's limits)."""
     link = tracking_link_for(share=share)
     content = share_content(share=share)
-    disclosure = offer_disclosure(offer=share.offer, language=offer_language(offer=share.offer, content=content))
+    disclosure = share_disclosure(share=share)
     text = share.caption_text.replace(TRACKING_LINK_PLACEHOLDER, link) if link else share.caption_text
     if not _has_tag(text, disclosure):
         return PreparedPost(
@@ -180,7 +182,14 @@ def post_prepare(*, share: Share) -> PreparedPost:
     image, problem = _content_image(content=content, capabilities=capabilities)
     if problem:
         return PreparedPost(None, problem)
-    return PreparedPost(PostDraft(text=text, media=(image,) if image else ()))
+    media = (image,) if image else ()
+    if capabilities.link_handling == LinkHandling.CARD and content is not None:
+        # The network shows a link card only when the client builds it (Bluesky's embed.external): hand over
+        # the link, the content's title and where the link leads; the image becomes the card's thumbnail.
+        destination = urlsplit(content.target_url).netloc
+        draft = PostDraft(text=text, media=media, link=link, link_title=content.title, link_description=destination)
+        return PreparedPost(draft)
+    return PreparedPost(PostDraft(text=text, media=media))
 
 
 # --- queueing -----------------------------------------------------------------------------
@@ -419,10 +428,24 @@ def publication_publish(*, publication_id: int, now: datetime | None = None) -> 
 
 def _publish_claimed(*, publication_id: int, attempt_id: uuid.UUID) -> None:
     publication = SharePublication.objects.select_related(
-        "share__connected_account", "share__offer__campaign", "share__campaign", "share__offer__influencer"
+        "share__connected_account",
+        "share__offer__campaign",
+        "share__campaign__brand",
+        "share__offer__influencer",
     ).get(pk=publication_id)
     share = publication.share
     account = share.connected_account
+    if account.network == Network.SANDBOX and not sandbox_allowed(share.campaign):
+        # Defence in depth behind matching and offers: a share to a sandbox account of a brand that is not
+        # (or no longer) a demo brand never goes out, so the simulated audience cannot earn from it.
+        _failed(
+            publication_id,
+            attempt_id,
+            reason=_("The sandbox is for demo campaigns only; this share was not published."),
+            code="sandbox_not_demo",
+            retry_safe=False,
+        )
+        return
     if not account.is_usable:
         _failed(
             publication_id,

@@ -306,12 +306,15 @@ def ready_share(
     )
 
 
-def funded_campaign(*, budget_minor: int = 100_000, **fields: Any) -> Campaign:
-    """An approved campaign with its budget funded and reserved, so metrics earn money."""
+def funded_campaign(*, budget_minor: int = 100_000, demo: bool = False, **fields: Any) -> Campaign:
+    """An approved campaign with its budget funded and reserved, so metrics earn money.
+
+    ``demo=True`` makes its brand a demo brand, which a share to a sandbox account needs.
+    """
     from brands.factories import BrandFactory
     from payouts.services import brand_fund, campaign_budget_reserve
 
-    brand = cast(Brand, BrandFactory())
+    brand = cast(Brand, BrandFactory(demo=demo))
     brand_fund(
         brand=brand, amount_minor=budget_minor * 2, currency="EUR", source="bank_transfer", reference=f"T-{brand.pk}"
     )

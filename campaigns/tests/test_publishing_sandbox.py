@@ -59,7 +59,9 @@ def sandbox_account(site: str) -> Any:
 
 def test_a_ready_share_is_published_spreads_and_earns(site: str) -> None:
     account = sandbox_account(site)
-    share = ready_share(account=account, campaign=funded_campaign(networks=["mastodon"]), caption="Autumn coffee time")
+    share = ready_share(
+        account=account, campaign=funded_campaign(networks=["mastodon"], demo=True), caption="Autumn coffee time"
+    )
     publication = services.share_publication_schedule(share=share)
     assert publication is not None
 

@@ -19,7 +19,10 @@ class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
     reach = serializers.IntegerField(allow_null=True, help_text="network-reported; null = no network reports it")
     impressions = serializers.IntegerField(allow_null=True, help_text="network-reported")
     engagements = serializers.IntegerField(allow_null=True, help_text="network-reported")
-    unique_clicks = serializers.IntegerField(help_text="measured by Linkilike")
+    unique_clicks = serializers.IntegerField(
+        help_text="measured by Linkilike: the billable clicks, i.e. the clicks paid (or to be paid once their hour is "
+        "booked); the others are in clicks_not_billable"
+    )
     earned_minor = serializers.IntegerField(help_text="measured (ledger), minor units")
 
 
@@ -52,6 +55,11 @@ class ResultsOutput(serializers.Serializer):  # type: ignore[type-arg]
     influencers_total = serializers.IntegerField()
     influencer_page = serializers.IntegerField()
     series = SeriesOutput(many=True)
+    clicks_not_billable = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="measured: recorded clicks that are not paid, by reason (duplicate, bot, head, prefetch, "
+        "velocity_hold, ip_rate, post_removed, over_budget, late)",
+    )
 
 
 LABELS = {
@@ -59,6 +67,7 @@ LABELS = {
     "impressions": "network",
     "engagements": "network",
     "unique_clicks": "measured",
+    "clicks_not_billable": "measured",
     "spend_minor": "measured",
     "effective_cpm_minor": "network",
     "effective_cpe_minor": "network",
@@ -87,6 +96,7 @@ def results_payload(results: Results) -> dict[str, Any]:
         "influencers_total": results.influencers_total,
         "influencer_page": results.influencer_page,
         "series": [point.__dict__ for point in results.series],
+        "clicks_not_billable": results.clicks_not_billable,
     }
 
 

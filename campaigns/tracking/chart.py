@@ -1,4 +1,8 @@
-"""Server-rendered line charts (inline SVG, no scripts, no inline styles: the CSP forbids both)."""
+"""Server-rendered line charts (inline SVG, no scripts, no inline styles: the CSP forbids both).
+
+Every number that goes into the SVG markup is a string made here with ``_num`` (a dot, never the active
+language's decimal comma): a German ``cx="160,0"`` is not a number and puts every point in the corner.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class SmallChart:
     badge: str
     points: str  # SVG polyline points
     area: str  # SVG polygon points (area under the line)
-    dots: list[tuple[float, float]]
+    dots: list[tuple[str, str]]  # (cx, cy), already formatted for markup
     maximum: int
     last: int
     first_day: date
@@ -47,6 +51,11 @@ class SmallChart:
         return date_format(self.last_day, "SHORT_DATE_FORMAT")
 
 
+def _num(value: float) -> str:
+    """A coordinate for SVG markup: one decimal, a dot as separator, whatever the language."""
+    return f"{value:.1f}"
+
+
 def small_chart(*, key: str, label: str | Promise, badge: str, rows: Sequence[tuple[date, int]]) -> SmallChart | None:
     """One cumulative series as a small chart with its own scale (the three metrics differ by orders)."""
     if not rows:
@@ -59,9 +68,9 @@ def small_chart(*, key: str, label: str | Promise, badge: str, rows: Sequence[tu
     for day, value in rows:
         x = PAD_X + inner_w * ((day - rows[0][0]).days / span if len(rows) > 1 else 0.5)
         y = PAD_TOP + inner_h * (1 - value / maximum)
-        coords.append((round(x, 1), round(y, 1)))
+        coords.append((_num(x), _num(y)))
     points = " ".join(f"{x},{y}" for x, y in coords)
-    base = HEIGHT - PAD_BOTTOM
+    base = _num(HEIGHT - PAD_BOTTOM)
     area = f"{coords[0][0]},{base} {points} {coords[-1][0]},{base}"
     return SmallChart(
         key=key,

@@ -8,9 +8,11 @@ shares (a grouped join of one row each) but no longer with snapshots or clicks (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -37,6 +39,7 @@ from campaigns.models import (
     CampaignResultGroup,
     CampaignResultHour,
     Click,
+    ClickReason,
     MetricSnapshot,
     Share,
     ShareHold,
@@ -151,6 +154,15 @@ class BreakdownRow:
 
 
 @dataclass(frozen=True)
+class UnbilledClicks:
+    """Recorded clicks that are not paid, for one reason (results show them beside the billable count)."""
+
+    reason: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
 class SeriesPoint:
     day: date
     reach: int
@@ -171,6 +183,16 @@ class Results:
     open_holds: list[ShareHold] = field(default_factory=list)
     influencers_total: int = 0
     influencer_page: int = 1
+    #: reason -> recorded clicks that are not billable (``ClickReason``); ``totals.unique_clicks`` are the paid ones.
+    clicks_not_billable: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clicks_not_billable_rows(self) -> list[UnbilledClicks]:
+        labels = dict(ClickReason.choices)
+        return [
+            UnbilledClicks(reason=reason, label=str(labels.get(reason, reason)), count=count)
+            for reason, count in sorted(self.clicks_not_billable.items(), key=lambda item: (-item[1], item[0]))
+        ]
 
     @property
     def influencer_pages(self) -> int:
@@ -215,6 +237,18 @@ class Results:
     @property
     def has_data(self) -> bool:
         return self.totals.shares > 0
+
+
+def clicks_not_billable_for_shares(shares: QuerySet[Share]) -> dict[str, int]:
+    """Reason -> recorded clicks that are not billable, over these shares (one grouped query on a partial
+    index of the unpaid clicks, so it does not read the billable ones)."""
+    rows = (
+        Click.objects.filter(link__share__in=shares, billable=False)
+        .order_by()
+        .values_list("reason")
+        .annotate(n=Count("pk"))
+    )
+    return {reason: int(count) for reason, count in rows}
 
 
 def emv_prices_for_campaign(*, campaign: Campaign) -> dict[str, int]:
@@ -479,6 +513,7 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     results.fee_minor = fee
     results.spend_minor = earned + fee
     results.influencers_total = influencers_total
+    results.clicks_not_billable = clicks_not_billable_for_shares(shares)
     return results
 
 
@@ -488,6 +523,7 @@ def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> R
     shares = Share.objects.filter(influencer=influencer)
     results = _results(shares=shares, currency="EUR", emv_prices=dict(EMV_DEFAULT_PRICES))
     results.by_influencer = []
+    results.clicks_not_billable = clicks_not_billable_for_shares(shares)
     return results
 
 
@@ -523,19 +559,16 @@ CSV_HEADER = [
     "earned",
     "currency",
     "on_hold",
+    "clicks_not_billable (by reason)",
 ]
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a leading =, +, -, @ would be evaluated by Excel and friends.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[Sequence[object]]:
+    """One CSV row per share (streamed in chunks; names are display names only).
 
-
-def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[list[str]]:
-    """One CSV row per share (streamed in chunks; names are display names only)."""
+    Cells are raw values: ``linkilike.csv_export`` neutralises spreadsheet formulas for every export.
+    Counts and amounts are numbers (None for "not reported") so they stay numbers in a spreadsheet.
+    """
     from payouts.money import money_decimal_string
 
     yield CSV_HEADER
@@ -544,22 +577,32 @@ def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[li
         .select_related("campaign", "influencer", "connected_account", "publication")
         .order_by("pk")
     )
+    # unique_clicks are the paid ones; the others by reason ("duplicate=3; post_removed=2"), one query.
+    unbilled: dict[int, list[str]] = defaultdict(list)
+    for share_id, reason, count in (
+        Click.objects.filter(link__share__in=shares, billable=False)
+        .order_by("link__share_id", "reason")
+        .values_list("link__share_id", "reason")
+        .annotate(n=Count("pk"))
+    ):
+        unbilled[share_id].append(f"{reason}={count}")
     for share in queryset.iterator(chunk_size=500):
         publication = getattr(share, "publication", None)
         published_at: datetime | None = publication.published_at if publication else None
         yield [
-            str(share.pk),
-            _cell(share.campaign.name),
+            share.pk,
+            share.campaign.name,
             network_label(share.connected_account.network),
-            _cell(share.influencer.display_name),
+            share.influencer.display_name,
             publication.get_state_display() if publication else share.get_status_display(),
-            _cell(publication.external_url if publication else ""),
+            publication.external_url if publication else "",
             published_at.isoformat() if published_at else "",
-            _cell(share.latest_reach),  # type: ignore[attr-defined]
-            _cell(share.latest_impressions),  # type: ignore[attr-defined]
-            _cell(share.latest_engagements),  # type: ignore[attr-defined]
-            str(share.unique_clicks),  # type: ignore[attr-defined]
-            money_decimal_string(int(share.earned_minor)),  # type: ignore[attr-defined]
+            share.latest_reach,  # type: ignore[attr-defined]
+            share.latest_impressions,  # type: ignore[attr-defined]
+            share.latest_engagements,  # type: ignore[attr-defined]
+            share.unique_clicks,  # type: ignore[attr-defined]
+            Decimal(money_decimal_string(int(share.earned_minor))),  # type: ignore[attr-defined]
             currency or share.campaign.currency,
             "yes" if share.on_hold else "no",  # type: ignore[attr-defined]
+            "; ".join(unbilled.get(share.pk, [])),
         ]

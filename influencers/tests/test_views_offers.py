@@ -108,7 +108,8 @@ def test_offer_page_shows_brief_content_estimate_and_explains_unusable_accounts(
     assert "Share our autumn roast" in page
     assert "Our new autumn roast is here." in page  # the brand's text variant
     assert "Estimate: about €" in page
-    assert page.count("Needs reconnecting") == 2
+    assert page.count("Needs reconnecting") == 1  # the bluesky account
+    assert "The sandbox is for demo campaigns only" in page  # the sandbox account, on a real brand's offer
     assert "Not targeted by this campaign" in other_page
     assert "None of your accounts can take this campaign." in other_page
 

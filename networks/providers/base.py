@@ -18,7 +18,7 @@ from typing import ClassVar
 import requests
 
 from networks.providers.exceptions import NetworkError, NotSupported
-from networks.providers.http import HttpClient
+from networks.providers.http import HttpClient, instance_address_guard
 from networks.providers.types import (
     AccountRef,
     AuthStart,
@@ -52,6 +52,10 @@ class NetworkProvider(ABC):
         self.base_url = base_url.rstrip("/")
         self.http = http or HttpClient()
         self.client = client
+        if self.per_instance:
+            # A person named this server (a Mastodon instance): the check when it was entered is not
+            # enough, its DNS can change after; every connection is checked and pinned again (S7).
+            self.http.pin_checked_addresses(instance_address_guard())
 
     # --- connecting ---------------------------------------------------------------
 
@@ -109,6 +113,30 @@ class NetworkProvider(ABC):
         Linkilike's app credentials), so one request can serve posts of many influencers.
         """
         raise NotSupported(f"{self.network} reads metrics with each account's own token")
+
+    def own_engagement_pending(self, snapshot: MetricsSnapshot) -> bool:
+        """True when ``fetch_own_engagement`` has something to find out about this snapshot of an app-level read.
+
+        Networks that reveal the author's own engagement only to a read made as the author (Bluesky's viewer
+        state) say so here, so the pull spends that read only on posts with something to check.
+        """
+        return False
+
+    def fetch_own_engagement(self, *, tokens: TokenSet, snapshots: Sequence[MetricsSnapshot]) -> list[MetricsSnapshot]:
+        """The snapshots of one account's posts with her own part of the counts filled in, read as her.
+
+        A read that fails for one account sets ``unknown_reason`` on its snapshots rather than raising
+        (``RateLimited`` still raises). Networks without such a read return the snapshots unchanged.
+        """
+        return list(snapshots)
+
+    def fetch_engagers(self, *, tokens: TokenSet | None, external_id: str) -> tuple[AccountRef, ...]:
+        """Accounts that liked or reposted the post, as far as the network names them (``()`` where it does not).
+
+        Costs about one request per page of engagers; callers ask only for posts of campaigns with other
+        influencers' accounts on the same network.
+        """
+        return ()
 
     @abstractmethod
     def delete(self, *, tokens: TokenSet, external_id: str) -> None:

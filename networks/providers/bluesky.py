@@ -10,7 +10,14 @@ Facts (atproto.com lexicons, /work/shared/networks.md):
   Links become clickable only through ``facets`` whose ``byteStart``/``byteEnd`` count UTF-8
   **bytes**; one embed: ``app.bsky.embed.images`` (<= 4 blobs from ``uploadBlob``, <= 1,000,000
   bytes each) or ``app.bsky.embed.external`` (a card the client builds). Text: <= 300 graphemes.
-- Counts come from the AppView (``app.bsky.feed.getPosts``, <= 25 URIs a call), not the PDS.
+- Counts come from the AppView (``app.bsky.feed.getPosts``, <= 25 URIs a call), not the PDS. The post
+  view's ``viewer.like`` / ``viewer.repost`` / ``viewer.bookmarked`` (app.bsky.feed.defs#viewerState) are the
+  requesting account's own: read through her PDS with her session (the PDS proxies ``app.bsky.*`` reads to
+  the AppView), they reveal her own like, repost and bookmark. Replies and quotes name their authors
+  (``getPostThread`` depth 1: the direct replies ``replyCount`` counts; ``getQuotes``); ``getLikes`` and
+  ``getRepostedBy`` name likers and reposters (<= 100 a page). All four are public AppView reads.
+- A post missing on the AppView (taken down there by moderation, or not indexed yet) is gone only when its
+  PDS's ``com.atproto.repo.getRecord`` answers ``RecordNotFound``.
 - Errors: ``400 ExpiredToken`` / ``400 InvalidToken`` / ``401 AuthMissing`` /
   ``429 RateLimitExceeded`` with ``ratelimit-limit|remaining|reset(unix s)|policy`` headers.
 
@@ -26,7 +33,7 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -60,6 +67,7 @@ from networks.providers.types import (
     PublishResult,
     PublishState,
     RateLimitInfo,
+    Reveal,
     TokenSet,
 )
 
@@ -69,6 +77,9 @@ MAX_TEXT_BYTES = 3000
 MAX_IMAGE_BYTES = 1_000_000
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 METRICS_BATCH = 25
+#: Pages of 100 read per list (likers, reposters, quotes) and post: a cap on what one check may cost.
+ENGAGER_PAGES = 3
+ENGAGER_PAGE_SIZE = 100
 
 # A URL runs to the next whitespace; trailing punctuation and an unbalanced ")" are not part of it.
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
@@ -235,6 +246,11 @@ class BlueskyProvider(NetworkProvider):
         metrics_rate_limit=(3000, 300),
         metrics_concurrency=8,
         requirements="An app password (Settings > Privacy and security > App passwords); never the main password.",
+        # Likes, reposts and bookmarks: one read as the author per account and pull (only for posts that have
+        # any); replies and quotes: one public read per post that has some.
+        own_engagement=Reveal.YES,
+        own_engagement_metrics=("likes", "shares", "replies", "quotes", "bookmarks"),
+        engagers_named=("likes", "shares", "replies", "quotes"),
     )
     last_rate_limit: RateLimitInfo | None = None
     #: JWT scopes of sessions made with an app password (the main password gives "com.atproto.access").
@@ -430,6 +446,14 @@ class BlueskyProvider(NetworkProvider):
         return blob
 
     def _embed(self, *, tokens: TokenSet, draft: PostDraft) -> dict[str, Any] | None:
+        if draft.link:
+            # One embed per post: a draft with a link goes out as its card, the first image as the card's
+            # thumbnail (app.bsky.embed.external#external.thumb, <= 1,000,000 bytes like images).
+            title = draft.link_title or urlsplit(draft.link).netloc
+            external: dict[str, Any] = {"uri": draft.link, "title": title, "description": draft.link_description}
+            if draft.media:
+                external["thumb"] = self._upload(tokens=tokens, item=draft.media[0])
+            return {"$type": "app.bsky.embed.external", "external": external}
         if draft.media:
             images = []
             for item in draft.media:
@@ -439,13 +463,6 @@ class BlueskyProvider(NetworkProvider):
                     image["aspectRatio"] = ratio
                 images.append(image)
             return {"$type": "app.bsky.embed.images", "images": images}
-        if draft.link:
-            title = str(getattr(draft, "link_title", "") or "") or urlsplit(draft.link).netloc
-            description = str(getattr(draft, "link_description", "") or "")
-            return {
-                "$type": "app.bsky.embed.external",
-                "external": {"uri": draft.link, "title": title, "description": description},
-            }
         return None
 
     def build_record(self, draft: PostDraft, *, embed: dict[str, Any] | None, created_at: datetime) -> dict[str, Any]:
@@ -535,10 +552,14 @@ class BlueskyProvider(NetworkProvider):
         return self._result(uri=str(existing["uri"]), handle=handle, published_at=_record_time(existing))
 
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
-        return self.fetch_metrics_app(external_ids=external_ids)
+        return self.fetch_own_engagement(tokens=tokens, snapshots=self.fetch_metrics_app(external_ids=external_ids))
 
     def fetch_metrics_app(self, *, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
-        """``getPosts`` on the AppView is public: no session, posts of any accounts in one request."""
+        """``getPosts`` on the AppView is public: no session, posts of any accounts in one request.
+
+        The author's own replies and quotes are counted from public reads too (one per post that has any);
+        her own likes, reposts and bookmarks need a read as her (``fetch_own_engagement``).
+        """
         snapshots: list[MetricsSnapshot] = []
         ids = list(external_ids)
         for start in range(0, len(ids), METRICS_BATCH):
@@ -550,22 +571,146 @@ class BlueskyProvider(NetworkProvider):
             for external_id in batch:
                 post = by_uri.get(external_id)
                 if post is None:
-                    # Not on the AppView: deleted, or not indexed yet. The PDS knows which.
-                    exists = self.get_record(external_id=external_id) is not None
-                    snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now, exists=exists))
+                    snapshots.append(self._missing_on_appview(external_id=external_id, now=now))
                     continue
-                snapshots.append(
-                    MetricsSnapshot(
-                        external_id=external_id,
-                        fetched_at=now,
-                        likes=_int_or_none(post.get("likeCount")),
-                        shares=_int_or_none(post.get("repostCount")),
-                        replies=_int_or_none(post.get("replyCount")),
-                        quotes=_int_or_none(post.get("quoteCount")),
-                        bookmarks=_int_or_none(post.get("bookmarkCount")),
+                snapshot = _snapshot_of(post, external_id=external_id, now=now)
+                snapshots.append(self._own_replies_and_quotes(snapshot))
+        return snapshots
+
+    def _missing_on_appview(self, *, external_id: str, now: datetime) -> MetricsSnapshot:
+        """Not on the AppView: deleted, taken down there, or not indexed yet. Only the PDS can say it is gone."""
+        uri = AtUri.parse(external_id)
+        try:
+            self._send(
+                "GET",
+                self._pds("com.atproto.repo.getRecord"),
+                params={"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
+            )
+        except RateLimited:
+            raise
+        except ContentRejected as error:
+            if str(error).startswith("RecordNotFound"):
+                return MetricsSnapshot(external_id=external_id, fetched_at=now, exists=False)
+            reason = f"the AppView does not show the post and its PDS answered {error}"
+            return MetricsSnapshot(external_id=external_id, fetched_at=now, unknown_reason=reason)
+        except NetworkError as error:
+            reason = f"the AppView does not show the post and its PDS did not answer ({error})"
+            return MetricsSnapshot(external_id=external_id, fetched_at=now, unknown_reason=reason)
+        reason = "the AppView does not show the post (taken down there, or not indexed yet); its PDS still has it"
+        return MetricsSnapshot(external_id=external_id, fetched_at=now, unknown_reason=reason)
+
+    def _own_replies_and_quotes(self, snapshot: MetricsSnapshot) -> MetricsSnapshot:
+        """The author's direct replies (``getPostThread`` depth 1) and quotes (``getQuotes``), and who wrote them."""
+        author = AtUri.parse(snapshot.external_id).repo
+        engagers: list[AccountRef] = []
+        own_replies = own_quotes = 0
+        try:
+            if snapshot.replies:
+                thread = self._json(
+                    self._send(
+                        "GET",
+                        self._appview("app.bsky.feed.getPostThread"),
+                        params={"uri": snapshot.external_id, "depth": 1, "parentHeight": 0},
+                    )
+                ).get("thread")
+                replies = thread.get("replies") if isinstance(thread, dict) else None
+                for item in replies if isinstance(replies, list) else []:
+                    ref = _author_of(item.get("post") if isinstance(item, dict) else None)
+                    if ref is not None:
+                        engagers.append(ref)
+                        own_replies += 1 if ref.external_id == author else 0
+            if snapshot.quotes:
+                for item in self._pages("app.bsky.feed.getQuotes", snapshot.external_id, "posts"):
+                    ref = _author_of(item)
+                    if ref is not None:
+                        engagers.append(ref)
+                        own_quotes += 1 if ref.external_id == author else 0
+        except RateLimited:
+            raise
+        except NetworkError as error:
+            return replace(snapshot, unknown_reason=f"the replies or quotes could not be read ({error})")
+        return replace(snapshot, own_replies=own_replies, own_quotes=own_quotes, engagers=tuple(engagers))
+
+    def _pages(self, nsid: str, uri: str, key: str) -> list[dict[str, Any]]:
+        """Up to ``ENGAGER_PAGES`` pages of a public list about ``uri`` (getLikes, getRepostedBy, getQuotes)."""
+        items: list[dict[str, Any]] = []
+        cursor = ""
+        for _page in range(ENGAGER_PAGES):
+            params: dict[str, Any] = {"uri": uri, "limit": ENGAGER_PAGE_SIZE}
+            if cursor:
+                params["cursor"] = cursor
+            body = self._json(self._send("GET", self._appview(nsid), params=params))
+            page = body.get(key)
+            items.extend(item for item in (page if isinstance(page, list) else []) if isinstance(item, dict))
+            cursor = str(body.get("cursor") or "")
+            if not cursor or not page:
+                break
+        return items
+
+    def own_engagement_pending(self, snapshot: MetricsSnapshot) -> bool:
+        return snapshot.counts_known and None in (snapshot.own_likes, snapshot.own_shares, snapshot.own_bookmarks)
+
+    def fetch_own_engagement(self, *, tokens: TokenSet, snapshots: Sequence[MetricsSnapshot]) -> list[MetricsSnapshot]:
+        """Her own like, repost and bookmark from the post views read with her session through her PDS.
+
+        One request per 25 of her posts, made only for posts with likes, reposts or bookmarks to tell apart.
+        """
+        pending = [snapshot.external_id for snapshot in snapshots if self.own_engagement_pending(snapshot)]
+        if not pending:
+            return list(snapshots)
+        views: dict[str, dict[str, Any]] = {}
+        try:
+            for start in range(0, len(pending), METRICS_BATCH):
+                batch = pending[start : start + METRICS_BATCH]
+                response = self._send(
+                    "GET",
+                    self._pds("app.bsky.feed.getPosts"),
+                    bearer=tokens.access_token,
+                    params=[("uris", uri) for uri in batch],
+                )
+                for post in self._json(response).get("posts") or []:
+                    if isinstance(post, dict):
+                        views[str(post.get("uri"))] = post
+        except RateLimited:
+            raise
+        except NetworkError as error:
+            reason = f"the author's own likes and reposts could not be read with her session ({error})"
+            return [
+                replace(snapshot, unknown_reason=reason) if snapshot.external_id in pending else snapshot
+                for snapshot in snapshots
+            ]
+        result: list[MetricsSnapshot] = []
+        for snapshot in snapshots:
+            view = views.get(snapshot.external_id)
+            if snapshot.external_id not in pending:
+                result.append(snapshot)
+            elif view is None:
+                reason = "the read made with the author's session did not show the post"
+                result.append(replace(snapshot, unknown_reason=reason))
+            else:
+                # Counts from the same view as the viewer state, so her own part is never out of step with them.
+                fresh = _snapshot_of(view, external_id=snapshot.external_id, now=snapshot.fetched_at)
+                state = view.get("viewer")
+                viewer: dict[str, Any] = state if isinstance(state, dict) else {}
+                result.append(
+                    replace(
+                        snapshot,
+                        likes=fresh.likes,
+                        shares=fresh.shares,
+                        bookmarks=fresh.bookmarks,
+                        own_likes=int(bool(viewer.get("like"))),
+                        own_shares=int(bool(viewer.get("repost"))),
+                        own_bookmarks=int(bool(viewer.get("bookmarked"))),
                     )
                 )
-        return snapshots
+        return result
+
+    def fetch_engagers(self, *, tokens: TokenSet | None, external_id: str) -> tuple[AccountRef, ...]:
+        """Likers (``getLikes``) and reposters (``getRepostedBy``): public, up to 3 pages of 100 each."""
+        likers = [item.get("actor") for item in self._pages("app.bsky.feed.getLikes", external_id, "likes")]
+        reposters = self._pages("app.bsky.feed.getRepostedBy", external_id, "repostedBy")
+        refs = (_profile_ref(profile) for profile in [*likers, *reposters])
+        return tuple(ref for ref in refs if ref is not None)
 
     def delete(self, *, tokens: TokenSet, external_id: str) -> None:
         uri = AtUri.parse(external_id)
@@ -627,6 +772,35 @@ class BlueskyProvider(NetworkProvider):
         if status in (400, 403, 404, 413, 415):
             return ContentRejected(text, status=status)
         return NetworkError(text, status=status)
+
+
+def _snapshot_of(post: dict[str, Any], *, external_id: str, now: datetime) -> MetricsSnapshot:
+    """Counts of an app.bsky.feed.defs#postView; a zero count has no own part to look for."""
+    likes = _int_or_none(post.get("likeCount"))
+    shares = _int_or_none(post.get("repostCount"))
+    bookmarks = _int_or_none(post.get("bookmarkCount"))
+    return MetricsSnapshot(
+        external_id=external_id,
+        fetched_at=now,
+        likes=likes,
+        shares=shares,
+        replies=_int_or_none(post.get("replyCount")),
+        quotes=_int_or_none(post.get("quoteCount")),
+        bookmarks=bookmarks,
+        own_likes=0 if not likes else None,
+        own_shares=0 if not shares else None,
+        own_bookmarks=0 if not bookmarks else None,
+    )
+
+
+def _profile_ref(profile: Any) -> AccountRef | None:
+    if not isinstance(profile, dict) or not isinstance(profile.get("did"), str):
+        return None
+    return AccountRef(external_id=profile["did"], handle=f"@{profile.get('handle') or profile['did']}")
+
+
+def _author_of(post: Any) -> AccountRef | None:
+    return _profile_ref(post.get("author")) if isinstance(post, dict) else None
 
 
 def _record_time(record: dict[str, Any]) -> datetime | None:

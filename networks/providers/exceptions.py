@@ -55,5 +55,12 @@ class AmbiguousOutcome(NetworkError):
     """
 
 
+class AddressRefused(NetworkError):
+    """The server's name resolved to an address Linkilike may not contact (private, internal): nothing was sent.
+
+    Not retried: a DNS answer pointing inside (rebinding) is an attack or a misconfiguration.
+    """
+
+
 class NotSupported(NetworkError):
     """The network has no such operation (e.g. Mastodon tokens cannot be refreshed)."""

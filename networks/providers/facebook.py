@@ -33,6 +33,7 @@ from networks.providers.types import (
     PostDraft,
     PublishResult,
     PublishState,
+    Reveal,
     TokenSet,
 )
 
@@ -68,6 +69,8 @@ class FacebookProvider(MetaGraphProvider):
         token_refresh=False,
         max_image_bytes=10 * 1024 * 1024,
         metrics=("reach", "clicks", "likes", "replies", "shares"),
+        # Reaction and comment totals; who reacted is not readable per post for Linkilike's app.
+        own_engagement=Reveal.NO,
         needs_app_review=True,
         requirements=(
             "Facebook Pages only (not personal profiles); app review for pages_manage_posts, "

@@ -36,6 +36,7 @@ from networks.providers.types import (
     PostDraft,
     PublishResult,
     PublishState,
+    Reveal,
     TokenSet,
 )
 
@@ -69,6 +70,8 @@ class InstagramProvider(ContainerPublishingProvider):
         token_refresh=True,
         max_image_bytes=8 * 1024 * 1024,
         metrics=("reach", "impressions", "likes", "replies", "shares", "bookmarks"),
+        # Insights are totals without names (comments could name their authors, one call per post: not done).
+        own_engagement=Reveal.NO,
         image_required=True,
         media_by_url=True,
         needs_app_review=True,
@@ -199,7 +202,9 @@ class InstagramProvider(ContainerPublishingProvider):
             now = datetime.now(UTC)
             if response.status_code != 200:
                 if is_not_enough_viewers(response):
-                    snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now))
+                    # The post is there; Instagram just shows no insights yet: unknown, never zeros.
+                    reason = "Instagram shows no insights for this post yet (not enough viewers)"
+                    snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now, unknown_reason=reason))
                     continue
                 if is_missing_object(response):
                     snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now, exists=False))

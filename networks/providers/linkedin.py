@@ -54,6 +54,7 @@ from networks.providers.types import (
     PublishResult,
     PublishState,
     RateLimitInfo,
+    Reveal,
     TokenSet,
 )
 
@@ -99,6 +100,7 @@ class LinkedInProvider(OAuth2HttpProvider):
         token_refresh=False,  # refresh tokens are for approved partners: others re-consent every 60 days
         max_image_bytes=36_152_320,
         metrics=(),  # without the gated analytics permission LinkedIn reports no post metrics at all
+        own_engagement=Reveal.NO,  # analytics totals only, without names
         needs_app_review=False,  # posting (Share on LinkedIn, w_member_social) is self-serve
         requirements=(
             "Posts as the member. Post analytics need LinkedIn's r_member_postAnalytics permission, granted "

@@ -5,6 +5,11 @@ OAuth 2 code flow with PKCE S256; tokens never expire and cannot be refreshed, a
 answers 401; media via ``POST /api/v2/media`` (200, or 202 then poll ``GET /api/v1/media/:id``
 206 -> 200); ``POST /api/v1/statuses`` honours ``Idempotency-Key`` for one hour; metrics one
 status per call; rate-limit headers with an ISO-8601 reset.
+
+The author's own engagement (docs.joinmastodon.org/entities/Status, /methods/statuses): the status read
+with her token carries ``favourited`` / ``reblogged`` for her; ``/context`` lists the replies (with a user
+token up to 4,096 descendants), ``/quotes`` (4.5+, the author only, <= 40 a page) the quotes;
+``/favourited_by`` and ``/reblogged_by`` (<= 80 a page, ``Link`` header pagination) name who engaged.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
@@ -40,12 +46,16 @@ from networks.providers.types import (
     PublishResult,
     PublishState,
     RateLimitInfo,
+    Reveal,
     TokenSet,
 )
 
 SCOPES = "read:accounts read:statuses write:statuses write:media profile"
 URL_PATTERN = re.compile(r"https?://\S+")
 URL_WEIGHT = 23  # Mastodon counts every link as 23 characters
+#: Pages read per list (favourited_by, reblogged_by, quotes) and post: a cap on what one check may cost.
+ENGAGER_PAGES = 3
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -94,6 +104,11 @@ class MastodonProvider(NetworkProvider):
         max_image_bytes=16 * 1024 * 1024,
         metrics_rate_limit=(300, 300),  # per account, the default of every Mastodon server
         metrics_concurrency=4,
+        # favourited/reblogged ride on the status read; replies (/context) and quotes (/quotes) cost one call
+        # per post that has any.
+        own_engagement=Reveal.YES,
+        own_engagement_metrics=("likes", "shares", "replies", "quotes"),
+        engagers_named=("likes", "shares", "replies", "quotes"),
     )
     #: How long the server remembers an Idempotency-Key (check_pending_publish relies on it).
     idempotency_window: ClassVar[timedelta] = timedelta(hours=1)
@@ -323,25 +338,108 @@ class MastodonProvider(NetworkProvider):
         return self.publish(tokens=tokens, draft=draft, idempotency_key=idempotency_key)
 
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
+        """One status read per post, with her token: the counts and her own favourite and boost.
+
+        Her own replies and quotes need ``/context`` and ``/quotes``, asked only when there are any.
+        """
         snapshots: list[MetricsSnapshot] = []
         for external_id in external_ids:
             response = self._send("GET", f"/api/v1/statuses/{external_id}", tokens=tokens, ok=(200, 404))
             now = datetime.now(UTC)
             if response.status_code == 404:
+                # Asked with the author's own token: her server no longer has it (deleted).
                 snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now, exists=False))
                 continue
             body = self._json(response)
-            snapshots.append(
-                MetricsSnapshot(
-                    external_id=external_id,
-                    fetched_at=now,
-                    likes=_int_or_none(body.get("favourites_count")),
-                    shares=_int_or_none(body.get("reblogs_count")),
-                    replies=_int_or_none(body.get("replies_count")),
-                    quotes=_int_or_none(body.get("quotes_count")),
-                )
+            likes = _int_or_none(body.get("favourites_count"))
+            shares = _int_or_none(body.get("reblogs_count"))
+            replies = _int_or_none(body.get("replies_count"))
+            if likes is None and shares is None and replies is None:
+                reason = "the server answered the status without its counts"
+                snapshots.append(MetricsSnapshot(external_id=external_id, fetched_at=now, unknown_reason=reason))
+                continue
+            snapshot = MetricsSnapshot(
+                external_id=external_id,
+                fetched_at=now,
+                likes=likes,
+                shares=shares,
+                replies=replies,
+                quotes=_int_or_none(body.get("quotes_count")),
+                own_likes=_flag(body.get("favourited")),
+                own_shares=_flag(body.get("reblogged")),
             )
+            author = str((body.get("account") or {}).get("id") or "")
+            snapshots.append(self._own_replies_and_quotes(tokens=tokens, snapshot=snapshot, author=author))
         return snapshots
+
+    def _own_replies_and_quotes(self, *, tokens: TokenSet, snapshot: MetricsSnapshot, author: str) -> MetricsSnapshot:
+        external_id = snapshot.external_id
+        engagers: list[AccountRef] = []
+        own_replies: int | None = 0
+        own_quotes: int | None = 0
+        if snapshot.replies:
+            response = self._send("GET", f"/api/v1/statuses/{external_id}/context", tokens=tokens, ok=(200, 404))
+            if response.status_code == 404:
+                own_replies = None  # a server without /context (the built-in sandbox): not revealed
+            else:
+                descendants = self._json(response).get("descendants") or []
+                direct = [
+                    item
+                    for item in descendants
+                    if isinstance(item, dict) and str(item.get("in_reply_to_id") or "") == external_id
+                ]
+                engagers.extend(ref for ref in (self._account_ref(item.get("account")) for item in direct) if ref)
+                own_replies = sum(1 for item in direct if str((item.get("account") or {}).get("id")) == author)
+        if snapshot.quotes:
+            quoting = self._list(tokens=tokens, path=f"/api/v1/statuses/{external_id}/quotes", limit=40)
+            if quoting is None:
+                own_quotes = None
+            else:
+                engagers.extend(ref for ref in (self._account_ref(item.get("account")) for item in quoting) if ref)
+                own_quotes = sum(1 for item in quoting if str((item.get("account") or {}).get("id")) == author)
+        elif snapshot.quotes is None:
+            own_quotes = None
+        return replace(snapshot, own_replies=own_replies, own_quotes=own_quotes, engagers=tuple(engagers))
+
+    def _list(self, *, tokens: TokenSet | None, path: str, limit: int) -> list[dict[str, Any]] | None:
+        """Up to ``ENGAGER_PAGES`` pages of a list endpoint, following ``Link: <...>; rel="next"``; None on 404."""
+        items: list[dict[str, Any]] = []
+        url = f"{path}?limit={limit}"
+        for _page in range(ENGAGER_PAGES):
+            response = self._send("GET", url, tokens=tokens, ok=(200, 404))
+            if response.status_code == 404:
+                return items or None
+            try:
+                page = response.json()
+            except ValueError as error:
+                raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
+            items.extend(item for item in (page if isinstance(page, list) else []) if isinstance(item, dict))
+            match = _NEXT_LINK.search(response.headers.get("Link", ""))
+            if match is None or not page:
+                break
+            next_url = match.group(1)
+            if not next_url.startswith(f"{self.base_url}/"):
+                break  # only ever follow pages on the server we asked
+            url = next_url.removeprefix(self.base_url)
+        return items
+
+    def _account_ref(self, account: Any) -> AccountRef | None:
+        """An Account entity as ``@user@host`` (``acct`` has no host for accounts of this server)."""
+        if not isinstance(account, dict) or not account.get("acct"):
+            return None
+        acct = str(account["acct"])
+        handle = f"@{acct}" if "@" in acct else f"@{acct}@{urlsplit(self.base_url).netloc}"
+        return AccountRef(
+            external_id=str(account.get("id") or ""), handle=handle, profile_url=str(account.get("url") or "")
+        )
+
+    def fetch_engagers(self, *, tokens: TokenSet | None, external_id: str) -> tuple[AccountRef, ...]:
+        """Who favourited and who boosted (``/favourited_by``, ``/reblogged_by``: 80 a page, up to 3 pages each)."""
+        refs: list[AccountRef] = []
+        for what in ("favourited_by", "reblogged_by"):
+            accounts = self._list(tokens=tokens, path=f"/api/v1/statuses/{external_id}/{what}", limit=80) or []
+            refs.extend(ref for ref in (self._account_ref(account) for account in accounts) if ref)
+        return tuple(refs)
 
     def delete(self, *, tokens: TokenSet, external_id: str) -> None:
         self._send("DELETE", f"/api/v1/statuses/{external_id}", tokens=tokens, ok=(200, 404))
@@ -376,6 +474,11 @@ class MastodonProvider(NetworkProvider):
         if status == 408 or status >= 500:
             return Transient(text, status=status)
         return NetworkError(text, status=status)
+
+
+def _flag(value: Any) -> int | None:
+    """A Status boolean as a count of 0 or 1 (None when the server did not send it)."""
+    return int(value) if isinstance(value, bool) else None
 
 
 def _never_connected(error: requests.ConnectionError) -> bool:

@@ -25,6 +25,7 @@ from networks.providers.types import (
     PostDraft,
     PublishResult,
     PublishState,
+    Reveal,
     TokenSet,
 )
 
@@ -56,6 +57,8 @@ class ThreadsProvider(ContainerPublishingProvider):
         token_refresh=True,
         max_image_bytes=8 * 1024 * 1024,
         metrics=("impressions", "likes", "replies", "shares", "quotes"),
+        # Insights are totals without names (replies could name their authors, one call per post: not done).
+        own_engagement=Reveal.NO,
         media_by_url=True,
         needs_app_review=True,
         requirements=(

@@ -50,6 +50,7 @@ from networks.providers.types import (
     PublishResult,
     PublishState,
     RateLimitInfo,
+    Reveal,
     TokenSet,
 )
 
@@ -85,6 +86,7 @@ class TumblrProvider(OAuth2HttpProvider):
         token_refresh=True,
         max_image_bytes=10 * 1024 * 1024,
         metrics=("likes", "shares"),  # likes and reblogs from the notes counts
+        own_engagement=Reveal.NO,  # the counts come from totals; the notes list is not read name by name
         needs_app_review=False,
         requirements="Posts to the account's primary blog; at most 250 posts a day per account.",
     )

@@ -60,9 +60,13 @@ class MediaItem:
 @dataclass(frozen=True)
 class PostDraft:
     text: str
+    #: The campaign link. Networks whose client builds the link card (``LinkHandling.CARD``) also get its
+    #: title and description; their card shows the first of ``media`` as its thumbnail.
     link: str = ""
     media: tuple[MediaItem, ...] = ()
     visibility: str = "public"
+    link_title: str = ""
+    link_description: str = ""
 
 
 class PublishState(StrEnum):
@@ -81,7 +85,12 @@ class PublishResult:
 
 @dataclass(frozen=True)
 class MetricsSnapshot:
-    """Counts for one post at one moment. ``None`` means the network does not report it (never 0)."""
+    """Counts for one post at one moment. ``None`` means the network does not report it (never 0).
+
+    ``exists=False`` only when the post is confirmed gone at its source. A read that could not give the
+    counts of a post that is (or may still be) there sets ``unknown_reason`` instead: nothing is stored
+    or booked for it, it is asked again later.
+    """
 
     external_id: str
     fetched_at: datetime
@@ -94,6 +103,28 @@ class MetricsSnapshot:
     impressions: int | None = None
     clicks: int | None = None
     exists: bool = True
+    unknown_reason: str = ""
+    #: The post's own author's part of the counts above (her like, repost, bookmark; her replies and quotes).
+    #: ``None``: not revealed (the network cannot tell, or it was not asked), so nothing is left out.
+    own_likes: int | None = None
+    own_shares: int | None = None
+    own_replies: int | None = None
+    own_quotes: int | None = None
+    own_bookmarks: int | None = None
+    #: Accounts the reads named as having engaged (repliers, quoters; likers and reposters from
+    #: ``NetworkProvider.fetch_engagers``), for the check against other influencers' accounts.
+    engagers: tuple[AccountRef, ...] = ()
+
+    @property
+    def counts_known(self) -> bool:
+        return self.exists and not self.unknown_reason
+
+    @property
+    def own_total(self) -> int | None:
+        """Engagement by the author herself, as far as revealed (None: nothing revealed)."""
+        own = (self.own_likes, self.own_shares, self.own_replies, self.own_quotes, self.own_bookmarks)
+        revealed = [value for value in own if value is not None]
+        return sum(revealed) if revealed else None
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,14 @@ class MetricsAccess(StrEnum):
 
     ACCOUNT = "account"  # the account's own token: a batch holds posts of one account only
     APP = "app"  # a public or app-level read: one batch may hold posts of many accounts
+
+
+class Reveal(StrEnum):
+    """How far a network lets Linkilike tell the author's own engagement apart (the capability matrix row)."""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
 
 
 class LinkHandling(StrEnum):
@@ -146,3 +185,9 @@ class Capabilities:
     metrics_rate_limit: tuple[int, float] | None = None
     #: Metric requests Linkilike keeps in flight at once towards this network (a polite-client choice).
     metrics_concurrency: int = 1
+    #: Whether the author's own engagement is left out before pay, and which of ``metrics`` it covers.
+    own_engagement: Reveal = Reveal.NO
+    own_engagement_metrics: tuple[str, ...] = ()
+    #: Which engagements ``NetworkProvider.fetch_engagers`` and the metric reads name the accounts of (for
+    #: holding a share another influencer of the same campaign engaged with).
+    engagers_named: tuple[str, ...] = ()

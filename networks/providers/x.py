@@ -49,6 +49,7 @@ from networks.providers.types import (
     PublishResult,
     PublishState,
     RateLimitInfo,
+    Reveal,
     TokenSet,
 )
 
@@ -110,6 +111,9 @@ class XProvider(OAuth2HttpProvider):
         token_refresh=True,
         max_image_bytes=5 * 1024 * 1024,
         metrics=("likes", "shares", "replies", "quotes", "bookmarks", "impressions", "clicks"),
+        # public_metrics are totals without names; liking_users / retweeted_by / a conversation search would
+        # name them, at a paid read per post and page: the author's own likes are not told apart.
+        own_engagement=Reveal.NO,
         needs_app_review=False,
         requirements=(
             "X developer app on pay-per-use credits: about $0.015 a post, $0.20 a post with a link, "
@@ -299,9 +303,14 @@ class XProvider(OAuth2HttpProvider):
         now = datetime.now(UTC)
         result: dict[str, MetricsSnapshot] = {}
         for tweet in body.get("data") or []:
-            public = tweet.get("public_metrics") or {}
-            hidden = tweet.get("non_public_metrics") or {}
             post_id = str(tweet.get("id"))
+            public = tweet.get("public_metrics")
+            if not isinstance(public, dict):
+                # The post is there but X left its counts out: unknown, never zeros.
+                reason = "X answered the post without its public_metrics"
+                result[post_id] = MetricsSnapshot(external_id=post_id, fetched_at=now, unknown_reason=reason)
+                continue
+            hidden = tweet.get("non_public_metrics") or {}
             result[post_id] = MetricsSnapshot(
                 external_id=post_id,
                 fetched_at=now,
@@ -315,8 +324,14 @@ class XProvider(OAuth2HttpProvider):
             )
         for error in body.get("errors") or []:
             post_id = str(error.get("resource_id") or error.get("value") or "")
-            if post_id in ids and post_id not in result and "not-found" in str(error.get("type", "")):
+            if post_id not in ids or post_id in result:
+                continue
+            if "not-found" in str(error.get("type", "")):
                 result[post_id] = MetricsSnapshot(external_id=post_id, fetched_at=now, exists=False)
+            else:
+                # Not authorised (a protected or suspended author) and the like: the post may well be there.
+                reason = f"X did not show the post: {error.get('title') or error.get('type')}"
+                result[post_id] = MetricsSnapshot(external_id=post_id, fetched_at=now, unknown_reason=reason)
         missing = [post_id for post_id in ids if post_id not in result]
         if missing:
             raise Transient(f"X returned no data for {len(missing)} posts")

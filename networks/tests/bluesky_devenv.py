@@ -4,6 +4,7 @@ Installed by ``make bluesky-devenv`` (networks/devenv/install.sh) into ``var/atp
 session fixture ``atproto_devenv`` starts it once per test run with its own PostgreSQL database
 (emptied first) and the shared Redis, waits until the servers answer and stops it at the end.
 Not installed: the tests fail when ``CI=true`` (CI must run them) and are skipped otherwise.
+``ATPROTO_DEVENV_REUSE=1`` uses a dev-env already running on the ports instead of failing.
 """
 
 from __future__ import annotations
@@ -121,6 +122,27 @@ def atproto_devenv() -> Iterator[Devenv]:
             pytest.fail(f"CI must run the Bluesky tests, but {reason}", pytrace=False)
         pytest.skip(reason)
     busy = [port for port in PORTS if _port_busy(port)]
+    if busy and os.environ.get("ATPROTO_DEVENV_REUSE") == "1":
+        # A dev-env already running here (networks/devenv/start.sh, or one a killed run left behind) is used
+        # as it is: not started, emptied or stopped by this run. The tests make their own posts, so the
+        # network's earlier state does not matter to them.
+        running = Devenv(
+            pds_url=f"http://localhost:{PDS_PORT}",
+            appview_url=f"http://localhost:{APPVIEW_PORT}",
+            plc_url=f"http://localhost:{PLC_PORT}",
+            log_path=Path(os.devnull),
+        )
+        if not all(
+            _answers(url)
+            for url in (
+                f"{running.plc_url}/_health",
+                f"{running.pds_url}/xrpc/_health",
+                f"{running.appview_url}/xrpc/_health",
+            )
+        ):
+            pytest.fail(f"ATPROTO_DEVENV_REUSE=1, but the servers on ports {busy} do not answer", pytrace=False)
+        yield running
+        return
     if busy:
         pytest.fail(
             f"ports {busy} are in use: another atproto dev-env (another test run?) is running. "

@@ -7,6 +7,13 @@ redirect URI, PKCE S256 checked), ``verify_credentials``, ``POST /api/v2/media``
 ``GET /api/v1/media/:id`` (206 then 200), ``POST /api/v1/statuses`` with ``Idempotency-Key``,
 ``GET``/``DELETE /api/v1/statuses/:id``, ``X-RateLimit-*`` headers with an ISO-8601 reset, 401
 ``{"error":"The access token is invalid"}``, 422 ``{"error":"Validation failed: ..."}``.
+
+Several accounts (``MastodonDouble.add_account``) can favourite (``POST .../favourite``), boost
+(``POST .../reblog``), reply (``in_reply_to_id``) and quote (``quoted_status_id``, 4.5) a status; the
+Status entity then answers ``favourited`` / ``reblogged`` for the account whose token reads it, and
+``/context`` (descendants), ``/favourited_by``, ``/reblogged_by`` (<= 80 a page) and ``/quotes`` (author
+only, <= 40 a page) name who did it, as docs.joinmastodon.org/methods/statuses describes. Pages follow
+the ``Link: <...>; rel="next"`` header.
 """
 
 from __future__ import annotations
@@ -53,6 +60,13 @@ class DoubleState:
     refresh_calls: int = 0
     issue_new_refresh_token: bool = True
     quotes_supported: bool = False
+    #: False: the server has no ``/context`` route (like the built-in sandbox): 404.
+    context_supported: bool = True
+    #: Status ids answered without their counts (a server that cannot give them right now).
+    counts_hidden: set[str] = field(default_factory=set)
+    #: account id -> username; the first is the account every OAuth grant logs in as.
+    accounts: dict[str, str] = field(default_factory=lambda: {"109000000000000001": "lena"})
+    page_size: int = 80
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(110000000000000001))
 
@@ -127,22 +141,80 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def _status_json(self, status_id: str) -> dict[str, Any]:
+    def _account_json(self, account_id: str) -> dict[str, Any]:
+        username = self.state.accounts.get(account_id, "person")
+        return {
+            "id": account_id,
+            "username": username,
+            "acct": username,
+            "display_name": username.title(),
+            "url": f"http://{self.headers.get('Host')}/@{username}",
+        }
+
+    def _status_json(self, status_id: str, viewer: str | None = None) -> dict[str, Any]:
         status = self.state.statuses[status_id]
+        replies = [s for s in self.state.statuses.values() if s.get("in_reply_to_id") == status_id]
+        quotes = [s for s in self.state.statuses.values() if s.get("quoted_status_id") == status_id]
         body = {
             "id": status_id,
             "created_at": status["created_at"],
+            "in_reply_to_id": status.get("in_reply_to_id"),
             "url": f"http://{self.headers.get('Host')}/@person/{status_id}",
             "content": f"<p>{status['text']}</p>",
             "visibility": status["visibility"],
-            "favourites_count": status["favourites"],
-            "reblogs_count": status["reblogs"],
-            "replies_count": status["replies"],
+            "account": self._account_json(status["account"]),
+            "favourites_count": status["favourites"] + len(status["favourited_by"]),
+            "reblogs_count": status["reblogs"] + len(status["reblogged_by"]),
+            "replies_count": status["replies"] + len(replies),
+            "favourited": viewer in status["favourited_by"],
+            "reblogged": viewer in status["reblogged_by"],
             "media_attachments": [{"id": media_id} for media_id in status["media_ids"]],
         }
         if self.state.quotes_supported:
-            body["quotes_count"] = status["quotes"]
+            body["quotes_count"] = status["quotes"] + len(quotes)
+        if status.get("quoted_status_id"):
+            body["quote"] = {"state": "accepted", "quoted_status": {"id": status["quoted_status_id"]}}
+        if status_id in self.state.counts_hidden:
+            for name in ("favourites_count", "reblogs_count", "replies_count", "quotes_count"):
+                body.pop(name, None)
         return body
+
+    def _page(self, items: list[Any], query: dict[str, str], path: str, headers: dict[str, str]) -> None:
+        """One page of ``items`` (offset pagination behind Mastodon's opaque ``max_id``), with a next link."""
+        limit = min(int(query.get("limit") or 40), self.state.page_size)
+        start = int(query.get("max_id") or 0)
+        page = items[start : start + limit]
+        if start + limit < len(items):
+            following = f"http://{self.headers.get('Host')}{path}?limit={limit}&max_id={start + limit}"
+            headers = {**headers, "Link": f'<{following}>; rel="next"'}
+        return self._reply(200, page, headers)
+
+    def _status_lists(self, status_id: str, what: str, account: str, query: dict[str, str], path: str) -> None:
+        headers = self._rate_headers()
+        status = self.state.statuses.get(status_id)
+        if status is None:
+            return self._reply(404, {"error": "Record not found"}, headers)
+        if what == "context":
+            if not self.state.context_supported:
+                return self._reply(404, {"error": "Record not found"}, headers)
+            descendants = [
+                self._status_json(sid, account)
+                for sid, s in self.state.statuses.items()
+                if s.get("in_reply_to_id") == status_id
+            ]
+            return self._reply(200, {"ancestors": [], "descendants": descendants}, headers)
+        if what == "favourited_by":
+            return self._page([self._account_json(a) for a in status["favourited_by"]], query, path, headers)
+        if what == "reblogged_by":
+            return self._page([self._account_json(a) for a in status["reblogged_by"]], query, path, headers)
+        if what == "quotes" and self.state.quotes_supported and status["account"] == account:
+            quoting = [
+                self._status_json(sid, account)
+                for sid, s in self.state.statuses.items()
+                if s.get("quoted_status_id") == status_id
+            ]
+            return self._page(quoting, {**query, "limit": str(min(int(query.get("limit") or 20), 40))}, path, headers)
+        return self._reply(404, {"error": "Record not found"}, headers)
 
     # --- routes -----------------------------------------------------------------------
 
@@ -180,12 +252,15 @@ class _Handler(BaseHTTPRequestHandler):
             ready = media["polls"] > self.state.media_polls_before_ready
             body = {"id": media["id"], "type": "image", "url": "http://x/m.png" if ready else None}
             return self._reply(200 if ready else 206, body, headers)
+        parts = url.path.removeprefix("/api/v1/statuses/").split("/")
+        if url.path.startswith("/api/v1/statuses/") and len(parts) == 2:
+            return self._status_lists(parts[0], parts[1], account, query, url.path)
         if url.path.startswith("/api/v1/statuses/"):
             status_id = url.path.rsplit("/", 1)[1]
             time.sleep(self.state.read_delay)
             if status_id not in self.state.statuses:
                 return self._reply(404, {"error": "Record not found"}, headers)
-            return self._reply(200, self._status_json(status_id), headers)
+            return self._reply(200, self._status_json(status_id, account), headers)
         return self._reply(404, {"error": "Record not found"})
 
     def _authorize(self, query: dict[str, str]) -> None:
@@ -236,6 +311,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(202, {"id": media_id, "type": "image", "url": None}, headers)
         if url.path == "/api/v1/statuses":
             return self._create_status(account, data, headers)
+        parts = url.path.removeprefix("/api/v1/statuses/").split("/")
+        if url.path.startswith("/api/v1/statuses/") and len(parts) == 2 and parts[1] in ("favourite", "reblog"):
+            status = self.state.statuses.get(parts[0])
+            if status is None:
+                return self._reply(404, {"error": "Record not found"}, headers)
+            who = status["favourited_by" if parts[1] == "favourite" else "reblogged_by"]
+            if account not in who:
+                who.append(account)
+            return self._reply(200, self._status_json(parts[0], account), headers)
         return self._reply(404, {"error": "Record not found"})
 
     def _token(self, data: dict[str, Any]) -> None:
@@ -282,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("Idempotency-Key")
         with self.state.lock:
             if key and (account, key) in self.state.idempotency:
-                return self._reply(200, self._status_json(self.state.idempotency[(account, key)]), headers)
+                return self._reply(200, self._status_json(self.state.idempotency[(account, key)], account), headers)
         text = str(data.get("status", ""))
         if len(text) > 500:
             return self._reply(422, {"error": "Validation failed: Text character limit of 500 exceeded"}, headers)
@@ -302,11 +386,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "reblogs": 0,
                 "replies": 0,
                 "quotes": 0,
+                "favourited_by": [],
+                "reblogged_by": [],
+                "in_reply_to_id": str(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None,
+                "quoted_status_id": str(data["quoted_status_id"]) if data.get("quoted_status_id") else None,
             }
             if key:
                 self.state.idempotency[(account, key)] = status_id
         time.sleep(self.state.status_delay)
-        return self._reply(200, self._status_json(status_id), headers)
+        return self._reply(200, self._status_json(status_id, account), headers)
 
     def do_DELETE(self) -> None:
         url = urlsplit(self.path)
@@ -348,6 +436,14 @@ class MastodonDouble:
 
     def revoke_all(self) -> None:
         self.state.revoked.update(self.state.tokens)
+
+    def add_account(self, username: str) -> tuple[str, str]:
+        """Another person on this server: ``(account id, access token)``."""
+        account_id = str(next(self.state.ids))
+        token = secrets.token_urlsafe(32)
+        self.state.accounts[account_id] = username
+        self.state.tokens[token] = account_id
+        return account_id, token
 
 
 @contextmanager

@@ -203,7 +203,8 @@ def test_publishing_twice_with_one_key_makes_one_post(signed_in: Client, devenv:
     account = connect(signed_in, devenv)
     provider, tokens = provider_and_tokens(account)
     key = str(uuid.uuid4())
-    draft = PostDraft(text="Only once, please")
+    text = f"Only once, please ({key[:8]})"  # unique: a reused dev-env still has earlier runs' posts
+    draft = PostDraft(text=text)
 
     assert provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key=key).state == (
         PublishState.NOT_FOUND
@@ -220,7 +221,7 @@ def test_publishing_twice_with_one_key_makes_one_post(signed_in: Client, devenv:
         params={"repo": account.external_id, "collection": "app.bsky.feed.post", "limit": 100},
         timeout=10,
     ).json()["records"]
-    assert [r["value"]["text"] for r in listing].count("Only once, please") == 1
+    assert [r["value"]["text"] for r in listing].count(text) == 1
 
 
 def test_token_refresh_renews_the_stored_session(signed_in: Client, devenv: Devenv) -> None:

@@ -2,7 +2,7 @@
 
 An influencer connects alice.test through Linkilike's connect page; she accepts an offer of a funded,
 approved campaign with an image; the share goes out through the publishing pipeline (schedule +
-publish task) to her PDS with the image uploaded as a blob; bob.test and carla.test like and
+publish task) to her PDS as a link card with the image uploaded as its thumbnail blob; bob.test and carla.test like and
 repost it; the metrics pull of the first window stores the counts; the brand's results show the
 engagements and the influencer has pending earnings.
 """
@@ -98,11 +98,13 @@ def test_influencer_share_on_bluesky_earns_from_likes_and_reposts(client: Client
     record = record_of(devenv, publication.external_id)
     assert "#ad" in record["text"]
     assert record["text"] == publication.posted_text
-    [image] = record["embed"]["images"]
-    assert record["embed"]["$type"] == "app.bsky.embed.images"
-    assert image["alt"] == "Freshly roasted beans"
-    assert image["image"]["mimeType"] == "image/jpeg"  # shrunk under 1,000,000 bytes on the way
-    assert image["image"]["size"] <= 1_000_000
+    # The link goes out as its card, the content's image as the card's thumbnail (one embed per post).
+    assert record["embed"]["$type"] == "app.bsky.embed.external"
+    card = record["embed"]["external"]
+    assert card["uri"] in record["text"]
+    assert card["title"] == "Freshly roasted beans"
+    assert card["thumb"]["mimeType"] == "image/jpeg"  # shrunk under 1,000,000 bytes on the way
+    assert card["thumb"]["size"] <= 1_000_000
     link_facets = [f for f in record.get("facets", []) if f["features"][0]["$type"] == "app.bsky.richtext.facet#link"]
     assert link_facets, record
 

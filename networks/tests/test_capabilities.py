@@ -172,3 +172,23 @@ def test_staff_enter_app_credentials_in_the_admin_and_the_network_becomes_availa
     client.force_login(influencer.user)
     start = client.post(reverse("networks:connect-oauth", kwargs={"network": "x"}))
     assert "client_id=staff-client" in start["Location"]
+
+
+@pytest.mark.django_db
+def test_the_matrix_says_per_network_whether_own_engagement_is_left_out() -> None:
+    rows = {row.network: row for row in capability_matrix()}
+
+    for network in ("bluesky", "mastodon"):
+        assert rows[network].own_engagement == "yes"
+        assert "likes" in rows[network].own_engagement_metrics
+        assert "replies" in rows[network].engagers_named
+    assert "bookmarks" in rows["bluesky"].own_engagement_metrics
+    for network in ("x", "instagram", "threads", "facebook", "linkedin", "tumblr"):
+        if network in rows:
+            assert rows[network].own_engagement == "no"
+            assert rows[network].engagers_named == ()
+    for network in rows:
+        declared = provider_class(network).capabilities
+        assert set(declared.own_engagement_metrics) <= set(declared.metrics) | {"likes", "shares", "replies", "quotes"}
+    page = Client().get(reverse("networks:matrix")).content.decode()
+    assert "Own engagement excluded" in page

@@ -30,7 +30,11 @@ def funding_provider(name: str) -> FundingProvider:
     return provider
 
 
-def payout_provider(name: str) -> PayoutProvider:
+def payout_provider_class(name: str) -> type[PayoutProvider]:
     paths = getattr(settings, "PAYOUTS_PAYOUT_PROVIDERS", DEFAULT_PAYOUT_PROVIDERS)
-    provider: PayoutProvider = import_string(paths[name])()
-    return provider
+    cls: type[PayoutProvider] = import_string(paths[name])
+    return cls
+
+
+def payout_provider(name: str) -> PayoutProvider:
+    return payout_provider_class(name)()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class PayoutBatchResult:
 
 class PayoutProvider(ABC):
     name: str = ""
+    #: ISO codes the provider can pay out in; a payout in any other currency is refused when requested.
+    currencies: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def execute(self, batch: PayoutBatchRequest) -> PayoutBatchResult:

@@ -40,6 +40,8 @@ def _call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
 
 class PayPalPayoutsProvider(PayoutProvider):
     name = "paypal"
+    #: PayPal's currency codes that Payouts accepts, limited to the ones campaigns are priced in.
+    currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
 
     def _token(self) -> str:
         body = _call(

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.utils import timezone
 
+from payouts.errors import ProviderError
 from payouts.money import money_decimal_string
 from payouts.providers.base import PayoutBatchRequest, PayoutBatchResult, PayoutItemResult, PayoutProvider
 
@@ -68,8 +69,14 @@ def pain001_document(batch: PayoutBatchRequest, *, execution_date: date | None =
 
 class SepaFileProvider(PayoutProvider):
     name = "sepa"
+    #: SEPA credit transfers are euro payments by definition (EPC scheme rulebook).
+    currencies = frozenset({"EUR"})
 
     def execute(self, batch: PayoutBatchRequest) -> PayoutBatchResult:
+        # payout_request refuses other currencies already; a file with CHF amounts would be rejected by
+        # the bank after staff uploaded it, so refuse here too rather than produce one.
+        if batch.currency not in self.currencies or any(item.currency not in self.currencies for item in batch.items):
+            raise ProviderError(f"SEPA transfers are in EUR only, not {batch.currency}")
         document = pain001_document(batch)
         return PayoutBatchResult(
             provider_reference=batch.message_id,

@@ -12,6 +12,8 @@ from payouts.providers.stripe_common import stripe_post
 
 class StripeConnectProvider(PayoutProvider):
     name = "stripe"
+    #: Transfers in the currencies campaigns are priced in (the platform holds a balance in each).
+    currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
 
     def execute(self, batch: PayoutBatchRequest) -> PayoutBatchResult:
         results = []

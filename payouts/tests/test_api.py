@@ -121,7 +121,7 @@ def test_keys_are_scoped_per_user():
 def test_influencers_cannot_use_someone_elses_destination_or_see_their_payouts():
     first, _first_destination = _influencer_with_available()
     second, second_destination = _influencer_with_available()
-    services.payout_request(influencer=second, amount_minor=2_000, destination=second_destination)
+    services.payout_request(influencer=second, amount_minor=2_000, currency="EUR", destination=second_destination)
     client = _client(first.user)
     response = client.post(
         URL,

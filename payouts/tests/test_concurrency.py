@@ -78,7 +78,10 @@ def test_twenty_concurrent_payout_requests_never_exceed_the_balance():
     )
 
     ok, refused, unexpected = _race(
-        20, lambda _index: services.payout_request(influencer=person, amount_minor=3_000, destination=destination)
+        20,
+        lambda _index: services.payout_request(
+            influencer=person, amount_minor=3_000, currency="EUR", destination=destination
+        ),
     )
 
     assert unexpected == []

@@ -47,7 +47,7 @@ def test_money_journey(client):
     destination = services.payout_destination_add(
         influencer=lena, kind="sepa", holder_name="Lena Berger", iban="AT611904300234573201"
     )
-    payout = services.payout_request(influencer=lena, amount_minor=4_000, destination=destination)
+    payout = services.payout_request(influencer=lena, amount_minor=4_000, currency="EUR", destination=destination)
     services.payout_approve(payout=payout, reviewed_by=None)
     [batch] = services.payout_batches_run()
     payout.refresh_from_db()

@@ -211,12 +211,18 @@ class LedgerMachine(RuleBasedStateMachine):
         target = {"destination": self.destinations[person]}
         if amount < 2_000:
             with pytest.raises(BelowMinimumPayout):
-                services.payout_request(influencer=self.influencers[person], amount_minor=amount, **target)
+                services.payout_request(
+                    influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
+                )
         elif amount > self.available[person]:
             with pytest.raises(InsufficientFunds):
-                services.payout_request(influencer=self.influencers[person], amount_minor=amount, **target)
+                services.payout_request(
+                    influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
+                )
         else:
-            payout = services.payout_request(influencer=self.influencers[person], amount_minor=amount, **target)
+            payout = services.payout_request(
+                influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
+            )
             services.payout_approve(payout=payout, reviewed_by=None)
             self.payouts.append(payout)
             self.available[person] -= amount

@@ -31,7 +31,9 @@ def _payout(person: Any = None, *, amount_minor: int = 2_550) -> Any:
     destination = services.payout_destination_add(
         influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban=IBAN
     )
-    return services.payout_request(influencer=person, amount_minor=amount_minor, destination=destination)
+    return services.payout_request(
+        influencer=person, amount_minor=amount_minor, currency="EUR", destination=destination
+    )
 
 
 def _html(message: Any) -> str:
@@ -143,7 +145,7 @@ def test_stale_or_missing_payout_sends_nothing() -> None:
 def test_batch_run_emails_each_sent_payout_including_donations(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
     donation = services.payout_request(
-        influencer=payout.influencer, amount_minor=2_000, charity=CharityFactory(name="Tierschutz Linz")
+        influencer=payout.influencer, amount_minor=2_000, currency="EUR", charity=CharityFactory(name="Tierschutz Linz")
     )
     for item in (payout, donation):
         services.payout_approve(payout=item, reviewed_by=None)

@@ -58,11 +58,11 @@ def test_request_sets_money_aside_and_refuses_below_minimum_or_balance():
     _earned_available(person, engagements=500)  # EUR 50.00 available
     destination = _iban(person)
     with pytest.raises(BelowMinimumPayout):
-        services.payout_request(influencer=person, amount_minor=1_999, destination=destination)
+        services.payout_request(influencer=person, amount_minor=1_999, currency="EUR", destination=destination)
     with pytest.raises(InsufficientFunds) as error:
-        services.payout_request(influencer=person, amount_minor=6_000, destination=destination)
+        services.payout_request(influencer=person, amount_minor=6_000, currency="EUR", destination=destination)
     assert "€10.00" in str(error.value)
-    services.payout_request(influencer=person, amount_minor=3_000, destination=destination)
+    services.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
     assert _balances(person) == (2_000, 3_000)
 
 
@@ -70,15 +70,15 @@ def test_someone_elses_destination_is_refused():
     person, other = influencer(), influencer()
     _earned_available(person)
     with pytest.raises(InvalidDestination):
-        services.payout_request(influencer=person, amount_minor=2_000, destination=_iban(other))
+        services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=_iban(other))
 
 
 def test_sepa_batch_produces_a_pain001_file_and_marks_payouts_sent():
     person = influencer()
     _earned_available(person)
-    payout = services.payout_request(influencer=person, amount_minor=2_550, destination=_iban(person))
+    payout = services.payout_request(influencer=person, amount_minor=2_550, currency="EUR", destination=_iban(person))
     charity = CharityFactory(name="Tierschutz Linz")
-    donation = services.payout_request(influencer=person, amount_minor=2_000, charity=charity)
+    donation = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", charity=charity)
     for item in (payout, donation):
         services.payout_approve(payout=item, reviewed_by=None)
     [batch] = services.payout_batches_run()
@@ -99,10 +99,10 @@ def test_rejected_and_returned_payouts_go_back_to_the_balance():
     person = influencer()
     _earned_available(person)
     destination = _iban(person)
-    rejected = services.payout_request(influencer=person, amount_minor=2_000, destination=destination)
+    rejected = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
     services.payout_reject(payout=rejected, reviewed_by=None, reason="suspicious")
     assert _balances(person) == (5_000, 0)
-    sent = services.payout_request(influencer=person, amount_minor=2_000, destination=destination)
+    sent = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
     services.payout_approve(payout=sent, reviewed_by=None)
     services.payout_batches_run()
     assert _balances(person) == (3_000, 0)
@@ -119,6 +119,7 @@ def test_paypal_payouts_go_over_http_and_failed_items_are_reversed(provider_doub
     good = services.payout_request(
         influencer=ok,
         amount_minor=2_345,
+        currency="EUR",
         destination=services.payout_destination_add(
             influencer=ok, kind=DestinationKind.PAYPAL, paypal_email="Lena@Example.test"
         ),
@@ -126,6 +127,7 @@ def test_paypal_payouts_go_over_http_and_failed_items_are_reversed(provider_doub
     bad = services.payout_request(
         influencer=failing,
         amount_minor=2_000,
+        currency="EUR",
         destination=services.payout_destination_add(
             influencer=failing, kind=DestinationKind.PAYPAL, paypal_email="nobody@example.test"
         ),
@@ -151,6 +153,7 @@ def test_stripe_connect_transfers_carry_idempotency_keys(provider_double):
     payout = services.payout_request(
         influencer=person,
         amount_minor=2_000,
+        currency="EUR",
         destination=services.payout_destination_add(
             influencer=person, kind=DestinationKind.STRIPE, stripe_account="acct_1Lena"
         ),
@@ -190,6 +193,7 @@ def test_a_batch_whose_provider_was_down_is_sent_on_the_next_run(provider_double
     payout = services.payout_request(
         influencer=person,
         amount_minor=2_000,
+        currency="EUR",
         destination=services.payout_destination_add(
             influencer=person, kind=DestinationKind.PAYPAL, paypal_email="l@x.test"
         ),

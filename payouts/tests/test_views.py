@@ -93,7 +93,7 @@ def test_earnings_csv_export_has_one_row_per_line(client):
     person = _earning_influencer()
     client.force_login(person.user)
     response = client.get(reverse("payouts:earnings-export"))
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][0] == "booked"
     assert {(row[5], row[9]) for row in rows[1:]} == {
         ("Impressions / reach", "60.00"),
@@ -180,7 +180,7 @@ def test_staff_bulk_approve_send_and_download_the_sepa_file(staff_client):
     destination = services.payout_destination_add(
         influencer=person, kind="sepa", holder_name="Lena Berger", iban="AT611904300234573201"
     )
-    payout = services.payout_request(influencer=person, amount_minor=8_000, destination=destination)
+    payout = services.payout_request(influencer=person, amount_minor=8_000, currency="EUR", destination=destination)
     changelist = reverse("admin:payouts_payoutrequest_changelist")
     staff_client.post(changelist, {"action": "approve_selected", "_selected_action": [payout.pk]})
     payout.refresh_from_db()

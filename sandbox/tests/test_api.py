@@ -228,8 +228,15 @@ def test_media_upload_is_processed_then_ready(live_server: Any, settings: Any) -
     assert body["type"] == "image"
     assert body["description"] == "A red rectangle"
     assert body["meta"]["original"]["width"] == 64
+    # The file is public once posted (else anyone could host any file here), as the uploader's post shows it.
+    assert requests.get(body["url"], timeout=10).status_code == 404
+    posted = requests.post(
+        f"{api.base}/api/v1/statuses", headers=api.auth, data={"status": "Red", "media_ids[]": [media_id]}, timeout=10
+    )
+    assert posted.status_code == 200, posted.text
     image = requests.get(body["url"], timeout=10)
     assert image.status_code == 200
+    assert image.headers["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(image.content)).size == (64, 48)
 
 

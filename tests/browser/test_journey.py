@@ -262,6 +262,9 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         set_language(brand_de, "de")
         expect(brand_de.locator("h1")).to_have_text("Registrieren")
         brand_signs_up_and_submits(j, brand_de, email="jonas@alpenroest.example", brand="Alpenröst", lang="de")
+    # Their campaigns run on the sandbox network, which only demo brands reach; no page makes a demo brand.
+    for name in ("Bergblick Coffee", "Alpenröst"):
+        stack.journey("demo_brand", "--brand", name)
 
     # (3a) Influencers sign up and connect sandbox accounts before matching runs (on approval).
     influencer = j.person()
@@ -369,7 +372,7 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
     with j.step(brand, "5-results"):
         brand.goto(campaign_url + "?tab=results")
         reload_until_visible(brand, "Lena Loves Coffee", timeout=30)
-        expect(brand.locator("main")).to_contain_text("Unique clicks")
+        expect(brand.locator("main")).to_contain_text("Billable clicks")
         j.see(brand, "5-brand-results")
         with brand.expect_download() as download_info:
             brand.get_by_text("Export CSV").click()

@@ -26,8 +26,12 @@ PYTHON = sys.executable
 CELERY = str(Path(PYTHON).parent / "celery")
 
 #: Added to the bench environment (bench/harness.py): production settings refuse to run without field
-#: encryption keys. A fixed key, used for nothing but the drills' throwaway databases.
-DRILL_ENV = {"LINKILIKE_FIELD_ENCRYPTION_KEYS": "bGlua2lsaWtlLWRyaWxscy1vbmx5LWZlcm5ldC1rZXk="}
+#: encryption keys. A fixed key, used for nothing but the drills' throwaway databases. The drills' Mastodon
+#: double runs on loopback, which production settings refuse for a person's server unless allowed here.
+DRILL_ENV = {
+    "LINKILIKE_FIELD_ENCRYPTION_KEYS": "bGlua2lsaWtlLWRyaWxscy1vbmx5LWZlcm5ldC1rZXk=",
+    "LINKILIKE_NETWORKS_ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
+}
 
 
 def say(message: str) -> None:

@@ -8,11 +8,16 @@ import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
+from urllib.parse import quote
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, assume, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from campaigns.models import Click, ClickReason, TrackingLink
 from campaigns.tracking import capture, services
@@ -223,3 +228,46 @@ def test_the_visitor_hash_is_the_keyed_hmac_and_follows_the_salt_setting(setting
         capture._salted_hash("203.0.113.9")
         == (hmac.new(b"tracking:salt-two", b"203.0.113.9", hashlib.sha256).hexdigest()[:32])
     )
+
+
+# --- any code: 404, never 500 -------------------------------------------------------------------
+
+#: raw path bytes after /r/ as a client may send them (percent-decoded by the server), NUL included.
+ANY_CODE = st.binary(max_size=40)
+ANY_CODE_SETTINGS = hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,  # the same cases on every run: a red build is reproducible
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@ANY_CODE_SETTINGS
+@given(raw=ANY_CODE)
+@example(raw=b"\x00")
+@example(raw=b"abc\x00def")
+@example(raw=b"A" * 17)
+@example(raw=b"\xff\xfe")
+@example(raw=b"%00")
+def test_any_code_through_the_fast_path_answers_404(link: TrackingLink, raw: bytes) -> None:
+    """The WSGI callable in front of Django, as a server calls it: PATH_INFO is the bytes decoded latin-1."""
+    fast = RedirectFastPath(WSGIHandler())
+    call(fast, environ(f"/r/{link.code}"))  # a template exists: unknown codes are resolved by the fast path
+    path = "/r/" + raw.decode("latin-1")
+    assume(raw.decode("latin-1") != link.code)  # the only link there is
+    for method in ("GET", "HEAD"):
+        status, _headers, _body = call(fast, environ(path, method=method))
+        assert status.startswith("404"), (path, method, status)
+
+
+@ANY_CODE_SETTINGS
+@given(raw=ANY_CODE)
+@example(raw=b"\x00")
+@example(raw=b"abc\x00def")
+@example(raw=b"A" * 17)
+def test_any_code_through_django_answers_404(link: TrackingLink, raw: bytes) -> None:
+    """The Django view of ``r/<str:code>`` (what the fast path hands over): the test client percent-encodes."""
+    client = Client(raise_request_exception=False)
+    assume(raw.decode("latin-1") != link.code)  # the only link there is
+    response = client.get("/r/" + quote(raw, safe=""))
+    assert response.status_code == 404, (raw, response.status_code)

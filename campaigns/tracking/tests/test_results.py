@@ -166,7 +166,7 @@ def test_results_tab_shows_labelled_numbers_chart_and_breakdowns(client: Client)
         "Reach",
         "Impressions",
         "Engagements",
-        "Unique clicks",
+        "Billable clicks",
         "Spend incl. platform fee",
         "Effective CPM",
         "Effective CPE",

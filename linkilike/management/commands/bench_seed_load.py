@@ -21,9 +21,9 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.services import api_token_create
 from brands.factories import MembershipFactory
 from brands.models import BrandRole, Membership
 from campaigns.factories import CampaignFactory, ContentPieceFactory
@@ -80,13 +80,13 @@ class Command(BaseCommand):
             for campaign in own:
                 ContentPieceFactory(campaign=campaign, target_url="https://shop.example/autumn")
             campaigns += own
-            token = Token.objects.create(user=owner.user)
+            _token, raw_token = api_token_create(user=owner.user, name="bench")
             brands.append(
                 {
                     "slug": brand.slug,
                     "campaigns": [c.pk for c in own],
                     "session": _session_for(owner.user),
-                    "token": token.key,
+                    "token": raw_token,
                 }
             )
         matches = Match.objects.bulk_create(

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 
 class Command(BaseCommand):
-    help = "Browser-journey steps (tests only): staff, community, pipeline, release, state."
+    help = "Browser-journey steps (tests only): staff, community, demo_brand, pipeline, release, state."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["staff", "community", "pipeline", "release", "state"])
+        parser.add_argument("action", choices=["staff", "community", "demo_brand", "pipeline", "release", "state"])
+        parser.add_argument("--brand", default="", help="demo_brand: the name of the brand to make a demo brand")
         parser.add_argument("--email", default="")
         parser.add_argument("--password", default="")
         parser.add_argument("--secret", default="")
@@ -37,6 +38,13 @@ class Command(BaseCommand):
             from sandbox.services import community_seed
 
             result = {"community": len(community_seed(size=200))}
+        elif action == "demo_brand":
+            # The journey's brands sign up like real ones, but publish to the sandbox, which only a demo
+            # brand may reach; no page can make a demo brand, so the journey does it here.
+            from brands.models import Brand
+            from brands.services import brand_demo_mark
+
+            result = {"demo_brand": brand_demo_mark(brand=Brand.objects.get(name=options["brand"])).slug}
         elif action == "pipeline":
             result = self._pipeline(now)
         elif action == "release":

@@ -45,6 +45,8 @@ class XState(DoubleState):
     rate_reset_in: int = 900
     rate_limit_style: str = "problem"  # or "v1"
     reject_next_post: str = ""  # detail for a 403 refusal of the next post
+    #: Posts answered without ``public_metrics`` (X leaves the field out now and then).
+    omit_public_metrics: set[str] = field(default_factory=set)
 
     def add_post(self, *, text: str, user: str | None = None, created: datetime | None = None) -> str:
         post_id = snowflake(created or datetime.now(UTC), next(self.ids))
@@ -167,7 +169,7 @@ class XHandler(DoubleHandler):
                 )
                 continue
             item: dict[str, Any] = {"id": post_id, "text": post["text"]}
-            if "public_metrics" in fields:
+            if "public_metrics" in fields and post_id not in self.state.omit_public_metrics:
                 item["public_metrics"] = dict(post["public"])
             if "non_public_metrics" in fields:
                 created_ms = (int(post_id) >> 22) + TWITTER_EPOCH_MS
