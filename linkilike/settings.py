@@ -242,7 +242,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ first: our translations win over every app's. locale_overrides/ holds German translations of
+# django-allauth's own strings in our form of address ("Sie"); it is kept apart because makemessages would
+# mark msgids that occur in no source of ours as obsolete in locale/ (see that catalogue's header).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
+#: Day-first English dates and a 24-hour clock (linkilike/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["linkilike.formats"]
 TIME_ZONE = "Europe/Vienna"
 USE_I18N = True
 USE_TZ = True
@@ -565,6 +570,12 @@ PUBLISHING_LEASE_SECONDS = env_int("LINKILIKE_PUBLISHING_LEASE_SECONDS", 5 * 60)
 PUBLISHING_REDISPATCH_SECONDS = env_int("LINKILIKE_PUBLISHING_REDISPATCH_SECONDS", 10 * 60)
 # Metric pulls after publishing: "+<n><m|h|d>" offsets. The demo (DEBUG) adds two early windows so
 # metrics show up minutes after `make run`.
+# A window whose counts cannot be read (the post exists, the network answers without counts) is
+# "unknown": nothing stored or booked; it is tried again with doubling backoff and given up, with the
+# reason on the share, after the last try (FRAUD.md).
+METRICS_RETRY_ATTEMPTS = env_int("LINKILIKE_METRICS_RETRY_ATTEMPTS", 6)
+METRICS_RETRY_BASE_SECONDS = env_int("LINKILIKE_METRICS_RETRY_BASE_SECONDS", 5 * 60)
+METRICS_RETRY_MAX_SECONDS = env_int("LINKILIKE_METRICS_RETRY_MAX_SECONDS", 6 * 60 * 60)
 CAMPAIGN_METRICS_WINDOWS = env_list(
     "LINKILIKE_METRICS_WINDOWS", ("+2m,+10m," if DEBUG and not TESTING else "") + "+1h,+6h,+24h,+72h,+7d,+28d"
 )
