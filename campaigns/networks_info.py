@@ -1,4 +1,4 @@
-"""What each network allows in a post, from docs in shared/networks.md (late 2026).
+"""What each network allows in a post, from each network's public documentation (late 2026).
 
 Used by the per-network caption preview, the targeting choices and the offer estimate. The facts it
 shares with the publishing adapters' ``Capabilities`` (caption length, clickable links, required

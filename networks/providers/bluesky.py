@@ -1,6 +1,6 @@
 """Bluesky (AT Protocol) with an app-password session.
 
-Facts (atproto.com lexicons, /work/shared/networks.md):
+Facts (atproto.com lexicons):
 
 - ``com.atproto.server.createSession`` ``{identifier, password}`` -> ``{accessJwt, refreshJwt, did, handle}``.
   It is rate limited (30 / 5 min, about 100 / day): log in once when the person connects, then

@@ -1,6 +1,6 @@
 """Facebook Pages through the Graph API (v23.0).
 
-Facts from /work/shared/networks.md and Meta's documentation: Facebook Login at
+Facts from Meta's documentation: Facebook Login at
 ``www.facebook.com/v23.0/dialog/oauth``; ``GET /v23.0/oauth/access_token`` exchanges the code, and with
 ``grant_type=fb_exchange_token`` swaps the user token for a 60-day one. Posting happens as a Page with
 the Page's own token from ``GET /me/accounts?fields=id,name,access_token`` (a Page token obtained with

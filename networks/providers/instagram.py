@@ -1,6 +1,6 @@
 """Instagram API with Instagram Login (professional accounts: business or creator).
 
-Facts from /work/shared/networks.md and Meta's documentation: authorise at
+Facts from Meta's documentation: authorise at
 ``www.instagram.com/oauth/authorize``, exchange the code with ``POST api.instagram.com/oauth/access_token``
 (a 1-hour token), swap it for a 60-day one with ``GET graph.instagram.com/access_token?grant_type=ig_exchange_token``
 and renew that with ``GET /refresh_access_token?grant_type=ig_refresh_token``. Meta downloads the image

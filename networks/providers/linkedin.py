@@ -1,6 +1,6 @@
 """LinkedIn (member posts through the versioned REST API).
 
-Facts (learn.microsoft.com/linkedin, /work/shared/networks.md): OAuth 2 authorisation code on
+Facts (learn.microsoft.com/linkedin): OAuth 2 authorisation code on
 ``www.linkedin.com/oauth/v2/authorization`` with scopes ``openid profile w_member_social``;
 ``POST /oauth/v2/accessToken`` with the client secret in the form. PKCE is only for native apps
 that LinkedIn enabled it for, so this web app does not use it. Tokens live 60 days; refresh

@@ -1,6 +1,6 @@
 """Threads API (graph.threads.net, v1.0).
 
-Facts from /work/shared/networks.md and Meta's documentation: authorise at ``threads.net/oauth/authorize``,
+Facts from Meta's documentation: authorise at ``threads.net/oauth/authorize``,
 exchange the code with ``POST graph.threads.net/oauth/access_token`` (1 hour), swap for a 60-day token
 with ``GET /access_token?grant_type=th_exchange_token`` and renew it with
 ``GET /refresh_access_token?grant_type=th_refresh_token``. ``POST /v1.0/{uid}/threads`` makes a container

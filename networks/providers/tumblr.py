@@ -1,6 +1,6 @@
 """Tumblr (API v2, Neue Post Format).
 
-Facts (github.com/tumblr/docs api.md + npf-spec.md, /work/shared/networks.md): OAuth 2 on
+Facts (github.com/tumblr/docs api.md + npf-spec.md): OAuth 2 on
 ``www.tumblr.com/oauth2/authorize`` with ``basic write offline_access``; ``POST
 api.tumblr.com/v2/oauth2/token`` with the client secret (no PKCE documented). Access tokens are
 short (``expires_in: 2520``, 42 min); ``offline_access`` adds a refresh token (42 days) and each

@@ -1,4 +1,4 @@
-"""A LinkedIn double over real HTTP, following learn.microsoft.com/linkedin and /work/shared/networks.md.
+"""A LinkedIn double over real HTTP, following learn.microsoft.com/linkedin.
 
 Routes: ``/oauth/v2/authorization`` (scopes required, no PKCE: web apps use the client secret),
 ``POST /oauth/v2/accessToken`` (60-day tokens, no refresh token, comma-separated scopes),

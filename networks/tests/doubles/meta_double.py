@@ -1,7 +1,7 @@
 """Local doubles of Meta's Graph hosts (Instagram, Threads, Facebook Pages) over real HTTP on loopback.
 
 One server per network (``MetaDouble("instagram" | "threads" | "facebook")``). It reproduces what
-/work/shared/networks.md and Meta's documentation describe:
+Meta's documentation describes:
 
 - OAuth: ``/oauth/authorize`` (Instagram, Threads) and ``/v23.0/dialog/oauth`` (Facebook) consent at once
   and redirect with ``code`` and ``state``; the code exchange checks client id, secret and the exact

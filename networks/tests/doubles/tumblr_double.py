@@ -1,4 +1,4 @@
-"""A Tumblr API v2 double over real HTTP, following github.com/tumblr/docs and /work/shared/networks.md.
+"""A Tumblr API v2 double over real HTTP, following github.com/tumblr/docs.
 
 Routes: ``/oauth2/authorize`` (``basic write`` required; a refresh token only with
 ``offline_access``), ``POST /v2/oauth2/token`` (client secret; refresh hands out a new access and

@@ -1,4 +1,4 @@
-"""An X API v2 double over real HTTP, following docs.x.com and /work/shared/networks.md.
+"""An X API v2 double over real HTTP, following docs.x.com.
 
 Routes: ``/i/oauth2/authorize`` (PKCE S256 and the scopes required), ``POST /2/oauth2/token``
 (HTTP Basic client auth, code + verifier, refresh tokens that rotate), ``GET /2/users/me``,
