@@ -84,7 +84,7 @@ bench-%: install bench-tools
 	$(PY) -m bench.$*
 
 # Reliability drills (docs/RELIABILITY.md): faults injected into real processes; each prints its figures.
-DRILLS := t1_sigkill t5_restarts m1_ledger_long
+DRILLS := t1_sigkill t5_restarts q1_queues m1_ledger_long
 drills: install
 	@status=0; for d in $(DRILLS); do $(PY) -m tests.drills.$$d || status=1; done; exit $$status
 

@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
+from linkilike.testing_s3 import MediaBucket, S3Server, running_s3_server
+
 
 def _clear_cache() -> None:
     """Empty this run's cache keys only: other test runs may share the Redis server."""
@@ -32,3 +34,24 @@ def _clean_cache_and_media(settings: Any, tmp_path: Path) -> Iterator[None]:
     _clear_cache()
     yield
     _clear_cache()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's, in a subprocess on a free port) for this test session."""
+    with running_s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_media(settings: Any, s3_server: S3Server) -> MediaBucket:
+    """Uploads go to a new private bucket on ``s3_server`` through ``linkilike.media_storage`` for this test."""
+    bucket = MediaBucket(server=s3_server, name=s3_server.bucket_create())
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "linkilike.media_storage.MediaS3Storage",
+            "OPTIONS": s3_server.storage_options(bucket.name, querystring_expire=settings.MEDIA_URL_SECONDS),
+        },
+    }
+    return bucket

@@ -34,7 +34,15 @@ PG_BASE = os.environ.get("BENCH_PG_BASE", "postgres://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("BENCH_REDIS_BASE", "redis://127.0.0.1:6379")
 
 # One Redis database per benchmark (0 is the default for demos and tests).
-REDIS_DB = {"p1_redirect": 11, "p2_results": 12, "p3_metrics": 13, "p4_earnings": 14, "p5_matching": 15, "p6_load": 10}
+REDIS_DB = {
+    "p1_redirect": 11,
+    "p2_results": 12,
+    "p3_metrics": 13,
+    "p4_earnings": 14,
+    "p5_matching": 15,
+    "p6_load": 10,
+    "drill_q1": 8,  # flushed between its phases, so never shared with another run
+}
 
 
 def bench_env(name: str) -> dict[str, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
+
 from brands.models import Brand, BrandRole, Membership
 from brands.services import brand_create, brand_demo_mark
 from linkilike.demo import DemoLogin, demo_user
@@ -20,7 +23,7 @@ def seed_demo() -> list[DemoLogin]:
             country="AT",
             currency="EUR",
             category="coffee",
-            website="https://alpenglow.example",
+            website=settings.SITE_URL + reverse("brands:demo-page", kwargs={"slug": DEMO_BRAND_SLUG}),
         )
         if brand.slug != DEMO_BRAND_SLUG:
             brand.slug = DEMO_BRAND_SLUG

@@ -35,3 +35,11 @@ def membership_list_for_brand(*, brand: Brand) -> QuerySet[Membership]:
 
 def invitation_list_pending_for_brand(*, brand: Brand) -> QuerySet[Invitation]:
     return Invitation.objects.filter(brand=brand, status=InvitationStatus.PENDING).select_related("invited_by")
+
+
+def brand_get_demo(*, slug: str) -> Brand:
+    """A demo brand by its address, or 404: the stand-in website exists for demo brands only."""
+    brand = Brand.objects.filter(slug=slug, is_demo=True).first()
+    if brand is None:
+        raise Http404("No such demo brand.")
+    return brand

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from brands import views
@@ -19,3 +20,7 @@ urlpatterns = [
     path("b/<slug:brand_slug>/leave/", views.BrandLeaveView.as_view(), name="leave"),
     path("invitations/<str:token>/", views.invitation_respond, name="invitation"),
 ]
+
+# The demo brand's stand-in website (its demo content links here), only where the demo runs (ADR 17).
+if settings.SANDBOX_ENABLED:
+    urlpatterns += [path("demo/<slug:slug>/", views.demo_brand_page, name="demo-page")]

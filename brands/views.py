@@ -20,7 +20,7 @@ from brands import services
 from brands.errors import BrandError, InvitationError, InvitationRateLimited, LogoRejected
 from brands.forms import BrandForm, InvitationForm, MembershipRoleForm
 from brands.models import BrandAction, Invitation, Membership
-from brands.selectors import invitation_list_pending_for_brand, membership_list_for_brand
+from brands.selectors import brand_get_demo, invitation_list_pending_for_brand, membership_list_for_brand
 from brands.tenancy import BrandScopedViewMixin
 
 
@@ -190,3 +190,10 @@ def invitation_respond(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, _("Welcome to %(brand)s!") % {"brand": membership.brand.name})
         return redirect("brands:dashboard", brand_slug=membership.brand.slug)
     return render(request, "brands/invitation.html", {"invitation": invitation})
+
+
+@require_http_methods(["GET", "HEAD"])
+def demo_brand_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The demo brand's stand-in website: where its demo campaign's tracking links end (only where the
+    sandbox runs). A real brand links to its own site; this page only has to exist and say what it is."""
+    return render(request, "brands/demo_page.html", {"demo_brand": brand_get_demo(slug=slug)})

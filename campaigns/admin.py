@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -14,8 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from brands.forms import CURRENCY_CHOICES
 from campaigns import services
-from campaigns.errors import CampaignError
+from campaigns.errors import CampaignError, CampaignFundsError
 from campaigns.forms import RejectForm
 from campaigns.models import Campaign, CampaignStatus, CaptionVariant, ContentPiece, Notification
 
@@ -129,6 +131,11 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # brands create campaigns; staff review them
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "currency":  # a list, as in the brand's own form: never free text
+            return forms.ChoiceField(label=db_field.verbose_name, choices=CURRENCY_CHOICES)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the lifecycle (cancel, archive) and the ledger keep history; brands delete their own drafts
 
@@ -158,6 +165,19 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for campaign in queryset:
             try:
                 services.campaign_approve(campaign=campaign, reviewed_by=request.user)  # type: ignore[arg-type]
+            except CampaignFundsError as error:
+                # The approval rolled back; the brand hears why (page and email), or nothing waits on it.
+                told = services.campaign_funds_needed_notify(campaign=campaign) is not None
+                self.message_user(
+                    request,
+                    (
+                        _("“%(name)s” was not approved: %(error)s The brand was told by email and on its overview.")
+                        if told
+                        else _("“%(name)s” was not approved: %(error)s")
+                    )
+                    % {"name": campaign.name, "error": error},
+                    messages.ERROR,
+                )
             except CampaignError as error:
                 self.message_user(
                     request,

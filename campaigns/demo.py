@@ -6,7 +6,9 @@ import io
 import math
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -80,7 +82,8 @@ def seed_demo() -> list[DemoLogin]:
     content_create(
         campaign=campaign,
         title="Autumn roast launch",
-        target_url="https://alpenglow.example/autumn-roast",
+        # A page this app serves (the demo brand's stand-in website): a click in the demo ends somewhere real.
+        target_url=settings.SITE_URL + reverse("brands:demo-page", kwargs={"slug": brand.slug}),
         hashtags=["#coffee", "#AlpenglowCoffee"],
         variants=[
             VariantInput(

@@ -9,6 +9,8 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,12 +19,35 @@ from campaigns.captions import DEFAULT_DISCLOSURE, DISCLOSURE_CHOICES
 from campaigns.models import MAX_INTEGER, Campaign
 from campaigns.networks_info import NETWORK_CHOICES
 from campaigns.pricing import Estimate, assumptions_for, budget_estimate
+from campaigns.selectors import network_choices_for_campaign, network_reach_for
 from campaigns.services import VariantInput
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES, LANGUAGES
 from linkilike.text_safety import validate_no_control_characters
 
 VARIANT_SLOTS = 3
+
+
+#: Bounds of what a brand may type, in minor units (documented in the fields' help texts). Wide enough
+#: for any real campaign, narrow enough that a slip of the finger (a CPM of 99,999,999) is caught.
+BUDGET_MAX_MINOR = 100_000_000  # 1,000,000.00
+PRICE_MIN_MINOR = 1  # 0.01
+CPM_MAX_MINOR = 10_000  # 100.00 per 1,000 reach
+CPE_MAX_MINOR = 1_000  # 10.00 per engagement
+CPC_MAX_MINOR = 1_000  # 10.00 per unique click
+
+
+def amount_text(amount_minor: int) -> str:
+    """1000000 -> "10,000.00" in the active language (no currency: the form's currency may still change)."""
+    return number_format(Decimal(amount_minor) / 100, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+def _with_amounts(message: str | Promise, amounts: dict[str, int]) -> str:
+    return str(message) % {name: amount_text(minor) for name, minor in amounts.items()}
+
+
+#: A help text or message with amounts, formatted when shown (in the reader's language).
+with_amounts = lazy(_with_amounts, str)
 
 
 class MoneyField(forms.DecimalField):
@@ -47,6 +72,34 @@ class MoneyField(forms.DecimalField):
         return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+class BoundedMoneyField(MoneyField):
+    """A ``MoneyField`` whose bounds are checked here and said in words (``too_high``).
+
+    Django's own digit and value checks speak of "digits in total" and "Ensure this value...", and a
+    number too long for the digit check never reached a useful message at all.
+    """
+
+    def __init__(self, *, max_minor: int, too_high: str | Promise, **kwargs: Any) -> None:
+        super().__init__(min_value=None, max_digits=None, decimal_places=None, **kwargs)
+        self.max_minor = max_minor
+        self.too_high = too_high
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        amount = forms.DecimalField.clean(self, value)
+        if amount is None:
+            return None
+        if not amount.is_finite():
+            raise forms.ValidationError(_("Enter an amount such as 12.50."), code="invalid")
+        if amount < 0:
+            raise forms.ValidationError(_("Enter an amount of zero or more."), code="min_value")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise forms.ValidationError(_("Use at most two decimal places (cents)."), code="max_decimal_places")
+        minor = int(amount * 100)
+        if minor > self.max_minor:
+            raise forms.ValidationError(str(self.too_high) % {"max": amount_text(self.max_minor)}, code="max_value")
+        return minor
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -62,12 +115,46 @@ class CampaignForm(forms.Form):
         help_text=_("What the campaign is about and what influencers should do. Influencers see this."),
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
-    budget_minor = MoneyField(label=_("Total budget"), help_text=_("Includes the platform fee."), required=False)
-    cpm_minor = MoneyField(label=_("Price per 1,000 reach (CPM)"), required=False, help_text=_("Typical: 4.00-8.00"))
-    cpe_minor = MoneyField(label=_("Price per engagement (CPE)"), required=False, help_text=_("Typical: 0.05-0.20"))
-    cpc_minor = MoneyField(label=_("Price per unique click (CPC)"), required=False, help_text=_("Typical: 0.05-0.20"))
-    per_share_cap_minor = MoneyField(
-        label=_("Cap per share"), required=False, help_text=_("The most one share can earn, whatever its reach.")
+    budget_minor = BoundedMoneyField(
+        label=_("Total budget"),
+        required=False,
+        max_minor=BUDGET_MAX_MINOR,
+        too_high=_("Enter a budget of at most %(max)s."),
+        help_text=with_amounts(_("Includes the platform fee. Up to %(max)s."), {"max": BUDGET_MAX_MINOR}),
+    )
+    cpm_minor = BoundedMoneyField(
+        label=_("Price per 1,000 reach (CPM)"),
+        required=False,
+        max_minor=CPM_MAX_MINOR,
+        too_high=_("Enter at most %(max)s per 1,000 reach."),
+        help_text=with_amounts(
+            _("Typical: 4.00-8.00. From %(min)s to %(max)s."), {"min": PRICE_MIN_MINOR, "max": CPM_MAX_MINOR}
+        ),
+    )
+    cpe_minor = BoundedMoneyField(
+        label=_("Price per engagement (CPE)"),
+        required=False,
+        max_minor=CPE_MAX_MINOR,
+        too_high=_("Enter at most %(max)s per engagement."),
+        help_text=with_amounts(
+            _("Typical: 0.05-0.20. From %(min)s to %(max)s."), {"min": PRICE_MIN_MINOR, "max": CPE_MAX_MINOR}
+        ),
+    )
+    cpc_minor = BoundedMoneyField(
+        label=_("Price per unique click (CPC)"),
+        required=False,
+        max_minor=CPC_MAX_MINOR,
+        too_high=_("Enter at most %(max)s per unique click."),
+        help_text=with_amounts(
+            _("Typical: 0.05-0.20. From %(min)s to %(max)s."), {"min": PRICE_MIN_MINOR, "max": CPC_MAX_MINOR}
+        ),
+    )
+    per_share_cap_minor = BoundedMoneyField(
+        label=_("Cap per share"),
+        required=False,
+        max_minor=BUDGET_MAX_MINOR,
+        too_high=_("Enter a cap of at most %(max)s."),
+        help_text=_("The most one share can earn, whatever its reach. At most the total budget."),
     )
     starts_on = forms.DateField(
         label=_("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -85,7 +172,11 @@ class CampaignForm(forms.Form):
         label=_("Languages"), choices=LANGUAGE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
     networks = forms.MultipleChoiceField(
-        label=_("Networks"), choices=NETWORK_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Networks"),
+        choices=NETWORK_CHOICES,  # narrowed in __init__ to the networks this platform can connect
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only networks Linkilike can connect accounts on are listed."),
     )
     countries = forms.MultipleChoiceField(
         label=_("Countries"),
@@ -96,10 +187,42 @@ class CampaignForm(forms.Form):
     )
     # The columns are integers: a larger number was a database error, a 500 (money fields are bounded
     # by MoneyField's digits, well inside their bigint columns).
-    followers_min = forms.IntegerField(label=_("Minimum followers"), required=False, min_value=0, max_value=MAX_INTEGER)
-    followers_max = forms.IntegerField(label=_("Maximum followers"), required=False, min_value=0, max_value=MAX_INTEGER)
+    followers_min = forms.IntegerField(
+        label=_("Minimum followers"),
+        required=False,
+        min_value=0,
+        max_value=MAX_INTEGER,
+        error_messages={
+            "min_value": _("Enter zero or more followers."),
+            "max_value": _("Enter at most %(limit_value)s followers."),
+            "invalid": _("Enter a whole number of followers."),
+        },
+    )
+    followers_max = forms.IntegerField(
+        label=_("Maximum followers"),
+        required=False,
+        min_value=0,
+        max_value=MAX_INTEGER,
+        error_messages={
+            "min_value": _("Enter zero or more followers."),
+            "max_value": _("Enter at most %(limit_value)s followers."),
+            "invalid": _("Enter a whole number of followers."),
+        },
+    )
     min_engagement_rate = forms.DecimalField(
-        label=_("Minimum engagement rate (%)"), required=False, min_value=0, max_value=100, decimal_places=2
+        label=_("Minimum engagement rate (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        help_text=_("A percentage from 0 to 100, e.g. 1.5."),
+        error_messages={
+            "min_value": _("Enter a percentage from 0 to 100."),
+            "max_value": _("Enter a percentage from 0 to 100."),
+            "max_decimal_places": _("Use at most two decimal places, e.g. 1.25."),
+            "max_digits": _("Enter a percentage from 0 to 100."),
+            "invalid": _("Enter a percentage such as 1.5."),
+        },
     )
 
     def __init__(self, *args: Any, campaign: Campaign | None = None, brand_currency: str = "EUR", **kwargs: Any):
@@ -107,6 +230,11 @@ class CampaignForm(forms.Form):
             kwargs["initial"] = self.initial_from(campaign)
         super().__init__(*args, **kwargs)
         self.fields["currency"].initial = self.initial.get("currency", brand_currency)
+        # A network without Linkilike's app credentials can have no accounts, so no influencer could
+        # take the campaign there. One the campaign already targets stays listed, so it can be unticked.
+        cast(forms.MultipleChoiceField, self.fields["networks"]).choices = network_choices_for_campaign(
+            keep=list(campaign.networks or []) if campaign is not None else []
+        )
         cast(forms.MultipleChoiceField, self.fields["countries"]).choices = list(countries)
         self.fields["topics"].label_from_instance = lambda topic: topic.label  # type: ignore[attr-defined]
         self.disclosure_languages = self._chosen_languages()
@@ -173,6 +301,13 @@ class CampaignForm(forms.Form):
         for name in ("cpm_minor", "cpe_minor", "cpc_minor", "per_share_cap_minor"):
             if data.get(name) == 0:
                 self.add_error(name, _("Leave it empty if you do not pay for it; zero is not a price."))
+        budget, cap = data.get("budget_minor"), data.get("per_share_cap_minor")
+        if budget and cap and cap > budget:
+            self.add_error(
+                "per_share_cap_minor",
+                _("The cap per share cannot be more than the total budget (%(budget)s).")
+                % {"budget": amount_text(budget)},
+            )
         if not any(data.get(name) for name in ("cpm_minor", "cpe_minor", "cpc_minor")) and not self.errors:
             self.add_error(None, _("Set at least one price: per 1,000 reach, per engagement or per click."))
         return data
@@ -220,6 +355,8 @@ class CampaignForm(forms.Form):
             assumptions=assumptions_for(
                 followers_min=data.get("followers_min"), followers_max=data.get("followers_max")
             ),
+            # Only what the networks being chosen can report: no reach, no CPM on networks without it.
+            reach=network_reach_for(networks=list(data.get("networks") or [])),
         )
 
 

@@ -197,6 +197,7 @@ class NotificationKind(models.TextChoices):
     CAMPAIGN_APPROVED = "campaign_approved", _("Campaign approved")
     CAMPAIGN_REJECTED = "campaign_rejected", _("Campaign rejected")
     CAMPAIGN_COMPLETED = "campaign_completed", _("Campaign completed")
+    FUNDS_NEEDED = "funds_needed", _("Review waits for funds")
 
 
 class Notification(models.Model):
@@ -548,6 +549,9 @@ class SharePublication(models.Model):
         _("network handle kind"), max_length=20, choices=HandleKind.choices, blank=True, default=HandleKind.NONE
     )
     handle_stored_at = models.DateTimeField(_("handle stored"), null=True, blank=True)
+    #: Ids of the media uploaded for this post (networks that upload ahead of the post, Mastodon), stored
+    #: before the call that creates it: a resumed attempt posts these, never a second upload or no media.
+    media_ids = models.JSONField(_("media IDs on the network"), default=list, blank=True)
     posted_text = models.TextField(_("text as posted"), blank=True)
     external_id = models.CharField(_("post ID on the network"), max_length=300, blank=True, db_index=True)
     external_url = models.URLField(_("post address"), max_length=1000, blank=True)

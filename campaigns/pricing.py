@@ -1,7 +1,9 @@
 """The budget calculator: how many shares and how much reach a budget buys. Pure integer maths.
 
 The figures are estimates for planning, from conservative assumptions about micro-influencers
-(documented on ``Assumptions``); what is really paid follows verified metrics later.
+(documented on ``Assumptions``); what is really paid follows verified metrics later. They count only
+what the chosen networks can report (``NetworkReach``): a share on a network that reports no reach or
+impressions earns no CPM, so the estimate gives it no reach and no CPM cost.
 """
 
 from __future__ import annotations
@@ -23,6 +25,28 @@ class Assumptions:
 
 
 @dataclass(frozen=True)
+class NetworkReach:
+    """The chosen networks (display labels) split by whether they report a figure CPM is paid on.
+
+    Built from the providers' declared capabilities by ``campaigns.selectors.network_reach_for``. Both
+    empty: no networks chosen yet, so the estimate assumes reach is reported (and says so).
+    """
+
+    with_reach: tuple[str, ...] = ()
+    without_reach: tuple[str, ...] = ()
+
+    @property
+    def chosen(self) -> bool:
+        return bool(self.with_reach or self.without_reach)
+
+    def share_of(self, value: int) -> int:
+        """``value`` times the share of networks that report reach (shares assumed spread evenly), floored."""
+        if not self.chosen:
+            return value
+        return value * len(self.with_reach) // (len(self.with_reach) + len(self.without_reach))
+
+
+@dataclass(frozen=True)
 class Estimate:
     budget_minor: int
     fee_minor: int
@@ -34,10 +58,19 @@ class Estimate:
     clicks: int
     followers_assumed: int
     capped: bool
+    #: Labels of the chosen networks that report no reach or impressions (no reach, no CPM counted there).
+    reach_not_reported_by: tuple[str, ...] = ()
+    reach_reported_by: tuple[str, ...] = ()
+    networks_chosen: bool = True
 
     @property
     def priced(self) -> bool:
         return self.cost_per_share_minor > 0
+
+    @property
+    def reach_reported(self) -> bool:
+        """Some chosen network reports reach (or none is chosen yet, and the figure assumes one does)."""
+        return bool(self.reach_reported_by) or not self.networks_chosen
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -64,22 +97,28 @@ def budget_estimate(
     cpc_minor: int | None = None,
     per_share_cap_minor: int | None = None,
     assumptions: Assumptions | None = None,
+    reach: NetworkReach | None = None,
 ) -> Estimate:
     """Estimate shares and reach for a budget.
 
     The budget pays influencer earnings plus the platform fee on top of them, so
     earnings = budget / (1 + fee). A share costs its expected reach x CPM + engagements x CPE +
-    clicks x CPC, never more than the per-share cap.
+    clicks x CPC, never more than the per-share cap. Reach (and with it CPM) counts only on the
+    networks that report it (``reach``); engagements and clicks count on every network: people see
+    and click the post whether or not the network tells us how many saw it.
     """
     a = assumptions or Assumptions()
+    networks = reach or NetworkReach()
     budget_minor = max(budget_minor, 0)
     earnings = budget_minor * BPS // (BPS + max(platform_fee_bps, 0))
     fee = budget_minor - earnings
-    reach = a.followers * a.reach_bps // BPS
-    engagements = reach * a.engagement_bps // BPS
-    clicks = reach * a.click_bps // BPS
+    seen = a.followers * a.reach_bps // BPS
+    engagements = seen * a.engagement_bps // BPS
+    clicks = seen * a.click_bps // BPS
+    # What a share's network reports on average: shares on networks without reach report none and earn no CPM.
+    reported_reach = networks.share_of(seen)
     # Work in 1/1000 of a minor unit to keep CPM exact, then round up (estimates stay conservative).
-    milli = (reach * (cpm_minor or 0)) + 1000 * (engagements * (cpe_minor or 0) + clicks * (cpc_minor or 0))
+    milli = (reported_reach * (cpm_minor or 0)) + 1000 * (engagements * (cpe_minor or 0) + clicks * (cpc_minor or 0))
     cost = _ceil_div(milli, 1000)
     capped = False
     if per_share_cap_minor is not None and 0 < per_share_cap_minor < cost:
@@ -91,9 +130,12 @@ def budget_estimate(
         earnings_minor=earnings,
         cost_per_share_minor=cost,
         shares=shares,
-        reach=shares * reach,
+        reach=shares * reported_reach,
         engagements=shares * engagements,
         clicks=shares * clicks,
         followers_assumed=a.followers,
         capped=capped,
+        reach_not_reported_by=networks.without_reach,
+        reach_reported_by=networks.with_reach,
+        networks_chosen=networks.chosen,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from brands.models import Brand
 from campaigns.captions import (
@@ -15,8 +16,17 @@ from campaigns.captions import (
     caption_fit,
     disclosure_for,
 )
-from campaigns.models import Campaign, CaptionVariant, ContentPiece, Notification
-from campaigns.pricing import Estimate, assumptions_for, budget_estimate
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CaptionVariant,
+    ContentPiece,
+    Notification,
+    NotificationKind,
+)
+from campaigns.networks_info import NETWORKS
+from campaigns.pricing import Estimate, NetworkReach, assumptions_for, budget_estimate
+from networks.capabilities import audience_reported
 
 
 def campaign_list_for_brand(*, brand: Brand, archived: bool = False) -> QuerySet[Campaign]:
@@ -34,6 +44,49 @@ def notification_list_for_brand(*, brand: Brand, limit: int = 5) -> list[Notific
     return list(Notification.objects.filter(brand=brand).select_related("campaign")[:limit])
 
 
+def notification_message(*, kind: str, name: str, detail: str = "") -> str | None:
+    """A notice in the active language; None for a kind worded where it is created (its stored message)."""
+    if kind == NotificationKind.CAMPAIGN_APPROVED:
+        return gettext("“%(name)s” was approved; its budget is reserved.") % {"name": name}
+    if kind == NotificationKind.CAMPAIGN_REJECTED:
+        return gettext("“%(name)s” was not approved: %(reason)s") % {"name": name, "reason": detail}
+    if kind == NotificationKind.CAMPAIGN_COMPLETED:
+        return gettext("“%(name)s” has ended; the unspent budget is back in your balance.") % {"name": name}
+    return None
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    notification: Notification
+    text: str
+
+
+def notice_lines_for_brand(*, brand: Brand, limit: int = 5) -> list[NoticeLine]:
+    """The dashboard's notices worded in the reader's language.
+
+    ``Notification.message`` is in the language of whoever caused the notice (staff approving in English);
+    the words are made again from the kind, the campaign's name and the quoted ``detail``. Rows stored
+    before ``detail`` existed keep their message where the words need it.
+    """
+    lines = []
+    for notice in notification_list_for_brand(brand=brand, limit=limit):
+        text = None
+        if notice.campaign is not None and (notice.kind != NotificationKind.CAMPAIGN_REJECTED or notice.detail):
+            text = notification_message(kind=notice.kind, name=notice.campaign.name, detail=notice.detail)
+        lines.append(NoticeLine(notification=notice, text=text or notice.message))
+    return lines
+
+
+def network_reach_for(*, networks: list[str]) -> NetworkReach:
+    """The chosen networks split by whether their providers report a count CPM is paid on (labels, in order)."""
+    with_reach: list[str] = []
+    without_reach: list[str] = []
+    for code in dict.fromkeys(networks):
+        label = NETWORKS[code].label if code in NETWORKS else code
+        (with_reach if audience_reported(code) else without_reach).append(label)
+    return NetworkReach(with_reach=tuple(with_reach), without_reach=tuple(without_reach))
+
+
 def campaign_estimate(*, campaign: Campaign) -> Estimate:
     return budget_estimate(
         budget_minor=campaign.budget_minor or 0,
@@ -43,6 +96,7 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
         cpc_minor=campaign.cpc_minor,
         per_share_cap_minor=campaign.per_share_cap_minor,
         assumptions=assumptions_for(followers_min=campaign.followers_min, followers_max=campaign.followers_max),
+        reach=network_reach_for(networks=list(campaign.networks or [])),
     )
 
 
@@ -97,3 +151,89 @@ def campaign_preview(*, campaign: Campaign) -> list[ContentPreview]:
         ]
         rows.append(ContentPreview(content=piece, variants=variants))
     return rows
+
+
+# --- money around the lifecycle (issue "What people see" 11, 12) ----------------------------------
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    """What ending or cancelling the campaign now does to the money, for the confirmation."""
+
+    #: Still reserved and not earned: goes back to the brand's balance.
+    unspent_minor: int
+    #: Earned by influencers so far, and the part of it still on hold (paid when the hold ends).
+    earned_minor: int
+    on_hold_minor: int
+    #: The budget was reserved once (approved): influencers may have earned from it.
+    was_approved: bool
+
+
+def campaign_close_summary(*, campaign: Campaign) -> CloseSummary:
+    from django.db.models import Sum
+
+    from payouts.models import EarningAccrual
+    from payouts.selectors import campaign_reserved_minor
+
+    totals = EarningAccrual.objects.filter(campaign=campaign).aggregate(
+        earned=Sum("earned_minor"), on_hold=Sum("pending_minor")
+    )
+    return CloseSummary(
+        unspent_minor=max(campaign_reserved_minor(campaign=campaign), 0) if campaign.approved_at else 0,
+        earned_minor=totals["earned"] or 0,
+        on_hold_minor=totals["on_hold"] or 0,
+        was_approved=campaign.approved_at is not None,
+    )
+
+
+#: Before approval the budget is only promised: these statuses get the "is the balance enough?" check.
+FUNDING_CHECKED_STATUSES = frozenset({CampaignStatus.DRAFT, CampaignStatus.REJECTED, CampaignStatus.IN_REVIEW})
+
+
+@dataclass(frozen=True)
+class FundingGap:
+    balance_minor: int
+    budget_minor: int
+    currency: str
+    #: Staff tried to approve since the last submission and could not reserve the budget.
+    review_blocked: bool
+
+    @property
+    def shortfall_minor(self) -> int:
+        return self.budget_minor - self.balance_minor
+
+
+def campaign_funding_gap(*, campaign: Campaign) -> FundingGap | None:
+    """The budget the brand's balance does not cover yet, while the campaign waits for approval.
+
+    Approval reserves the whole budget at once (``payouts.services.campaign_budget_reserve``), so a
+    shortfall here is what would stop review. None when the balance covers it or nothing is reserved yet.
+    """
+    from payouts.selectors import brand_balance_minor
+
+    if campaign.status not in FUNDING_CHECKED_STATUSES or campaign.budget_minor <= 0:
+        return None
+    balance = brand_balance_minor(brand=campaign.brand, currency=campaign.currency)
+    if balance >= campaign.budget_minor:
+        return None
+    blocked = campaign.status == CampaignStatus.IN_REVIEW and funds_needed_notice_exists(campaign=campaign)
+    return FundingGap(
+        balance_minor=balance, budget_minor=campaign.budget_minor, currency=campaign.currency, review_blocked=blocked
+    )
+
+
+def funds_needed_notice_exists(*, campaign: Campaign) -> bool:
+    """The brand was already told, for this submission, that review waits for funds."""
+    notices = Notification.objects.filter(campaign=campaign, kind=NotificationKind.FUNDS_NEEDED)
+    if campaign.submitted_at is not None:
+        notices = notices.filter(created_at__gte=campaign.submitted_at)
+    return notices.exists()
+
+
+def network_choices_for_campaign(*, keep: list[str]) -> list[tuple[str, str]]:
+    """The networks a campaign may target: those this platform can connect accounts on (app credentials
+    present, ``networks.capabilities``), plus any in ``keep`` (what the campaign targets already)."""
+    from networks.capabilities import capability_matrix
+
+    configured = {row.network for row in capability_matrix() if row.configured}
+    return [(code, info.label) for code, info in NETWORKS.items() if code in configured or code in keep]

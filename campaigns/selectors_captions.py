@@ -13,6 +13,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from brands.models import ROLE_ACTIONS, BrandAction
 from campaigns.captions import NetworkFit, caption_fit
 from campaigns.matching.engine import USABLE_STATUSES, account_networks_for, explanation_render
 from campaigns.matching.selectors import caption_rules_network
@@ -23,9 +25,9 @@ from campaigns.models import (
     MatchStatus,
     OfferStatus,
     Share,
-    ShareStatus,
 )
 from campaigns.networks_info import NETWORKS
+from campaigns.publishing.selectors import ShareStateView, share_state_get
 from networks.models import ConnectedAccount
 
 
@@ -39,6 +41,16 @@ def caption_pending_list_for_campaign(*, campaign: Campaign) -> QuerySet[Share]:
 
 def caption_pending_count_for_campaign(*, campaign: Campaign) -> int:
     return Share.objects.filter(campaign=campaign, caption_status=CaptionStatus.PENDING_APPROVAL).count()
+
+
+def caption_approver_list_for_campaign(*, campaign: Campaign) -> list[User]:
+    """Active members whose role may approve captions (owners and managers, never analysts)."""
+    roles = [role for role, actions in ROLE_ACTIONS.items() if BrandAction.APPROVE_CAPTIONS in actions]
+    return list(
+        User.objects.filter(memberships__brand_id=campaign.brand_id, memberships__role__in=roles, is_active=True)
+        .distinct()
+        .order_by("email")
+    )
 
 
 def caption_recent_decisions_for_campaign(*, campaign: Campaign, limit: int = 10) -> list[Share]:
@@ -97,22 +109,23 @@ class InfluencerRow:
     def country(self) -> object:
         return self.match.influencer.country
 
+    @property
+    def share_states(self) -> list[tuple[Share, ShareStateView]]:
+        """Each share with the state people see (the publication's, not ``Share.status``)."""
+        return [(share, share_state_get(share=share)) for share in self.shares]
+
 
 def _stage(match: Match, shares: list[Share]) -> str:
     offer = getattr(match, "offer", None)
     if offer is None:
         return "matched"
     if offer.status == OfferStatus.ACCEPTED:
-        return "sharing" if any(share.status not in _NOT_YET_SHARING for share in shares) else "accepted"
+        return "sharing" if any(share_state_get(share=share).is_sharing for share in shares) else "accepted"
     if offer.status == OfferStatus.NEW:
         return "offered"
     if offer.status == OfferStatus.DECLINED:
         return "declined"
     return "expired"
-
-
-#: Share states before anything is published (the publishing pipeline adds states after READY).
-_NOT_YET_SHARING = {ShareStatus.DRAFT, ShareStatus.AWAITING_CAPTION_APPROVAL, ShareStatus.READY}
 
 
 def _explanation(match: Match) -> str:
@@ -134,7 +147,9 @@ def campaign_influencer_list(*, campaign: Campaign) -> list[InfluencerRow]:
             "influencer__topics",
             Prefetch(
                 "influencer__shares",
-                queryset=Share.objects.filter(campaign=campaign).select_related("connected_account").order_by("pk"),
+                queryset=Share.objects.filter(campaign=campaign)
+                .select_related("connected_account", "publication")
+                .order_by("pk"),
                 to_attr="campaign_shares",
             ),
             Prefetch(

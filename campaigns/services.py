@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -173,6 +174,10 @@ def _validate_fields(fields: dict[str, Any]) -> None:
             raise CampaignInvalid(_("Leave a price empty if you do not pay for it; zero is not a price."), field=name)
     if "currency" in fields and fields["currency"] not in CURRENCIES:
         raise CampaignInvalid(_("Choose one of: %(list)s.") % {"list": ", ".join(CURRENCIES)}, field="currency")
+    # A cap above the whole budget caps nothing and only misleads the estimate (checked once a budget is set).
+    budget, cap = fields.get("budget_minor") or 0, fields.get("per_share_cap_minor")
+    if budget > 0 and cap is not None and cap > budget:
+        raise CampaignInvalid(_("The cap per share cannot be more than the total budget."), field="per_share_cap_minor")
     starts, ends = fields.get("starts_at"), fields.get("ends_at")
     if starts and ends and ends <= starts:
         raise CampaignInvalid(_("The campaign must end after it starts."), field="ends_at")
@@ -293,8 +298,11 @@ def campaign_withdraw(*, campaign: Campaign) -> Campaign:
     return locked
 
 
-def _notify(campaign: Campaign, kind: str, message: str) -> None:
-    Notification.objects.create(brand=campaign.brand, campaign=campaign, kind=kind, message=message)
+def _notify(campaign: Campaign, kind: str, detail: str = "") -> None:
+    from campaigns.selectors import notification_message
+
+    message = notification_message(kind=kind, name=campaign.name, detail=detail) or ""
+    Notification.objects.create(brand=campaign.brand, campaign=campaign, kind=kind, message=message, detail=detail)
     campaign_id = campaign.pk
     transaction.on_commit(lambda: tasks.campaign_status_email_send.delay(campaign_id, kind))
 
@@ -327,13 +335,38 @@ def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaig
         after={"status": locked.status, "budget_minor": locked.budget_minor, "currency": locked.currency},
         brand_id=locked.brand_id,
     )
-    _notify(
-        locked,
-        NotificationKind.CAMPAIGN_APPROVED,
-        _("“%(name)s” was approved; its budget is reserved.") % {"name": locked.name},
-    )
+    _notify(locked, NotificationKind.CAMPAIGN_APPROVED)
     transaction.on_commit(lambda: tasks.matching_run.delay(locked.pk))  # propose matches (campaigns.matching)
     return locked
+
+
+@transaction.atomic
+def campaign_funds_needed_notify(*, campaign: Campaign) -> Notification | None:
+    """Tell the brand that review stopped because its balance does not cover the budget.
+
+    Staff's approval fails as a whole (nothing is reserved, the campaign stays in review), so the brand
+    would otherwise never learn why nothing happens. Once per submission: staff trying again, or
+    approving a batch twice, do not send the brand a second email. None when there is nothing to tell.
+    """
+    from campaigns.selectors import campaign_funding_gap, funds_needed_notice_exists
+    from payouts.money import money_format
+
+    locked = Campaign.objects.select_for_update().select_related("brand").get(pk=campaign.pk)
+    gap = campaign_funding_gap(campaign=locked)
+    if locked.status != CampaignStatus.IN_REVIEW or gap is None or funds_needed_notice_exists(campaign=locked):
+        return None
+    notice = Notification.objects.create(
+        brand=locked.brand,
+        campaign=locked,
+        kind=NotificationKind.FUNDS_NEEDED,
+        message=_("“%(name)s” waits for funds: %(shortfall)s is missing to reserve its budget.")
+        % {"name": locked.name, "shortfall": money_format(gap.shortfall_minor, gap.currency)},
+    )
+    campaign_id = locked.pk
+    transaction.on_commit(
+        lambda: tasks.campaign_status_email_send.delay(campaign_id, NotificationKind.FUNDS_NEEDED.value)
+    )
+    return notice
 
 
 @transaction.atomic
@@ -355,11 +388,7 @@ def campaign_reject(*, campaign: Campaign, reviewed_by: User | None, reason: str
         reason=reason,
         brand_id=locked.brand_id,
     )
-    _notify(
-        locked,
-        NotificationKind.CAMPAIGN_REJECTED,
-        _("“%(name)s” was not approved: %(reason)s") % {"name": locked.name, "reason": reason},
-    )
+    _notify(locked, NotificationKind.CAMPAIGN_REJECTED, detail=reason)
     return locked
 
 
@@ -391,11 +420,13 @@ def campaign_complete(*, campaign: Campaign) -> Campaign:
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     _release_budget(locked)
+    from campaigns.selectors import notification_message
+
     Notification.objects.create(
         brand=locked.brand,
         campaign=locked,
         kind=NotificationKind.CAMPAIGN_COMPLETED,
-        message=_("“%(name)s” has ended; the unspent budget is back in your balance.") % {"name": locked.name},
+        message=notification_message(kind=NotificationKind.CAMPAIGN_COMPLETED, name=locked.name) or "",
     )
     return locked
 
@@ -525,7 +556,10 @@ class VariantInput:
 def link_validate(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+    # A dotless host is no public website, except this site's own (the demo links to a page of it, also
+    # when the site runs as http://localhost).
+    own_host = parts.hostname is not None and parts.hostname == urlsplit(settings.SITE_URL).hostname
+    if parts.scheme not in ("http", "https") or not parts.hostname or ("." not in parts.hostname and not own_host):
         raise CampaignInvalid(
             _("Enter a full web address starting with https:// (or http://), e.g. https://example.com/offer."),
             field="target_url",

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,11 +23,19 @@ from campaigns.errors import CampaignError
 from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
 from campaigns.networks_info import NETWORKS
-from campaigns.selectors import campaign_estimate, campaign_preview, caption_fits_for_campaign
+from campaigns.selectors import (
+    campaign_close_summary,
+    campaign_estimate,
+    campaign_funding_gap,
+    campaign_preview,
+    caption_fits_for_campaign,
+)
 from campaigns.selectors_captions import campaign_influencer_list, caption_pending_count_for_campaign
 from campaigns.views_results import campaign_tab_context
 from influencers.topics import LANGUAGES
 from linkilike.i18n import label_in_sentence
+from payouts.money import money_format
+from payouts.selectors import campaign_spend_for_campaigns, campaign_spend_get_for_campaign
 
 TABS = (
     ("overview", gettext_lazy("Overview")),
@@ -60,6 +68,8 @@ class CampaignListView(BrandScopedViewMixin, ListView):  # type: ignore[type-arg
         context = super().get_context_data(**kwargs)
         context["show_archived"] = self.request.GET.get("archived") == "1"
         context["can_edit"] = self.membership.can(BrandAction.EDIT_CAMPAIGNS)
+        # The page's campaigns' spend from the ledger, in one query (the same figure as Funds and Results).
+        context["spend"] = campaign_spend_for_campaigns(campaigns=context["campaigns"])
         return context
 
 
@@ -168,17 +178,22 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
             tab = "overview"
         can_edit = self.membership.can(BrandAction.EDIT_CAMPAIGNS)
         can_cancel = self.membership.can(BrandAction.CANCEL_CAMPAIGNS)
+        actions = self._actions(campaign, can_edit=can_edit, can_cancel=can_cancel)
         context.update(
             tab=tab,
             tabs=TABS,
             network_labels=[NETWORKS[code].label for code in campaign.networks if code in NETWORKS],
             estimate=campaign_estimate(campaign=campaign),
+            spend=campaign_spend_get_for_campaign(campaign=campaign),
             estimate_currency=campaign.currency,
             editable=campaign.status in services.EDITABLE_STATUSES,
             archivable=campaign.archived_at is not None or campaign.status in services.ARCHIVABLE_STATUSES,
             can_edit=can_edit,
             can_cancel=can_cancel,
-            actions=self._actions(campaign, can_edit=can_edit, can_cancel=can_cancel),
+            actions=actions,
+            # The question the confirmation asks, also put in the page's <dialog>s (static/js/confirm-dialog.js).
+            close_summary=campaign_close_summary(campaign=campaign) if any(a["confirm"] for a in actions) else None,
+            funding_gap=campaign_funding_gap(campaign=campaign),
             content_pieces=campaign.content.prefetch_related("variants") if tab == "content" else None,
             preview=campaign_preview(campaign=campaign) if tab == "content" else None,
             influencer_rows=campaign_influencer_list(campaign=campaign) if tab == "influencers" else None,
@@ -192,18 +207,19 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
 
     @staticmethod
     def _actions(campaign: Campaign, *, can_edit: bool, can_cancel: bool) -> list[dict[str, Any]]:
-        """Buttons for the moves the lifecycle and the member's role allow now."""
+        """Buttons for the moves the lifecycle and the member's role allow now. Ending and cancelling cannot
+        be undone and move money, so they ask first (``confirm``: a link to the question, not a POST)."""
         specs = [
-            ("submit", _("Submit for review"), can_edit, ""),
-            ("withdraw", _("Withdraw from review"), can_edit, "secondary"),
-            ("pause", _("Pause"), can_edit, "secondary"),
-            ("resume", _("Resume"), can_edit, ""),
-            ("complete", _("End now"), can_cancel, "secondary"),
-            ("cancel", _("Cancel campaign"), can_cancel, "contrast"),
+            ("submit", _("Submit for review"), can_edit, "", False),
+            ("withdraw", _("Withdraw from review"), can_edit, "secondary", False),
+            ("pause", _("Pause"), can_edit, "secondary", False),
+            ("resume", _("Resume"), can_edit, "", False),
+            ("complete", _("End now"), can_cancel, "secondary", True),
+            ("cancel", _("Cancel campaign"), can_cancel, "contrast", True),
         ]
         return [
-            {"name": name, "label": label, "style": style}
-            for name, label, allowed, style in specs
+            {"name": name, "label": label, "style": style, "confirm": confirm}
+            for name, label, allowed, style, confirm in specs
             if allowed and services.transition_allowed(campaign=campaign, action=name)
         ]
 
@@ -240,6 +256,17 @@ class CampaignSubmitView(CampaignActionView):
         return services.campaign_submit(campaign=campaign)
 
     def message(self, campaign: Campaign) -> str:
+        gap = campaign_funding_gap(campaign=campaign)
+        if gap is not None:
+            # Submitted all the same (the money can follow), but approval would fail: say so now.
+            messages.warning(
+                self.request,
+                _(
+                    "Your balance does not cover the budget yet: %(shortfall)s is missing. We can approve the "
+                    "campaign only once its whole budget can be reserved, so add funds now."
+                )
+                % {"shortfall": money_format(gap.shortfall_minor, gap.currency)},
+            )
         return _("Submitted for review. We usually review within one working day and email you the outcome.")
 
 
@@ -267,8 +294,39 @@ class CampaignResumeView(CampaignActionView):
         return _("Resumed.")
 
 
-class CampaignCompleteView(CampaignActionView):
+class ConfirmedCampaignActionView(CampaignActionView):
+    """An action that cannot be undone: GET asks (what happens to the budget and to influencers'
+    earnings), POST acts. The detail page links here, or opens the same question in a <dialog>."""
+
+    http_method_names = ["get", "post"]
+    read_action = BrandAction.CANCEL_CAMPAIGNS
     write_action = BrandAction.CANCEL_CAMPAIGNS
+    action: ClassVar[str]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        campaign = self.get_object()
+        if not services.transition_allowed(campaign=campaign, action=self.action):
+            messages.error(
+                request,
+                _("This campaign is %(status)s; there is nothing to end or cancel.")
+                % {"status": label_in_sentence(campaign.get_status_display())},
+            )
+            return redirect("campaigns:detail", brand_slug=self.brand.slug, pk=campaign.pk)
+        return render(
+            request,
+            "campaigns/confirm.html",
+            {
+                "brand": self.brand,
+                "membership": self.membership,
+                "campaign": campaign,
+                "action": self.action,
+                "close_summary": campaign_close_summary(campaign=campaign),
+            },
+        )
+
+
+class CampaignCompleteView(ConfirmedCampaignActionView):
+    action = "complete"
 
     def perform(self, campaign: Campaign) -> Campaign:
         return services.campaign_complete(campaign=campaign)
@@ -277,8 +335,8 @@ class CampaignCompleteView(CampaignActionView):
         return _("The campaign has ended; the unspent budget is back in your balance.")
 
 
-class CampaignCancelView(CampaignActionView):
-    write_action = BrandAction.CANCEL_CAMPAIGNS
+class CampaignCancelView(ConfirmedCampaignActionView):
+    action = "cancel"
 
     def perform(self, campaign: Campaign) -> Campaign:
         return services.campaign_cancel(campaign=campaign)

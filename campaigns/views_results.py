@@ -32,6 +32,7 @@ from campaigns.tracking.selectors import (
     share_list_for_campaign,
     share_results_rows,
 )
+from campaigns.tracking.selectors_timing import results_timing_get_for_campaign
 from campaigns.tracking.services import campaign_emv_prices_update
 from linkilike.csv_export import csv_response
 
@@ -90,7 +91,12 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
             campaign=campaign, influencer_page=page_number(request.GET.get("influencers"))
         )
         form = EmvPricesForm(initial=emv_prices_for_campaign(campaign=campaign))
-        return {"results": results, "charts": results_charts(results), "emv_form": form}
+        return {
+            "results": results,
+            "charts": results_charts(results),
+            "emv_form": form,
+            "timing": results_timing_get_for_campaign(campaign=campaign),
+        }
     if tab == "shares":
         page = Paginator(share_list_for_campaign(campaign=campaign), SHARES_PER_PAGE).get_page(request.GET.get("page"))
         return {
@@ -109,7 +115,9 @@ class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View): 
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         campaign = self.get_object()
-        rows = share_results_rows(shares=Share.objects.filter(campaign=campaign), currency=campaign.currency)
+        rows = share_results_rows(
+            shares=Share.objects.filter(campaign=campaign), currency=campaign.currency, with_costs=True
+        )
         stamp = timezone.now().strftime("%Y%m%d")
         return csv_response(rows, filename=f"linkilike-results-{campaign.slug}-{stamp}.csv")
 

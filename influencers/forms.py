@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from influencers.models import InfluencerProfile, TaxStatus, Topic
+from influencers.timezones import time_zone_names
 from influencers.topics import LANGUAGE_CHOICES
 
 
@@ -47,6 +48,14 @@ class InfluencerProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         label=_("I accept the terms for influencers"),
         required=False,
     )
+    #: static/js/timezone.js picks the browser's zone while this is still on the first choice.
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        required=False,
+        choices=[],
+        help_text=_("Times you choose for your posts are in this zone. Left as it is, we use your country's."),
+        widget=forms.Select(attrs={"data-browser-time-zone": ""}),
+    )
 
     class Meta:
         model = InfluencerProfile
@@ -59,6 +68,7 @@ class InfluencerProfileForm(forms.ModelForm):  # type: ignore[type-arg]
             "audience_description",
             "tax_status",
             "vat_id",
+            "time_zone",
         )
         labels = {"audience_description": _("Your audience")}
         help_texts = {
@@ -75,6 +85,8 @@ class InfluencerProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self.fields["country"].required = False  # checked by the service, with a clearer message
         self.fields["display_name"].required = False
+        zones = [(name, name.replace("_", " ")) for name in time_zone_names()]
+        self.fields["time_zone"].choices = [("", _("From my browser or my country")), *zones]  # type: ignore[attr-defined]
         if self.instance.pk and self.instance.terms_accepted_at:
             del self.fields["accept_terms"]
 

@@ -8,21 +8,13 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from influencers.selectors_offers import AccountOption
 
 WHEN_NOW = "now"
 WHEN_LATER = "later"
-
-
-def _zone(name: str) -> zoneinfo.ZoneInfo | None:
-    if not name or len(name) > 64:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 class OfferAcceptForm(forms.Form):
@@ -44,8 +36,6 @@ class OfferAcceptForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    #: Filled by static/js/offers.js with the browser's time zone; the server's zone otherwise.
-    tz = forms.CharField(required=False, widget=forms.HiddenInput)
     variant = forms.CharField(required=False, widget=forms.HiddenInput)
     caption = forms.CharField(
         label=_("Your caption"),
@@ -54,14 +44,24 @@ class OfferAcceptForm(forms.Form):
         error_messages={"required": _("Write a caption (you can keep the brand's text as it is).")},
     )
 
-    def __init__(self, *args: Any, options: list[AccountOption], ends_at: datetime | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        options: list[AccountOption],
+        time_zone: zoneinfo.ZoneInfo,
+        ends_at: datetime | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.options = options
         self.ends_at = ends_at
+        self._time_zone = time_zone
         self.fields["accounts"].choices = [(o.account.pk, o.account.handle) for o in options if o.selectable]  # type: ignore[attr-defined]
 
-    def time_zone(self) -> zoneinfo.ZoneInfo | Any:
-        return _zone(str(self.data.get(self.add_prefix("tz"), "") or "")) or timezone.get_current_timezone()
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        """The influencer's own zone (their profile), never the server's or a passing browser's: the page says
+        "Your local time (Europe/Vienna)" and the time typed is read in that same zone."""
+        return self._time_zone
 
     def clean_scheduled_at(self) -> datetime | None:
         value: datetime | None = self.cleaned_data.get("scheduled_at")
@@ -84,7 +84,7 @@ class OfferAcceptForm(forms.Form):
                 self.add_error(
                     "scheduled_at",
                     _("The campaign ends before then. Pick a time before %(end)s.")
-                    % {"end": timezone.localtime(self.ends_at, self.time_zone()).strftime("%Y-%m-%d %H:%M")},
+                    % {"end": date_format(timezone.localtime(self.ends_at, self.time_zone()), "DATETIME_FORMAT")},
                 )
         else:
             cleaned["scheduled_at"] = None

@@ -43,6 +43,9 @@ class InfluencerProfile(models.Model):
     bio = models.TextField(_("bio"), blank=True, max_length=1000)
     country = CountryField(_("country"), blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True)
+    #: Where the influencer's "local time" is (scheduled posts): from the browser on onboarding, else from
+    #: the country (``influencers.timezones``). "" on profiles made before it was kept.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
     topics = models.ManyToManyField(Topic, blank=True, related_name="influencers", verbose_name=_("topics"))
     audience_description = models.TextField(_("audience"), blank=True, max_length=1000)
     tax_status = models.CharField(_("tax status"), max_length=20, choices=TaxStatus.choices, default=TaxStatus.PRIVATE)

@@ -6,19 +6,22 @@ Offers, shares and matches are modelled in ``campaigns.models`` and changed by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.formats import number_format
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.captions import NetworkFit, caption_compose, caption_fit, disclosure_for
-from campaigns.matching.engine import account_networks_for, explanation_render
+from campaigns.matching.engine import account_networks_for
 from campaigns.matching.selectors import SHARE_LINK_PLACEHOLDER, caption_problems, caption_rules_network
 from campaigns.models import Campaign, CaptionVariant, ContentPiece, Offer, OfferStatus, Share
 from campaigns.networks_info import NETWORKS, NetworkInfo
-from influencers.models import InfluencerProfile
+from influencers.models import InfluencerProfile, Topic
+from linkilike.i18n import label_in_sentence
 from networks.models import ConnectedAccount
 from payouts.money import money_format
 
@@ -177,6 +180,8 @@ class CaptionPreview:
     #: Problems on every network (the disclosure or the link was removed, the caption is empty).
     problems: list[str] = field(default_factory=list)
     fits: list[NetworkFit] = field(default_factory=list)
+    #: The content piece the post goes out with: its image is part of how the post looks.
+    piece: ContentPiece | None = None
 
     @property
     def ok(self) -> bool:
@@ -208,7 +213,11 @@ def offer_caption_preview(
         caption_fit(caption=text, network_code=code, has_media=has_media, hashtag_count=text.count("#"))
         for code in codes
     ]
-    return CaptionPreview(problems=problems, fits=fits)
+    if problems:
+        # Without the disclosure or the link the caption is refused on every network, however short it is:
+        # no network may say it fits.
+        fits = [replace(fit, fits=False) for fit in fits]
+    return CaptionPreview(problems=problems, fits=fits, piece=piece)
 
 
 def network_codes_of_options(options: list[AccountOption]) -> list[str]:
@@ -223,17 +232,81 @@ def network_rules_for_campaign(*, campaign: Campaign) -> list[NetworkInfo]:
 def share_list_for_offer(*, offer: Offer) -> QuerySet[Share]:
     return (
         Share.objects.filter(offer=offer, influencer_id=offer.influencer_id)
-        .select_related("connected_account")
+        # The publication: the state the offer page shows (``share_state_get``).
+        .select_related("connected_account", "publication")
         .order_by("pk")
     )
 
 
 def offer_explanation(*, offer: Offer) -> str:
-    """Why the influencer was matched, in the active language ("" when the parts are missing)."""
+    """Why the influencer was matched, in plain words of the active language ("" when the parts are missing).
+
+    Influencers see no scores, points or bands: those are for staff (``explanation_render``, and the stored
+    English ``Match.explanation``, which is therefore no fallback here).
+    """
     parts = offer.match.score_parts if offer.match_id else None
     if not parts:
         return ""
     try:
-        return explanation_render(parts)
+        return _explanation_for_influencer(parts)
     except (KeyError, TypeError):
-        return offer.match.explanation
+        return ""
+
+
+def _explanation_for_influencer(parts: dict[str, Any]) -> str:
+    sentences: list[str] = []
+    topics = [label_in_sentence(Topic(slug=slug).label) for slug in parts["topic"]["matched"]]
+    if topics:
+        sentences.append(
+            ngettext(
+                "You post about %(topics)s, a topic the brand is looking for.",
+                "You post about %(topics)s, topics the brand is looking for.",
+                len(topics),
+            )
+            % {"topics": ", ".join(topics)}
+        )
+    audience = parts["audience"]
+    followers = audience["followers"]
+    if followers is not None:
+        numbers = {
+            "count": number_format(followers, force_grouping=True),
+            "min": number_format(audience["band_min"] or 0, force_grouping=True),
+            "max": number_format(audience["band_max"] or 0, force_grouping=True),
+        }
+        if audience["band_min"] is not None and audience["band_max"] is not None:
+            text = ngettext(
+                "You have %(count)s follower; the brand looks for accounts with %(min)s to %(max)s.",
+                "You have %(count)s followers; the brand looks for accounts with %(min)s to %(max)s.",
+                followers,
+            )
+        elif audience["band_min"] is not None:
+            text = ngettext(
+                "You have %(count)s follower; the brand looks for accounts with at least %(min)s.",
+                "You have %(count)s followers; the brand looks for accounts with at least %(min)s.",
+                followers,
+            )
+        elif audience["band_max"] is not None:
+            text = ngettext(
+                "You have %(count)s follower; the brand looks for accounts with up to %(max)s.",
+                "You have %(count)s followers; the brand looks for accounts with up to %(max)s.",
+                followers,
+            )
+        else:
+            text = ngettext("You have %(count)s follower.", "You have %(count)s followers.", followers)
+        sentences.append(text % numbers)
+    if not parts["health"]["healthy"]:
+        sentences.append(gettext("Your account's access runs out soon: reconnect it so your post can go out."))
+    exposure = parts["exposure_penalty"]
+    if exposure["accepted_recently"]:
+        # The exposure penalty in plain words: recent offers make new ones a little rarer, so others get a turn.
+        sentences.append(
+            ngettext(
+                "You accepted %(count)s offer in the last %(days)s days; to give others a turn, new offers "
+                "come a little less often for a while.",
+                "You accepted %(count)s offers in the last %(days)s days; to give others a turn, new offers "
+                "come a little less often for a while.",
+                exposure["accepted_recently"],
+            )
+            % {"count": exposure["accepted_recently"], "days": exposure["window_days"]}
+        )
+    return " ".join(sentences)

@@ -12,10 +12,20 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from influencers.errors import ProfileInvalid
 from influencers.models import InfluencerProfile, TaxStatus, Topic
+from influencers.timezones import time_zone_default, time_zone_is_known
 from influencers.topics import LANGUAGES, TOPICS
 from influencers.vat import vat_id_is_well_formed, vat_id_normalize
 
-PROFILE_FIELDS = ("display_name", "bio", "country", "languages", "audience_description", "tax_status", "vat_id")
+PROFILE_FIELDS = (
+    "display_name",
+    "bio",
+    "country",
+    "languages",
+    "audience_description",
+    "tax_status",
+    "vat_id",
+    "time_zone",
+)
 MAX_TOPICS = 8
 
 
@@ -48,6 +58,9 @@ def _profile_problems(*, fields: dict[str, Any], topics: list[Topic], terms_acce
                 "This does not look like a VAT ID. It starts with the country code, for example ATU12345678 "
                 "or DE123456789."
             )
+    time_zone = str(fields.get("time_zone") or "")
+    if time_zone and not time_zone_is_known(time_zone):
+        problems["time_zone"] = _("Choose your time zone from the list.")
     if not terms_accepted:
         problems["accept_terms"] = _("Please accept the terms to take part in campaigns.")
     return problems
@@ -77,6 +90,8 @@ def influencer_profile_save(
         setattr(profile, name, value)
     profile.display_name = str(profile.display_name).strip()
     profile.vat_id = vat_id_normalize(profile.vat_id) if profile.tax_status == TaxStatus.VAT_REGISTERED else ""
+    # No zone from the browser (no JavaScript, or one that hides it): the country's.
+    profile.time_zone = profile.time_zone or time_zone_default(browser="", country=str(profile.country or ""))
     if profile.terms_accepted_at is None:
         profile.terms_accepted_at = timezone.now()
     profile.save()

@@ -42,6 +42,7 @@ from influencers.selectors_offers import (
     pay_terms_for_campaign,
     share_list_for_offer,
 )
+from influencers.timezones import influencer_time_zone
 
 #: Service error fields -> form fields.
 ERROR_FIELDS = {"caption_text": "caption", "account_ids": "accounts", "scheduled_at": "scheduled_at"}
@@ -112,7 +113,13 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
                 "accounts": selectable[:1],
                 "when": "now",
             }
-        return OfferAcceptForm(data=data, initial=initial, options=options, ends_at=offer.campaign.ends_at)
+        return OfferAcceptForm(
+            data=data,
+            initial=initial,
+            options=options,
+            time_zone=influencer_time_zone(self.influencer),
+            ends_at=offer.campaign.ends_at,
+        )
 
     def _render(self, offer: Offer, form: OfferAcceptForm, *, status: int = 200) -> HttpResponse:
         self.object = offer

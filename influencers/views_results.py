@@ -13,6 +13,7 @@ from django.views.generic import ListView
 
 from campaigns.models import Share
 from campaigns.tracking.selectors import influencer_results_get_for_influencer, share_results_rows, shares_with_results
+from campaigns.tracking.selectors_timing import results_timing_get_for_influencer
 from campaigns.views_results import results_charts, share_rows, share_state_template
 from influencers.ownership import InfluencerOwnedViewMixin
 from linkilike.csv_export import csv_response
@@ -39,6 +40,7 @@ class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):  # type: ignore
             charts=results_charts(results),
             share_rows=share_rows(context["shares"]),
             share_state_template=share_state_template(),
+            timing=results_timing_get_for_influencer(influencer=self.influencer),
         )
         return context
 

@@ -9,3 +9,6 @@ class PlatformConfig(AppConfig):
     name = "linkilike"
     label = "platform"
     verbose_name = _("Platform")
+
+    def ready(self) -> None:
+        from linkilike import checks  # noqa: F401 - registers the deploy check

@@ -39,6 +39,31 @@ def _campaign_status(status: str) -> Callable[[str], dict[str, Any] | None]:
     return build
 
 
+def _funds_needed(language: str) -> dict[str, Any] | None:
+    from campaigns.models import Campaign, NotificationKind
+    from campaigns.tasks import campaign_status_email_context
+
+    # A campaign whose review waited for funds, else any in review (its shortfall then reads as shown today).
+    campaign = (
+        Campaign.objects.select_related("brand")
+        .filter(notifications__kind=NotificationKind.FUNDS_NEEDED)
+        .order_by("-pk")
+        .first()
+    ) or Campaign.objects.select_related("brand").filter(status="in_review").order_by("-pk").first()
+    if campaign is None:
+        return None
+    member = campaign.brand.memberships.select_related("user").first()
+    return campaign_status_email_context(campaign=campaign, user=member.user if member else None)
+
+
+def _caption_waiting(language: str) -> dict[str, Any] | None:
+    from campaigns.models import Share
+    from campaigns.tasks import caption_waiting_email_context
+
+    share = Share.objects.select_related("campaign__brand", "influencer").order_by("-pk").first()
+    return caption_waiting_email_context(share=share) if share else None
+
+
 def _offer_new(language: str) -> dict[str, Any] | None:
     from campaigns.matching.tasks import offer_new_email_context
     from campaigns.models import Offer
@@ -106,6 +131,18 @@ EMAIL_PREVIEWS: dict[str, EmailPreview] = {
             _("Campaign not approved"),
             "campaigns/email/campaign_rejected",
             _campaign_status("rejected"),
+        ),
+        EmailPreview(
+            "funds-needed",
+            _("Review waits for funds"),
+            "campaigns/email/funds_needed",
+            _funds_needed,
+        ),
+        EmailPreview(
+            "caption-waiting",
+            _("A caption waits for the brand to approve it"),
+            "campaigns/email/caption_waiting",
+            _caption_waiting,
         ),
         EmailPreview("offer-new", _("New offer for an influencer"), "campaigns/email/offer_new", _offer_new),
         EmailPreview(

@@ -204,7 +204,10 @@ def safe_fetch(
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
     policy: AddressPolicy | None = None,
     resolver: Resolver | None = None,
+    follow: frozenset[int] = frozenset(REDIRECT_STATUSES),
 ) -> FetchResult:
+    """Fetch ``url`` as the module doc says. Redirects with a status in ``follow`` are followed (each hop
+    checked); any other answer, a redirect too, is the result."""
     policy = policy or AddressPolicy()
     resolver = resolver or _default_resolver
     deadline = time.monotonic() + deadline_seconds
@@ -213,7 +216,7 @@ def safe_fetch(
     while True:
         target = _check_url(current, policy, resolver)
         response = _open(target, method, deadline)
-        if response.status in REDIRECT_STATUSES and response.headers.get("Location"):
+        if response.status in follow and response.headers.get("Location"):
             response.release_conn()
             if len(redirects) >= max_redirects:
                 raise UnsafeURL(_("The link redirects too many times."))

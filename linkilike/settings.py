@@ -8,14 +8,18 @@ PostgreSQL and Redis. Every variable is listed in ``.env.example``.
 
 from __future__ import annotations
 
+import hmac
 import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LINKILIKE_VAR_DIR", BASE_DIR / "var"))
@@ -260,8 +264,45 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("LINKILIKE_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploads go through Django's storage API: the file system under MEDIA_ROOT (`make run`; only development
+# serves /media/), or, with LINKILIKE_MEDIA_S3_BUCKET set, a private bucket on any S3-compatible service
+# (linkilike/media_storage.py) whose files pages and networks reach through presigned URLs.
+#: How long a presigned URL in a page (or the API) stays valid.
+MEDIA_URL_SECONDS = env_int("LINKILIKE_MEDIA_URL_SECONDS", 60 * 60)
+#: How long a network that fetches images itself (Instagram, Threads) may take to fetch its copy.
+MEDIA_NETWORK_URL_SECONDS = env_int("LINKILIKE_MEDIA_NETWORK_URL_SECONDS", 60 * 60)
+MEDIA_S3_BUCKET = env_str("LINKILIKE_MEDIA_S3_BUCKET")
+#: Where browsers load uploaded files from (added to the Content-Security-Policy); "" on the file system.
+MEDIA_ORIGIN = ""
+_media_storage: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if MEDIA_S3_BUCKET:
+    _s3_region = env_str("LINKILIKE_MEDIA_S3_REGION", "us-east-1")
+    _s3_endpoint = env_str("LINKILIKE_MEDIA_S3_ENDPOINT_URL")  # empty: AWS itself
+    _s3_public = (
+        env_str("LINKILIKE_MEDIA_S3_PUBLIC_URL") or _s3_endpoint or f"https://s3.{_s3_region}.amazonaws.com"
+    ).rstrip("/")
+    _s3_style = env_str("LINKILIKE_MEDIA_S3_ADDRESSING_STYLE") or ("path" if _s3_endpoint else "virtual")
+    _s3_options: dict[str, Any] = {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "region_name": _s3_region,
+        "endpoint_url": _s3_endpoint or None,
+        "public_endpoint_url": _s3_public,
+        "addressing_style": _s3_style,
+        "signature_version": "s3v4",
+        "querystring_auth": True,  # private bucket: every URL is signed and expires
+        "querystring_expire": MEDIA_URL_SECONDS,
+        "default_acl": None,  # no public-read: objects inherit the bucket's private default
+        "file_overwrite": False,
+    }
+    if env_str("LINKILIKE_MEDIA_S3_ACCESS_KEY_ID"):  # else boto3's own chain (instance role, AWS_* variables)
+        _s3_options["access_key"] = env_str("LINKILIKE_MEDIA_S3_ACCESS_KEY_ID")
+        _s3_options["secret_key"] = env_str("LINKILIKE_MEDIA_S3_SECRET_ACCESS_KEY")
+    _media_storage = {"BACKEND": "linkilike.media_storage.MediaS3Storage", "OPTIONS": _s3_options}
+    _s3_parts = urlsplit(_s3_public)
+    _s3_host = f"{MEDIA_S3_BUCKET}.{_s3_parts.netloc}" if _s3_style == "virtual" else _s3_parts.netloc
+    MEDIA_ORIGIN = f"{_s3_parts.scheme}://{_s3_host}"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -311,6 +352,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io: the docs load nothing from other hosts (the CSP forbids it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"LanguageEnum": "influencers.topics.LANGUAGE_CHOICES"},
     "POSTPROCESSING_HOOKS": [
@@ -364,6 +407,57 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# Queues by kind (docs/SCALING.md §2): each kind of work has its own queue and worker pool, so a backlog of
+# one kind (10,000 metric pulls) never delays another (a publish due now; drill Q1). Every task is routed by
+# name, explicitly: tests/test_celery_queues.py fails for a registered task without a route here, a route to
+# an undeclared queue, or a queue no worker group consumes. Beat sends through the same routes.
+#   publish  network-bound, latency-sensitive: publishing, resolving expired leases, proof checks
+#   metrics  network reads under the shared rate limiter (ADR 13): the metrics sweep (which is the pull
+#            itself, in batches) and profile refreshes
+#   clicks   database-bound booking: the click drain, click and metric earnings accrual, the hold release
+#   email    every email
+#   default  matching, token refresh, payouts, the demo network's simulation
+#   sweeps   the periodic sweeps that find due work and hand it on or resolve it; short, on a small pool of
+#            their own so they never wait behind a backlog (the T1 drill saw expired leases queued behind
+#            1,000 publishes). Sweeps that are the bulk work themselves go to the queue of their kind.
+TASK_QUEUE_NAMES = ("publish", "metrics", "clicks", "email", "default", "sweeps")
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in TASK_QUEUE_NAMES)
+CELERY_TASK_DEFAULT_QUEUE = "default"  # only for a task sent by a name with no route (tests refuse that)
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "campaigns.publishing.tasks.publication_publish": {"queue": "publish"},
+    "campaigns.publishing.tasks.publication_resolve": {"queue": "publish"},
+    "campaigns.publishing.tasks.proof_verify": {"queue": "publish"},
+    "campaigns.metrics.tasks.metrics_pull_due": {"queue": "metrics"},
+    "networks.tasks.account_profile_refresh": {"queue": "metrics"},
+    "campaigns.tracking.tasks.clicks_drain_task": {"queue": "clicks"},
+    "campaigns.tracking.tasks.click_earnings_accrue_due": {"queue": "clicks"},
+    "payouts.tasks.earnings_accrue": {"queue": "clicks"},
+    "payouts.tasks.earnings_release_due": {"queue": "clicks"},
+    "brands.tasks.invitation_email_send": {"queue": "email"},
+    "campaigns.matching.tasks.offer_new_email_send": {"queue": "email"},
+    "campaigns.tasks.campaign_status_email_send": {"queue": "email"},
+    "campaigns.tasks.caption_waiting_email_send": {"queue": "email"},
+    "influencers.tasks.caption_decision_email_send": {"queue": "email"},
+    "networks.tasks.account_reconsent_email_send": {"queue": "email"},
+    "payouts.tasks.payout_status_email_send": {"queue": "email"},
+    "campaigns.matching.tasks.matching_run": {"queue": "default"},
+    "campaigns.matching.tasks.matching_run_live": {"queue": "default"},
+    "networks.tasks.account_token_refresh": {"queue": "default"},
+    "payouts.tasks.payout_batches_run": {"queue": "default"},
+    "payouts.tasks.local_checkout_webhook_send": {"queue": "default"},
+    "sandbox.tasks.sandbox_simulate": {"queue": "default"},
+    "linkilike.tasks.heartbeat": {"queue": "sweeps"},
+    "campaigns.publishing.tasks.publications_run_due": {"queue": "sweeps"},
+    "campaigns.tasks.campaigns_complete_due": {"queue": "sweeps"},
+    "campaigns.matching.tasks.offers_expire_due": {"queue": "sweeps"},
+    "networks.tasks.tokens_refresh_due": {"queue": "sweeps"},
+    "networks.tasks.profiles_refresh_stale": {"queue": "sweeps"},
+}
+# Worker groups: the queues each pool consumes. docker-compose.yml runs one service per group
+# (``worker-<group>``, ``-Q`` exactly these queues) and Procfile.dev one worker for all of them; the queue
+# tests check both files against this.
+WORKER_QUEUE_GROUPS: dict[str, tuple[str, ...]] = {name: (name,) for name in TASK_QUEUE_NAMES}
+
 # --- tracking links (campaigns.tracking) --------------------------------------------------
 
 TRACKING_DEDUPE_HOURS = env_int("LINKILIKE_TRACKING_DEDUPE_HOURS", 24)
@@ -411,7 +505,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:"],
+        "img-src": ["'self'", "data:", "blob:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
+        "media-src": ["'self'", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
@@ -447,8 +542,19 @@ LINKILIKE_SHOW_DEMO_LOGINS = env_bool("LINKILIKE_SHOW_DEMO_LOGINS", DEBUG)
 # Money (payouts/): hold period, minimum payout, providers by dotted path, provider endpoints.
 PAYOUTS_HOLD_DAYS = env_int("PAYOUTS_HOLD_DAYS", 14)
 PAYOUTS_MINIMUM_MINOR = env_int("PAYOUTS_MINIMUM_MINOR", 2000)
+# Card top-ups in test mode: development and demos have no Stripe account (and often no network), so the
+# card provider is the app's own checkout page (payouts/providers/local_checkout.py), which sends Stripe's
+# signed webhook to the real webhook path. On by default with DJANGO_DEBUG; production refuses it.
+PAYOUTS_CARD_TEST_MODE = env_bool("PAYOUTS_CARD_TEST_MODE", DEBUG)
+if PAYOUTS_CARD_TEST_MODE and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "PAYOUTS_CARD_TEST_MODE is for development and demos (DJANGO_DEBUG=1): with it anyone could top up a "
+        "brand with a test card. Unset it in production; card top-ups then go through Stripe Checkout."
+    )
 PAYOUTS_FUNDING_PROVIDERS = {
-    "card": "payouts.providers.stripe_checkout.StripeCheckoutProvider",
+    "card": "payouts.providers.local_checkout.LocalCheckoutProvider"
+    if PAYOUTS_CARD_TEST_MODE
+    else "payouts.providers.stripe_checkout.StripeCheckoutProvider",
     "bank_transfer": "payouts.providers.bank_transfer.BankTransferProvider",
 }
 PAYOUTS_PAYOUT_PROVIDERS = {
@@ -462,6 +568,10 @@ PAYOUTS_PLATFORM_BIC = env_str("PAYOUTS_PLATFORM_BIC", "BKAUATWW")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+if PAYOUTS_CARD_TEST_MODE and not STRIPE_WEBHOOK_SECRET:
+    # The test checkout signs its webhooks like Stripe, so the same verification runs; with no secret
+    # configured it uses one derived from SECRET_KEY (nobody outside can forge it).
+    STRIPE_WEBHOOK_SECRET = "whsec_test_" + hmac.new(SECRET_KEY.encode(), b"card-test-mode", "sha256").hexdigest()
 PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.paypal.com")
 PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID")
 PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET")
@@ -478,7 +588,9 @@ SANDBOX_RATE_LIMIT = env_int("SANDBOX_RATE_LIMIT", 300)  # requests per token pe
 SANDBOX_RATE_LIMIT_PERIOD_SECONDS = env_int("SANDBOX_RATE_LIMIT_PERIOD_SECONDS", 300)
 SANDBOX_MEDIA_RATE_LIMIT = env_int("SANDBOX_MEDIA_RATE_LIMIT", 30)  # uploads per account per window
 SANDBOX_MEDIA_RATE_LIMIT_PERIOD_SECONDS = env_int("SANDBOX_MEDIA_RATE_LIMIT_PERIOD_SECONDS", 30 * 60)
-SANDBOX_MEDIA_PROCESSING_SECONDS = float(env_str("SANDBOX_MEDIA_PROCESSING_SECONDS", "1.0"))
+# 0: images are ready when the upload answers (200), as Mastodon 4 processes them; above 0, every upload
+# is processed in the background for that long (202, then 206 until ready), as Mastodon does video.
+SANDBOX_MEDIA_PROCESSING_SECONDS = float(env_str("SANDBOX_MEDIA_PROCESSING_SECONDS", "0"))
 SANDBOX_NEW_ACCOUNT_FOLLOWERS = env_int("SANDBOX_NEW_ACCOUNT_FOLLOWERS", 40)
 SANDBOX_VAPID_KEY = "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="
 

@@ -6,12 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from campaigns.tracking import views as tracking_views
-from linkilike import admin_login, user_files, views
+from linkilike import admin_index, admin_login, user_files, views
 
 admin.site.site_header = _("Linkilike administration")
 admin.site.site_title = _("Linkilike admin")
 admin.site.index_title = _("Platform administration")
 admin.site.login = admin_login.admin_login  # type: ignore[method-assign]
+admin.site.index = admin_index.admin_index  # type: ignore[method-assign]  # what waits for staff, on top
 
 # Under /api/ a path no route matches answers JSON, as the schema documents (linkilike/http_errors.py).
 handler404 = "linkilike.http_errors.page_not_found"

@@ -122,3 +122,21 @@ def capability_matrix() -> list[CapabilityRow]:
             )
         )
     return rows
+
+
+#: The counts CPM is paid on, in the order the metric pull takes them (``campaigns.metrics``: reach, else
+#: impressions, else views). A network that reports none of them never earns CPM.
+AUDIENCE_METRICS = ("reach", "impressions", "views")
+
+
+def audience_reported(network: str) -> bool:
+    """Whether the network's provider declares a count CPM is paid on (reach, impressions or views).
+
+    ``Capabilities.reach_reported`` means unique reach only; X and Threads report impressions or views,
+    which CPM is paid on too. A network without a configured provider reports nothing.
+    """
+    try:
+        metrics = provider_class(network).capabilities.metrics
+    except ImproperlyConfigured:
+        return False
+    return any(name in metrics for name in AUDIENCE_METRICS)

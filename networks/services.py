@@ -13,12 +13,13 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from influencers.models import InfluencerProfile
-from linkilike.safe_fetch import UnsafeFetch, address_check
+from linkilike.safe_fetch import UnsafeFetch, address_check, safe_fetch
 from networks import tasks
 from networks.errors import ConnectError, InstanceUrlInvalid
 from networks.models import AccountStatus, ConnectedAccount, Network, OAuthApp
@@ -59,28 +60,63 @@ def _is_public_host(host: str, port: int) -> bool:
 
 
 def instance_url_normalize(*, raw: str) -> str:
-    """``mastodon.social`` / ``https://mastodon.social/`` -> ``https://mastodon.social``.
+    """``mastodon.social`` / ``https://mastodon.social/@lena`` / ``@lena@mastodon.social`` -> ``https://mastodon.social``.
 
-    Outside development only public https servers are accepted: the server is fetched from
-    Linkilike's side (S7); the built-in sandbox is allowed where it runs.
+    A server's address is its scheme and host (with a port): a profile or post address pasted from the browser
+    names the server too. Only the built-in sandbox, which lives under a path, keeps one. Outside development
+    only public https servers are accepted: the server is fetched from Linkilike's side (S7).
     """
     value = raw.strip()
     if value.startswith("@") and value.count("@") == 2:  # @name@server
         value = value.rsplit("@", 1)[1]
     if "://" not in value:
         value = f"https://{value}"
-    parts = urlsplit(value)
     invalid = InstanceUrlInvalid(_("Enter the address of a Mastodon server, such as mastodon.social."))
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise invalid from error
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise invalid
-    if parts.query or parts.fragment:
-        raise invalid
-    url = f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
-    if (sandbox_enabled() and url == sandbox_base_url()) or _private_instances_allowed():
-        return url
-    if parts.scheme != "https" or not _is_public_host(parts.hostname, parts.port or 443):
+    base = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    sandbox = sandbox_base_url() if sandbox_enabled() else ""
+    if sandbox and f"{base}{parts.path.rstrip('/')}/".startswith(f"{sandbox}/"):
+        return sandbox
+    if _private_instances_allowed():
+        return base
+    if parts.scheme.lower() != "https" or not _is_public_host(parts.hostname, parts.port or 443):
         raise InstanceUrlInvalid(_("Only public servers reachable over https can be connected."))
-    return url
+    return base
+
+
+#: A server that moved for good says so with these; a temporary redirect does not change its address.
+PERMANENT_REDIRECTS = frozenset({301, 308})
+#: How much of the server's answer is read while following it (the instance document is a few kB).
+RESOLVE_MAX_BYTES = 512 * 1024
+
+
+def instance_url_resolve(*, url: str) -> str:
+    """The address ``url`` moved to for good, if it did: permanent redirects of its API are followed through the
+    guarded fetcher (every hop checked like the address itself). Anything else keeps ``url``; connecting reports
+    a server that does not answer in its own words."""
+    if sandbox_enabled() and url == sandbox_base_url():
+        return url
+    try:
+        result = safe_fetch(
+            f"{url}/api/v2/instance",
+            follow=PERMANENT_REDIRECTS,
+            policy=instance_address_policy(),
+            max_bytes=RESOLVE_MAX_BYTES,
+            deadline_seconds=10,
+        )
+    except UnsafeFetch as error:
+        logger.info("Could not follow %s: %s", url, error)
+        return url
+    if not result.redirects:
+        return url
+    moved = urlsplit(result.url)
+    return instance_url_normalize(raw=f"{moved.scheme}://{moved.netloc}")
 
 
 def oauth_app_get_or_register(*, network: str, instance_url: str, redirect_uri: str) -> OAuthApp:
@@ -189,9 +225,30 @@ def connected_account_upsert(
     return account
 
 
-@transaction.atomic
-def account_disconnect(*, account: ConnectedAccount) -> None:
-    ConnectedAccount.objects.filter(pk=account.pk).delete()
+def account_disconnect(*, account: ConnectedAccount) -> bool:
+    """Withdraw the account's token at the network where Linkilike can, then remove the account.
+
+    Returns False when the network did not confirm the withdrawal; the account is removed all the same (the
+    person asked for it), and they can still withdraw Linkilike's access on the network themselves.
+    """
+    withdrawn = _token_withdraw(account)
+    with transaction.atomic():
+        ConnectedAccount.objects.filter(pk=account.pk).delete()
+    return withdrawn
+
+
+def _token_withdraw(account: ConnectedAccount) -> bool:
+    if account.status == AccountStatus.REVOKED:
+        return True  # the network already refuses the token
+    try:
+        provider = provider_get_for_account(account=account)
+        provider.revoke(tokens=token_set_get_for_account(account=account))
+    except NotSupported:
+        return True  # the network has no such call: nothing Linkilike can withdraw
+    except (NetworkError, ImproperlyConfigured) as error:
+        logger.warning("Withdrawing the token of account %s on %s failed: %s", account.pk, account.network, error)
+        return False
+    return True
 
 
 # --- health ---------------------------------------------------------------------------

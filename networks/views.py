@@ -101,6 +101,9 @@ class MastodonConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, FormVie
             instance_url = services.instance_url_normalize(raw=form.cleaned_data["instance"])
             # The built-in sandbox entered by address is still the sandbox network.
             network = Network.SANDBOX if instance_url == services.sandbox_base_url() else Network.MASTODON
+            if network == Network.MASTODON:
+                # A server that moved for good is connected (and remembered) at its new address.
+                instance_url = services.instance_url_resolve(url=instance_url)
             return _start_authorisation(
                 self.request,
                 network=network,
@@ -176,8 +179,17 @@ class AccountActionView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # t
 
 class AccountDisconnectView(AccountActionView):
     def perform(self, account: ConnectedAccount) -> None:
-        services.account_disconnect(account=account)
-        messages.success(self.request, _("%(handle)s was disconnected.") % {"handle": account.handle})
+        if services.account_disconnect(account=account):
+            messages.success(self.request, _("%(handle)s was disconnected.") % {"handle": account.handle})
+            return
+        messages.warning(
+            self.request,
+            _(
+                "%(handle)s was disconnected here, but its server could not be told to withdraw Linkilike's "
+                "access. You can remove Linkilike from the authorised apps in your account settings there."
+            )
+            % {"handle": account.handle},
+        )
 
 
 class AccountRefreshView(AccountActionView):

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from brands.forms import CURRENCY_CHOICES
 from brands.models import Brand
 from payouts import selectors, services
 from payouts.errors import PayoutsError
@@ -114,6 +115,8 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 class BankTransferForm(forms.ModelForm):  # type: ignore[type-arg]
     brand = forms.ModelChoiceField(queryset=Brand.objects.order_by("name"))
+    # A list, not free text: "eur" or "€" typed by hand would open a balance in a currency nobody uses.
+    currency = forms.ChoiceField(label=gettext_lazy("currency"), choices=CURRENCY_CHOICES, initial="EUR")
     amount = AmountField(label=gettext_lazy("Amount received"))
 
     class Meta:
@@ -159,6 +162,21 @@ class FundingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         recorded = Funding.objects.get(ledger_transaction=txn)
         obj.pk = recorded.pk
         obj.amount_minor = recorded.amount_minor
+
+    def response_add(self, request: HttpRequest, obj: Funding, post_url_continue: str | None = None) -> HttpResponse:
+        # Said in words with the amount formatted, instead of Django's "The funding “<str(obj)>” was added".
+        self.message_user(
+            request,
+            _(
+                "Recorded a bank transfer of %(amount)s from %(brand)s (reference %(reference)s): "
+                "it is in the brand's balance now."
+            )
+            % {"amount": money_format(obj.amount_minor, obj.currency), "brand": obj.brand, "reference": obj.reference},
+            messages.SUCCESS,
+        )
+        if "_addanother" in request.POST:
+            return HttpResponseRedirect(request.path)
+        return HttpResponseRedirect(reverse("admin:payouts_funding_changelist"))
 
 
 @admin.register(WebhookEvent)

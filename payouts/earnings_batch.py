@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from networks.models import Network
 from payouts.errors import PayoutsError
 from payouts.models import AccountKind, MetricSource, TransactionKind
-from payouts.services import SHARE_ID_KEY, MetricDelta, earnings_accrue, hold_period
+from payouts.services import FEE_BPS_DENOMINATOR, SHARE_ID_KEY, MetricDelta, earnings_accrue, hold_period
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,12 @@ def _execute(sql: str, params: Any = None) -> int:
 def _floor_div(numerator: str, denominator: int) -> str:
     """Python's ``//`` for any sign (PostgreSQL's integer ``/`` truncates toward zero)."""
     return f"floor(({numerator})::numeric / {denominator})::bigint"
+
+
+def platform_fee_sql(earned: str, bps: str) -> str:
+    """``payouts.services.platform_fee_minor`` in SQL: the fee on ``earned`` rounded half up (ADR 7)."""
+    half = FEE_BPS_DENOMINATOR // 2
+    return _floor_div(f"({earned}) * ({bps}) + {half}", FEE_BPS_DENOMINATOR)
 
 
 def _book_staged(*, now: datetime) -> BatchResult:
@@ -296,9 +302,9 @@ def _book_staged(*, now: datetime) -> BatchResult:
         feed AS (
             SELECT e.*,
                 CASE WHEN earned = 0 THEN 0
-                    ELSE {_floor_div("(e_before + earned) * bps", 10_000)}
+                    ELSE {platform_fee_sql("e_before + earned", "bps")}
                         - CASE WHEN count(*) FILTER (WHERE earned <> 0) OVER earlier > 0
-                            THEN {_floor_div("e_before * bps", 10_000)} ELSE fee0 END
+                            THEN {platform_fee_sql("e_before", "bps")} ELSE fee0 END
                 END AS fee_delta,
                 pending0 + sum(earned) OVER share_order AS p_after
             FROM earned e

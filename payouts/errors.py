@@ -33,7 +33,11 @@ class BelowMinimumPayout(PayoutsError):
 
 
 class InvalidDestination(PayoutsError):
-    pass
+    """A payout account or target that cannot be used; ``field`` names the form field it is about ("" if none)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnsupportedCurrency(InvalidDestination):
@@ -55,3 +59,15 @@ class ProviderError(PayoutsError):
 
 class WebhookSignatureInvalid(ProviderError):
     pass
+
+
+class CheckoutNotFound(PayoutsError):
+    """A test-mode checkout address that was never issued, was changed or has expired (shown as 404)."""
+
+
+class CheckoutClosed(PayoutsError):
+    """The checkout was already paid or has expired: it cannot be paid (again)."""
+
+
+class CardDeclined(PayoutsError):
+    """The test-mode checkout declined the card; the message is the reason, as the card provider words it."""

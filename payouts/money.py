@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import re
 
-from django.utils.formats import number_format
+# The one money format of the app lives with the other language helpers (campaign pages use it too).
+from linkilike.i18n import money_format
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF "}
+__all__ = ["money_decimal_string", "money_format", "money_parse"]
+
 _AMOUNT = re.compile(r"^\s*(\d{1,12})(?:[.,](\d{1,2}))?\s*$")
-
-
-def money_format(amount_minor: int, currency: str) -> str:
-    """1234567, "EUR" -> "€12,345.67" (localised separators)."""
-    sign = "-" if amount_minor < 0 else ""
-    units, cents = divmod(abs(amount_minor), 100)
-    whole = number_format(units, decimal_pos=0, force_grouping=True)
-    decimal_sep = number_format(1.5, decimal_pos=1)[1]
-    symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
-    return f"{sign}{symbol}{whole}{decimal_sep}{cents:02d}"
 
 
 def money_decimal_string(amount_minor: int) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from payouts.models import (
     AccountKind,
@@ -18,6 +19,8 @@ from payouts.models import (
     EarningAccrual,
     EarningLine,
     Funding,
+    FundingSource,
+    FundingStatus,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
@@ -51,6 +54,59 @@ def influencer_balance_minor(*, influencer: InfluencerProfile, kind: str, curren
     return _balance({"kind": kind, "influencer": influencer, "currency": currency})
 
 
+# --- campaign spend -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a campaign has cost its brand so far: influencer earnings plus the platform fee, net of reversals."""
+
+    earned_minor: int = 0
+    fee_minor: int = 0
+
+    @property
+    def spent_minor(self) -> int:
+        return self.earned_minor + self.fee_minor
+
+
+#: Bookings that move a campaign's money to influencers and the platform (and back when metrics fall).
+_SPEND_TRANSACTIONS = (TransactionKind.EARNING, TransactionKind.EARNING_REVERSAL)
+#: Where that money comes from: the campaign's reservation, or the brand's balance for a reversal after the
+#: reservation was released (ADR 7).
+_SPEND_SOURCES = (AccountKind.CAMPAIGN_RESERVED, AccountKind.BRAND_AVAILABLE)
+
+
+def campaign_spend_for_campaigns(*, campaigns: Iterable[Campaign]) -> dict[int, Spend]:
+    """Each campaign's spend (by primary key; zero for none yet), read from the ledger entries.
+
+    The one source of a campaign's spend: the campaign overview and list, the Funds page, the results tab
+    and the results API all show this figure. Spent is what left the campaign's budget (its reservation,
+    or the brand's balance when reversals came back after the release); the fee is what the platform's
+    fee account received; the influencers earned the rest. One grouped query for any number of campaigns.
+    """
+    ids = [campaign.pk for campaign in campaigns]
+    spend = dict.fromkeys(ids, Spend())
+    if not ids:
+        return spend
+    rows = (
+        LedgerEntry.objects.filter(transaction__campaign_id__in=ids, transaction__kind__in=_SPEND_TRANSACTIONS)
+        .values(campaign_id=F("transaction__campaign_id"))
+        .annotate(
+            taken=Coalesce(Sum("amount_minor", filter=Q(account__kind__in=_SPEND_SOURCES)), 0),
+            fee=Coalesce(Sum("amount_minor", filter=Q(account__kind=AccountKind.PLATFORM_FEES)), 0),
+        )
+        .order_by()
+    )
+    for row in rows:
+        spent, fee = -int(row["taken"]), int(row["fee"])
+        spend[row["campaign_id"]] = Spend(earned_minor=spent - fee, fee_minor=fee)
+    return spend
+
+
+def campaign_spend_get_for_campaign(*, campaign: Campaign) -> Spend:
+    return campaign_spend_for_campaigns(campaigns=[campaign])[campaign.pk]
+
+
 # --- brand funds page -----------------------------------------------------------------
 
 
@@ -76,6 +132,12 @@ class BrandFunds:
     spent_minor: int
     campaigns: list[CampaignSpend]
     fundings: list[Funding]
+    #: A card top-up of the last hour is still waiting for the provider's webhook (the page polls).
+    card_payment_pending: bool = False
+
+
+#: How long the Funds page waits (polls) for a card top-up's webhook after the brand paid.
+CARD_PAYMENT_WAIT = timedelta(hours=1)
 
 
 def brand_funds_get_for_brand(*, brand: Brand) -> BrandFunds:
@@ -99,23 +161,17 @@ def brand_funds_get_for_brand(*, brand: Brand) -> BrandFunds:
             released=Coalesce(Sum("amount_minor", filter=Q(transaction__kind=TransactionKind.RELEASE)), 0),
         )
     }
-    spend = {
-        row["campaign_id"]: row
-        for row in EarningAccrual.objects.filter(campaign__brand=brand)
-        .values("campaign_id")
-        .annotate(earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0))
-    }
+    campaigns = [campaign for campaign in campaigns if campaign.pk in reserved]
+    spend = campaign_spend_for_campaigns(campaigns=campaigns)
     rows = []
     for campaign in campaigns:
-        if campaign.pk not in reserved:
-            continue
         rows.append(
             CampaignSpend(
                 campaign=campaign,
                 budget_minor=campaign.budget_minor,
                 reserved_minor=int(reserved.get(campaign.pk, 0)),
-                earned_minor=int(spend.get(campaign.pk, {}).get("earned", 0)),
-                fee_minor=int(spend.get(campaign.pk, {}).get("fee", 0)),
+                earned_minor=spend[campaign.pk].earned_minor,
+                fee_minor=spend[campaign.pk].fee_minor,
                 released_minor=-int(booked.get(campaign.pk, {}).get("released", 0)),
             )
         )
@@ -126,6 +182,12 @@ def brand_funds_get_for_brand(*, brand: Brand) -> BrandFunds:
         spent_minor=sum(row.spent_minor for row in rows),
         campaigns=rows,
         fundings=list(Funding.objects.filter(brand=brand).order_by("-created_at")[:20]),
+        card_payment_pending=Funding.objects.filter(
+            brand=brand,
+            source=FundingSource.CARD,
+            status=FundingStatus.OPEN,
+            created_at__gte=timezone.now() - CARD_PAYMENT_WAIT,
+        ).exists(),
     )
 
 

@@ -32,6 +32,9 @@ from payouts import tasks
 from payouts.errors import (
     AlreadyReversed,
     BelowMinimumPayout,
+    CardDeclined,
+    CheckoutClosed,
+    CheckoutNotFound,
     DuplicateReference,
     InsufficientFunds,
     InvalidDestination,
@@ -68,6 +71,9 @@ from payouts.models import (
 from payouts.money import money_format
 from payouts.providers import funding_provider, payout_provider, payout_provider_class
 from payouts.providers.base import CheckoutRequest, PayoutBatchRequest, PayoutItem
+from payouts.providers.local_checkout import EXPIRED as LOCAL_CHECKOUT_EXPIRED
+from payouts.providers.local_checkout import PAID as LOCAL_CHECKOUT_PAID
+from payouts.providers.local_checkout import LocalCheckoutSession, card_decline_reason, local_checkout_session_load
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -547,9 +553,20 @@ def metric_amounts(*, campaign: Campaign, impressions: int, engagements: int, un
     )
 
 
+#: The fee is in basis points of the earnings: 1500 = 15 %.
+FEE_BPS_DENOMINATOR = 10_000
+
+
 def platform_fee_minor(*, earned_minor: int, fee_bps: int) -> int:
-    """The platform fee on cumulative earnings, floored (on top, paid by the brand)."""
-    return earned_minor * fee_bps // 10_000
+    """The platform fee on a share's cumulative earnings (on top, paid by the brand), rounded half up.
+
+    The one rounding rule of the fee (ADR 7): the exact fee ``earned * bps / 10,000`` rounded to the
+    nearest minor unit, a half going up (0.90 at 15 % is 0.135: 0.14). Commercial rounding, as on an
+    invoice; cumulative earnings are never negative, so "half up" and "half away from zero" agree.
+    ``payouts.earnings_batch.platform_fee_sql`` is the same rule in SQL; the property tests in
+    ``payouts/tests/test_fee_rounding.py`` hold both to it.
+    """
+    return (earned_minor * fee_bps + FEE_BPS_DENOMINATOR // 2) // FEE_BPS_DENOMINATOR
 
 
 def _affordable(*, want: int, earned_before: int, fee_before: int, fee_bps: int, remaining: int) -> int:
@@ -887,25 +904,31 @@ def payout_destination_add(
 ) -> PayoutDestination:
     """Adds (or returns) a verified destination: an IBAN passing its check digits, a PayPal email or a
     Stripe Connect account id."""
+    # Only the chosen method's details are kept: the others may arrive filled in (a form's hidden fields).
     if kind == DestinationKind.SEPA:
         iban = iban_normalize(iban)
-        if not iban_is_valid(iban):
-            raise InvalidDestination(_("This IBAN is not valid. Check it for typos."))
         if not holder_name.strip():
-            raise InvalidDestination(_("Enter the name of the account holder."))
+            raise InvalidDestination(_("Enter the name of the account holder."), field="holder_name")
+        if not iban:
+            raise InvalidDestination(_("Enter your IBAN."), field="iban")
+        if not iban_is_valid(iban):
+            raise InvalidDestination(_("This IBAN is not valid. Check it for typos."), field="iban")
+        paypal_email = stripe_account = ""
         fingerprint = f"iban:{iban}"
     elif kind == DestinationKind.PAYPAL:
         paypal_email = paypal_email.strip().lower()
         if "@" not in paypal_email or "." not in paypal_email.rpartition("@")[2]:
-            raise InvalidDestination(_("Enter the email address of your PayPal account."))
+            raise InvalidDestination(_("Enter the email address of your PayPal account."), field="paypal_email")
+        holder_name = iban = bic = stripe_account = ""
         fingerprint = f"paypal:{paypal_email}"
     elif kind == DestinationKind.STRIPE:
         stripe_account = stripe_account.strip()
         if not stripe_account.startswith("acct_") or not stripe_account[5:].isalnum():
-            raise InvalidDestination(_("A Stripe Connect account id looks like acct_1A2b3C."))
+            raise InvalidDestination(_("A Stripe Connect account id looks like acct_1A2b3C."), field="stripe_account")
+        holder_name = iban = bic = paypal_email = ""
         fingerprint = f"stripe:{stripe_account}"
     else:
-        raise InvalidDestination(_("Choose how you want to be paid."))
+        raise InvalidDestination(_("Choose how you want to be paid."), field="kind")
     destination, created = PayoutDestination.objects.get_or_create(
         influencer=influencer,
         fingerprint=fingerprint,
@@ -1230,6 +1253,7 @@ def funding_checkout_start(
                 cancel_url=cancel_url,
                 client_reference=client_reference,
                 description=f"Linkilike top-up for {brand.name}",
+                brand_name=brand.name,
             )
         )
     except ProviderError as error:
@@ -1285,6 +1309,46 @@ def funding_webhook_process(*, provider_name: str, payload: bytes, headers: Mapp
             reference=funding.reference,
         )
     return record
+
+
+# --- the test-mode card checkout (development and demos) ------------------------------
+
+
+def _local_checkout_open(token: str) -> LocalCheckoutSession:
+    """The session behind a test checkout address, if the brand can still pay it."""
+    session = local_checkout_session_load(token)
+    status = (
+        Funding.objects.filter(source=FundingSource.CARD, reference=session.id).values_list("status", flat=True).first()
+    )
+    if status is None:
+        raise CheckoutNotFound(_("This payment page does not exist or has expired."))
+    if status == FundingStatus.COMPLETED:
+        raise CheckoutClosed(_("This top-up is already paid. You can close this page."))
+    if status == FundingStatus.EXPIRED:
+        raise CheckoutClosed(_("This payment page has expired. Start a new top-up on the Funds page."))
+    return session
+
+
+def funding_local_checkout_pay(*, token: str, card_number: str) -> str:
+    """The test checkout's "Pay" button: returns the success address to send the brand to.
+
+    A declined card raises ``CardDeclined`` with the reason and books nothing. A paid one books nothing
+    here either: as with Stripe, the ``checkout.session.completed`` webhook does (``funding_webhook_process``),
+    sent by a task. Nothing is written in this call, so the task is sent at once rather than on commit.
+    """
+    session = _local_checkout_open(token)
+    reason = card_decline_reason(card_number)
+    if reason is not None:
+        raise CardDeclined(reason)
+    tasks.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_PAID)
+    return session.success_url
+
+
+def funding_local_checkout_cancel(*, token: str) -> str:
+    """The test checkout's "Cancel": returns the cancel address; the session expires (books nothing)."""
+    session = _local_checkout_open(token)
+    tasks.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_EXPIRED)
+    return session.cancel_url
 
 
 # --- payout batches -------------------------------------------------------------------

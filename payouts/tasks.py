@@ -1,5 +1,5 @@
 """Money background work: releasing held earnings, accruing metrics windows, running payout batches,
-telling influencers what became of their payouts."""
+telling influencers what became of their payouts, and (test mode) the test checkout's webhooks."""
 
 from __future__ import annotations
 
@@ -61,6 +61,29 @@ def payout_batches_run(user_id: int | None = None) -> list[int]:
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         return [batch.pk for batch in run(created_by=user)]
+    except ProviderError as error:
+        if error.retryable:
+            raise TransientProviderError(str(error)) from error
+        raise
+
+
+@shared_task(
+    name="payouts.tasks.local_checkout_webhook_send",
+    max_retries=5,
+    autoretry_for=(TransientProviderError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
+def local_checkout_webhook_send(token: str, event_type: str) -> None:
+    """Test mode: sends a test checkout's Stripe event to this installation's webhook, as Stripe would.
+
+    Safe to run twice: the event id is fixed per checkout and type, and the webhook processes an id once.
+    """
+    from payouts.providers.local_checkout import local_checkout_webhook_post
+
+    try:
+        local_checkout_webhook_post(token=token, event_type=event_type)
     except ProviderError as error:
         if error.retryable:
             raise TransientProviderError(str(error)) from error

@@ -1,4 +1,4 @@
-"""Money pages: the brand's Funds page, the influencer's earnings page, the card webhook.
+"""Money pages: the brand's Funds page, the influencer's earnings page, the card webhook, the test checkout.
 
 Thin: parse, call one service or selector, render.
 """
@@ -9,9 +9,9 @@ from itertools import chain
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -21,12 +21,14 @@ from django.views.generic import FormView, TemplateView
 
 from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
+from campaigns.tracking.selectors_timing import clicks_pending_for_influencer
 from influencers.ownership import InfluencerOwnedViewMixin
 from linkilike.csv_export import csv_response
 from payouts import selectors, services
-from payouts.errors import InvalidDestination, PayoutsError, ProviderError
+from payouts.errors import CheckoutNotFound, InvalidDestination, PayoutsError, ProviderError
 from payouts.forms import PayoutDestinationForm, PayoutRequestForm, TopUpForm
 from payouts.models import EarningAccrual, FundingSource, LedgerAccount, PayoutDestination
+from payouts.providers.local_checkout import PAYING_TEST_CARD, local_checkout_enabled, local_checkout_session_load
 
 
 class BrandFundsView(BrandScopedViewMixin, TemplateView):
@@ -96,9 +98,13 @@ class InfluencerEarningsView(InfluencerOwnedViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["statement"] = selectors.earnings_statement_get_for_influencer(influencer=self.influencer)
+        context["clicks_pending"] = clicks_pending_for_influencer(influencer=self.influencer)
         context["accruals"] = self.get_queryset().select_related("campaign", "share").prefetch_related("lines")[:200]
         context["request_form"] = kwargs.get("request_form") or self._request_form()
-        context["destination_form"] = kwargs.get("destination_form") or PayoutDestinationForm()
+        # Without JavaScript the method is chosen by a round trip: ?method=sepa shows the bank fields.
+        context["destination_form"] = kwargs.get("destination_form") or PayoutDestinationForm(
+            method=self.request.GET.get("method", "")
+        )
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -135,7 +141,9 @@ class PayoutDestinationAddView(InfluencerOwnedViewMixin, View):
         form = PayoutDestinationForm(request.POST)
         if form.is_valid():
             try:
-                services.payout_destination_add(influencer=self.influencer, **form.cleaned_data)
+                services.payout_destination_add(influencer=self.influencer, **form.destination_fields())
+            except InvalidDestination as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
             except PayoutsError as error:
                 form.add_error(None, str(error))
             else:
@@ -167,6 +175,48 @@ class InfluencerEarningsExportView(InfluencerOwnedViewMixin, View):
         ]
         rows = chain([header], selectors.earnings_lines_for_influencer(influencer=self.influencer))
         return csv_response(rows, filename="linkilike-earnings.csv")
+
+
+class LocalCheckoutView(View):
+    """Test mode only: the app's stand-in for Stripe's hosted checkout page (``payouts.providers.local_checkout``).
+
+    Like Stripe's page it needs no sign-in: its address is a signed, unguessable checkout session, and it
+    only ever sends the brand back to the return addresses signed into it. 404 when the real card
+    provider is configured.
+    """
+
+    http_method_names = ["get", "post"]
+    template_name = "payouts/test_checkout.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not local_checkout_enabled():
+            raise Http404
+        try:
+            self.session = local_checkout_session_load(kwargs["token"])
+        except CheckoutNotFound as error:
+            raise Http404 from error
+        return super().dispatch(request, *args, **kwargs)
+
+    def _page(self, *, error: str = "", card_number: str = "", status: int = 200) -> HttpResponse:
+        context = {"session": self.session, "error": error, "card_number": card_number}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._page(card_number=PAYING_TEST_CARD)  # filled in: a demo pays with one click
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        card_number = request.POST.get("card_number", "")[:40]
+        try:
+            if request.POST.get("action") == "cancel":
+                target = services.funding_local_checkout_cancel(token=kwargs["token"])
+            else:
+                target = services.funding_local_checkout_pay(token=kwargs["token"], card_number=card_number)
+        except CheckoutNotFound as error:
+            raise Http404 from error
+        except PayoutsError as error:
+            return self._page(error=str(error), card_number=card_number, status=400)
+        # Signed into the session by this app: never an address a visitor chose.
+        return HttpResponseRedirect(target)
 
 
 @csrf_exempt

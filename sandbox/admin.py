@@ -12,9 +12,11 @@ from sandbox.models import (
     SandboxAuthorizationCode,
     SandboxExposure,
     SandboxFollow,
+    SandboxIdempotencyKey,
     SandboxInteraction,
     SandboxMedia,
     SandboxPersona,
+    SandboxScheduledStatus,
     SandboxStatus,
 )
 
@@ -82,11 +84,32 @@ class MediaInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(SandboxStatus)
 class SandboxStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "persona", "visibility", "created_at", "favourites_count", "reblogs_count", "replies_count")
-    list_filter = ("visibility", "created_at")
-    search_fields = ("persona__handle", "text")
-    raw_id_fields = ("persona",)
-    readonly_fields = ("favourites_count", "reblogs_count", "replies_count", "quotes_count", "idempotency_key")
+    list_filter = ("visibility", "sensitive", "created_at")
+    search_fields = ("persona__handle", "text", "spoiler_text")
+    raw_id_fields = ("persona", "in_reply_to", "reblog_of")
+    readonly_fields = ("favourites_count", "reblogs_count", "replies_count", "quotes_count")
     inlines = (MediaInline,)
+
+
+@admin.register(SandboxScheduledStatus)
+class SandboxScheduledStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("id", "persona", "scheduled_at", "created_at")
+    list_filter = ("scheduled_at",)
+    search_fields = ("persona__handle",)
+    raw_id_fields = ("persona",)
+    readonly_fields = ("params", "application_name", "created_at")
+
+
+@admin.register(SandboxIdempotencyKey)
+class SandboxIdempotencyKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("persona", "key", "status_id", "scheduled_status_id", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("persona__handle", "key")
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(SandboxMedia)
@@ -94,7 +117,7 @@ class SandboxMediaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "persona", "status", "width", "height", "created_at", "ready_at")
     list_filter = ("created_at",)
     search_fields = ("persona__handle", "description")
-    raw_id_fields = ("persona", "status")
+    raw_id_fields = ("persona", "status", "scheduled_status")
     # File and type are set only by media_upload, which names the file after its sniffed type.
     readonly_fields = ("file", "content_type", "width", "height", "size")
 

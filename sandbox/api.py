@@ -2,25 +2,47 @@
 
 Each view parses input, calls one service or selector and renders Mastodon-shaped JSON.
 ``mastodon_endpoint`` does what is common: method check, token, rate limit, scope, and turning
-``SandboxApiError`` into Mastodon's ``{"error": ...}`` bodies.
+``SandboxApiError`` into Mastodon's ``{"error": ...}`` bodies. A method an endpoint does not have
+answers like a path that does not exist (404 ``{"error": "Not Found"}``), as Rails routes do:
+Mastodon has no 405.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import selectors, services
-from sandbox.errors import InvalidToken, OAuthError, OutsideScopes, SandboxApiError
-from sandbox.models import SandboxAccessToken
+from sandbox import selectors, services, services_statuses
+from sandbox.errors import (
+    InvalidToken,
+    OAuthError,
+    OutsideScopes,
+    RouteNotFound,
+    SandboxApiError,
+    UnprocessableEntity,
+)
+from sandbox.models import SandboxAccessToken, SandboxStatus
 from sandbox.ratelimit import rate_limit_hit
-from sandbox.representations import account_json, app_json, instance_json, media_json, status_json
+from sandbox.representations import (
+    account_json,
+    app_json,
+    context_json,
+    instance_v1_json,
+    instance_v2_json,
+    media_json,
+    oauth_metadata_json,
+    scheduled_status_json,
+    status_json,
+)
 
 Endpoint = Callable[..., HttpResponse]
 
@@ -70,10 +92,10 @@ def mastodon_endpoint(
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response: HttpResponse = _error("Method not allowed", 405)
-                response["Allow"] = ", ".join(methods)
-                return response
+            method = "GET" if request.method == "HEAD" else request.method
+            if method not in methods:
+                missing = RouteNotFound()
+                return _error(missing.message, missing.http_status)
             token: SandboxAccessToken | None = None
             try:
                 header = request.headers.get("Authorization", "")
@@ -87,6 +109,7 @@ def mastodon_endpoint(
             except SandboxApiError as error:
                 return _error(error.message, error.http_status)
             limit = rate_limit_hit(identity=f"token:{token.pk}" if token else f"ip:{_client_ip(request)}")
+            response: HttpResponse
             if limit.exceeded:
                 response = _error("Too many requests", 429)
             elif token is not None and scopes and not services.scope_allows(token.scope_set, scopes):
@@ -187,8 +210,26 @@ def oauth_revoke(request: HttpRequest, token: None) -> HttpResponse:
 
 
 @mastodon_endpoint(methods=["GET"], auth="optional")
+def instance_v1(request: HttpRequest, token: SandboxAccessToken | None) -> HttpResponse:
+    return JsonResponse(instance_v1_json(_absolute(request), domain=request.get_host()))
+
+
+@mastodon_endpoint(methods=["GET"], auth="optional")
 def instance(request: HttpRequest, token: SandboxAccessToken | None) -> HttpResponse:
-    return JsonResponse(instance_json(_absolute(request), domain=request.get_host()))
+    return JsonResponse(instance_v2_json(_absolute(request), domain=request.get_host()))
+
+
+@mastodon_endpoint(methods=["GET"], auth="none")
+def oauth_metadata(request: HttpRequest, token: None) -> HttpResponse:
+    return JsonResponse(oauth_metadata_json(_absolute(request)))
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under the API: Mastodon's JSON answer for a route it has not (Rails' unmatched route,
+    ``{"error": "Not Found"}``; Mastodon gives clients that do not ask for JSON its HTML error page)."""
+    missing = RouteNotFound()
+    return _error(missing.message, missing.http_status)
 
 
 @mastodon_endpoint(methods=["GET"], scopes=("read:accounts", "profile"))
@@ -238,20 +279,48 @@ def _put_params(request: HttpRequest) -> dict[str, Any]:
 # --- statuses ---------------------------------------------------------------------------
 
 
+def _moment(raw: Any) -> datetime | None:
+    """``scheduled_at`` as Rails reads it; an unreadable one is refused as Mastodon refuses it."""
+    if raw in (None, ""):
+        return None
+    try:
+        parsed = parse_datetime(str(raw).strip())
+    except ValueError:  # well formed, but no such moment (a 13th month)
+        parsed = None
+    if parsed is None:
+        raise UnprocessableEntity("Record invalid")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+def _status_answer(request: HttpRequest, status: SandboxStatus, token: SandboxAccessToken | None) -> JsonResponse:
+    viewer = token.persona if token else None
+    relations = selectors.status_relations_for_viewer(viewer=viewer, statuses=[status])
+    return JsonResponse(status_json(status, _absolute(request), relations))
+
+
 @mastodon_endpoint(methods=["POST"], scopes=("write:statuses",))
 def statuses_create(request: HttpRequest, token: SandboxAccessToken) -> HttpResponse:
     params = _params(request)
-    result = services.status_create(
+    result = services_statuses.status_post(
         persona=token.persona,
         text=str(params.get("status", "") or ""),
         media_ids=_list_param(params, "media_ids"),
         visibility=str(params.get("visibility", "") or ""),
         language=str(params.get("language", "") or ""),
+        spoiler_text=str(params.get("spoiler_text", "") or ""),
+        sensitive=services_statuses.parse_flag(params.get("sensitive")),
+        in_reply_to_id=str(params.get("in_reply_to_id", "") or ""),
+        scheduled_at=_moment(params.get("scheduled_at")),
         idempotency_key=request.headers.get("Idempotency-Key", ""),
         application_name=token.app.name,
     )
+    if isinstance(result, services_statuses.StatusScheduled):
+        scheduled = selectors.scheduled_status_get_for_persona(
+            persona=token.persona, scheduled_id=str(result.scheduled.pk)
+        )
+        return JsonResponse(scheduled_status_json(scheduled, _absolute(request)))
     status = selectors.status_get_for_viewer(status_id=result.status.pk, viewer=token.persona)
-    return JsonResponse(status_json(status, _absolute(request)))
+    return _status_answer(request, status, token)
 
 
 @mastodon_endpoint(methods=["GET", "DELETE"], auth="optional", scopes=("read:statuses", "write:statuses"))
@@ -263,7 +332,81 @@ def status_detail(request: HttpRequest, token: SandboxAccessToken | None, status
             raise InvalidToken()
         if not services.scope_allows(token.scope_set, ("write:statuses",)):
             raise OutsideScopes()
-        body = status_json(status, _absolute(request)) | {"text": status.text}
-        services.status_delete(persona=token.persona, status=status)
+        body = status_json(status, _absolute(request)) | {"text": status.text, "spoiler_text": status.spoiler_text}
+        services_statuses.status_delete(persona=token.persona, status=status)
         return JsonResponse(body)
-    return JsonResponse(status_json(status, _absolute(request)))
+    return _status_answer(request, status, token)
+
+
+@mastodon_endpoint(methods=["GET"], auth="optional", scopes=("read:statuses",))
+def status_context(request: HttpRequest, token: SandboxAccessToken | None, status_id: str) -> HttpResponse:
+    viewer = token.persona if token else None
+    status = selectors.status_get_for_viewer(status_id=status_id, viewer=viewer)
+    context = selectors.status_context_for_viewer(status=status, viewer=viewer)
+    relations = selectors.status_relations_for_viewer(
+        viewer=viewer, statuses=[*context.ancestors, *context.descendants]
+    )
+    return JsonResponse(context_json(context, _absolute(request), relations))
+
+
+def _acted_on(request: HttpRequest, token: SandboxAccessToken, target: SandboxStatus) -> JsonResponse:
+    """The post after a favourite or reblog change (the carried post, for a reblog), read for the acting persona."""
+    status = selectors.status_get_for_viewer(status_id=target.pk, viewer=token.persona)
+    return _status_answer(request, status, token)
+
+
+@mastodon_endpoint(methods=["POST"], scopes=("write:favourites",))
+def status_favourite(request: HttpRequest, token: SandboxAccessToken, status_id: str) -> HttpResponse:
+    status = selectors.status_get_for_viewer(status_id=status_id, viewer=token.persona)
+    return _acted_on(request, token, services_statuses.status_favourite(persona=token.persona, status=status))
+
+
+@mastodon_endpoint(methods=["POST"], scopes=("write:favourites",))
+def status_unfavourite(request: HttpRequest, token: SandboxAccessToken, status_id: str) -> HttpResponse:
+    status = selectors.status_get_for_viewer(status_id=status_id, viewer=token.persona)
+    return _acted_on(request, token, services_statuses.status_unfavourite(persona=token.persona, status=status))
+
+
+@mastodon_endpoint(methods=["POST"], scopes=("write:statuses",))
+def status_reblog(request: HttpRequest, token: SandboxAccessToken, status_id: str) -> HttpResponse:
+    status = selectors.status_get_for_viewer(status_id=status_id, viewer=token.persona)
+    params = _params(request)
+    reblog = services_statuses.status_reblog(
+        persona=token.persona, status=status, visibility=str(params.get("visibility", "") or "")
+    )
+    wrapper = selectors.status_get_for_viewer(status_id=reblog.pk, viewer=token.persona)
+    return _status_answer(request, wrapper, token)
+
+
+@mastodon_endpoint(methods=["POST"], scopes=("write:statuses",))
+def status_unreblog(request: HttpRequest, token: SandboxAccessToken, status_id: str) -> HttpResponse:
+    status = selectors.status_get_for_viewer(status_id=status_id, viewer=token.persona)
+    return _acted_on(request, token, services_statuses.status_unreblog(persona=token.persona, status=status))
+
+
+# --- scheduled statuses -------------------------------------------------------------------
+
+
+@mastodon_endpoint(methods=["GET"], scopes=("read:statuses",))
+def scheduled_statuses(request: HttpRequest, token: SandboxAccessToken) -> HttpResponse:
+    limit = str(request.GET.get("limit", "20"))
+    rows = selectors.scheduled_status_list_for_persona(
+        persona=token.persona, limit=int(limit) if limit.isdigit() else 20
+    )
+    return JsonResponse([scheduled_status_json(row, _absolute(request)) for row in rows], safe=False)
+
+
+@mastodon_endpoint(methods=["GET", "PUT", "DELETE"], scopes=("read:statuses", "write:statuses"))
+def scheduled_status_detail(request: HttpRequest, token: SandboxAccessToken, scheduled_id: str) -> HttpResponse:
+    scheduled = selectors.scheduled_status_get_for_persona(persona=token.persona, scheduled_id=scheduled_id)
+    if request.method in {"PUT", "DELETE"} and not services.scope_allows(token.scope_set, ("write:statuses",)):
+        raise OutsideScopes()
+    if request.method == "DELETE":
+        services_statuses.scheduled_status_cancel(scheduled=scheduled)
+        return JsonResponse({})
+    if request.method == "PUT":
+        params = _params(request) if request.content_type == "application/json" else _put_params(request)
+        moment = _moment(params.get("scheduled_at"))
+        if moment is not None:
+            scheduled = services_statuses.scheduled_status_reschedule(scheduled=scheduled, scheduled_at=moment)
+    return JsonResponse(scheduled_status_json(scheduled, _absolute(request)))

@@ -37,6 +37,22 @@ class RecordNotFound(SandboxApiError):
         super().__init__("Record not found")
 
 
+class NotPermitted(SandboxApiError):
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__("This action is not allowed")
+
+
+class RouteNotFound(SandboxApiError):
+    """A path (or a method on it) the sandbox has no endpoint for: Rails' answer to an unmatched route."""
+
+    http_status = 404
+
+    def __init__(self) -> None:
+        super().__init__("Not Found")
+
+
 class InvalidToken(SandboxApiError):
     http_status = 401
 

@@ -135,12 +135,23 @@ class Visibility(models.TextChoices):
 class SandboxStatus(models.Model):
     persona = models.ForeignKey(SandboxPersona, on_delete=models.CASCADE, related_name="statuses")
     text = models.TextField(_("text"), blank=True)
+    #: The content warning, shown before the text (Mastodon's ``spoiler_text``); one makes the post sensitive.
+    spoiler_text = models.TextField(_("content warning"), blank=True)
+    sensitive = models.BooleanField(_("sensitive"), default=False)
     visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices, default="public")
     language = models.CharField(_("language"), max_length=8, blank=True)
+    #: The post this one answers (a reply posted through the API); kept as a reply when that post is deleted.
+    in_reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies", verbose_name=_("in reply to")
+    )
+    #: Set on a reblog: this row is the reblogger's wrapper around ``reblog_of`` (no text of its own).
+    reblog_of = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="reblogs", verbose_name=_("reblog of")
+    )
     application_name = models.CharField(_("posted with"), max_length=100, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
-    # Changed only by the simulation (sandbox.simulation), which counts interactions.
+    # Recounted from interactions, reblogs and replies by sandbox.services.status_counts_refresh: after each
+    # step of the simulation, and when a member's persona favourites, reblogs or replies through the API.
     favourites_count = models.PositiveIntegerField(_("likes"), default=0)
     reblogs_count = models.PositiveIntegerField(_("reblogs"), default=0)
     replies_count = models.PositiveIntegerField(_("replies"), default=0)
@@ -150,15 +161,66 @@ class SandboxStatus(models.Model):
         verbose_name = _("sandbox status")
         verbose_name_plural = _("sandbox statuses")
         ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("persona", "reblog_of"),
+                condition=models.Q(reblog_of__isnull=False),
+                name="sandbox_status_reblog_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.persona}: {self.text[:40]}"
+
+
+class SandboxIdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a persona posted with, kept for an hour whatever becomes of the post.
+
+    Mastodon keeps the key apart from the status (in Redis, one hour), so a retry after the post was
+    deleted finds nothing and answers 404 instead of posting again; keeping the key on the status row
+    would forget it with the row. ``status_id``/``scheduled_status_id`` are plain numbers for that reason."""
+
+    persona = models.ForeignKey(SandboxPersona, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    status_id = models.PositiveBigIntegerField(null=True, blank=True)
+    scheduled_status_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox idempotency key")
+        verbose_name_plural = _("sandbox idempotency keys")
+        indexes = [models.Index(fields=("persona", "key", "created_at"), name="sandbox_idem_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.persona} {self.key}"
+
+
+class SandboxScheduledStatus(models.Model):
+    """A post to be published at ``scheduled_at`` (Mastodon's ScheduledStatus); ``params`` holds what to post."""
+
+    persona = models.ForeignKey(SandboxPersona, on_delete=models.CASCADE, related_name="scheduled_statuses")
+    scheduled_at = models.DateTimeField(_("scheduled for"), db_index=True)
+    params = models.JSONField(_("parameters"), default=dict)
+    application_name = models.CharField(_("posted with"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox scheduled status")
+        verbose_name_plural = _("sandbox scheduled statuses")
+        ordering = ("scheduled_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.persona} at {self.scheduled_at:%Y-%m-%d %H:%M}"
 
 
 class SandboxMedia(models.Model):
     persona = models.ForeignKey(SandboxPersona, on_delete=models.CASCADE, related_name="media")
     status = models.ForeignKey(
         SandboxStatus, on_delete=models.CASCADE, null=True, blank=True, related_name="media_attachments"
+    )
+    #: Reserved for a scheduled post: attached to the status it becomes when published.
+    scheduled_status = models.ForeignKey(
+        "SandboxScheduledStatus", on_delete=models.SET_NULL, null=True, blank=True, related_name="media_attachments"
     )
     #: Stored under a name of ours with the extension of ``content_type`` (``sandbox.services.media_upload``).
     file = models.FileField(_("file"), upload_to="sandbox/%Y/%m/")

@@ -1,5 +1,6 @@
-"""Writes of the sandbox network: apps, OAuth, personas and their audience, media and statuses.
+"""Writes of the sandbox network: apps, OAuth, personas and their audience, media.
 
+Posts (statuses, replies, favourites, reblogs, scheduled posts) are in ``sandbox.services_statuses``.
 The API views in ``sandbox.api`` and the consent page call these; nothing else writes (the
 simulation writes interactions and counts in ``sandbox.simulation``).
 """
@@ -29,10 +30,8 @@ from linkilike.user_files import IMAGE_TYPES, image_sniff
 from sandbox.errors import (
     ClientNotRecognised,
     OAuthError,
-    RecordNotFound,
     RedirectableOAuthError,
     SandboxPersonaError,
-    UnprocessableEntity,
     ValidationFailed,
 )
 from sandbox.models import (
@@ -42,20 +41,35 @@ from sandbox.models import (
     SandboxFollow,
     SandboxMedia,
     SandboxPersona,
-    SandboxStatus,
-    Visibility,
 )
+
+# Posts have a module of their own (sandbox.services_statuses); these names stay importable from here.
+from sandbox.services_statuses import CHARACTERS_RESERVED_PER_URL as CHARACTERS_RESERVED_PER_URL
+from sandbox.services_statuses import MAX_CHARACTERS as MAX_CHARACTERS
+from sandbox.services_statuses import MAX_MEDIA_ATTACHMENTS as MAX_MEDIA_ATTACHMENTS
+from sandbox.services_statuses import StatusCreated as StatusCreated
+from sandbox.services_statuses import status_create as status_create
+from sandbox.services_statuses import status_delete as status_delete
+from sandbox.services_statuses import status_text_length as status_text_length
 
 OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
 UNSAFE_REDIRECT_SCHEMES = {"javascript", "data", "vbscript", "file"}
 SCOPE_PATTERN = re.compile(r"^(read|write|follow|push|profile)(:[a-z_]+)?$")
+#: The scopes an endpoint here checks (``oauth_metadata_json`` lists them); others are accepted and grant nothing.
+SCOPES_SUPPORTED = (
+    "read",
+    "read:accounts",
+    "read:statuses",
+    "write",
+    "write:favourites",
+    "write:media",
+    "write:statuses",
+    "follow",
+    "push",
+    "profile",
+)
 HANDLE_PATTERN = re.compile(r"^[a-z0-9_]{1,30}$")
-URL_PATTERN = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 CODE_LIFETIME = timedelta(minutes=10)
-IDEMPOTENCY_WINDOW = timedelta(hours=1)
-MAX_CHARACTERS = 500
-CHARACTERS_RESERVED_PER_URL = 23
-MAX_MEDIA_ATTACHMENTS = 4
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 16_777_216  # Mastodon's image_matrix_limit, announced by the instance endpoint
 MEDIA_TYPES = tuple(content_type for content_type, _extension in IMAGE_TYPES.values())
@@ -389,91 +403,6 @@ def media_describe(*, media: SandboxMedia, description: str) -> SandboxMedia:
     media.description = (description or "")[:1500]
     media.save(update_fields=["description"])
     return media
-
-
-# --- statuses ---------------------------------------------------------------------------
-
-
-def status_text_length(text: str) -> int:
-    """Mastodon's count: every URL counts as 23 characters, whatever its length."""
-    urls = URL_PATTERN.findall(text)
-    return len(URL_PATTERN.sub("", text)) + CHARACTERS_RESERVED_PER_URL * len(urls)
-
-
-@dataclass(frozen=True)
-class StatusCreated:
-    status: SandboxStatus
-    created: bool
-
-
-@transaction.atomic
-def status_create(
-    *,
-    persona: SandboxPersona,
-    text: str,
-    media_ids: Sequence[str] = (),
-    visibility: str = "",
-    language: str = "",
-    idempotency_key: str = "",
-    application_name: str = "",
-    now: datetime | None = None,
-) -> StatusCreated:
-    now = now or timezone.now()
-    # One writer per account at a time: the Idempotency-Key check below cannot race.
-    SandboxPersona.objects.select_for_update().filter(pk=persona.pk).first()
-    key = (idempotency_key or "").strip()[:255]
-    if key:
-        earlier = SandboxStatus.objects.filter(
-            persona=persona, idempotency_key=key, created_at__gte=now - IDEMPOTENCY_WINDOW
-        ).first()
-        if earlier is not None:
-            return StatusCreated(status=earlier, created=False)
-    text = text or ""
-    wanted = [str(media_id) for media_id in media_ids if str(media_id).strip()]
-    if not text.strip() and not wanted:
-        raise ValidationFailed("Text can't be blank")
-    if status_text_length(text) > MAX_CHARACTERS:
-        raise ValidationFailed(f"Text character limit of {MAX_CHARACTERS} exceeded")
-    if len(wanted) > MAX_MEDIA_ATTACHMENTS:
-        raise UnprocessableEntity(f"Cannot attach more than {MAX_MEDIA_ATTACHMENTS} files")
-    visibility = visibility or Visibility.PUBLIC
-    if visibility not in Visibility.values:
-        raise ValidationFailed("Visibility is not included in the list")
-    media: list[SandboxMedia] = []
-    if wanted:
-        if not all(media_id.isdigit() for media_id in wanted):
-            raise RecordNotFound()
-        found = {
-            str(row.pk): row
-            for row in SandboxMedia.objects.select_for_update().filter(
-                persona=persona, pk__in=[int(media_id) for media_id in wanted], status__isnull=True
-            )
-        }
-        if len(found) != len(set(wanted)):
-            raise RecordNotFound()
-        media = [found[media_id] for media_id in dict.fromkeys(wanted)]
-        if not all(row.is_ready(now) for row in media):
-            raise UnprocessableEntity("Cannot attach files that have not finished processing. Try again in a moment!")
-    status = SandboxStatus.objects.create(
-        persona=persona,
-        text=text,
-        visibility=visibility,
-        language=(language or "")[:8],
-        application_name=application_name[:100],
-        idempotency_key=key,
-        created_at=now,
-    )
-    for row in media:
-        row.status = status
-        row.save(update_fields=["status"])
-    return StatusCreated(status=status, created=True)
-
-
-@transaction.atomic
-def status_delete(*, persona: SandboxPersona, status: SandboxStatus) -> None:
-    if status.persona_id != persona.pk:
-        raise RecordNotFound()
-    status.delete()
 
 
 # --- the simulated community --------------------------------------------------------------

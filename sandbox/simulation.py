@@ -14,7 +14,9 @@ How a post spreads (word of mouth):
 Determinism: every random draw comes from a ``random.Random`` seeded with the seed and stable
 names (author handle, post time, persona handle), never database ids or wall-clock time, so
 the same world and seed give the same counts however often and whenever steps run.
-Counts on statuses change only here (and by deleting a status through the API).
+Counts on statuses are recounted here after each step, from the simulated interactions plus what
+members' personas did through the API (favourites, reblogs, replies; ``status_counts_refresh``).
+A reblog made through the API is a post of its own and is not simulated; the post it carries is.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from influencers.topics import TOPICS
@@ -40,6 +41,7 @@ from sandbox.models import (
     SandboxStatus,
     Visibility,
 )
+from sandbox.services_statuses import status_counts_refresh
 
 ACTIVE_WINDOW = timedelta(hours=48)
 MEAN_SEEN_DELAY_MINUTES = 25.0
@@ -224,11 +226,7 @@ def _simulate_status(*, status: SandboxStatus, now: datetime, seed: int, tally: 
         processed += len(due)
     if not processed:
         return
-    counts = dict(status.interactions.values_list("kind").annotate(total=Count("id")).values_list("kind", "total"))
-    status.favourites_count = counts.get(InteractionKind.FAVOURITE, 0)
-    status.reblogs_count = counts.get(InteractionKind.REBLOG, 0)
-    status.replies_count = counts.get(InteractionKind.REPLY, 0)
-    status.save(update_fields=["favourites_count", "reblogs_count", "replies_count"])
+    status_counts_refresh(status=status)
 
 
 def simulation_step(*, now: datetime | None = None, seed: int | None = None) -> SimulationReport:
@@ -238,7 +236,7 @@ def simulation_step(*, now: datetime | None = None, seed: int | None = None) -> 
     tally = _Tally()
     statuses = (
         SandboxStatus.objects.select_related("persona")
-        .filter(created_at__gte=now - ACTIVE_WINDOW, created_at__lte=now)
+        .filter(created_at__gte=now - ACTIVE_WINDOW, created_at__lte=now, reblog_of__isnull=True)
         .exclude(visibility=Visibility.DIRECT)
         .order_by("created_at", "id")
     )

@@ -1,4 +1,5 @@
-"""Sandbox background work: the simulated audience, one step a minute (CELERY_BEAT_SCHEDULE)."""
+"""Sandbox background work, once a minute (CELERY_BEAT_SCHEDULE): scheduled posts whose moment has come are
+published, then the simulated audience takes a step."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
+from sandbox.services_statuses import scheduled_statuses_publish_due
 from sandbox.simulation import simulation_step
 
 logger = logging.getLogger(__name__)
@@ -27,9 +29,11 @@ def sandbox_simulate() -> None:
     if not cache.add(LOCK_KEY, 1, timeout=55):
         return
     try:
+        published = scheduled_statuses_publish_due()
         report = simulation_step()
         logger.info(
-            "sandbox simulation: %s statuses, %s new likes, %s reblogs, %s replies",
+            "sandbox simulation: %s scheduled posts published, %s statuses, %s new likes, %s reblogs, %s replies",
+            published,
             report.statuses,
             report.favourites,
             report.reblogs,

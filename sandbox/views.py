@@ -162,10 +162,15 @@ def status_page(request: HttpRequest, handle: str, status_id: int) -> HttpRespon
         status = selectors.status_get_for_viewer(status_id=status_id, viewer=None)
     except RecordNotFound as exc:
         raise Http404(_("This post does not exist or was deleted.")) from exc
-    if status.persona.handle != handle.lower():
+    if status.persona.handle != handle.lower() or status.reblog_of_id is not None:
         raise Http404(_("This post does not exist or was deleted."))
-    replies = selectors.reply_list_for_status(status=status)
-    return render(request, "sandbox/status.html", {"status": status, "persona": status.persona, "replies": replies})
+    context = {
+        "status": status,
+        "persona": status.persona,
+        "replies": selectors.reply_list_for_status(status=status),
+        "reply_posts": selectors.reply_post_list_for_status(status=status),
+    }
+    return render(request, "sandbox/status.html", context)
 
 
 AVATAR_COLOURS = ("#6d28d9", "#0f766e", "#b45309", "#be123c", "#1d4ed8", "#4d7c0f", "#7c2d12", "#0e7490")

@@ -90,6 +90,8 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         "DJANGO_ALLOWED_HOSTS": "linkilike.example",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linkilike"),
         "LINKILIKE_FIELD_ENCRYPTION_KEYS": "RXJYWjZvdUtGbkVxQWdnS3N5dUR2S0hBb2ZrZ2x3T0E=",
+        # Production stores uploads on object storage (linkilike.W001 warns about the file system).
+        "LINKILIKE_MEDIA_S3_BUCKET": "linkilike-media",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from brands import services
 from brands.factories import InvitationFactory, MembershipFactory
-from brands.models import Brand, BrandRole
+from brands.models import Brand, BrandRole, Membership
 from campaigns.factories import CampaignFactory, png_upload
 from payouts.services import brand_fund
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _owner_of_new_brand() -> tuple[Brand, Client]:
-    membership = MembershipFactory(role=BrandRole.OWNER)
+    membership: Membership = MembershipFactory.create(role=BrandRole.OWNER)
     client = Client()
     client.force_login(membership.user)
     return membership.brand, client

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns.errors import CampaignError
 from campaigns.matching import services
@@ -126,7 +126,9 @@ class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("influencer", "points", "why", "status", "conflicts", "campaign_brand")
+    # Who, for which campaign and where it stands first: at 1280 px the trailing columns were cut off, so
+    # two matches of one influencer looked like duplicates. Conflicts head the "why" cell (and have a filter).
+    list_display = ("influencer", "campaign_brand", "status", "points", "why")
     list_display_links = ("influencer",)
     list_filter = (
         "status",
@@ -189,7 +191,10 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             text = explanation_render(match.score_parts)
         except (KeyError, TypeError):
             text = match.explanation
-        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in text.split("; ")))
+        parts = format_html_join(mark_safe("<br>"), "{}", ((part,) for part in text.split("; ")))
+        if not match.conflict_flags:
+            return parts
+        return format_html("{}<br>{}", self.conflicts(match), parts)
 
     @admin.display(description=gettext_lazy("conflicts"))
     def conflicts(self, match: Match) -> str:
@@ -215,7 +220,12 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if approved:
             self.message_user(
                 request,
-                _("%(count)s matches approved; the influencers get their offers by email.") % {"count": approved},
+                ngettext(
+                    "%(count)s match approved; the influencer gets the offer by email.",
+                    "%(count)s matches approved; the influencers get their offers by email.",
+                    approved,
+                )
+                % {"count": approved},
                 messages.SUCCESS,
             )
 
@@ -241,7 +251,12 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 else:
                     rejected += 1
             if rejected:
-                self.message_user(request, _("%(count)s matches rejected.") % {"count": rejected}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    ngettext("%(count)s match rejected.", "%(count)s matches rejected.", rejected)
+                    % {"count": rejected},
+                    messages.SUCCESS,
+                )
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -284,7 +284,7 @@ def _account_value(*, campaign: Campaign, network: str, followers: int, which: i
 
 def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
     """A range of what sharing this offer to all usable accounts could earn, in plain words."""
-    from payouts.money import money_format
+    from linkilike.i18n import money_format
 
     campaign = offer.campaign
     accounts = [
@@ -324,7 +324,7 @@ def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
 
 def offer_pay_terms(*, offer: Offer) -> list[str]:
     """The campaign's prices in plain words, one line each."""
-    from payouts.money import money_format
+    from linkilike.i18n import money_format
 
     campaign = offer.campaign
     lines = []

@@ -495,7 +495,9 @@ def _offer_accept(
             raise MatchingError(_("Choose a time before the campaign ends."), field="scheduled_at")
     # A text of another campaign is ignored (ids come from the form); the chosen text's piece is what is shared.
     if variant is not None:
-        variant = CaptionVariant.objects.select_related("content").filter(pk=variant.pk, content__campaign=campaign).first()
+        variant = (
+            CaptionVariant.objects.select_related("content").filter(pk=variant.pk, content__campaign=campaign).first()
+        )
     if variant is not None:
         content = variant.content
     content = content if content is not None and content.campaign_id == campaign.pk else offer_content(offer=locked)
@@ -564,7 +566,17 @@ def _offer_accept(
         brand_id=campaign.brand_id,
     )
     _publication_schedule(shares)
+    if needs_approval:
+        _caption_waiting_notify(shares[0])  # one email per accepted offer, however many accounts
     return shares
+
+
+def _caption_waiting_notify(share: Share) -> None:
+    """The brand's approval queue is not a page anyone watches: email who can approve, after commit."""
+    from campaigns.tasks import caption_waiting_email_send
+
+    share_id = share.pk
+    transaction.on_commit(lambda: caption_waiting_email_send.delay(share_id))
 
 
 def _publication_schedule(shares: list[Share]) -> None:
@@ -731,4 +743,5 @@ def share_caption_resubmit(*, share: Share, influencer: InfluencerProfile, capti
         before=CaptionStatus.CHANGES_REQUESTED,
         after=CaptionStatus.PENDING_APPROVAL,
     )
+    _caption_waiting_notify(locked)
     return locked

@@ -63,7 +63,7 @@ from campaigns.tracking.services import (
 )
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
-from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError, RateLimited
+from networks.providers.exceptions import AccountAttention, AuthExpired, AuthRevoked, NetworkError, RateLimited
 from networks.providers.registry import provider_class, provider_get
 from networks.providers.types import MetricsAccess, MetricsSnapshot, Reveal, TokenSet
 from networks.rate_limits import RateLimit, RateLimiter
@@ -432,6 +432,10 @@ def _store_outcome(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datet
         account_network_error_record(account_id=account_id, error=error)
         report.skipped_accounts += 1
         return
+    if account_id is not None and isinstance(error, AccountAttention):
+        # A permission the account or app lacks: noted on the account for the person and staff. The post is
+        # neither refused nor gone; its windows are read again later like after any failed read.
+        account_network_error_record(account_id=account_id, error=error)
     if not isinstance(error, RateLimited):
         # The read of this batch failed: its windows back off like a read without counts (a rate limit is
         # paced by the limiter instead, and the batches never sent were not tried).

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from campaigns.models import MetricSnapshot, PublicationState, Share, SharePublication, ShareStatus
+from campaigns.models import CaptionStatus, MetricSnapshot, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.proof import share_intent_url
 from influencers.models import InfluencerProfile
 
@@ -20,6 +20,17 @@ STATE_TONES = {
     PublicationState.REMOVED: "error",
     PublicationState.NEEDS_PROOF: "warn",
 }
+
+#: States in which a post is (or may be) out on the network: the influencer is sharing.
+STATES_SHARING = frozenset(
+    {
+        PublicationState.PUBLISHING,
+        PublicationState.PUBLISHED,
+        PublicationState.UNKNOWN,
+        PublicationState.PROOF_SUBMITTED,
+        PublicationState.REMOVED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,16 +50,38 @@ class ShareStateView:
     published_at: datetime | None = None
     #: The account must be reconnected before a retry can work.
     needs_reconnect: bool = False
+    #: READY, not published yet: when it goes out (None: as soon as possible).
+    scheduled_at: datetime | None = None
+    removed_at: datetime | None = None
+
+    @property
+    def is_sharing(self) -> bool:
+        return self.state in STATES_SHARING
+
+
+def _state_before_publishing(share: Share) -> ShareStateView:
+    if share.caption_status == CaptionStatus.CHANGES_REQUESTED:
+        return ShareStateView(label=str(_("Changes requested")), tone="warn", state=CaptionStatus.CHANGES_REQUESTED)
+    if share.status == ShareStatus.AWAITING_CAPTION_APPROVAL:
+        return ShareStateView(label=str(_("Awaiting caption approval")), tone="warn", state=share.status)
+    if share.status == ShareStatus.READY:
+        return ShareStateView(
+            label=str(_("Ready to publish")), tone="", state=share.status, scheduled_at=share.scheduled_at
+        )
+    return ShareStateView(label=str(share.get_status_display()), tone="", state=share.status)
 
 
 def share_state_get(*, share: Share) -> ShareStateView:
-    """The share's state as people read it (works before a publication exists)."""
+    """The share's state as people read it, on every page that shows one (brand and influencer alike).
+
+    ``Share.status`` ends at READY: from then on the publication's state is the truth (published,
+    publishing, failed with its reason, removed, unknown), so a share with a publication never shows its
+    ``status``. Before that, the caption approval and the schedule decide. Load ``publication`` with the
+    share (``select_related``) on lists.
+    """
     publication: SharePublication | None = getattr(share, "publication", None)
     if publication is None:
-        if share.status == ShareStatus.READY:
-            label = _("Scheduled") if share.scheduled_at else _("Waiting to be published")
-            return ShareStateView(label=str(label), tone="", state="ready")
-        return ShareStateView(label=str(share.get_status_display()), tone="", state=share.status)
+        return _state_before_publishing(share)
     needs_proof = publication.state == PublicationState.NEEDS_PROOF
     return ShareStateView(
         label=str(publication.get_state_display()),
@@ -71,6 +104,7 @@ def share_state_get(*, share: Share) -> ShareStateView:
         published_at=publication.published_at if publication.state == PublicationState.PUBLISHED else None,
         needs_reconnect=publication.state == PublicationState.FAILED
         and publication.error_code in ("auth_revoked", "auth_expired", "account_unusable"),
+        removed_at=publication.removed_at if publication.state == PublicationState.REMOVED else None,
     )
 
 

@@ -20,7 +20,7 @@ import logging
 import random
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -38,10 +38,12 @@ from campaigns.matching.engine import sandbox_allowed
 from campaigns.matching.selectors import share_content, share_disclosure
 from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.errors import RetryNotAllowed
-from campaigns.publishing.media import ImageTooLarge, image_fit
+from campaigns.publishing.media import ImageTooLarge, image_fit, network_copy_save
+from linkilike.user_files import stored_file_url
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
+    AccountAttention,
     AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
@@ -52,7 +54,15 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
-from networks.providers.types import Capabilities, LinkHandling, MediaItem, PostDraft, PublishResult, PublishState
+from networks.providers.types import (
+    Capabilities,
+    LinkHandling,
+    MediaItem,
+    PostDraft,
+    PublishResult,
+    PublishState,
+    TokenSet,
+)
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.services import account_network_error_record, account_token_refresh
 
@@ -135,7 +145,9 @@ class PreparedPost:
 
 
 def _content_image(*, content: ContentPiece | None, capabilities: Capabilities) -> tuple[MediaItem | None, str]:
-    """The content piece's image as the network takes it: bytes (shrunk to its byte limit) and public URL.
+    """The content piece's image as the network takes it: bytes (shrunk to its byte limit, in a type it takes)
+    and, for a network that fetches images itself, a time-limited URL of exactly those bytes: the copy
+    made for it, stored next to the original, never the original when they differ.
 
     Returns ``(item, problem)``: no image (or a network without images) is ``(None, "")``; an image
     that cannot be made small enough is ``(None, "")`` where the network allows text-only posts and
@@ -149,7 +161,9 @@ def _content_image(*, content: ContentPiece | None, capabilities: Capabilities) 
         raw = handle.read()
     name = content.media.name.rsplit("/", 1)[-1]
     try:
-        data, filename, content_type = image_fit(content=raw, filename=name, max_bytes=capabilities.max_image_bytes)
+        data, filename, content_type = image_fit(
+            content=raw, filename=name, max_bytes=capabilities.max_image_bytes, accepted_types=capabilities.image_types
+        )
     except ImageTooLarge as error:
         if capabilities.image_required:
             return None, _("The content image could not be made small enough for this network (%(detail)s).") % {
@@ -159,9 +173,11 @@ def _content_image(*, content: ContentPiece | None, capabilities: Capabilities) 
         return None, ""
     url = ""
     if capabilities.media_by_url:
-        url = content.media.url
-        if url.startswith("/"):
-            url = f"{settings.SITE_URL}{url}"
+        storage = content.media.storage
+        stored = content.media.name
+        if data != raw:
+            stored = network_copy_save(storage=storage, original_name=stored, content=data, filename=filename)
+        url = stored_file_url(storage, stored, seconds=settings.MEDIA_NETWORK_URL_SECONDS)
     return MediaItem(content=data, filename=filename, content_type=content_type, description=content.title, url=url), ""
 
 
@@ -178,7 +194,8 @@ def post_prepare(*, share: Share) -> PreparedPost:
         )
     if not link or link not in text:
         return PreparedPost(None, _("The caption has no campaign link; it was not published."))
-    capabilities = type(_provider_for(share.connected_account)).capabilities
+    # The account's own server's limits (a Mastodon server states its own image size limit).
+    capabilities = _provider_for(share.connected_account).current_capabilities()
     image, problem = _content_image(content=content, capabilities=capabilities)
     if problem:
         return PreparedPost(None, problem)
@@ -466,6 +483,13 @@ def _publish_claimed(*, publication_id: int, attempt_id: uuid.UUID) -> None:
         _failed(publication_id, attempt_id, reason=" ".join(problems), code="content_invalid", retry_safe=False)
         return
     container = publication.network_handle_kind == HandleKind.CONTAINER and publication.network_handle
+    # An earlier attempt stored the key, so it may have sent the post: this one sends exactly that post again
+    # (its text, the media it uploaded), and only after looking whether it is already there.
+    resumed = not container and bool(publication.network_handle)
+    if resumed:
+        draft = replace(draft, text=publication.posted_text or draft.text)
+    # Media an earlier attempt uploaded are posted if the network still holds them, not uploaded again.
+    draft = replace(draft, media_ids=tuple(publication.media_ids))
     # The handle is committed before the call: from here on a crash is resolved by asking the network.
     if not container and not _fenced_update(
         publication_id,
@@ -484,15 +508,75 @@ def _publish_claimed(*, publication_id: int, attempt_id: uuid.UUID) -> None:
                 tokens=tokens, draft=draft, pending_id=publication.network_handle
             )
         else:
+            if resumed and _found_already(
+                provider=provider, tokens=tokens, draft=draft, publication_id=publication_id, attempt_id=attempt_id
+            ):
+                return
+            uploaded = _media_uploaded(
+                provider=provider, tokens=tokens, draft=draft, publication_id=publication_id, attempt_id=attempt_id
+            )
+            if uploaded is None:
+                return
+            draft = uploaded
             result = provider.publish(tokens=tokens, draft=draft, idempotency_key=publication.idempotency_key)
     except AmbiguousOutcome:
-        _resolve_claimed(publication_id=publication_id, attempt_id=attempt_id, give_up_to_unknown=True)
+        _ambiguous(provider=provider, tokens=tokens, draft=draft, publication_id=publication_id, attempt_id=attempt_id)
         return
     except NetworkError as error:
         _handle_error(publication, attempt_id=attempt_id, error=error, provider=provider, draft=draft)
         return
     _apply_result(publication, attempt_id=attempt_id, result=result, from_container=bool(container))
     _honour_remaining(provider=provider, account=account)
+
+
+def _found_already(
+    *, provider: NetworkProvider, tokens: TokenSet, draft: PostDraft, publication_id: int, attempt_id: uuid.UUID
+) -> bool:
+    """Look for the post an earlier attempt may have made; True when it was there (and is now recorded).
+
+    A server error or a lost answer can come after the post was created but before the network remembered the
+    key (Mastodon before 4.5), so sending again with the same key is not enough.
+    """
+    try:
+        found = provider.lookup_publish(tokens=tokens, draft=draft)
+    except NotSupported:
+        return False  # this network cannot be asked: its idempotency key is what protects the resend
+    if found.state != PublishState.PUBLISHED:
+        return False
+    _published(publication_id, attempt_id, found)
+    return True
+
+
+def _media_uploaded(
+    *, provider: NetworkProvider, tokens: TokenSet, draft: PostDraft, publication_id: int, attempt_id: uuid.UUID
+) -> PostDraft | None:
+    """The draft with its media on the network (reusing what an earlier attempt uploaded), their ids stored
+    before the post is created; None when our claim was lost meanwhile."""
+    media_ids = provider.upload_media(tokens=tokens, draft=draft)
+    if media_ids != draft.media_ids and not _fenced_update(publication_id, attempt_id, media_ids=list(media_ids)):
+        return None
+    return replace(draft, media_ids=media_ids)
+
+
+def _ambiguous(
+    *, provider: NetworkProvider, tokens: TokenSet, draft: PostDraft, publication_id: int, attempt_id: uuid.UUID
+) -> None:
+    """The create was sent and no answer came back."""
+    settle = type(provider).ambiguous_settle
+    if not settle:
+        _resolve_claimed(publication_id=publication_id, attempt_id=attempt_id, give_up_to_unknown=True)
+        return
+    # The network may still be creating it and remembers the key only afterwards: look (that sends nothing),
+    # and if it is not there yet keep the claim until the create cannot be running any more; the lease sweep
+    # then resolves it by looking again before anything is sent.
+    try:
+        if _found_already(
+            provider=provider, tokens=tokens, draft=draft, publication_id=publication_id, attempt_id=attempt_id
+        ):
+            return
+    except NetworkError:
+        pass  # the look-up failed too: the sweep asks again after the wait
+    _fenced_update(publication_id, attempt_id, lease_expires_at=timezone.now() + max(lease(), settle))
 
 
 def _honour_remaining(*, provider: NetworkProvider, account: ConnectedAccount) -> None:
@@ -590,6 +674,18 @@ def _handle_error(
             retry_safe=False,
         )
         return
+    if isinstance(error, AccountAttention):
+        # The login or the app's permissions, not the post: the account is noted, the share may be tried again.
+        account_network_error_record(account_id=account.pk, error=error)
+        _failed(
+            publication.pk,
+            attempt_id,
+            reason=_("The network would not post for %(account)s until the account is sorted out there: %(detail)s")
+            % {"account": account.handle, "detail": str(error)[:300]},
+            code="account_attention",
+            retry_safe=True,
+        )
+        return
     if isinstance(error, ContentRejected):
         _failed(
             publication.pk,
@@ -664,7 +760,7 @@ def _resolve_claimed(
     account = publication.share.connected_account
     provider = _provider_for(account)
     tokens = token_set_get_for_account(account=account)
-    draft = PostDraft(text=publication.posted_text)
+    draft = _draft_as_sent(publication, provider)
     try:
         if publication.network_handle_kind == HandleKind.CONTAINER:
             result = provider.complete_pending_publish(
@@ -675,7 +771,12 @@ def _resolve_claimed(
             window = getattr(provider, "idempotency_window", None)
             stored = publication.handle_stored_at
             if window is not None and (stored is None or stored < now - window):
-                raise NotSupported("outside the idempotency window")
+                # The key is forgotten: sending again could post twice. Looking is still safe.
+                found = _looked_up(provider=provider, tokens=tokens, draft=draft)
+                if found is None:
+                    raise NotSupported("outside the idempotency window")
+                _published(publication_id, attempt_id, found)
+                return
             result = provider.check_pending_publish(
                 tokens=tokens, draft=draft, idempotency_key=publication.idempotency_key
             )
@@ -715,6 +816,31 @@ def _resolve_claimed(
         )
     else:
         _unknown(publication_id, attempt_id, detail="not_found")
+
+
+def _draft_as_sent(publication: SharePublication, provider: NetworkProvider) -> PostDraft:
+    """The post an earlier attempt sent: its stored text, the content's image and the media ids it uploaded.
+
+    Never the text alone: a resumed attempt that finds nothing posts exactly what the first would have.
+    """
+    share = publication.share
+    prepared = post_prepare(share=share)
+    draft = prepared.draft
+    if draft is None:  # the caption changed since; what went out is what counts
+        image, _problem = _content_image(
+            content=share_content(share=share), capabilities=provider.current_capabilities()
+        )
+        draft = PostDraft(text=publication.posted_text, media=(image,) if image else ())
+    return replace(draft, text=publication.posted_text or draft.text, media_ids=tuple(publication.media_ids))
+
+
+def _looked_up(*, provider: NetworkProvider, tokens: TokenSet, draft: PostDraft) -> PublishResult | None:
+    """The post if the network finds it without anything being sent; None when it does not or cannot say."""
+    try:
+        found = provider.lookup_publish(tokens=tokens, draft=draft)
+    except NetworkError:
+        return None
+    return found if found.state == PublishState.PUBLISHED else None
 
 
 # --- people acting on a publication -------------------------------------------------------

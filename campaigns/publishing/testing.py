@@ -208,7 +208,7 @@ class ProofOnlyProvider(RecordingProvider):
 
 
 class ByUrlProvider(RecordingProvider):
-    """A network that fetches images from their public URL (like Instagram) and needs one per post."""
+    """A network that fetches images from a URL (like Instagram), takes JPEG only and needs one per post."""
 
     network = "byurl"
     capabilities = Capabilities(
@@ -221,6 +221,7 @@ class ByUrlProvider(RecordingProvider):
         max_image_bytes=8 * 1024 * 1024,
         image_required=True,
         media_by_url=True,
+        image_types=frozenset({"image/jpeg"}),
     )
 
 

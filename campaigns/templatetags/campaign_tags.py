@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
 
 from brands.models import Brand, BrandAction, Membership
 from campaigns.models import CampaignStatus
-from campaigns.selectors import campaign_list_for_brand, notification_list_for_brand
+from campaigns.selectors import campaign_list_for_brand, notice_lines_for_brand
+from linkilike.i18n import and_list as _and_list
+from linkilike.i18n import currency_symbol as _currency_symbol
+from linkilike.i18n import money_format
 
 register = template.Library()
 
@@ -27,11 +28,17 @@ BADGE = {
 
 @register.filter
 def money(amount_minor: int | None, currency: str = "") -> str:
-    """1234567, "EUR" -> "12,345.67 EUR" (localised separators)."""
+    """1234567, "EUR" -> "€12,345.67" / "12.345,67 €": the same format as the payouts pages' ``money``
+    (one page often loads both libraries); an en dash when there is no amount."""
     if amount_minor is None:
         return "\u2013"
-    value = number_format(Decimal(amount_minor) / 100, decimal_pos=2, use_l10n=True, force_grouping=True)
-    return f"{value} {currency}".strip()
+    return money_format(int(amount_minor), currency or "EUR")
+
+
+@register.filter
+def currency_symbol(currency: str) -> str:
+    """ "EUR" -> "€", for labels beside amounts (never "EUR" next to "€")."""
+    return _currency_symbol(str(currency or "EUR"))
 
 
 @register.filter
@@ -44,6 +51,12 @@ def campaign_dashboard_section(brand: Brand, membership: Membership) -> dict[str
     return {
         "brand": brand,
         "campaigns": list(campaign_list_for_brand(brand=brand)[:5]),
-        "notifications": notification_list_for_brand(brand=brand),
+        "notices": notice_lines_for_brand(brand=brand),
         "can_edit": membership.can(BrandAction.EDIT_CAMPAIGNS),
     }
+
+
+@register.filter
+def and_list(items: Any) -> str:
+    """("Mastodon", "Bluesky") -> "Mastodon and Bluesky" in the active language (``linkilike.i18n.and_list``)."""
+    return _and_list(list(items or ()))

@@ -65,7 +65,8 @@ def test_end_now_asks_first_and_says_what_happens_to_budget_and_earnings() -> No
     assert "End “Autumn Roast” now?" in text
     assert "The unspent budget, €500.00, goes back to your balance." in text
     assert "Earnings still on hold are paid to them when their hold ends." in text
-    assert f'action="{url}"' in text and 'method="post"' in text
+    assert f'action="{url}"' in text
+    assert 'method="post"' in text
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.APPROVED  # looking is not ending
 
@@ -136,9 +137,7 @@ def test_submit_with_enough_funds_shows_no_warning() -> None:
     brand_fund(brand=campaign.brand, amount_minor=50_000, currency="EUR", source="card", reference="all")
 
     text = _text(
-        _client(campaign.brand).post(
-            reverse("campaigns:submit", args=[campaign.brand.slug, campaign.pk]), follow=True
-        )
+        _client(campaign.brand).post(reverse("campaigns:submit", args=[campaign.brand.slug, campaign.pk]), follow=True)
     )
 
     assert "is missing" not in text
@@ -255,7 +254,9 @@ def test_overview_counts_what_waits_for_the_brand_with_links() -> None:
     _accept(_offer(campaign), edited=True)
     assert campaign.shares.filter(caption_status=CaptionStatus.PENDING_APPROVAL).count() == 1
 
-    text = _text(_client(campaign.brand, BrandRole.MANAGER).get(reverse("brands:dashboard", args=[campaign.brand.slug])))
+    text = _text(
+        _client(campaign.brand, BrandRole.MANAGER).get(reverse("brands:dashboard", args=[campaign.brand.slug]))
+    )
 
     assert "Waiting for you" in text
     assert "1 caption to approve" in text
@@ -297,7 +298,9 @@ def test_prices_and_budget_have_sensible_bounds_said_in_words() -> None:
     assert too_many_digits["budget_minor"] == ["Enter a budget of at most 1,000,000.00."]
     cents = _errors(cpe_minor="0.123")
     assert cents["cpe_minor"] == ["Use at most two decimal places (cents)."]
-    text = " ".join(message for messages in (errors, too_many_digits, cents) for m in messages.values() for message in m)
+    text = " ".join(
+        message for messages in (errors, too_many_digits, cents) for m in messages.values() for message in m
+    )
     assert "Ensure" not in text
 
 

@@ -73,10 +73,32 @@ def test_upload_network_receives_the_image_bytes(network: Any) -> None:
     assert item.url == ""  # uploaded, not fetched
 
 
-def test_by_url_network_gets_the_public_address_too(network: Any) -> None:
+def jpeg(size: tuple[int, int] = (120, 80)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 90, 30)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_by_url_network_gets_the_address_of_the_copy_made_for_it(network: Any, settings: Any) -> None:
     share = ready_share(network="byurl", instance_url="https://byurl.example")
-    data = png()
-    with_image(share, data)
+    with_image(share, png())
+
+    publication = publish(share)
+
+    assert publication.state == PublicationState.PUBLISHED
+    [item] = network.posts[0].media
+    content = share.campaign.content.get()
+    assert item.content_type == "image/jpeg"  # the network takes JPEG only: a copy, not the PNG
+    copy = item.url.removeprefix("https://linkilike.test/media/")
+    assert copy != content.media.name
+    assert copy.startswith(content.media.name.removesuffix(".png") + "_net_")
+    assert (Path(settings.MEDIA_ROOT) / copy).read_bytes() == item.content
+
+
+def test_by_url_network_gets_the_original_when_it_takes_it_as_it_is(network: Any) -> None:
+    share = ready_share(network="byurl", instance_url="https://byurl.example")
+    data = jpeg()
+    with_image(share, data, name="roast.jpg")
 
     publication = publish(share)
 
@@ -128,6 +150,18 @@ def test_image_that_cannot_fit_is_left_out_where_text_only_is_allowed(network: A
 
     assert publication.state == PublicationState.PUBLISHED
     assert network.posts[0].media == ()
+
+
+def test_image_fit_turns_a_type_the_network_does_not_take_into_a_jpeg_of_the_same_size() -> None:
+    data, filename, content_type = image_fit(
+        content=png((300, 200)), filename="x.png", max_bytes=None, accepted_types={"image/jpeg"}
+    )
+
+    assert (filename, content_type) == ("x.jpg", "image/jpeg")
+    with Image.open(io.BytesIO(data)) as converted:
+        assert (converted.format, converted.size) == ("JPEG", (300, 200))
+    same = jpeg()
+    assert image_fit(content=same, filename="x.jpg", max_bytes=None, accepted_types={"image/jpeg"})[0] is same
 
 
 def test_image_fit_refuses_what_cannot_shrink() -> None:

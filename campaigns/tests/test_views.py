@@ -124,7 +124,7 @@ def test_calculator_figures_appear_for_a_priced_budget() -> None:
 
     # 1,000 EUR -> 869.56 for influencers; 5,000 followers -> 30 x 0.10 + 5 x 0.15 = 3.75 per share -> 231 shares.
     html = response.content.decode()
-    assert "869.56 EUR for influencers" in html
+    assert "€869.56 for influencers" in html  # one money format: the sign, never "EUR" beside "€"
     assert "231" in html
 
 

@@ -14,6 +14,7 @@ from brands.models import BrandRole
 from campaigns.factories import MatchFactory, ready_campaign
 from campaigns.matching.services import offer_accept
 from campaigns.models import Campaign, CampaignStatus, CaptionStatus, MatchStatus, Offer, Share, ShareStatus
+from campaigns.publishing.selectors import share_state_get
 from influencers.factories import InfluencerProfileFactory
 from influencers.selectors_offers import offer_caption_initial, offer_variant_pick
 from networks.factories import ConnectedAccountFactory
@@ -95,7 +96,10 @@ def test_caption_round_trip_changes_resubmit_approve(django_capture_on_commit_ca
     assert share.caption_status == CaptionStatus.APPROVED
     assert share.status == ShareStatus.READY
     assert "approved your caption" in mail.outbox[-1].subject
-    assert "Ready to publish" in influencer.get(offer_url).content.decode()
+    # Approved means READY and queued for publishing at once: the page shows the publication's state.
+    offer_page = influencer.get(offer_url).content.decode()
+    assert "Awaiting caption approval" not in offer_page
+    assert share_state_get(share=Share.objects.select_related("publication").get(pk=share.pk)).label in offer_page
     assert "Nothing waiting" in brand.get(_captions_url(campaign)).content.decode()
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns.models import Click, ShareHold, TrackingLink
 from campaigns.tracking.services import share_hold_release
@@ -54,4 +53,6 @@ class ShareHoldAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for hold in queryset.filter(released_at__isnull=True):
             share_hold_release(hold=hold, released_by=request.user)  # type: ignore[arg-type]
             count += 1
-        messages.success(request, _("%(count)s holds released.") % {"count": count})
+        messages.success(
+            request, ngettext("%(count)s hold released.", "%(count)s holds released.", count) % {"count": count}
+        )

@@ -23,6 +23,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -48,6 +49,7 @@ from campaigns.networks_info import NETWORKS
 from linkilike.db_routing import analytics_read
 from networks.models import Network
 from payouts.models import EarningAccrual, ShareEarning
+from payouts.selectors import campaign_spend_get_for_campaign
 
 if TYPE_CHECKING:
     from influencers.models import InfluencerProfile
@@ -490,7 +492,7 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
             campaign=campaign, influencer__isnull=False, shares__gt=0
         ).count()
         influencer_page = min(max(1, influencer_page), max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT)))
-        series, earned, fee = _series_from_hours(campaign)
+        series, _earned, _fee = _series_from_hours(campaign)
         results = _results_from_groups(
             campaign=campaign, currency=campaign.currency, emv_prices=emv_prices, influencer_page=influencer_page
         )
@@ -498,10 +500,6 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     else:
         influencers_total = shares.values("influencer_id").distinct().count()
         influencer_page = min(max(1, influencer_page), max(1, -(-influencers_total // INFLUENCER_BREAKDOWN_LIMIT)))
-        spend = EarningAccrual.objects.filter(campaign=campaign).aggregate(
-            earned=Coalesce(Sum("earned_minor"), 0), fee=Coalesce(Sum("fee_minor"), 0)
-        )
-        earned, fee = int(spend["earned"]), int(spend["fee"])
         results = _results(
             shares=shares,
             currency=campaign.currency,
@@ -510,8 +508,10 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
             influencer_page=influencer_page,
             raw=raw,
         )
-    results.fee_minor = fee
-    results.spend_minor = earned + fee
+    # The ledger's figure (payouts.selectors): the same spend as the overview, the campaign list and Funds.
+    spend = campaign_spend_get_for_campaign(campaign=campaign)
+    results.fee_minor = spend.fee_minor
+    results.spend_minor = spend.spent_minor
     results.influencers_total = influencers_total
     results.clicks_not_billable = clicks_not_billable_for_shares(shares)
     return results
@@ -558,22 +558,59 @@ CSV_HEADER = [
     "unique_clicks (measured)",
     "earned",
     "currency",
-    "on_hold",
+    # What the influencer's earnings page shows as "On hold until <date>": earnings in the hold period.
+    "earned_on_hold",
+    "on_hold_until",
+    # A share put on hold for review (fraud checks); the pages' "On hold for review" badge.
+    "held_for_review",
     "clicks_not_billable (by reason)",
 ]
+#: The brand's export only, after "earned": what each share cost (the influencer's export leaves the fee out).
+CSV_COST_COLUMNS = ["platform_fee", "spend"]
 
 
-def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[Sequence[object]]:
+def _earnings_on_hold() -> tuple[Coalesce, Subquery]:
+    """(amount still in the hold period, when the last of it is released) of each share's accruals."""
+    held = (
+        EarningAccrual.objects.filter(share__share_key=Cast(OuterRef("pk"), CharField()), pending_minor__gt=0)
+        .order_by()
+        .values("share_id")
+    )
+    amount = Subquery(held.annotate(total=Sum("pending_minor")).values("total")[:1], output_field=BigIntegerField())
+    return Coalesce(amount, 0), Subquery(held.annotate(last=Max("hold_until")).values("last")[:1])
+
+
+def _fee() -> Coalesce:
+    return Coalesce(
+        Subquery(ShareEarning.objects.filter(share_key=Cast(OuterRef("pk"), CharField())).values("fee_minor")[:1]),
+        0,
+    )
+
+
+def share_results_rows(
+    *, shares: QuerySet[Share], currency: str, with_costs: bool = False
+) -> Iterator[Sequence[object]]:
     """One CSV row per share (streamed in chunks; names are display names only).
 
     Cells are raw values: ``linkilike.csv_export`` neutralises spreadsheet formulas for every export.
     Counts and amounts are numbers (None for "not reported") so they stay numbers in a spreadsheet.
+    ``with_costs`` (the brand's export) adds the platform fee and the spend (earned + fee) of each share;
+    the spend column adds up to the campaign's spend in ``payouts.selectors``.
     """
     from payouts.money import money_decimal_string
 
-    yield CSV_HEADER
+    def amount(minor: int) -> Decimal:
+        return Decimal(money_decimal_string(int(minor)))
+
+    header = list(CSV_HEADER)
+    if with_costs:
+        at = header.index("earned") + 1
+        header[at:at] = CSV_COST_COLUMNS
+    yield header
+    held_minor, held_until = _earnings_on_hold()
     queryset = (
         shares_with_results(shares)
+        .annotate(held_minor=held_minor, held_until=held_until, fee_minor=_fee())
         .select_related("campaign", "influencer", "connected_account", "publication")
         .order_by("pk")
     )
@@ -589,6 +626,10 @@ def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[Se
     for share in queryset.iterator(chunk_size=500):
         publication = getattr(share, "publication", None)
         published_at: datetime | None = publication.published_at if publication else None
+        until: datetime | None = share.held_until  # type: ignore[attr-defined]
+        earned = int(share.earned_minor)  # type: ignore[attr-defined]
+        fee = int(share.fee_minor)  # type: ignore[attr-defined]
+        costs = [amount(fee), amount(earned + fee)] if with_costs else []
         yield [
             share.pk,
             share.campaign.name,
@@ -601,8 +642,12 @@ def share_results_rows(*, shares: QuerySet[Share], currency: str) -> Iterator[Se
             share.latest_impressions,  # type: ignore[attr-defined]
             share.latest_engagements,  # type: ignore[attr-defined]
             share.unique_clicks,  # type: ignore[attr-defined]
-            Decimal(money_decimal_string(int(share.earned_minor))),  # type: ignore[attr-defined]
+            amount(earned),
+            *costs,
             currency or share.campaign.currency,
+            amount(share.held_minor),  # type: ignore[attr-defined]
+            # In the active time zone, like the date on the influencer's earnings page.
+            timezone.localtime(until).replace(microsecond=0).isoformat() if until else "",
             "yes" if share.on_hold else "no",  # type: ignore[attr-defined]
             "; ".join(unbilled.get(share.pk, [])),
         ]

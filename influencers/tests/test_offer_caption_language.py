@@ -34,7 +34,7 @@ def _offer() -> tuple[Offer, CaptionVariant]:
         disclosures={"en": "#ad", "de": "#Werbung"},
     )
     piece = campaign.content.get()
-    german = CaptionVariantFactory(content=piece, language="de", text=GERMAN_TEXT, position=9)
+    german: CaptionVariant = CaptionVariantFactory.create(content=piece, language="de", text=GERMAN_TEXT, position=9)
     influencer = InfluencerProfileFactory(languages=["en", "de"])  # English first: starts from "#ad"
     match = MatchFactory(campaign=campaign, influencer=influencer, status="approved")
     offer = Offer.objects.create(match=match, campaign=campaign, influencer=influencer, expires_at=campaign.ends_at)

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import ClassVar
 
 import requests
@@ -47,6 +48,10 @@ class NetworkProvider(ABC):
     per_instance: ClassVar[bool] = False
     #: True when the client must be registered on each server before OAuth (Mastodon).
     needs_app_registration: ClassVar[bool] = False
+    #: How long the network may still be carrying out a write after Linkilike stopped waiting for its answer.
+    #: Until then an ambiguous publish is only looked up (``lookup_publish``), never sent again: a server that
+    #: remembers an idempotency key only once the post exists would make a second post. 0: no such wait.
+    ambiguous_settle: ClassVar[timedelta] = timedelta(0)
 
     def __init__(self, *, base_url: str, http: HttpClient | None = None, client: ClientCredentials | None = None):
         self.base_url = base_url.rstrip("/")
@@ -78,11 +83,35 @@ class NetworkProvider(ABC):
     def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
         """The connected account's profile, including its follower count."""
 
+    def revoke(self, *, tokens: TokenSet) -> None:
+        """Withdraw the token at the network (disconnecting). ``NotSupported`` where there is no such call."""
+        raise NotSupported(f"{self.network} tokens are not revoked through Linkilike")
+
     # --- posting ------------------------------------------------------------------
+
+    def current_capabilities(self) -> Capabilities:
+        """The capabilities of this provider's server; per-instance networks read their limits from it."""
+        return self.capabilities
 
     @abstractmethod
     def validate_draft(self, draft: PostDraft) -> list[str]:
         """Problems that would make the network refuse the draft (empty list: fine)."""
+
+    def upload_media(self, *, tokens: TokenSet, draft: PostDraft) -> tuple[str, ...]:
+        """Put the draft's media on the network ahead of the post; their ids, in the order of ``draft.media``.
+
+        Ids in ``draft.media_ids`` that the network still holds are kept, not uploaded again. The caller stores
+        the answer before ``publish`` (passing it as ``draft.media_ids``), so an attempt resumed after a crash
+        posts the same media without uploading them twice. ``()`` where media travel with the post itself.
+        """
+        return ()
+
+    def lookup_publish(self, *, tokens: TokenSet, draft: PostDraft) -> PublishResult:
+        """Find the post ``draft`` describes among the account's latest posts, sending nothing.
+
+        PUBLISHED (with its id) or NOT_FOUND. ``NotSupported`` where the network cannot be asked.
+        """
+        raise NotSupported(f"{self.network} cannot look a post up")
 
     @abstractmethod
     def publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:

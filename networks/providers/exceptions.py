@@ -34,6 +34,15 @@ class RateLimited(NetworkError):
         self.reset_at = reset_at
 
 
+class AccountAttention(NetworkError):
+    """The account (or Linkilike's app) has a problem at the network that a person must sort out there first.
+
+    A login the server disabled, an e-mail address not confirmed, a sign-up awaiting approval, a permission
+    or feature the app lacks. Neither the content's fault nor a withdrawn authorisation: the post is not
+    rejected, the account is not revoked; trying again helps only once the problem is fixed.
+    """
+
+
 class Duplicate(NetworkError):
     """The network says this post already exists."""
 

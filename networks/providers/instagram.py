@@ -74,6 +74,7 @@ class InstagramProvider(ContainerPublishingProvider):
         own_engagement=Reveal.NO,
         image_required=True,
         media_by_url=True,
+        image_types=frozenset({"image/jpeg"}),
         needs_app_review=True,
         requirements=(
             "Instagram business or creator account; app review for instagram_business_content_publish and "

@@ -1,6 +1,6 @@
 """Mastodon client API (and every server speaking it, including the built-in sandbox).
 
-Facts from /work/shared/networks.md: apps are registered per instance (``POST /api/v1/apps``);
+Facts from docs.joinmastodon.org and the server's source: apps are registered per instance (``POST /api/v1/apps``);
 OAuth 2 code flow with PKCE S256; tokens never expire and cannot be refreshed, a revoked one
 answers 401; media via ``POST /api/v2/media`` (200, or 202 then poll ``GET /api/v1/media/:id``
 206 -> 200); ``POST /api/v1/statuses`` honours ``Idempotency-Key`` for one hour; metrics one
@@ -14,19 +14,24 @@ token up to 4,096 descendants), ``/quotes`` (4.5+, the author only, <= 40 a page
 
 from __future__ import annotations
 
+import hashlib
+import html
 import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from django.core.cache import cache
 
 from networks.providers.base import NetworkProvider, pkce_pair
 from networks.providers.exceptions import (
+    AccountAttention,
+    AddressRefused,
     AmbiguousOutcome,
     AuthRevoked,
     ContentRejected,
@@ -35,12 +40,15 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
+from networks.providers.mastodon_text import MENTION_RE, status_length
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
     ClientCredentials,
+    InstanceInfo,
     LinkHandling,
+    MediaItem,
     MetricsSnapshot,
     PostDraft,
     PublishResult,
@@ -50,9 +58,21 @@ from networks.providers.types import (
     TokenSet,
 )
 
-SCOPES = "read:accounts read:statuses write:statuses write:media profile"
-URL_PATTERN = re.compile(r"https?://\S+")
-URL_WEIGHT = 23  # Mastodon counts every link as 23 characters
+#: What Linkilike needs on every server (known since 2.4): the profile, reading and writing statuses and media.
+BASE_SCOPES = ("read:accounts", "read:statuses", "write:statuses", "write:media")
+#: Only ``verify_credentials``; from 4.3 on. Asked for where the server knows it.
+PROFILE_SCOPE = "profile"
+PROFILE_SINCE = (4, 3)
+#: Everything Linkilike asks a current server (4.3+, the built-in sandbox) for.
+SCOPES = " ".join((*BASE_SCOPES, PROFILE_SCOPE))
+#: How long what a server says about itself is kept (limits and domain change rarely).
+INSTANCE_CACHE_SECONDS = 60 * 60
+#: The character limit every server had before it published one (configuration came with 3.4.2).
+LEGACY_MAX_CHARACTERS = 500
+#: The account's latest posts looked through when finding a post (the most one page holds).
+LOOKUP_LIMIT = 40
+#: Redirects followed from the handle's domain to the server's WebFinger.
+WEBFINGER_REDIRECTS = 2
 #: Pages read per list (favourited_by, reblogged_by, quotes) and post: a cap on what one check may cost.
 ENGAGER_PAGES = 3
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -91,6 +111,8 @@ class MastodonProvider(NetworkProvider):
     network = "mastodon"
     per_instance = True
     needs_app_registration = True
+    # Mastodon's defaults, for the capability matrix; a server's own limits come from its configuration
+    # (``current_capabilities``, ``validate_draft``).
     capabilities = Capabilities(
         max_chars=500,
         max_images=4,
@@ -112,10 +134,14 @@ class MastodonProvider(NetworkProvider):
     )
     #: How long the server remembers an Idempotency-Key (check_pending_publish relies on it).
     idempotency_window: ClassVar[timedelta] = timedelta(hours=1)
+    #: A create the client stopped waiting for can still be running (mentions of remote accounts are resolved
+    #: over the network before the key is stored); only then is it safe to look and, if need be, send again.
+    ambiguous_settle: ClassVar[timedelta] = timedelta(minutes=5)
     media_poll_interval: ClassVar[float] = 0.5
     media_poll_timeout: ClassVar[float] = 60.0
 
     last_rate_limit: RateLimitInfo | None = None
+    _instance: InstanceInfo | None = None
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -149,7 +175,12 @@ class MastodonProvider(NetworkProvider):
             raise Transient(f"{method} {path}: timed out") from error
         except requests.RequestException as error:
             raise Transient(f"{method} {path}: {type(error).__name__}") from error
-        self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
+        if tokens is not None:
+            # Calls without a token are limited per address, not per account: they say nothing about its budget.
+            self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
+        if write and response.status_code in (502, 504):
+            # The proxy in front of the server gave up (or lost it) while the server may still be creating it.
+            raise AmbiguousOutcome(f"{method} {path}: {response.status_code} from the proxy after sending")
         if response.status_code not in ok:
             raise self.classify_error(response)
         return response
@@ -164,24 +195,157 @@ class MastodonProvider(NetworkProvider):
             raise Transient("unexpected JSON shape")
         return body
 
+    # --- what the server says about itself ------------------------------------------
+
+    def _cache_key(self) -> str:
+        return f"networks:mastodon:instance:{hashlib.sha256(self.base_url.encode()).hexdigest()[:32]}"
+
+    def instance_info(self) -> InstanceInfo | None:
+        """The server's domain, version and limits, read once an hour per server; None when it does not say."""
+        if self._instance is not None:
+            return self._instance  # a metrics pull asks for every engager's handle
+        cached = cache.get(self._cache_key())
+        if isinstance(cached, dict):
+            try:
+                self._instance = InstanceInfo(
+                    **{**cached, "supported_mime_types": tuple(cached["supported_mime_types"])}
+                )
+                return self._instance
+            except (TypeError, KeyError):
+                pass  # kept by another version of this class: read it again
+        try:
+            info = self._read_instance()
+        except NetworkError:
+            return None  # not kept: asked again next time
+        cache.set(self._cache_key(), asdict(info), INSTANCE_CACHE_SECONDS)
+        self._instance = info
+        return info
+
+    def _read_instance(self) -> InstanceInfo:
+        response = self._send("GET", "/api/v2/instance", ok=(200, 404, 410))
+        if response.status_code == 200:
+            body = self._json(response)
+            domain = str(body.get("domain") or "")
+        else:  # before 4.0 (or a server speaking only v1)
+            body = self._json(self._send("GET", "/api/v1/instance"))
+            domain = str(body.get("uri") or "").removeprefix("https://").removeprefix("http://").rstrip("/")
+        configuration = body.get("configuration")
+        statuses = _dict(_dict(configuration).get("statuses"))
+        media = _dict(_dict(configuration).get("media_attachments"))
+        max_characters = _int_or_none(statuses.get("max_characters"))
+        max_media = _int_or_none(statuses.get("max_media_attachments"))
+        if not isinstance(configuration, dict):
+            # Before 3.4.2 no server published its limits: forks said ``max_toot_chars``, the rest had 500.
+            max_characters = _int_or_none(body.get("max_toot_chars")) or LEGACY_MAX_CHARACTERS
+        mime_types = media.get("supported_mime_types")
+        return InstanceInfo(
+            domain=domain or str(urlsplit(self.base_url).netloc),
+            version=str(body.get("version") or ""),
+            max_characters=max_characters,
+            max_media_attachments=max_media,
+            image_size_limit=_int_or_none(media.get("image_size_limit")),
+            video_size_limit=_int_or_none(media.get("video_size_limit")),
+            supported_mime_types=tuple(str(t) for t in mime_types) if isinstance(mime_types, list) else (),
+        )
+
+    def _domain(self, *, username: str) -> str:
+        """The domain in local accounts' handles: the server's own (LOCAL_DOMAIN) where WebFinger confirms it,
+        else the API's host.
+
+        A server may serve its API on one host and name its accounts after another (``@lena@example.com`` on
+        ``social.example.com``). It may also claim any domain at all, so the claim counts only when that
+        domain's WebFinger names this server's account, as it does for every server that federates.
+        """
+        api_host = urlsplit(self.base_url).netloc.lower()
+        info = self.instance_info()
+        domain = (info.domain if info is not None else "").lower()
+        if not domain or domain == api_host:
+            return api_host
+        key = f"{self._cache_key()}:domain:{hashlib.sha256(domain.encode()).hexdigest()[:16]}"
+        confirmed = cache.get(key)
+        if confirmed is None:
+            confirmed = self._webfinger_names_us(domain=domain, username=username)
+            cache.set(key, confirmed, INSTANCE_CACHE_SECONDS)
+        return domain if confirmed else api_host
+
+    def _webfinger_names_us(self, *, domain: str, username: str) -> bool:
+        scheme = urlsplit(self.base_url).scheme
+        url = f"{scheme}://{domain}/.well-known/webfinger?{urlencode({'resource': f'acct:{username}@{domain}'})}"
+        try:
+            for _hop in range(WEBFINGER_REDIRECTS + 1):
+                # The handle's domain usually sends WebFinger on to the server's own host.
+                response = self.http.request(
+                    "GET",
+                    url,
+                    headers={"Accept": "application/jrd+json"},
+                    timeout=(min(5.0, self.http.timeout[0]), min(10.0, self.http.timeout[1])),
+                )
+                location = response.headers.get("Location")
+                if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                    break
+                url = urljoin(url, location)
+            body = response.json() if response.status_code == 200 else {}
+        except (requests.RequestException, ValueError, NetworkError):
+            return False
+        links = body.get("links") if isinstance(body, dict) else None
+        api_host = urlsplit(self.base_url).netloc.lower()
+        return any(
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and urlsplit(str(link.get("href") or "")).netloc.lower() == api_host
+            for link in links or []
+        )
+
+    def _scopes_supported(self) -> set[str] | None:
+        """``scopes_supported`` from the server's OAuth metadata (4.3+); None where it publishes none."""
+        try:
+            response = self._send("GET", "/.well-known/oauth-authorization-server")
+            supported = self._json(response).get("scopes_supported")
+        except AddressRefused:
+            raise  # the server's address is not one Linkilike may contact: stop here
+        except NetworkError:
+            return None
+        return {str(scope) for scope in supported} if isinstance(supported, list) else None
+
+    def negotiate_scopes(self) -> str:
+        """The scopes to register with: what Linkilike needs, plus ``profile`` where the server knows it."""
+        supported = self._scopes_supported()
+        if supported is not None:
+            profile = PROFILE_SCOPE in supported
+        else:
+            info = self.instance_info()
+            profile = info is not None and _version(info.version) >= PROFILE_SINCE
+        return " ".join((*BASE_SCOPES, PROFILE_SCOPE) if profile else BASE_SCOPES)
+
     # --- connecting ---------------------------------------------------------------
 
     def register_app(self, *, redirect_uri: str, website: str) -> ClientCredentials:
-        response = self._send(
-            "POST",
-            "/api/v1/apps",
-            data={"client_name": "Linkilike", "redirect_uris": redirect_uri, "scopes": SCOPES, "website": website},
-        )
+        scopes = self.negotiate_scopes()
+        try:
+            response = self._register(redirect_uri=redirect_uri, website=website, scopes=scopes)
+        except ContentRejected as error:
+            if scopes == " ".join(BASE_SCOPES) or "scope" not in str(error).lower():
+                raise
+            # The server refused a scope its documents announced: ask for what every server knows.
+            scopes = " ".join(BASE_SCOPES)
+            response = self._register(redirect_uri=redirect_uri, website=website, scopes=scopes)
         body = self._json(response)
         try:
             return ClientCredentials(
                 client_id=str(body["client_id"]),
                 client_secret=str(body["client_secret"]),
                 redirect_uri=redirect_uri,
-                scopes=SCOPES,
+                scopes=scopes,
             )
         except KeyError as error:
             raise Transient("app registration answer without client credentials") from error
+
+    def _register(self, *, redirect_uri: str, website: str, scopes: str) -> requests.Response:
+        return self._send(
+            "POST",
+            "/api/v1/apps",
+            data={"client_name": "Linkilike", "redirect_uris": redirect_uri, "scopes": scopes, "website": website},
+        )
 
     def _client(self) -> ClientCredentials:
         if self.client is None:
@@ -197,7 +361,8 @@ class MastodonProvider(NetworkProvider):
                 "response_type": "code",
                 "client_id": client.client_id,
                 "redirect_uri": redirect_uri,
-                "scope": client.scopes or SCOPES,
+                # Never more than the app was registered with: the server refuses that (invalid_scope).
+                "scope": client.scopes or " ".join(BASE_SCOPES),
                 "state": state,
                 "code_challenge": challenge,
                 "code_challenge_method": "S256",
@@ -218,7 +383,7 @@ class MastodonProvider(NetworkProvider):
                 "client_secret": client.client_secret,
                 "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier,
-                "scope": client.scopes or SCOPES,
+                "scope": client.scopes or " ".join(BASE_SCOPES),
             },
         )
         body = self._json(response)
@@ -236,12 +401,23 @@ class MastodonProvider(NetworkProvider):
     def refresh(self, *, tokens: TokenSet) -> TokenSet:
         raise NotSupported("Mastodon access tokens do not expire and cannot be refreshed")
 
+    def revoke(self, *, tokens: TokenSet) -> None:
+        client = self.client
+        if client is None:
+            # The server does have the call; without the app's credentials Linkilike cannot make it.
+            raise NetworkError("no app registered on this server to withdraw the token with")
+        self._send(
+            "POST",
+            "/oauth/revoke",
+            data={"client_id": client.client_id, "client_secret": client.client_secret, "token": tokens.access_token},
+        )
+
     def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
         body = self._json(self._send("GET", "/api/v1/accounts/verify_credentials", tokens=tokens))
         username = str(body.get("username") or body.get("acct") or "")
-        host = urlsplit(self.base_url).netloc
         acct = str(body.get("acct") or username)
-        handle = f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+        # A local account's acct has no domain; the handle takes the server's own, not the API's host.
+        handle = f"@{acct}" if "@" in acct else f"@{acct}@{self._domain(username=acct)}"
         return AccountRef(
             external_id=str(body["id"]),
             handle=handle,
@@ -258,41 +434,87 @@ class MastodonProvider(NetworkProvider):
             return f"{draft.text.rstrip()}\n\n{draft.link}"
         return draft.text
 
+    def current_capabilities(self) -> Capabilities:
+        info = self.instance_info()
+        if info is None:
+            return self.capabilities
+        return replace(
+            self.capabilities,
+            max_chars=info.max_characters or self.capabilities.max_chars,
+            max_images=info.max_media_attachments or self.capabilities.max_images,
+            max_image_bytes=info.image_size_limit or self.capabilities.max_image_bytes,
+        )
+
     def validate_draft(self, draft: PostDraft) -> list[str]:
+        """What this server would refuse, by its own limits. Limits it does not state are left to it."""
         problems: list[str] = []
+        info = self.instance_info()
         text = self._status_text(draft)
-        length = len(URL_PATTERN.sub("x" * URL_WEIGHT, text))
-        if length > self.capabilities.max_chars:
-            problems.append(f"text is {length} characters, the limit is {self.capabilities.max_chars}")
+        length = status_length(text)
+        if info is not None and info.max_characters is not None and length > info.max_characters:
+            problems.append(f"text is {length} characters, the limit is {info.max_characters}")
         if not text.strip() and not draft.media:
             problems.append("a post needs text or media")
-        if len(draft.media) > self.capabilities.max_images:
-            problems.append(f"at most {self.capabilities.max_images} images")
+        if (
+            info is not None
+            and info.max_media_attachments is not None
+            and len(draft.media) > info.max_media_attachments
+        ):
+            problems.append(f"at most {info.max_media_attachments} media per post")
+        if len(draft.media) > 1 and any(item.content_type.startswith("video/") for item in draft.media):
+            problems.append("a video cannot be posted together with other media")
         for item in draft.media:
-            if not item.content_type.startswith(("image/", "video/")):
-                problems.append(f"{item.filename}: only images and video can be attached")
-            limit = self.capabilities.max_image_bytes
-            if limit and item.content_type.startswith("image/") and len(item.content) > limit:
-                problems.append(f"{item.filename}: larger than {limit} bytes")
+            problems.extend(self._media_problems(item, info))
         return problems
 
-    def _upload_media(self, *, tokens: TokenSet, draft: PostDraft) -> list[str]:
+    @staticmethod
+    def _media_problems(item: MediaItem, info: InstanceInfo | None) -> list[str]:
+        if not item.content_type.startswith(("image/", "video/")):
+            return [f"{item.filename}: only images and video can be attached"]
+        if info is None:
+            return []
+        problems = []
+        if info.supported_mime_types and item.content_type not in info.supported_mime_types:
+            problems.append(f"{item.filename}: the server does not take {item.content_type}")
+        video = item.content_type.startswith("video/")
+        limit = info.video_size_limit if video else info.image_size_limit
+        if limit and len(item.content) > limit:
+            problems.append(f"{item.filename}: larger than the server's {limit} bytes")
+        return problems
+
+    def upload_media(self, *, tokens: TokenSet, draft: PostDraft) -> tuple[str, ...]:
         media_ids: list[str] = []
-        for item in draft.media:
-            response = self._send(
-                "POST",
-                "/api/v2/media",
-                tokens=tokens,
-                ok=(200, 202),
-                files={"file": (item.filename, item.content, item.content_type)},
-                data={"description": item.description} if item.description else {},
-            )
-            body = self._json(response)
-            media_id = str(body["id"])
-            if response.status_code == 202 or not body.get("url"):
-                self._await_media(tokens=tokens, media_id=media_id)
-            media_ids.append(media_id)
-        return media_ids
+        for index, item in enumerate(draft.media):
+            earlier = draft.media_ids[index] if index < len(draft.media_ids) else ""
+            if earlier and self._media_still_there(tokens=tokens, media_id=earlier):
+                media_ids.append(earlier)
+                continue
+            media_ids.append(self._upload(tokens=tokens, item=item))
+        return tuple(media_ids)
+
+    def _media_still_there(self, *, tokens: TokenSet, media_id: str) -> bool:
+        """True when the server still holds the upload, unattached (it finds no other): it can be posted."""
+        response = self._send("GET", f"/api/v1/media/{media_id}", tokens=tokens, ok=(200, 206, 404))
+        if response.status_code == 404:
+            return False
+        if response.status_code == 206:
+            self._await_media(tokens=tokens, media_id=media_id)
+        return True
+
+    def _upload(self, *, tokens: TokenSet, item: MediaItem) -> str:
+        response = self._send(
+            "POST",
+            "/api/v2/media",
+            tokens=tokens,
+            ok=(200, 202),
+            files={"file": (item.filename, item.content, item.content_type)},
+            data={"description": item.description} if item.description else {},
+        )
+        body = self._json(response)
+        media_id = str(body["id"])
+        if response.status_code == 202 or not body.get("url"):
+            self._await_media(tokens=tokens, media_id=media_id)
+        return media_id
 
     def _await_media(self, *, tokens: TokenSet, media_id: str) -> None:
         deadline = time.monotonic() + self.media_poll_timeout
@@ -305,10 +527,13 @@ class MastodonProvider(NetworkProvider):
             time.sleep(self.media_poll_interval)
 
     def publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
+        """Create the status. Media already uploaded for it (``draft.media_ids``) are posted, not uploaded again."""
         problems = self.validate_draft(draft)
         if problems:
             raise ContentRejected("; ".join(problems), status=None)
-        media_ids = self._upload_media(tokens=tokens, draft=draft)
+        media_ids = list(draft.media_ids)
+        if len(media_ids) != len(draft.media):
+            media_ids = list(self.upload_media(tokens=tokens, draft=draft))
         payload: dict[str, Any] = {"status": self._status_text(draft), "visibility": draft.visibility}
         if media_ids:
             payload["media_ids"] = media_ids
@@ -320,7 +545,10 @@ class MastodonProvider(NetworkProvider):
             json=payload,
             headers={"Idempotency-Key": idempotency_key},
         )
-        body = self._json(response)
+        return self._result(self._json(response))
+
+    @staticmethod
+    def _result(body: dict[str, Any]) -> PublishResult:
         return PublishResult(
             state=PublishState.PUBLISHED,
             external_id=str(body["id"]),
@@ -328,14 +556,48 @@ class MastodonProvider(NetworkProvider):
             published_at=_parse_time(body.get("created_at")),
         )
 
-    def check_pending_publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
-        """Repeat the create with the same ``Idempotency-Key``.
+    def lookup_publish(self, *, tokens: TokenSet, draft: PostDraft) -> PublishResult:
+        """The post among the account's latest statuses: by one of its media ids, else by its text.
 
-        Within ``idempotency_window`` of the first attempt the server answers with the status it
-        already created (or creates it once if the first request never arrived), so this never
-        makes a second post. Callers must not use it after the window.
+        The server keeps no trace of the Idempotency-Key on the status, so this is how to tell whether a
+        create whose answer was lost went through, without sending anything.
         """
-        return self.publish(tokens=tokens, draft=draft, idempotency_key=idempotency_key)
+        me = self._json(self._send("GET", "/api/v1/accounts/verify_credentials", tokens=tokens))
+        response = self._send(
+            "GET",
+            f"/api/v1/accounts/{me.get('id')}/statuses",
+            tokens=tokens,
+            ok=(200, 404),
+            params={"limit": LOOKUP_LIMIT, "exclude_reblogs": "true"},
+        )
+        if response.status_code == 404:
+            raise NotSupported("this server does not list an account's statuses")
+        try:
+            statuses = response.json()
+        except ValueError as error:
+            raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
+        wanted_media = set(draft.media_ids)
+        wanted_text = _comparable(self._status_text(draft))
+        for status in statuses if isinstance(statuses, list) else []:
+            if not isinstance(status, dict) or not status.get("id"):
+                continue
+            attached = {str(item.get("id")) for item in status.get("media_attachments") or [] if isinstance(item, dict)}
+            same_text = bool(wanted_text) and _comparable(_html_text(str(status.get("content") or ""))) == wanted_text
+            if wanted_media & attached or same_text:
+                return self._result(status)
+        return PublishResult(state=PublishState.NOT_FOUND)
+
+    def check_pending_publish(self, *, tokens: TokenSet, draft: PostDraft, idempotency_key: str) -> PublishResult:
+        """Look the post up; NOT_FOUND means nothing is there and it may be sent again with the same key.
+
+        Only called ``ambiguous_settle`` after the first request, when it can no longer be running on the
+        server. A server that cannot list an account's statuses is asked by repeating the create with the
+        same ``Idempotency-Key``: within ``idempotency_window`` it answers the status it already created.
+        """
+        try:
+            return self.lookup_publish(tokens=tokens, draft=draft)
+        except NotSupported:
+            return self.publish(tokens=tokens, draft=draft, idempotency_key=idempotency_key)
 
     def fetch_metrics(self, *, tokens: TokenSet, external_ids: Sequence[str]) -> list[MetricsSnapshot]:
         """One status read per post, with her token: the counts and her own favourite and boost.
@@ -428,7 +690,7 @@ class MastodonProvider(NetworkProvider):
         if not isinstance(account, dict) or not account.get("acct"):
             return None
         acct = str(account["acct"])
-        handle = f"@{acct}" if "@" in acct else f"@{acct}@{urlsplit(self.base_url).netloc}"
+        handle = f"@{acct}" if "@" in acct else f"@{acct}@{self._domain(username=acct)}"
         return AccountRef(
             external_id=str(account.get("id") or ""), handle=handle, profile_url=str(account.get("url") or "")
         )
@@ -457,10 +719,17 @@ class MastodonProvider(NetworkProvider):
     def classify_error(self, response: requests.Response) -> NetworkError:
         status = response.status_code
         text = _error_text(response)
+        lowered = text.lower()
         if status == 401:
             return AuthRevoked(text, status=status)
-        if status == 403 and "scope" in text.lower():
+        if status == 403 and "scope" in lowered:
             return AuthRevoked(text, status=status)
+        if status == 403 and lowered.startswith(("your login", "your account")):
+            # Disabled, e-mail not confirmed, awaiting approval, two-factor missing: the person must sort it
+            # out on the server; the post was not refused for what it says.
+            return AccountAttention(text, status=status)
+        if status == 422 and "not finished processing" in lowered:
+            return Transient(text, status=status)
         if status == 429:
             info = self.parse_rate_limit(response.headers)
             reset_at = info.reset_at if info else None
@@ -474,6 +743,31 @@ class MastodonProvider(NetworkProvider):
         if status == 408 or status >= 500:
             return Transient(text, status=status)
         return NetworkError(text, status=status)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _version(value: str) -> tuple[int, int, int]:
+    """``4.3.0+glitch``, ``4.2.10 (compatible; ...)`` -> (4, 3, 0); unreadable -> (0, 0, 0)."""
+    match = re.match(r"\s*(\d+)\.(\d+)(?:\.(\d+))?", value or "")
+    if match is None:
+        return (0, 0, 0)
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+
+def _html_text(content: str) -> str:
+    """A status's HTML ``content`` as the text it was written from (links rendered in spans join up again)."""
+    text = re.sub(r"<br\s*/?>", "\n", content)
+    text = re.sub(r"</p>\s*<p[^>]*>", "\n\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _comparable(text: str) -> str:
+    """Text reduced to what survives the server's rendering: remote mentions show as ``@user``, spacing varies."""
+    shown = MENTION_RE.sub(lambda match: f"@{match.group('user')}", text)
+    return " ".join(shown.split())
 
 
 def _flag(value: Any) -> int | None:

@@ -1,13 +1,15 @@
 """What Instagram, Threads and Facebook Pages share: the Graph API's errors, usage headers and plumbing.
 
-Facts from /work/shared/networks.md and Meta's Graph API documentation:
+Facts from Meta's Graph API documentation:
 
 - Errors come as ``{"error": {"message", "type", "code", "error_subcode", "is_transient", "fbtrace_id"}}``,
   mostly with HTTP 400. Code 104 is a missing token; 190 an invalid one: subcode 463 (or code 102)
   expired, 458 (app removed), 459, 460 (password changed), 464 and 467 (logged out) revoked. Codes 10 and 200-299 are
   missing permissions (a new consent is needed). Rate limits are codes 4, 17, 32, 613 and
   80001-80014; code 506 is a duplicate post; codes 1 and 2 or ``is_transient: true`` are passing
-  faults. Instagram's daily publishing limit is code 9 with subcode 2207042.
+  faults. Instagram's daily publishing limit is code 9 with subcode 2207042. Code 100 is an invalid
+  parameter; with subcode 33 the object does not exist, without it and naming a missing permission,
+  reviewable feature or app token the app or account lacks access (the object is there).
 - ``X-App-Usage`` (``{"call_count", "total_cputime", "total_time"}``, percentages) and
   ``X-Business-Use-Case-Usage`` (``{"<id>": [{"type", "call_count", ..., "estimated_time_to_regain_access"}]}``,
   the time in minutes) say how close the app is to being throttled and when access returns.
@@ -32,6 +34,7 @@ from django.conf import settings
 
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
+    AccountAttention,
     AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
@@ -90,6 +93,10 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+#: Words of a code-100 answer about what the app or account may do, not about the request's content.
+PERMISSION_WORDS = ("permission", "reviewable feature", "app token", "app access token")
 
 
 def graph_error(response: requests.Response) -> dict[str, Any]:
@@ -329,6 +336,10 @@ class MetaGraphProvider(NetworkProvider):
             retry_after = max(60.0, regain) if regain else DEFAULT_RETRY_AFTER
             reset_at = datetime.now(UTC) + timedelta(seconds=retry_after)
             return RateLimited(text, retry_after=retry_after, reset_at=reset_at, status=status)
+        if code == 100 and subcode != 33 and any(words in message.lower() for words in PERMISSION_WORDS):
+            # "Missing permission or reviewable feature", "requires an app token": without subcode 33 the object
+            # is there; the app or the account lacks a permission or feature. Not the post's fault, not gone.
+            return AccountAttention(text, status=status)
         if code == 506:
             return Duplicate(text, status=status)
         if code in (1, 2) or error.get("is_transient") is True or status >= 500 or status == 408:

@@ -60,6 +60,7 @@ class ThreadsProvider(ContainerPublishingProvider):
         # Insights are totals without names (replies could name their authors, one call per post: not done).
         own_engagement=Reveal.NO,
         media_by_url=True,
+        image_types=IMAGE_TYPES,
         needs_app_review=True,
         requirements=(
             "app review for threads_content_publish and threads_manage_insights; images by public URL; "

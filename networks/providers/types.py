@@ -53,7 +53,8 @@ class MediaItem:
     filename: str
     content_type: str
     description: str = ""
-    #: A public address of the same file, for networks that fetch media themselves (Instagram, Threads).
+    #: An address of exactly these bytes, valid long enough for networks that fetch media themselves
+    #: (Instagram, Threads) to fetch it.
     url: str = ""
 
 
@@ -67,6 +68,23 @@ class PostDraft:
     visibility: str = "public"
     link_title: str = ""
     link_description: str = ""
+    #: Ids the network already holds for ``media`` (same order), uploaded by an earlier attempt of this post
+    #: (``NetworkProvider.upload_media``): used instead of uploading the files again.
+    media_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    """What a server a person named says about itself (Mastodon: ``/api/v2/instance``). None: not said."""
+
+    #: The domain in its accounts' handles (may differ from the host serving the API).
+    domain: str
+    version: str = ""
+    max_characters: int | None = None
+    max_media_attachments: int | None = None
+    image_size_limit: int | None = None
+    video_size_limit: int | None = None
+    supported_mime_types: tuple[str, ...] = ()
 
 
 class PublishState(StrEnum):
@@ -172,8 +190,11 @@ class Capabilities:
     metrics: tuple[str, ...] = ()
     #: A post must carry an image (Instagram).
     image_required: bool = False
-    #: Media are fetched by the network from ``MediaItem.url`` (which must be public), not uploaded.
+    #: Media are fetched by the network from ``MediaItem.url`` (a time-limited address of the copy made for
+    #: it), not uploaded.
     media_by_url: bool = False
+    #: Image types the network takes (empty: any); an image of another type goes out as a JPEG copy.
+    image_types: frozenset[str] = frozenset()
     #: Publishing needs permissions that the network grants only after reviewing Linkilike's app.
     needs_app_review: bool = False
     #: Plain-language conditions on the account or app (for staff and the capability matrix).

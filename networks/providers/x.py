@@ -1,6 +1,6 @@
 """X (API v2).
 
-Facts (docs.x.com, /work/shared/networks.md): OAuth 2 authorisation code + PKCE S256 on
+Facts (docs.x.com): OAuth 2 authorisation code + PKCE S256 on
 ``x.com/i/oauth2/authorize``; ``POST api.x.com/2/oauth2/token`` with HTTP Basic auth for
 confidential clients; access tokens live 2 h, ``offline.access`` adds a refresh token and a
 refresh hands out a new one (store it; keep the old one if none comes back). Media via

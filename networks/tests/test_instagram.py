@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.utils import timezone
 
+from campaigns.metrics.services import metrics_pull
+from campaigns.models import MetricSnapshot, PublicationState, SharePublication
+from campaigns.publishing.testing import ready_share
 from influencers.factories import InfluencerProfileFactory
 from networks import services
-from networks.models import AccountStatus, ConnectedAccount
+from networks.factories import ConnectedAccountFactory
+from networks.models import AccountStatus, ConnectedAccount, Network
 from networks.providers.exceptions import (
+    AccountAttention,
     AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
@@ -317,6 +325,50 @@ def test_not_enough_viewers_is_no_data_not_an_error(double: MetaDouble) -> None:
     [snapshot] = provider.fetch_metrics(tokens=tokens, external_ids=[media_id])
     assert snapshot.exists is True
     assert (snapshot.reach, snapshot.likes, snapshot.impressions) == (None, None, None)
+
+
+@pytest.mark.parametrize("kind", ["permission", "app_token"])
+def test_a_missing_permission_on_a_metrics_read_is_an_account_problem(double: MetaDouble, kind: str) -> None:
+    # Code 100 without subcode 33: the post is there, the app or account lacks a permission or feature.
+    provider, tokens = connect(double)
+    media_id = publish(provider, tokens, draft())
+    double.state.fail_next["insights"] = kind
+    with pytest.raises(AccountAttention) as caught:
+        provider.fetch_metrics(tokens=tokens, external_ids=[media_id])
+    assert not isinstance(caught.value, ContentRejected)
+    assert not caught.value.retryable
+    [snapshot] = provider.fetch_metrics(tokens=tokens, external_ids=[media_id])  # nothing about the post changed
+    assert snapshot.exists is True
+
+
+@pytest.mark.django_db
+def test_a_pull_that_meets_a_missing_permission_keeps_the_post_and_notes_the_account(
+    configured: MetaDouble, settings: Any
+) -> None:
+    settings.CAMPAIGN_METRICS_WINDOWS = ["+1h"]
+    provider, tokens = connect(configured)
+    media_id = publish(provider, tokens, draft())
+    account = ConnectedAccountFactory(
+        network=Network.INSTAGRAM, instance_url=configured.url, access_token=tokens.access_token
+    )
+    share = ready_share(account=account)
+    publication = SharePublication.objects.create(
+        share=share,
+        state=PublicationState.PUBLISHED,
+        idempotency_key=uuid.uuid4().hex,
+        external_id=media_id,
+        published_at=timezone.now() - timedelta(hours=2),
+    )
+    configured.state.fail_next["insights"] = "permission"
+
+    metrics_pull(pairs={publication.pk: ["+1h"]})
+
+    publication.refresh_from_db()
+    assert publication.state == PublicationState.PUBLISHED  # not removed: the post is there
+    assert not MetricSnapshot.objects.filter(share=publication.share).exists()  # no zeros, nothing "gone"
+    account.refresh_from_db()
+    assert account.status == AccountStatus.HEALTHY
+    assert account.last_error.startswith("AccountAttention")
 
 
 def test_deleted_media_does_not_exist(double: MetaDouble) -> None:

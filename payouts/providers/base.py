@@ -17,6 +17,8 @@ class CheckoutRequest:
     cancel_url: str
     client_reference: str
     description: str = "Linkilike top-up"
+    #: Shown on a checkout page that names who pays (the test checkout); Stripe shows ``description``.
+    brand_name: str = ""
 
 
 @dataclass(frozen=True)

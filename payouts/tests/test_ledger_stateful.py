@@ -47,7 +47,8 @@ def _value(counts: tuple[int, int, int], cap: int | None) -> int:
 
 
 def _fee(earned: int) -> int:
-    return earned * FEE_BPS // 10_000
+    # An independent oracle of the one rounding rule (ADR 7): the exact fee rounded half up.
+    return (earned * FEE_BPS + 5_000) // 10_000
 
 
 @dataclass

@@ -82,7 +82,7 @@ def test_earnings_page_explains_every_line_and_the_balances(client):
     page = _text(client.get(reverse("payouts:earnings")))
     assert "€85.00" in page  # available: 10,000 x 6.00 / 1000 + 250 x 0.10
     assert "€1.50" in page  # on hold: 10 clicks x 0.15
-    assert "10000 impressions \N{MULTIPLICATION SIGN} €6.00 per 1,000" in page
+    assert "10,000 impressions \N{MULTIPLICATION SIGN} €6.00 per 1,000" in page
     assert "250 engagements \N{MULTIPLICATION SIGN} €0.10" in page
     assert "10 unique clicks \N{MULTIPLICATION SIGN} €0.15" in page
     assert f"share-42-{person.pk}" in page

@@ -2,11 +2,7 @@
 (function () {
   "use strict";
   function ready() {
-    // Scheduled times are the influencer's local time: tell the server which zone the browser is in.
-    var tz = document.querySelector("input[name='tz']");
-    if (tz && !tz.value && window.Intl) {
-      try { tz.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep the server's zone */ }
-    }
+    // Scheduled times are in the zone of the influencer's profile (set on onboarding, static/js/timezone.js).
     // Typing a time means "at a time I choose".
     var at = document.querySelector("input[name='scheduled_at']");
     var later = document.querySelector("input[name='when'][value='later']");

@@ -230,10 +230,10 @@ def staff_funds(j: Journey, page: Page, brand: str, reference: str) -> None:
     page.goto("/admin/payouts/funding/add/")
     page.locator("#id_brand").select_option(label=brand)
     page.locator("#id_reference").fill(reference)
-    page.locator("#id_currency").fill("EUR")
+    page.locator("#id_currency").select_option("EUR")
     page.locator("#id_amount").fill("1000")
     page.locator("input[name=_save]").click()
-    expect(page.locator(".messagelist")).to_contain_text("added successfully")
+    expect(page.locator(".messagelist")).to_contain_text(f"Recorded a bank transfer of €1,000.00 from {brand}")
 
 
 def admin_action(page: Page, path: str, action: str, expect_text: str) -> None:

@@ -134,6 +134,8 @@ class Worker:
     concurrency: int
     log_path: Path
     name: str = "drill"
+    #: Further ``celery worker`` options, e.g. ``("-Q", "publish")`` (drill Q1).
+    options: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     _log: Any = field(default=None, repr=False)
@@ -155,6 +157,7 @@ class Worker:
                 "--without-gossip",
                 "--without-mingle",
                 f"--hostname={self.name}-{self.starts}@%h",
+                *self.options,
             ],
             cwd=BASE_DIR,
             env=self.env,

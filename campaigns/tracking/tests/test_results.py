@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -117,7 +117,7 @@ def _campaign_with_shares(n: int, *, influencers: int = 5) -> Campaign:
     ShareEarning.objects.create(
         share_key=str(first.pk), campaign=campaign, influencer_id=first.influencer_id, unique_clicks=1, earned_minor=10
     )
-    EarningAccrual.objects.create(
+    accrual = EarningAccrual.objects.create(
         share=ShareEarning.objects.get(share_key=str(first.pk)),
         window="clicks:x",
         campaign=campaign,
@@ -129,8 +129,46 @@ def _campaign_with_shares(n: int, *, influencers: int = 5) -> Campaign:
         pending_minor=1000,
         hold_until=now,
     )
+    _book_in_the_ledger(accrual)
     services.share_hold_open(share_id=first.pk, reason=HoldReason.CLICK_VELOCITY, detail="too fast")
     return campaign
+
+
+def _book_in_the_ledger(accrual: EarningAccrual) -> None:
+    """The accrual's money in the ledger, where a campaign's spend is read (``payouts.selectors``)."""
+    from payouts import services as money
+    from payouts.models import AccountKind, TransactionKind
+
+    campaign = accrual.campaign
+    money.brand_fund(
+        brand=campaign.brand,
+        amount_minor=campaign.budget_minor,
+        currency="EUR",
+        source="bank_transfer",
+        reference=f"T-{campaign.pk}",
+    )
+    money.campaign_budget_reserve(campaign=campaign)
+    with transaction.atomic():
+        accrual.ledger_transaction = money._post(
+            kind=TransactionKind.EARNING,
+            campaign=campaign,
+            brand=campaign.brand,
+            postings=[
+                money.Posting(
+                    money.campaign_reserved_account(campaign=campaign), -(accrual.earned_minor + accrual.fee_minor)
+                ),
+                money.Posting(
+                    money.influencer_account(
+                        influencer=accrual.influencer, kind=AccountKind.INFLUENCER_PENDING, currency="EUR"
+                    ),
+                    accrual.earned_minor,
+                ),
+                money.Posting(
+                    money.platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR"), accrual.fee_minor
+                ),
+            ],
+        )
+    accrual.save(update_fields=["ledger_transaction"])
 
 
 def _count_queries(client: Client, url: str) -> tuple[int, Any]:
@@ -226,7 +264,7 @@ def test_csv_export_has_one_row_per_share(client: Client) -> None:
     assert row["unique_clicks (measured)"] == "1"
     assert row["engagements (network-reported)"] == "5"
     assert row["earned"] == "0.10"
-    assert row["on_hold"] == "yes"
+    assert row["held_for_review"] == "yes"
     assert row["post_url"].startswith("https://mastodon.example/")
     assert "@" not in row["influencer"]  # display names, never contact details
 
@@ -276,7 +314,7 @@ def test_influencer_sees_only_their_own_shares_with_earnings(client: Client) -> 
     assert response.status_code == 200
     assert len(response.context["shares"]) == mine < 6
     assert response.context["results"].totals.earned_minor == 10
-    assert "0.10 EUR" in html
+    assert "€0.10" in html  # the same money format as the earnings page
     assert "metric-badge-measured" in html
     export = client.get(reverse("influencers:results-export"))
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))

@@ -20,7 +20,8 @@ Meta's documentation describes:
   ``attached_media`` and ``link``, ``(#506) Duplicate status message``, insights refusing the removed
   ``post_impressions_unique``, counts via ``fields=shares,reactions.summary(true),comments.summary(true)``.
 - ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` on every answer; ``fail_next[<endpoint>] = <kind>``
-  makes the next call of that endpoint fail with ``rate_limit``, ``server_error`` or ``policy``.
+  makes the next call of that endpoint fail with ``rate_limit``, ``server_error``, ``policy``, ``permission``
+  or ``app_token``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class MetaState:
     quota_usage: int = 0
     container_polls: int = 2  # reads answering IN_PROGRESS before FINISHED
     publish_delay: float = 0.0  # sleep after publishing (media_publish / threads_publish / feed)
-    fail_next: dict[str, str] = field(default_factory=dict)  # endpoint -> rate_limit | server_error | policy
+    #: endpoint -> rate_limit | server_error | policy | permission | app_token
+    fail_next: dict[str, str] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=lambda: {"call_count": 7, "total_cputime": 3, "total_time": 4})
     regain_minutes: int = 0
     requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -187,6 +189,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(
                 500, "An unexpected error has occurred. Please retry your request later.", code=2, is_transient=True
             )
+        elif kind == "permission":
+            # Recorded from the Graph API (recordings/meta/base/error_data.json): code 100 without subcode 33.
+            self._error(
+                400,
+                "(#100) Object does not exist, cannot be loaded due to missing permission or reviewable feature, "
+                "or does not support this operation. This endpoint requires the 'pages_read_engagement' permission "
+                "or the 'Page Public Content Access' feature.",
+                code=100,
+            )
+        elif kind == "app_token":
+            self._error(400, "(#100) This endpoint requires an app access token", code=100)
         elif kind == "policy":
             self._error(
                 400,

@@ -1,0 +1,215 @@
+"""When the numbers on results and earnings pages are from, and when they change next.
+
+Results grow in steps, not continuously: the network's counts are read at the metric windows after each
+post (``settings.CAMPAIGN_METRICS_WINDOWS``, ADR 9), clicks show within seconds (the drain, ADR 10), and
+clicks turn into earnings only once their hour has closed plus ``TRACKING_ACCRUE_SETTLE_MINUTES``
+(``campaigns.tracking.services.click_earnings_accrue_due``). A page that shows "Billable clicks 2" next to
+earnings without them must say why, and a count read an hour ago must not look live; these reads give the
+times to show beside the numbers. Each costs a constant number of queries, whatever the number of shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from campaigns.models import (
+    Campaign,
+    Click,
+    MetricSnapshot,
+    MetricWindowRetry,
+    PublicationState,
+    Share,
+    ShareHold,
+    SharePublication,
+    ShareResult,
+)
+from campaigns.tracking.selectors import rollups_enabled
+from linkilike.db_routing import analytics_read
+from linkilike.i18n import and_list
+
+if TYPE_CHECKING:
+    from influencers.models import InfluencerProfile
+
+
+def settle_delay() -> timedelta:
+    """How long after an hour ends its clicks are booked (the drain has caught up by then)."""
+    return timedelta(minutes=int(getattr(settings, "TRACKING_ACCRUE_SETTLE_MINUTES", 5)))
+
+
+@dataclass(frozen=True)
+class PendingClickHour:
+    """Billable clicks of one closed or running hour that are not booked as earnings yet."""
+
+    hour: datetime
+    count: int
+    #: The hour's end plus the settle delay: the booking run after this pays them.
+    booked_after: datetime
+    #: The booking time has passed (the next run books them; only late if the worker is behind).
+    overdue: bool
+
+    @property
+    def hour_end(self) -> datetime:
+        return self.hour + timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ClicksPending:
+    """Counted (billable) clicks not in the earnings yet: by hour, and those of shares on hold for review."""
+
+    hours: list[PendingClickHour] = field(default_factory=list)
+    held: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(row.count for row in self.hours) + self.held
+
+
+@dataclass(frozen=True)
+class ResultsTiming:
+    now: datetime
+    #: The newest network count the figures include (None: none read yet).
+    counts_as_of: datetime | None
+    #: When the next network count of a live post is due (None: every post has had its last one).
+    next_count_at: datetime | None
+    #: "1 hour, 6 hours, 24 hours, 72 hours, 7 days and 28 days": when counts are read after a post.
+    schedule: str
+    clicks: ClicksPending
+
+    @property
+    def next_count_due_now(self) -> bool:
+        """Due already: the next pull (every minute) reads it."""
+        return self.next_count_at is not None and self.next_count_at <= self.now
+
+
+def clicks_pending_for_shares(shares: QuerySet[Share], *, now: datetime | None = None) -> ClicksPending:
+    """The shares' billable clicks not booked yet, per UTC hour, and those waiting for a hold's review (1 query).
+
+    Mirrors what ``click_earnings_accrue_due`` books: a removed post's clicks are never booked (they stop
+    being billable), a held share's clicks wait for staff.
+    """
+    now = now or timezone.now()
+    held = ShareHold.objects.filter(share_id=OuterRef("link__share_id"), released_at__isnull=True)
+    rows = (
+        Click.objects.filter(link__share__in=shares, billable=True, accrued_at__isnull=True)
+        .exclude(link__share__publication__state=PublicationState.REMOVED)
+        .annotate(hour=TruncHour("occurred_at", tzinfo=UTC), held=Exists(held))
+        .order_by()
+        .values("hour", "held")
+        .annotate(n=Count("pk"))
+    )
+    hours: dict[datetime, int] = {}
+    on_hold = 0
+    for row in rows:
+        if row["held"]:
+            on_hold += int(row["n"])
+        else:
+            hours[row["hour"]] = hours.get(row["hour"], 0) + int(row["n"])
+    settle = settle_delay()
+    return ClicksPending(
+        hours=[
+            PendingClickHour(
+                hour=hour,
+                count=count,
+                booked_after=hour + timedelta(hours=1) + settle,
+                overdue=hour + timedelta(hours=1) + settle <= now,
+            )
+            for hour, count in sorted(hours.items())
+        ],
+        held=on_hold,
+    )
+
+
+def _window_words(label: str, offset: timedelta) -> str:
+    """ "+24h" -> "24 hours" (in the label's own unit, as the schedule was written), "+2m" -> "2 minutes"."""
+    unit, count = label[-1:], label[1:-1]
+    if not count.isdigit():
+        unit, count = "m", str(int(offset.total_seconds() // 60))
+    number = int(count)
+    if unit == "d":
+        return ngettext("%(count)s day", "%(count)s days", number) % {"count": number}
+    if unit == "h":
+        return ngettext("%(count)s hour", "%(count)s hours", number) % {"count": number}
+    return ngettext("%(count)s minute", "%(count)s minutes", number) % {"count": number}
+
+
+def schedule_words(windows: list[tuple[str, timedelta]]) -> str:
+    """The metric windows in words: "1 hour, 6 hours, 24 hours, 72 hours, 7 days and 28 days"."""
+    return and_list([_window_words(label, offset) for label, offset in windows])
+
+
+def _counts_as_of(shares: QuerySet[Share]) -> datetime | None:
+    """The newest snapshot the results include (the rollup's latest per share on PostgreSQL, ADR 12)."""
+    if rollups_enabled():
+        latest: datetime | None = ShareResult.objects.filter(share__in=shares).aggregate(at=Max("latest_at"))["at"]
+        return latest
+    newest: datetime | None = MetricSnapshot.objects.filter(share__in=shares).aggregate(at=Max("collected_at"))["at"]
+    return newest
+
+
+def _next_count_at(shares: QuerySet[Share], windows: list[tuple[str, timedelta]]) -> datetime | None:
+    """The earliest (published + window) of a live post whose window is not read (nor given up) yet.
+
+    One query: per window, the earliest publication still missing it (the metric pull's own rule,
+    ``campaigns.metrics.selectors.metric_pairs_due``); a window already due counts as due now.
+    """
+    if not windows:
+        return None
+    missing = {}
+    for index, (label, _offset) in enumerate(windows):
+        read = MetricSnapshot.objects.filter(share_id=OuterRef("share_id"), window=label)
+        given_up = MetricWindowRetry.objects.filter(
+            share_id=OuterRef("share_id"), window=label, gave_up_at__isnull=False
+        )
+        missing[f"w{index}"] = Min("published_at", filter=~Q(Exists(read)) & ~Q(Exists(given_up)))
+    earliest = (
+        SharePublication.objects.filter(share__in=shares, state=PublicationState.PUBLISHED, published_at__isnull=False)
+        .exclude(external_id="")
+        .aggregate(**missing)
+    )
+    due = [
+        earliest[f"w{index}"] + offset
+        for index, (_label, offset) in enumerate(windows)
+        if earliest[f"w{index}"] is not None
+    ]
+    return min(due) if due else None
+
+
+def results_timing_for_shares(shares: QuerySet[Share], *, now: datetime | None = None) -> ResultsTiming:
+    """When the shares' results are from and when they change next (3 queries)."""
+    # Imported here: the metrics services import the tracking services and the network providers, which a
+    # results page has no other reason to load at import time.
+    from campaigns.metrics.services import metric_windows
+
+    now = now or timezone.now()
+    windows = metric_windows()
+    return ResultsTiming(
+        now=now,
+        counts_as_of=_counts_as_of(shares),
+        next_count_at=_next_count_at(shares, windows),
+        schedule=schedule_words(windows),
+        clicks=clicks_pending_for_shares(shares, now=now),
+    )
+
+
+@analytics_read
+def results_timing_get_for_campaign(*, campaign: Campaign, now: datetime | None = None) -> ResultsTiming:
+    return results_timing_for_shares(Share.objects.filter(campaign=campaign), now=now)
+
+
+@analytics_read
+def results_timing_get_for_influencer(*, influencer: InfluencerProfile, now: datetime | None = None) -> ResultsTiming:
+    return results_timing_for_shares(Share.objects.filter(influencer=influencer), now=now)
+
+
+def clicks_pending_for_influencer(*, influencer: InfluencerProfile, now: datetime | None = None) -> ClicksPending:
+    """The influencer's counted clicks not in the earnings yet (the earnings page; read from the primary,
+    like the balances beside it)."""
+    return clicks_pending_for_shares(Share.objects.filter(influencer=influencer), now=now)
