@@ -108,7 +108,8 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
 
 
 class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
-    """CSV: one row per share with its latest network-reported counts, measured clicks and earnings."""
+    """CSV: one row per share with its latest network-reported counts, measured clicks, earnings (and what of
+    them is still on hold, until when), the platform fee and the spend."""
 
     model = Campaign
     http_method_names = ["get"]

@@ -135,7 +135,9 @@ class PayoutRequestForm(forms.Form):
     currency = forms.ChoiceField(
         label=_("From your balance in"),
         required=False,  # left out: the only balance the person holds (see the view)
-        help_text=_("Bank transfers (SEPA) and donations are paid in EUR; PayPal also pays CHF, GBP and USD."),
+        help_text=_(
+            "Bank transfers (SEPA) and donations are paid in EUR; PayPal and Stripe Connect also pay CHF, GBP and USD."
+        ),
     )
     amount = AmountField(label=_("Amount"))
     target = forms.ChoiceField(label=_("Pay to"))

@@ -43,8 +43,7 @@ def test_the_effective_german_catalogue_says_sie() -> None:
 def test_allauth_strings_on_the_sign_in_pages_are_ours() -> None:
     german = translation.gettext  # an alias: allauth's and Django's msgids, not new ones of ours
     forgotten = (
-        "Forgotten your password? Enter your email address below, and we'll send you an email allowing you to "
-        "reset it."
+        "Forgotten your password? Enter your email address below, and we'll send you an email allowing you to reset it."
     )
     with translation.override("de"):
         assert german(forgotten).startswith("Passwort vergessen? Geben Sie")

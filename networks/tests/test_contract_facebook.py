@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from networks.providers.exceptions import ContentRejected
+from networks.providers.exceptions import AccountAttention
 from networks.providers.facebook import FacebookProvider
 from networks.providers.types import TokenSet
 from networks.tests.recordings.replay import ReplayServer, body_file, running_replay
@@ -56,7 +56,7 @@ def test_post_that_cannot_be_loaded(replay: ReplayServer, provider: FacebookProv
     """Code 100 without subcode 33 is not "deleted": the metrics read fails, final, and nothing is booked."""
     replay.add("GET", "/v23.0/175154750010052_424924701699721", body_file("meta/base/error_data.json", status=400))
 
-    with pytest.raises(ContentRejected) as raised:
+    with pytest.raises(AccountAttention) as raised:
         provider.fetch_metrics(tokens=TOKENS, external_ids=["175154750010052_424924701699721"])
 
     assert "pages_read_engagement" in str(raised.value)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from networks.providers.exceptions import ContentRejected
+from networks.providers.exceptions import AccountAttention
 from networks.providers.instagram import InstagramProvider
 from networks.providers.types import MediaItem, PostDraft, PublishState, TokenSet
 from networks.tests.recordings.replay import ReplayServer, body_file, running_replay
@@ -99,11 +99,12 @@ def test_object_that_cannot_be_loaded(replay: ReplayServer, provider: FastInstag
     """Recorded: code 100 "Object does not exist, cannot be loaded due to missing permission...", no subcode.
 
     Without subcode 33 the adapter does not take the post for deleted (it may be a permission problem): the
-    read fails with the Graph error, final (``ContentRejected``), and nothing is booked.
+    read fails with the Graph error, final (``AccountAttention``: the app or account lacks access, the post is
+    not refused), and nothing is booked.
     """
     replay.add("GET", f"/v23.0/{MEDIA}/insights", body_file("meta/base/error_data.json", status=400))
 
-    with pytest.raises(ContentRejected) as raised:
+    with pytest.raises(AccountAttention) as raised:
         provider.fetch_metrics(tokens=TOKENS, external_ids=[MEDIA])
 
     assert str(raised.value).startswith("(100/None) (#100) Object does not exist")

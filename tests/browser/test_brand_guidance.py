@@ -129,12 +129,15 @@ def approve_in_admin(page: Page) -> None:
     page.locator("button[name=index]").click()
 
 
-def other_hosts(page: Page, path: str) -> list[str]:
+def other_hosts(page: Page, origin: str, path: str) -> list[str]:
     """What the page asks of other hosts, and what the CSP had to block, while it loads and settles."""
     seen: list[str] = []
-    base = page.context.pages[0].url.split("/", 3)[:3]
-    origin = "/".join(base)
-    page.on("request", lambda request: None if request.url.startswith((origin, "data:", "blob:")) else seen.append(request.url))
+
+    def request(url: str) -> None:
+        if not url.startswith((origin, "data:", "blob:")):
+            seen.append(url)
+
+    page.on("request", lambda sent: request(sent.url))
     page.on("console", lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(path)
     page.wait_for_load_state("networkidle")
@@ -226,7 +229,8 @@ def test_a_new_brand_is_guided_and_asked_before_destructive_actions(guidance: Gu
     staff.goto("/admin/campaigns/match/?status__exact=proposed")
     status_header = staff.locator("th.column-status")
     box = status_header.bounding_box()
-    assert box is not None and box["x"] + box["width"] <= DESKTOP["width"], box
+    assert box is not None
+    assert box["x"] + box["width"] <= DESKTOP["width"], box  # the status column is on screen at 1280 px
     expect(staff.locator("#result_list")).to_contain_text("Nordlicht Autumn Blend 1")
     expect(staff.locator("#result_list")).to_contain_text("Nordlicht Autumn Blend 2")
     guidance.see(staff, "5-admin-matches", phone=False)
@@ -295,6 +299,5 @@ def test_a_new_brand_is_guided_and_asked_before_destructive_actions(guidance: Gu
     # (5) The API docs load nothing from other hosts (fonts, Redocly's logo, a validator badge).
     for path in ("/api/docs/", "/api/redoc/"):
         reader = guidance.person()
-        reader.goto("/healthz")
-        assert other_hosts(reader, path) == [], path
-        guidance.see(reader, f"12-api{path.rstrip('/').replace('/', '-')}", phone=False)
+        assert other_hosts(reader, stack.base_url, path) == [], path
+        reader.screenshot(path=str(ARTIFACTS / f"12{path.rstrip('/').replace('/', '-')}-desktop.png"))

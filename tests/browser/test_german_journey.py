@@ -51,9 +51,9 @@ def seeded(stack: Any) -> Any:
 class Phone:
     """One person's German phone browser: screenshots, the accessibility check and the overflow check."""
 
-    def __init__(self, browser: Browser, stack: Any, checked: set[str]) -> None:
+    def __init__(self, browser: Browser, stack: Any, checked: set[str], **options: Any) -> None:
         self.context = browser.new_context(
-            base_url=stack.base_url, viewport={"width": 390, "height": 844}, locale="de-DE", is_mobile=True
+            base_url=stack.base_url, viewport={"width": 390, "height": 844}, locale="de-DE", is_mobile=True, **options
         )
         self.context.set_default_timeout(WAIT_MS)
         self.page = self.context.new_page()
@@ -93,8 +93,8 @@ def phones(journey_browser: Browser, seeded: Any) -> Iterator[Any]:
     opened: list[Phone] = []
     checked: set[str] = set()
 
-    def open_phone() -> Phone:
-        phone = Phone(journey_browser, seeded, checked)
+    def open_phone(**options: Any) -> Phone:
+        phone = Phone(journey_browser, seeded, checked, **options)
         opened.append(phone)
         return phone
 
@@ -225,8 +225,12 @@ def _journey(phones: Any, stack: Any) -> None:
     lena.see("7-earnings")
 
     # The brand owner's results tab in German: the same charts, the same money.
-    owner = phones()
+    owner = phones(timezone_id="Europe/Lisbon")
     owner.sign_in(OWNER)
+    # Onboarding as an influencer takes the browser's zone (static/js/timezone.js), not the server's or UTC.
+    owner.page.goto("/i/profile/")
+    expect(owner.page.locator("#id_time_zone")).to_have_value("Europe/Lisbon")
+    owner.see("8-onboarding-time-zone")
     owner.page.goto("/b/alpenglow-coffee/")
     owner.see("8-brand-overview")
     owner.page.goto("/b/alpenglow-coffee/campaigns/")

@@ -397,7 +397,7 @@ def test_the_whole_journey(stack: Any, journey_browser: Browser, tmp_path: Path)
         available = influencer.get_by_test_id("earnings-available").inner_text()
         amount = re.sub(r"[^\d.]", "", available)
         assert float(amount) > 0, available
-        influencer.locator("#id_kind").select_option("sepa")
+        influencer.locator("input[name=method][value=sepa]").check()  # the method first, then its fields
         influencer.locator("#id_holder_name").fill("Lena Berger")
         influencer.locator("#id_iban").fill(IBAN)
         influencer.get_by_role("button", name="Save account").click()
