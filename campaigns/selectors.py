@@ -52,6 +52,10 @@ def notification_message(*, kind: str, name: str, detail: str = "") -> str | Non
         return gettext("“%(name)s” was not approved: %(reason)s") % {"name": name, "reason": detail}
     if kind == NotificationKind.CAMPAIGN_COMPLETED:
         return gettext("“%(name)s” has ended; the unspent budget is back in your balance.") % {"name": name}
+    if kind == NotificationKind.FUNDS_NEEDED:  # the amount missing today is on the campaign's page
+        return gettext("“%(name)s” waits for funds: we approve it once its whole budget can be reserved.") % {
+            "name": name
+        }
     return None
 
 
