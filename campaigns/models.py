@@ -615,7 +615,7 @@ class MetricSnapshot(models.Model):
     engagements = models.BigIntegerField(_("engagements"), null=True, blank=True)
     #: The author's own likes, reposts, replies, quotes and bookmarks within the counts above: left out of
     #: ``engagements`` (what is paid). None: the network does not reveal them.
-    own_engagements = models.BigIntegerField(_("by the author herself (not paid)"), null=True, blank=True)
+    own_engagements = models.BigIntegerField(_("by the author's own account (not paid)"), null=True, blank=True)
     post_exists = models.BooleanField(_("post exists"), default=True)
     source = models.CharField(_("source"), max_length=20, default="network_reported")
 
@@ -688,7 +688,7 @@ class ClickReason(models.TextChoices):
     HEAD = "head", _("HEAD request")
     PREFETCH = "prefetch", _("Prefetch or prerender")
     VELOCITY_HOLD = "velocity_hold", _("Above the click velocity limit")
-    IP_RATE = "ip_rate", _("Too many links from one network address")
+    IP_RATE = "ip_rate", _("Too many clicks from one network address")
     POST_REMOVED = "post_removed", _("Post removed")
     OVER_BUDGET = "over_budget", _("Over budget")
     LATE = "late", _("Arrived after its hour was paid")

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                     ("head", "HEAD request"),
                     ("prefetch", "Prefetch or prerender"),
                     ("velocity_hold", "Above the click velocity limit"),
-                    ("ip_rate", "Too many links from one network address"),
+                    ("ip_rate", "Too many clicks from one network address"),
                     ("post_removed", "Post removed"),
                     ("over_budget", "Over budget"),
                     ("late", "Arrived after its hour was paid"),

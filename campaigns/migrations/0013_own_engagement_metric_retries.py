@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='metricsnapshot',
             name='own_engagements',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='by the author herself (not paid)'),
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="by the author's own account (not paid)"),
         ),
         migrations.AlterField(
             model_name='sharehold',

@@ -139,7 +139,7 @@ class MetricsSnapshot:
 
     @property
     def own_total(self) -> int | None:
-        """Engagement by the author herself, as far as revealed (None: nothing revealed)."""
+        """Engagement by the author's own account, as far as revealed (None: nothing revealed)."""
         own = (self.own_likes, self.own_shares, self.own_replies, self.own_quotes, self.own_bookmarks)
         revealed = [value for value in own if value is not None]
         return sum(revealed) if revealed else None
