@@ -30,7 +30,7 @@ class AmountField(forms.CharField):
 
 
 class TopUpForm(forms.Form):
-    amount = AmountField(label=_("Amount (EUR)"), help_text=_("You pay by card on the next page."))
+    amount = AmountField(label=_("Amount in €"), help_text=_("You pay by card on the next page."))
 
 
 class PayoutDestinationForm(forms.Form):
@@ -155,8 +155,8 @@ class PayoutRequestForm(forms.Form):
         self.fields["currency"].choices = [  # type: ignore[attr-defined]
             (
                 line.currency,
-                _("%(currency)s (%(available)s available)")
-                % {"currency": line.currency, "available": money_format(line.available_minor, line.currency)},
+                # The amount carries its currency sign; a code beside it would say the currency twice.
+                _("%(available)s available") % {"available": money_format(line.available_minor, line.currency)},
             )
             for line in balances
         ]
