@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import html
 import io
-import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +41,8 @@ from networks.providers.threads import ThreadsProvider
 from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
 from sandbox.factories import SandboxPersonaFactory
 from sandbox.services import access_token_issue, app_register, status_create
+from tests.production import probe as probe_in_production
+from tests.production import production_env, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -315,30 +313,11 @@ print(json.dumps({
 
 
 def _production(**extra: str) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "LINKILIKE_TESTING": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        "DJANGO_ALLOWED_HOSTS": "linkilike.example",
-        "DJANGO_SETTINGS_MODULE": "linkilike.settings",
-        "LINKILIKE_FIELD_ENCRYPTION_KEYS": "RXJYWjZvdUtGbkVxQWdnS3N5dUR2S0hBb2ZrZ2x3T0E=",
-        **extra,
-    }
+    env = production_env(**extra)
     for name in list(env):
         if name.startswith("LINKILIKE_MEDIA_S3_") and name not in extra:
             del env[name]
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
-        [sys.executable, "-c", SETTINGS_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return probe_in_production(SETTINGS_PROBE, env=env)
 
 
 def test_production_settings_put_uploads_in_a_private_bucket_and_let_pages_load_them() -> None:
@@ -380,24 +359,7 @@ def test_on_aws_urls_use_the_buckets_own_host_which_the_pages_may_load_from() ->
 
 def test_deploy_check_warns_when_production_keeps_uploads_on_the_file_system() -> None:
     def deploy_check(**extra: str) -> str:
-        env = {
-            **os.environ,
-            "DJANGO_DEBUG": "0",
-            "LINKILIKE_TESTING": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-            "DJANGO_ALLOWED_HOSTS": "linkilike.example",
-            "LINKILIKE_FIELD_ENCRYPTION_KEYS": "RXJYWjZvdUtGbkVxQWdnS3N5dUR2S0hBb2ZrZ2x3T0E=",
-            **extra,
-        }
-        result = subprocess.run(
-            [sys.executable, "manage.py", "check", "--deploy", "--tag", "files"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_python("manage.py", "check", "--deploy", "--tag", "files", env=production_env(**extra))
         return result.stdout + result.stderr
 
     assert "linkilike.W001" in deploy_check()

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from django.urls import reverse
 
 from brands.factories import MembershipFactory
 from brands.models import BrandRole, Invitation
+from tests.production import production_env, run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,42 +80,19 @@ def test_pages_carry_security_headers_and_a_content_security_policy() -> None:
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "LINKILIKE_TESTING": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-        "DJANGO_ALLOWED_HOSTS": "linkilike.example",
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linkilike"),
-        "LINKILIKE_FIELD_ENCRYPTION_KEYS": "RXJYWjZvdUtGbkVxQWdnS3N5dUR2S0hBb2ZrZ2x3T0E=",
+    env = production_env(
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linkilike"),
         # Production stores uploads on object storage (linkilike.W001 warns about the file system).
-        "LINKILIKE_MEDIA_S3_BUCKET": "linkilike-media",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        LINKILIKE_MEDIA_S3_BUCKET="linkilike-media",
     )
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
-    env = {**os.environ, "DJANGO_DEBUG": "0", "LINKILIKE_TESTING": "0", "DJANGO_SECRET_KEY": ""}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("manage.py", "check", env=production_env(DJANGO_SECRET_KEY=""))
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr

@@ -13,7 +13,6 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks import services
 from networks.models import ConnectedAccount, OAuthApp
@@ -27,17 +26,6 @@ REDIRECT = "http://testserver/i/accounts/callback/"
 @pytest.fixture(autouse=True)
 def _site(settings: Any) -> None:
     settings.SITE_URL = "http://testserver"
-
-
-@pytest.fixture
-def influencer() -> InfluencerProfile:
-    return InfluencerProfileFactory()  # type: ignore[return-value]
-
-
-@pytest.fixture
-def signed_in(client: Client, influencer: InfluencerProfile) -> Client:
-    client.force_login(influencer.user)
-    return client
 
 
 @pytest.fixture

@@ -27,17 +27,6 @@ def _site(settings: Any) -> None:
     settings.SITE_URL = "http://testserver"
 
 
-@pytest.fixture
-def influencer() -> InfluencerProfile:
-    return InfluencerProfileFactory()  # type: ignore[return-value]
-
-
-@pytest.fixture
-def signed_in(client: Client, influencer: InfluencerProfile) -> Client:
-    client.force_login(influencer.user)
-    return client
-
-
 def start(client: Client, double: MastodonDouble, next_path: str = "") -> dict[str, str]:
     """POST the connect form; return the query the server's consent step sends back to the callback."""
     response = client.post(reverse("networks:connect-mastodon"), {"instance": double.url, "next": next_path})

@@ -9,10 +9,6 @@ connect service, the instance-address shortcut and the simulation task.
 from __future__ import annotations
 
 import importlib
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +22,7 @@ from networks import services
 from networks.errors import ConnectError, InstanceUrlInvalid
 from networks.models import Network
 from sandbox import tasks
+from tests.production import probe, production_env, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,66 +54,40 @@ print(json.dumps({
 """
 
 
-def _production_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "LINKILIKE_", "PYTEST", "DATABASE_URL"))
+def _env(**extra: str) -> dict[str, str]:
+    # No sandbox switch from this process's environment: production's default is what is tested.
+    defaults = {
+        "LINKILIKE_SITE_URL": "https://linkilike.example",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "LINKILIKE_SANDBOX_ENABLED": "",
     }
-    env.update(
-        DJANGO_SETTINGS_MODULE="linkilike.settings",
-        DJANGO_DEBUG="0",
-        LINKILIKE_TESTING="0",
-        DJANGO_SECRET_KEY="production-probe-" + "x" * 50,
-        DJANGO_ALLOWED_HOSTS="linkilike.example",
-        LINKILIKE_SITE_URL="https://linkilike.example",
-        DATABASE_URL="sqlite:///:memory:",
-    )
-    env.update(extra)
-    return env
+    return production_env(**{**defaults, **extra})
 
 
 def _probe(**extra: str) -> dict[str, Any]:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
-        [sys.executable, "-c", PRODUCTION_PROBE],
-        cwd=ROOT,
-        env=_production_env(**extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return probe(PRODUCTION_PROBE, env=_env(**extra))
 
 
 def test_production_settings_have_no_sandbox() -> None:
-    probe = _probe()
-    assert probe["enabled"] is False
-    assert "sandbox" not in probe["providers"]
-    assert "mastodon" in probe["providers"]
-    assert "sandbox-simulate" not in probe["beat"]
-    assert all(name is None for name in probe["routes"].values()), probe["routes"]
-    assert probe["connect"] is None
+    answer = _probe()
+    assert answer["enabled"] is False
+    assert "sandbox" not in answer["providers"]
+    assert "mastodon" in answer["providers"]
+    assert "sandbox-simulate" not in answer["beat"]
+    assert all(name is None for name in answer["routes"].values()), answer["routes"]
+    assert answer["connect"] is None
 
 
 def test_production_can_turn_it_on_explicitly() -> None:
-    probe = _probe(LINKILIKE_SANDBOX_ENABLED="1")
-    assert probe["enabled"] is True
-    assert "sandbox" in probe["providers"]
-    assert probe["routes"]["/sandbox/api/v2/media"] == "media-create"
-    assert probe["connect"] == "/i/accounts/connect/sandbox/"
+    answer = _probe(LINKILIKE_SANDBOX_ENABLED="1")
+    assert answer["enabled"] is True
+    assert "sandbox" in answer["providers"]
+    assert answer["routes"]["/sandbox/api/v2/media"] == "media-create"
+    assert answer["connect"] == "/i/accounts/connect/sandbox/"
 
 
 def _deploy_check(**extra: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--tag", "security"],
-        cwd=ROOT,
-        env=_production_env(**extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("manage.py", "check", "--deploy", "--tag", "security", env=_env(**extra))
     return result.stdout + result.stderr
 
 

@@ -4,9 +4,7 @@ visitor with the same rule (``capture.visitor_hash``)."""
 
 from __future__ import annotations
 
-import io
 import ipaddress
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ from campaigns.tracking import capture, services
 from campaigns.tracking.capture import ClickEvent
 from campaigns.tracking.factories import TrackingLinkFactory
 from campaigns.tracking.fast_redirect import RedirectFastPath
+from campaigns.tracking.tests.test_fast_redirect import environ
 
 pytestmark = pytest.mark.django_db
 
@@ -50,25 +49,6 @@ def _keep_the_test_transactions_connection(monkeypatch: pytest.MonkeyPatch) -> I
     request_finished.connect(close_old_connections)
 
 
-def _environ(path: str, **extra: str) -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "203.0.113.9",
-        "HTTP_USER_AGENT": FIREFOX,
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        **extra,
-    }
-
-
 def _visit(path_kind: str, link: TrackingLink, *, ip: str, ua: str = FIREFOX, fast: Any = None) -> None:
     if path_kind == "django":
         assert Client().get(f"/r/{link.code}", HTTP_USER_AGENT=ua, REMOTE_ADDR=ip).status_code == 302
@@ -78,7 +58,7 @@ def _visit(path_kind: str, link: TrackingLink, *, ip: str, ua: str = FIREFOX, fa
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         answer["status"] = status
 
-    body = fast(_environ(f"/r/{link.code}", REMOTE_ADDR=ip, HTTP_USER_AGENT=ua), start_response)
+    body = fast(environ(f"/r/{link.code}", REMOTE_ADDR=ip, HTTP_USER_AGENT=ua), start_response)
     b"".join(body)
     if hasattr(body, "close"):
         body.close()
@@ -225,7 +205,9 @@ def test_a_forwarded_for_header_the_client_wrote_is_not_a_new_visitor(path_kind:
         if path_kind == "django":
             Client().get(f"/r/{link.code}", HTTP_USER_AGENT=FIREFOX, HTTP_X_FORWARDED_FOR=forwarded)
         else:
-            body = fast(_environ(f"/r/{link.code}", HTTP_X_FORWARDED_FOR=forwarded), lambda *args: None)
+            body = fast(
+                environ(f"/r/{link.code}", HTTP_X_FORWARDED_FOR=forwarded, HTTP_USER_AGENT=FIREFOX), lambda *args: None
+            )
             b"".join(body)
     services.clicks_drain()
     assert Click.objects.filter(link=link, billable=True).count() == 1
