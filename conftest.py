@@ -11,7 +11,22 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
-from linkilike.testing_s3 import MediaBucket, S3Server, running_s3_server
+from tests.doubles.s3 import MediaBucket, S3Server, running_s3_server
+
+
+#: Tests that share one fixed-port server or a whole stack run on one pytest-xdist worker (``--dist loadgroup``
+#: in ``make test``): the local Bluesky network binds ports 2581-2587 once per test run, and the browser
+#: journeys each start gunicorn, a worker and beat, which two at once would only slow down on two cores.
+XDIST_GROUPS = {"bluesky": "bluesky", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        uses_devenv = "atproto_devenv" in getattr(item, "fixturenames", ())
+        for marker, group in XDIST_GROUPS.items():
+            if item.get_closest_marker(marker) or (marker == "bluesky" and uses_devenv):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
 
 
 def _clear_cache() -> None:
@@ -34,6 +49,15 @@ def _clean_cache_and_media(settings: Any, tmp_path: Path) -> Iterator[None]:
     _clear_cache()
     yield
     _clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _platform_bank_account(settings: Any) -> None:
+    """The platform's own bank account, which has no default (payouts/providers/bank_transfer.py): tests run
+    as a configured installation. A test of the unconfigured one empties it."""
+    settings.PAYOUTS_PLATFORM_ACCOUNT_NAME = "Linkilike GmbH"
+    settings.PAYOUTS_PLATFORM_IBAN = "AT611904300234573201"
+    settings.PAYOUTS_PLATFORM_BIC = "BKAUATWW"
 
 
 @pytest.fixture(scope="session")

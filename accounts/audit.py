@@ -4,6 +4,8 @@ Django admin, and two-factor methods added or removed through allauth.
 The admin saves the user and its groups in one transaction, so the event commits with the
 change. allauth announces MFA changes by signal after its own commit, so those events are
 written in their own transaction right after (the only hook allauth gives).
+
+The actions are registered here with ``linkilike.audit_actions``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.mfa import signals as mfa_signals
-from django.db import transaction
+from django.db import models, transaction
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from linkilike import audit_actions
 from linkilike.audit import audit_record
-from linkilike.models import AuditAction
+from linkilike.audit_actions import AuditCategory
+
+
+class AccountAuditAction(models.TextChoices):
+    USER_PERMISSIONS_CHANGED = "user.permissions_changed", _("Staff flags or groups changed")
+    MFA_ADDED = "user.mfa_added", _("Two-factor method added")
+    MFA_REMOVED = "user.mfa_removed", _("Two-factor method removed")
+
+
+audit_actions.register("accounts", AccountAuditAction, category=AuditCategory.PERMISSION)
 
 PERMISSION_FLAGS = ("is_active", "is_staff", "is_superuser")
 
@@ -41,7 +54,7 @@ def permission_change_record(*, user: User, before: dict[str, Any] | None, actor
         return
     changed = sorted(key for key in after if before.get(key) != after[key])
     audit_record(
-        action=AuditAction.USER_PERMISSIONS_CHANGED,
+        action=AccountAuditAction.USER_PERMISSIONS_CHANGED,
         target=user,
         actor=actor,
         before={key: before.get(key) for key in changed},
@@ -62,9 +75,9 @@ def _mfa_record(action: str, request: Any, user: User, authenticator: Any) -> No
 
 @receiver(mfa_signals.authenticator_added)
 def _mfa_added(sender: Any, request: Any, user: User, authenticator: Any, **kwargs: Any) -> None:
-    _mfa_record(AuditAction.MFA_ADDED, request, user, authenticator)
+    _mfa_record(AccountAuditAction.MFA_ADDED, request, user, authenticator)
 
 
 @receiver(mfa_signals.authenticator_removed)
 def _mfa_removed(sender: Any, request: Any, user: User, authenticator: Any, **kwargs: Any) -> None:
-    _mfa_record(AuditAction.MFA_REMOVED, request, user, authenticator)
+    _mfa_record(AccountAuditAction.MFA_REMOVED, request, user, authenticator)

@@ -1,50 +1,12 @@
-"""Reads about a person: which workspaces (brands, influencer profile) they can switch between, their API tokens."""
+"""Reads about a person: their API tokens. Their workspaces (brands, influencer profile): ``linkilike.workspaces``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
-from brands.selectors import membership_list_for_user
-from influencers.models import InfluencerProfile
-
-
-@dataclass(frozen=True)
-class Workspace:
-    kind: str  # "brand" | "influencer"
-    name: str
-    role: str
-    url: str
-    slug: str = ""
-
-
-def workspace_list_for_user(*, user: User) -> list[Workspace]:
-    if not user.is_authenticated:
-        return []
-    workspaces = [
-        Workspace(
-            kind="brand",
-            name=membership.brand.name,
-            role=str(membership.get_role_display()),
-            url=reverse("brands:dashboard", kwargs={"brand_slug": membership.brand.slug}),
-            slug=membership.brand.slug,
-        )
-        for membership in membership_list_for_user(user=user)
-    ]
-    profile = InfluencerProfile.objects.filter(user=user).only("display_name").first()
-    if profile is not None:
-        workspaces.append(
-            Workspace(
-                kind="influencer", name=profile.display_name, role=_("Influencer"), url=reverse("influencers:home")
-            )
-        )
-    return workspaces
 
 
 def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:

@@ -62,6 +62,15 @@ def bench_env(name: str) -> dict[str, str]:
         "CELERY_BROKER_URL": redis_url,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "LINKILIKE_VAR_DIR": str(BASE_DIR / "var" / "bench" / name),
+        "LINKILIKE_BENCH": "1",  # installs the bench app: its seeding commands (bench/management/commands)
+        # Production refuses to start without its payment providers' settings; no benchmark calls them.
+        "PAYOUTS_PLATFORM_ACCOUNT_NAME": "Linkilike Bench GmbH",
+        "PAYOUTS_PLATFORM_IBAN": "AT291200000123456789",
+        "PAYOUTS_PLATFORM_BIC": "BKAUATWW",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "PAYPAL_CLIENT_ID": "paypal-bench",
+        "PAYPAL_CLIENT_SECRET": "paypal-bench-secret",
     }
 
 

@@ -26,6 +26,11 @@ from bench.harness import Report, Timer, bench_setup
 
 NAME = "p4_earnings"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+#: The columns of ``bench_metric_delta`` a delta is made of (the counts the seed writes; the staging
+#: table's other counts, if the pricing policy has more, stay at their default 0).
+DELTA_COLUMNS = (
+    "share_key", "campaign_id", "influencer_id", "window", "impressions", "engagements", "unique_clicks", "source"
+)
 
 
 def _rows(sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -40,13 +45,13 @@ def per_row_loop(copy: str, lo: int, hi: int) -> tuple[int, float]:
     """(deltas, seconds): the existing service, one transaction per delta."""
     from django.db import transaction
 
-    from payouts.services import MetricDelta, earnings_accrue
+    from campaigns.earnings.services import MetricDelta, earnings_accrue
 
     deltas = [
-        MetricDelta(*row)
+        MetricDelta(**dict(zip(DELTA_COLUMNS, row, strict=True)))
         for row in _rows(
-            """SELECT share_key, campaign_id, influencer_id, "window", impressions, engagements, unique_clicks, source
-            FROM bench_metric_delta WHERE copy = %s AND seq >= %s AND seq < %s ORDER BY seq""",
+            f"""SELECT {", ".join(f'"{c}"' for c in DELTA_COLUMNS)}
+            FROM bench_metric_delta WHERE copy = %s AND seq >= %s AND seq < %s ORDER BY seq""",  # noqa: S608
             [copy, lo, hi],
         )
     ]
@@ -108,15 +113,15 @@ def set_based(copy: str, lo: int, hi: int, profile: StatementProfile | None = No
 
     from django.db import connection, transaction
 
-    from payouts.earnings_batch import earnings_accrue_batch, earnings_delta_stage_create
+    from campaigns.earnings.batch import earnings_accrue_batch, earnings_delta_stage_create
 
     started = time.perf_counter()
     with connection.execute_wrapper(profile) if profile else nullcontext(), transaction.atomic():
         stage = earnings_delta_stage_create()
         with connection.cursor() as cursor:
+            columns = ", ".join(f'"{c}"' for c in ("seq", *DELTA_COLUMNS))
             cursor.execute(
-                f"""INSERT INTO {stage} SELECT seq, share_key, campaign_id, influencer_id, "window", impressions,
-                engagements, unique_clicks, source FROM bench_metric_delta
+                f"""INSERT INTO {stage} ({columns}) SELECT {columns} FROM bench_metric_delta
                 WHERE copy = %s AND seq >= %s AND seq < %s""",  # noqa: S608 - constant table name
                 [copy, lo, hi],
             )

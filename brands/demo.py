@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.demo import DemoLogin, demo_user
 from brands.models import Brand, BrandRole, Membership
 from brands.services import brand_create, brand_demo_mark
-from linkilike.demo import DemoLogin, demo_user
 
 DEMO_BRAND_SLUG = "alpenglow-coffee"
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from brands import tasks
+from brands.audit import BrandAuditAction
 from brands.errors import (
     BrandError,
     InvitationAlreadyUsed,
@@ -30,14 +31,13 @@ from brands.errors import (
     LastOwnerError,
     LogoRejected,
 )
+from brands.invitation_links import INVITATION_SALT
 from brands.models import Brand, BrandRole, Invitation, InvitationStatus, Membership
 from brands.slugs import brand_reserved_slugs
 from linkilike.audit import audit_record
-from linkilike.models import AuditAction
 from linkilike.text_safety import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from linkilike.user_files import image_sniff
 
-INVITATION_SALT = "brands.invitation"
 BRAND_EDITABLE_FIELDS = ("name", "country", "currency", "category", "website", "logo")
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 MAX_LOGO_PIXELS = 40_000_000
@@ -154,7 +154,7 @@ def membership_role_change(*, membership: Membership, role: str) -> Membership:
     membership.save(update_fields=["role"])
     if role != role_before:
         audit_record(
-            action=AuditAction.MEMBERSHIP_ROLE_CHANGED,
+            action=BrandAuditAction.MEMBERSHIP_ROLE_CHANGED,
             target=membership,
             before={"user_id": membership.user_id, "role": role_before},
             after={"user_id": membership.user_id, "role": role},
@@ -170,7 +170,7 @@ def membership_remove(*, membership: Membership) -> None:
         raise LastOwnerError(_("The last owner cannot leave or be removed. Make someone else an owner first."))
     # Recorded before the delete, while the row still has its id; the actor shows whether the member left.
     audit_record(
-        action=AuditAction.MEMBERSHIP_REMOVED,
+        action=BrandAuditAction.MEMBERSHIP_REMOVED,
         target=membership,
         before={"user_id": membership.user_id, "role": membership.role},
         after={},
@@ -263,10 +263,6 @@ def invitation_create(*, brand: Brand, email: str, role: str, invited_by: User) 
     return invitation
 
 
-def invitation_token(*, invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True)
-
-
 def invitation_get_from_token(*, token: str) -> Invitation:
     """The invitation a signed link points to; refuses forged and stale links."""
     try:
@@ -310,7 +306,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation.responded_by = user
     invitation.save(update_fields=["status", "responded_at", "responded_by"])
     audit_record(
-        action=AuditAction.INVITATION_ACCEPTED,
+        action=BrandAuditAction.INVITATION_ACCEPTED,
         target=invitation,
         actor=user,
         before={"status": InvitationStatus.PENDING, "member": False},

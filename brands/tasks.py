@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.urls import reverse
 
+from brands.invitation_links import invitation_token
 from brands.models import Invitation, InvitationStatus
 from linkilike.emails import email_send
 
@@ -24,8 +25,6 @@ def invitation_email_send(invitation_id: int) -> None:
 
 
 def invitation_email_context(*, invitation: Invitation) -> dict[str, object]:
-    from brands.services import invitation_token
-
     inviter = invitation.invited_by
     return {
         "invitation": invitation,

@@ -25,12 +25,12 @@ from campaigns import services
 from campaigns.captions import DISCLOSURE_VALUES
 from campaigns.errors import CampaignError, CampaignTransitionError
 from campaigns.models import MAX_BIGINT, MAX_INTEGER, Campaign, CampaignStatus, ContentPiece, MediaKind
-from campaigns.networks_info import NETWORKS
 from campaigns.selectors import campaign_estimate, campaign_get_for_brand, campaign_preview
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES
 from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
 from linkilike.text_safety import validate_no_control_characters
+from networks.providers.registry import campaign_networks
 
 # --- errors ----------------------------------------------------------------------------------------
 
@@ -89,6 +89,9 @@ class EstimateOutput(serializers.Serializer):  # type: ignore[type-arg]
     earnings_minor = serializers.IntegerField(help_text="Part of the budget paid to influencers.")
     fee_minor = serializers.IntegerField(help_text="Part of the budget that is the platform fee.")
     followers_assumed = serializers.IntegerField()
+    participation_minor = serializers.IntegerField(
+        help_text="The participation fee in the cost per share (the band of the assumed audience)."
+    )
 
 
 class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -111,6 +114,8 @@ class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
             "cpm_minor",
             "cpe_minor",
             "cpc_minor",
+            "participation_fee_minor",
+            "participation_bands",
             "per_share_cap_minor",
             "platform_fee_bps",
             "starts_at",
@@ -166,6 +171,13 @@ class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
     variants = VariantPreviewOutput(many=True)
 
 
+class ParticipationBandInput(StrictInput):
+    up_to = serializers.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, allow_null=True, help_text="Followers, at most; null: any larger audience."
+    )
+    fee_minor = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="Fee per share, in cents.")
+
+
 class CampaignInput(StrictInput):
     # The name goes into email subjects (offers, review outcomes).
     name = serializers.CharField(max_length=120, validators=[validate_no_control_characters])
@@ -185,6 +197,20 @@ class CampaignInput(StrictInput):
     cpc_minor = serializers.IntegerField(
         min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True, help_text="Per unique click."
     )
+    participation_fee_minor = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_BIGINT,
+        required=False,
+        allow_null=True,
+        help_text="A flat fee per share that stays up with its disclosure for the retention period (7 days); "
+        "with bands, for every audience no band covers.",
+    )
+    participation_bands = ParticipationBandInput(
+        many=True,
+        required=False,
+        help_text="The participation fee by the account's followers when the offer is accepted: the first band "
+        "whose up_to covers them (up_to null: any larger audience).",
+    )
     per_share_cap_minor = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False, allow_null=True)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -201,7 +227,7 @@ class CampaignInput(StrictInput):
         child=serializers.CharField(max_length=2), required=False, help_text="ISO 3166-1 alpha-2 codes."
     )
     languages = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), required=False)
-    networks = serializers.ListField(child=serializers.ChoiceField(choices=list(NETWORKS)), required=False)
+    networks = serializers.ListField(child=serializers.ChoiceField(choices=list(campaign_networks())), required=False)
     followers_min = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True)
     followers_max = serializers.IntegerField(min_value=0, max_value=MAX_INTEGER, required=False, allow_null=True)
     min_engagement_rate = serializers.DecimalField(

@@ -16,7 +16,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.networks_info import NETWORKS, NetworkInfo
+from networks.providers.registry import network_info
+from networks.providers.types import NetworkInfo
 
 #: Disclosure tags a brand can choose from (the first per language is its default).
 DISCLOSURE_CHOICES: list[tuple[str, Promise]] = [
@@ -136,7 +137,9 @@ def caption_length(*, caption: str, network: NetworkInfo) -> int:
 
 
 def caption_fit(*, caption: str, network_code: str, has_media: bool, hashtag_count: int) -> NetworkFit:
-    network = NETWORKS[network_code]
+    network = network_info(network_code)
+    if network is None:
+        raise KeyError(network_code)
     length = caption_length(caption=caption, network=network)
     problems: list[str] = []
     warnings: list[str] = []

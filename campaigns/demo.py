@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from accounts.demo import DemoLogin
 from brands.demo import DEMO_BRAND_SLUG
 from brands.models import Brand
 from campaigns.models import Campaign
 from campaigns.services import VariantInput, campaign_create, content_create
 from influencers.models import Topic
-from linkilike.demo import DemoLogin
 
 DEMO_CAMPAIGN_NAME = "Autumn Roast 2026"
 

@@ -16,14 +16,15 @@ from django_countries import countries
 
 from brands.forms import CURRENCY_CHOICES
 from campaigns.captions import DEFAULT_DISCLOSURE, DISCLOSURE_CHOICES
+from campaigns.earnings.pricing import RETENTION_AFTER, participation_bands, participation_bands_problems
 from campaigns.models import MAX_INTEGER, Campaign
-from campaigns.networks_info import NETWORK_CHOICES
 from campaigns.pricing import Estimate, assumptions_for, budget_estimate
 from campaigns.selectors import network_choices_for_campaign, network_reach_for
 from campaigns.services import VariantInput
 from influencers.models import Topic
 from influencers.topics import LANGUAGE_CHOICES, LANGUAGES
 from linkilike.text_safety import validate_no_control_characters
+from networks.providers.registry import campaign_network_choices
 
 VARIANT_SLOTS = 3
 
@@ -35,6 +36,9 @@ PRICE_MIN_MINOR = 1  # 0.01
 CPM_MAX_MINOR = 10_000  # 100.00 per 1,000 reach
 CPE_MAX_MINOR = 1_000  # 10.00 per engagement
 CPC_MAX_MINOR = 1_000  # 10.00 per unique click
+PARTICIPATION_MAX_MINOR = 100_000  # 1,000.00 per share
+#: Rows of the participation fee's audience bands (issue 21); empty rows are ignored.
+BAND_SLOTS = 4
 
 
 def amount_text(amount_minor: int) -> str:
@@ -149,6 +153,12 @@ class CampaignForm(forms.Form):
             _("Typical: 0.05-0.20. From %(min)s to %(max)s."), {"min": PRICE_MIN_MINOR, "max": CPC_MAX_MINOR}
         ),
     )
+    participation_fee_minor = BoundedMoneyField(
+        label=_("Participation fee per share"),
+        required=False,
+        max_minor=PARTICIPATION_MAX_MINOR,
+        too_high=_("Enter a participation fee of at most %(max)s."),
+    )
     per_share_cap_minor = BoundedMoneyField(
         label=_("Cap per share"),
         required=False,
@@ -173,7 +183,7 @@ class CampaignForm(forms.Form):
     )
     networks = forms.MultipleChoiceField(
         label=_("Networks"),
-        choices=NETWORK_CHOICES,  # narrowed in __init__ to the networks this platform can connect
+        choices=campaign_network_choices,  # narrowed in __init__ to the networks this platform can connect
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only networks Linkilike can connect accounts on are listed."),
@@ -229,6 +239,32 @@ class CampaignForm(forms.Form):
         if campaign is not None and "initial" not in kwargs:
             kwargs["initial"] = self.initial_from(campaign)
         super().__init__(*args, **kwargs)
+        self.fields["participation_fee_minor"].help_text = _(
+            "A flat amount for each share that stays up with its disclosure for %(days)s days; fair on networks "
+            "that report little or nothing. With bands below, it applies to audiences no band covers. Up to %(max)s."
+        ) % {"days": RETENTION_AFTER.days, "max": amount_text(PARTICIPATION_MAX_MINOR)}
+        self.band_rows: list[tuple[forms.BoundField, forms.BoundField]] = []
+        for index in range(1, BAND_SLOTS + 1):
+            self.fields[f"band_{index}_up_to"] = forms.IntegerField(
+                label=_("Band %(number)s: up to followers") % {"number": index},
+                required=False,
+                min_value=1,
+                max_value=MAX_INTEGER,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                help_text=_("Empty: any larger audience.") if index == 1 else "",
+                error_messages={
+                    "min_value": _("Enter at least 1 follower."),
+                    "max_value": _("Enter at most %(limit_value)s followers."),
+                    "invalid": _("Enter a whole number of followers."),
+                },
+            )
+            self.fields[f"band_{index}_fee_minor"] = BoundedMoneyField(
+                label=_("Band %(number)s: fee per share") % {"number": index},
+                required=False,
+                max_minor=PARTICIPATION_MAX_MINOR,
+                too_high=_("Enter a participation fee of at most %(max)s."),
+            )
+            self.band_rows.append((self[f"band_{index}_up_to"], self[f"band_{index}_fee_minor"]))
         self.fields["currency"].initial = self.initial.get("currency", brand_currency)
         # A network without Linkilike's app credentials can have no accounts, so no influencer could
         # take the campaign there. One the campaign already targets stays listed, so it can be unticked.
@@ -277,6 +313,12 @@ class CampaignForm(forms.Form):
             "cpe_minor": campaign.cpe_minor,
             "cpc_minor": campaign.cpc_minor,
             "per_share_cap_minor": campaign.per_share_cap_minor,
+            "participation_fee_minor": campaign.participation_fee_minor,
+            **{
+                f"band_{index}_{part}": value
+                for index, band in enumerate(participation_bands(campaign.participation_bands)[:BAND_SLOTS], start=1)
+                for part, value in (("up_to", band.up_to), ("fee_minor", band.fee_minor))
+            },
             "starts_on": campaign.starts_at and timezone.localtime(campaign.starts_at).date(),
             "ends_on": last_day,
             "requires_caption_approval": campaign.requires_caption_approval,
@@ -298,9 +340,10 @@ class CampaignForm(forms.Form):
         low, high = data.get("followers_min"), data.get("followers_max")
         if low is not None and high is not None and high < low:
             self.add_error("followers_max", _("The maximum must not be below the minimum."))
-        for name in ("cpm_minor", "cpe_minor", "cpc_minor", "per_share_cap_minor"):
+        for name in ("cpm_minor", "cpe_minor", "cpc_minor", "per_share_cap_minor", "participation_fee_minor"):
             if data.get(name) == 0:
                 self.add_error(name, _("Leave it empty if you do not pay for it; zero is not a price."))
+        self._clean_bands(data)
         budget, cap = data.get("budget_minor"), data.get("per_share_cap_minor")
         if budget and cap and cap > budget:
             self.add_error(
@@ -308,9 +351,48 @@ class CampaignForm(forms.Form):
                 _("The cap per share cannot be more than the total budget (%(budget)s).")
                 % {"budget": amount_text(budget)},
             )
-        if not any(data.get(name) for name in ("cpm_minor", "cpe_minor", "cpc_minor")) and not self.errors:
-            self.add_error(None, _("Set at least one price: per 1,000 reach, per engagement or per click."))
+        if cap:
+            fees = [("participation_fee_minor", data.get("participation_fee_minor"))] + [
+                (f"band_{index}_fee_minor", data.get(f"band_{index}_fee_minor")) for index in range(1, BAND_SLOTS + 1)
+            ]
+            for name, fee in fees:
+                if fee and fee > cap and name not in self.errors:
+                    self.add_error(
+                        name,
+                        _("The participation fee cannot be more than the cap per share (%(cap)s).")
+                        % {"cap": amount_text(cap)},
+                    )
+        priced = any(data.get(name) for name in ("cpm_minor", "cpe_minor", "cpc_minor", "participation_fee_minor"))
+        if not (priced or data.get("participation_bands")) and not self.errors:
+            self.add_error(
+                None,
+                _("Set at least one price: per 1,000 reach, per engagement, per click or a participation fee."),
+            )
         return data
+
+    def _clean_bands(self, data: dict[str, Any]) -> None:
+        """The filled band rows as ``participation_bands`` (``data["participation_bands"]``); a row with a
+        follower limit but no fee, or a fee of zero, is an error on its field."""
+        rows = []
+        for index in range(1, BAND_SLOTS + 1):
+            up_to, fee = data.get(f"band_{index}_up_to"), data.get(f"band_{index}_fee_minor")
+            if f"band_{index}_up_to" in self.errors or f"band_{index}_fee_minor" in self.errors:
+                continue
+            if fee is None:
+                if up_to is not None:
+                    self.add_error(f"band_{index}_fee_minor", _("Enter the fee for this band, or clear its row."))
+                continue
+            if fee == 0:
+                self.add_error(
+                    f"band_{index}_fee_minor", _("Leave it empty if you do not pay for it; zero is not a price.")
+                )
+                continue
+            rows.append({"up_to": up_to, "fee_minor": fee})
+        for problem in participation_bands_problems(participation_bands(rows)):
+            self.add_error("band_1_up_to", problem)
+        data["participation_bands"] = [
+            {"up_to": band.up_to, "fee_minor": band.fee_minor} for band in participation_bands(rows)
+        ]
 
     def service_fields(self) -> dict[str, Any]:
         """The cleaned data in the shape ``campaign_create`` / ``campaign_update`` take."""
@@ -325,6 +407,8 @@ class CampaignForm(forms.Form):
             "cpe_minor": data.get("cpe_minor"),
             "cpc_minor": data.get("cpc_minor"),
             "per_share_cap_minor": data.get("per_share_cap_minor"),
+            "participation_fee_minor": data.get("participation_fee_minor"),
+            "participation_bands": data.get("participation_bands") or [],
             "starts_at": _day_start(starts) if starts else None,
             "ends_at": _day_start(ends + dt.timedelta(days=1)) if ends else None,
             "requires_caption_approval": data.get("requires_caption_approval", False),
@@ -352,6 +436,8 @@ class CampaignForm(forms.Form):
             cpe_minor=data.get("cpe_minor") or None,
             cpc_minor=data.get("cpc_minor") or None,
             per_share_cap_minor=data.get("per_share_cap_minor") or None,
+            participation_fee_minor=data.get("participation_fee_minor") or None,
+            participation_bands=data.get("participation_bands") or [],
             assumptions=assumptions_for(
                 followers_min=data.get("followers_min"), followers_max=data.get("followers_max")
             ),

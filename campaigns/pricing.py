@@ -8,7 +8,11 @@ impressions earns no CPM, so the estimate gives it no reach and no CPM cost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from campaigns.earnings.pricing import PRICING, participation_bands, participation_fee_for
 
 BPS = 10_000
 
@@ -62,6 +66,8 @@ class Estimate:
     reach_not_reported_by: tuple[str, ...] = ()
     reach_reported_by: tuple[str, ...] = ()
     networks_chosen: bool = True
+    #: The participation fee a share of the assumed audience earns (its band's), part of the cost per share.
+    participation_minor: int = 0
 
     @property
     def priced(self) -> bool:
@@ -71,10 +77,6 @@ class Estimate:
     def reach_reported(self) -> bool:
         """Some chosen network reports reach (or none is chosen yet, and the figure assumes one does)."""
         return bool(self.reach_reported_by) or not self.networks_chosen
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 def assumptions_for(*, followers_min: int | None, followers_max: int | None) -> Assumptions:
@@ -96,6 +98,8 @@ def budget_estimate(
     cpe_minor: int | None = None,
     cpc_minor: int | None = None,
     per_share_cap_minor: int | None = None,
+    participation_fee_minor: int | None = None,
+    participation_bands: Sequence[Any] = (),
     assumptions: Assumptions | None = None,
     reach: NetworkReach | None = None,
 ) -> Estimate:
@@ -103,26 +107,40 @@ def budget_estimate(
 
     The budget pays influencer earnings plus the platform fee on top of them, so
     earnings = budget / (1 + fee). A share costs its expected reach x CPM + engagements x CPE +
-    clicks x CPC, never more than the per-share cap. Reach (and with it CPM) counts only on the
+    clicks x CPC + the participation fee of the assumed audience's band, never more than the per-share cap
+    (the same policy the booking uses, ``PRICING``). Reach (and with it CPM) counts only on the
     networks that report it (``reach``); engagements and clicks count on every network: people see
     and click the post whether or not the network tells us how many saw it.
     """
     a = assumptions or Assumptions()
     networks = reach or NetworkReach()
     budget_minor = max(budget_minor, 0)
-    earnings = budget_minor * BPS // (BPS + max(platform_fee_bps, 0))
+    earnings = PRICING.earnings_within(budget_minor=budget_minor, fee_bps=platform_fee_bps)
     fee = budget_minor - earnings
     seen = a.followers * a.reach_bps // BPS
     engagements = seen * a.engagement_bps // BPS
     clicks = seen * a.click_bps // BPS
     # What a share's network reports on average: shares on networks without reach report none and earn no CPM.
     reported_reach = networks.share_of(seen)
-    # Work in 1/1000 of a minor unit to keep CPM exact, then round up (estimates stay conservative).
-    milli = (reported_reach * (cpm_minor or 0)) + 1000 * (engagements * (cpe_minor or 0) + clicks * (cpc_minor or 0))
-    cost = _ceil_div(milli, 1000)
-    capped = False
-    if per_share_cap_minor is not None and 0 < per_share_cap_minor < cost:
-        cost, capped = per_share_cap_minor, True
+    participation = participation_fee_for(
+        fee_minor=participation_fee_minor, bands=_bands(participation_bands), followers=a.followers
+    )
+    # The booking's prices (PRICING), the exact value rounded up once: estimates stay conservative.
+    cost, capped = PRICING.estimate_per_share(
+        {
+            "impressions": reported_reach,
+            "engagements": engagements,
+            "unique_clicks": clicks,
+            "participations": 1 if participation else 0,
+            "participation_price_minor": participation,
+        },
+        {
+            "cpm_minor": cpm_minor,
+            "cpe_minor": cpe_minor,
+            "cpc_minor": cpc_minor,
+            "per_share_cap_minor": per_share_cap_minor,
+        },
+    )
     shares = earnings // cost if cost > 0 else 0
     return Estimate(
         budget_minor=budget_minor,
@@ -138,4 +156,10 @@ def budget_estimate(
         reach_not_reported_by=networks.without_reach,
         reach_reported_by=networks.with_reach,
         networks_chosen=networks.chosen,
+        participation_minor=participation,
     )
+
+
+def _bands(raw: Sequence[Any]) -> Sequence[Any]:
+    """Bands as ``ParticipationBand`` (a campaign's JSON list, or already parsed)."""
+    return participation_bands(list(raw)) if raw and isinstance(raw[0], dict) else list(raw)

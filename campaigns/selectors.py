@@ -24,9 +24,9 @@ from campaigns.models import (
     Notification,
     NotificationKind,
 )
-from campaigns.networks_info import NETWORKS
 from campaigns.pricing import Estimate, NetworkReach, assumptions_for, budget_estimate
 from networks.capabilities import audience_reported
+from networks.providers.registry import campaign_networks, network_label
 
 
 def campaign_list_for_brand(*, brand: Brand, archived: bool = False) -> QuerySet[Campaign]:
@@ -86,7 +86,7 @@ def network_reach_for(*, networks: list[str]) -> NetworkReach:
     with_reach: list[str] = []
     without_reach: list[str] = []
     for code in dict.fromkeys(networks):
-        label = NETWORKS[code].label if code in NETWORKS else code
+        label = network_label(code)
         (with_reach if audience_reported(code) else without_reach).append(label)
     return NetworkReach(with_reach=tuple(with_reach), without_reach=tuple(without_reach))
 
@@ -99,6 +99,8 @@ def campaign_estimate(*, campaign: Campaign) -> Estimate:
         cpe_minor=campaign.cpe_minor,
         cpc_minor=campaign.cpc_minor,
         per_share_cap_minor=campaign.per_share_cap_minor,
+        participation_fee_minor=campaign.participation_fee_minor,
+        participation_bands=campaign.participation_bands or [],
         assumptions=assumptions_for(followers_min=campaign.followers_min, followers_max=campaign.followers_max),
         reach=network_reach_for(networks=list(campaign.networks or [])),
     )
@@ -176,8 +178,8 @@ class CloseSummary:
 def campaign_close_summary(*, campaign: Campaign) -> CloseSummary:
     from django.db.models import Sum
 
+    from campaigns.earnings.selectors import campaign_reserved_minor
     from payouts.models import EarningAccrual
-    from payouts.selectors import campaign_reserved_minor
 
     totals = EarningAccrual.objects.filter(campaign=campaign).aggregate(
         earned=Sum("earned_minor"), on_hold=Sum("pending_minor")
@@ -210,7 +212,7 @@ class FundingGap:
 def campaign_funding_gap(*, campaign: Campaign) -> FundingGap | None:
     """The budget the brand's balance does not cover yet, while the campaign waits for approval.
 
-    Approval reserves the whole budget at once (``payouts.services.campaign_budget_reserve``), so a
+    Approval reserves the whole budget at once (``campaigns.earnings.budget.campaign_budget_reserve``), so a
     shortfall here is what would stop review. None when the balance covers it or nothing is reserved yet.
     """
     from payouts.selectors import brand_balance_minor
@@ -240,4 +242,4 @@ def network_choices_for_campaign(*, keep: list[str]) -> list[tuple[str, str]]:
     from networks.capabilities import capability_matrix
 
     configured = {row.network for row in capability_matrix() if row.configured}
-    return [(code, info.label) for code, info in NETWORKS.items() if code in configured or code in keep]
+    return [(code, str(info.label)) for code, info in campaign_networks().items() if code in configured or code in keep]

@@ -26,9 +26,9 @@ from campaigns.models import (
     OfferStatus,
     Share,
 )
-from campaigns.networks_info import NETWORKS
 from campaigns.publishing.selectors import ShareStateView, share_state_get
 from networks.models import ConnectedAccount
+from networks.providers.registry import campaign_networks
 
 
 def caption_pending_list_for_campaign(*, campaign: Campaign) -> QuerySet[Share]:
@@ -66,7 +66,7 @@ def caption_recent_decisions_for_campaign(*, campaign: Campaign, limit: int = 10
 def share_caption_fit(*, share: Share) -> NetworkFit | None:
     """The caption as it will look on the share's network, with the network's limits checked."""
     code = caption_rules_network(share.connected_account.network)
-    if code not in NETWORKS:
+    if code not in campaign_networks():
         return None
     return caption_fit(
         caption=share.caption_text,

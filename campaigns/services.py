@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from brands.models import Brand, BrandRole
 from campaigns import captions, tasks
+from campaigns.audit import CampaignAuditAction
+from campaigns.earnings.pricing import campaign_participation_priced, participation_bands, participation_bands_problems
 from campaigns.errors import (
     CampaignError,
     CampaignFundsError,
@@ -44,13 +46,12 @@ from campaigns.models import (
     Notification,
     NotificationKind,
 )
-from campaigns.networks_info import NETWORKS
 from campaigns.uploads import media_check, thumbnail_make
 from influencers.topics import LANGUAGES
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
-from linkilike.models import AuditAction
 from linkilike.text_safety import CONTROL_CHARACTERS_MESSAGE, has_control_characters, single_line
+from networks.providers.registry import campaign_networks
 
 caption_compose = captions.caption_compose  # the service-level entry point later issues reuse
 
@@ -64,6 +65,8 @@ CAMPAIGN_EDITABLE_FIELDS = (
     "cpm_minor",
     "cpe_minor",
     "cpc_minor",
+    "participation_fee_minor",
+    "participation_bands",
     "starts_at",
     "ends_at",
     "requires_caption_approval",
@@ -165,11 +168,22 @@ def _unique_slug(brand: Brand, name: str) -> str:
 
 def _validate_fields(fields: dict[str, Any]) -> None:
     """Consistency rules that hold for every saved campaign, draft or not."""
-    for name in ("budget_minor", "per_share_cap_minor", "cpm_minor", "cpe_minor", "cpc_minor"):
+    prices = ("per_share_cap_minor", "cpm_minor", "cpe_minor", "cpc_minor", "participation_fee_minor")
+    for name in ("budget_minor", *prices):
         value = fields.get(name)
         if value is not None and value < 0:
             raise CampaignInvalid(_("Amounts cannot be negative."), field=name)
-    for name in ("per_share_cap_minor", "cpm_minor", "cpe_minor", "cpc_minor"):
+    if "participation_bands" in fields:
+        raw = fields["participation_bands"]
+        bands = participation_bands(raw)
+        if not isinstance(raw, list) or len(bands) != len(raw):
+            raise CampaignInvalid(
+                _('Give each band as {"up_to": followers or null, "fee_minor": amount}.'), field="participation_bands"
+            )
+        problems = participation_bands_problems(bands)
+        if problems:
+            raise CampaignInvalid(" ".join(problems), field="participation_bands")
+    for name in prices:
         if fields.get(name) == 0:
             raise CampaignInvalid(_("Leave a price empty if you do not pay for it; zero is not a price."), field=name)
     if "currency" in fields and fields["currency"] not in CURRENCIES:
@@ -190,7 +204,7 @@ def _validate_fields(fields: dict[str, Any]) -> None:
     unknown_languages = set(fields.get("languages") or ()) - set(LANGUAGES)
     if unknown_languages:
         raise CampaignInvalid(_("Unknown language: %(codes)s.") % {"codes": ", ".join(sorted(unknown_languages))})
-    unknown_networks = set(fields.get("networks") or ()) - set(NETWORKS)
+    unknown_networks = set(fields.get("networks") or ()) - set(campaign_networks())
     if unknown_networks:
         raise CampaignInvalid(_("Unknown network: %(codes)s.") % {"codes": ", ".join(sorted(unknown_networks))})
     for language, tag in (fields.get("disclosures") or {}).items():
@@ -212,6 +226,11 @@ def _apply_fields(campaign: Campaign, fields: dict[str, Any]) -> None:
     merged = {name: getattr(campaign, name) for name in CAMPAIGN_EDITABLE_FIELDS if name != "topics"}
     merged.update({k: v for k, v in fields.items() if k != "topics"})
     _validate_fields(merged)
+    if "participation_bands" in fields:  # stored smallest audience first, as plain objects
+        fields["participation_bands"] = [
+            {"up_to": band.up_to, "fee_minor": band.fee_minor}
+            for band in participation_bands([dict(item) for item in fields["participation_bands"] or []])
+        ]
     for name, value in fields.items():
         if name != "topics":
             setattr(campaign, name, value)
@@ -249,8 +268,8 @@ def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
 def campaign_problems(*, campaign: Campaign) -> list[str]:
     """What still stops the campaign from being submitted, in words for the brand."""
     problems: list[str] = []
-    if not (campaign.cpm_minor or campaign.cpe_minor or campaign.cpc_minor):
-        problems.append(_("Set at least one price: per 1,000 reach, per engagement or per click."))
+    if not (campaign.cpm_minor or campaign.cpe_minor or campaign.cpc_minor or campaign_participation_priced(campaign)):
+        problems.append(_("Set at least one price: per 1,000 reach, per engagement, per click or a participation fee."))
     if campaign.budget_minor <= 0:
         problems.append(_("Set a total budget."))
     if not campaign.starts_at or not campaign.ends_at:
@@ -310,8 +329,8 @@ def _notify(campaign: Campaign, kind: str, detail: str = "") -> None:
 @transaction.atomic
 def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaign:
     """Approve and reserve the budget from the brand's balance, all or nothing."""
+    from campaigns.earnings.budget import campaign_budget_reserve
     from payouts.errors import PayoutsError
-    from payouts.services import campaign_budget_reserve
 
     locked = _transition(campaign, "approve")
     if locked.ends_at and locked.ends_at <= timezone.now():
@@ -328,7 +347,7 @@ def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaig
         # Raising rolls back the status change too: the campaign stays in review.
         raise CampaignFundsError(str(error)) from error
     audit_record(
-        action=AuditAction.CAMPAIGN_APPROVED,
+        action=CampaignAuditAction.CAMPAIGN_APPROVED,
         target=locked,
         actor=reviewed_by,
         before={"status": CampaignStatus.IN_REVIEW},  # the only source of this move
@@ -380,7 +399,7 @@ def campaign_reject(*, campaign: Campaign, reviewed_by: User | None, reason: str
     locked.rejection_reason = reason
     locked.save(update_fields=["status", "reviewed_at", "reviewed_by", "rejection_reason", "updated_at"])
     audit_record(
-        action=AuditAction.CAMPAIGN_REJECTED,
+        action=CampaignAuditAction.CAMPAIGN_REJECTED,
         target=locked,
         actor=reviewed_by,
         before={"status": CampaignStatus.IN_REVIEW},  # the only source of this move
@@ -409,7 +428,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
 def _release_budget(campaign: Campaign) -> None:
     if campaign.approved_at is None:
         return  # never approved, nothing was reserved
-    from payouts.services import campaign_budget_release
+    from campaigns.earnings.budget import campaign_budget_release
 
     campaign_budget_release(campaign=campaign)
 

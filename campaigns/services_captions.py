@@ -9,13 +9,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from campaigns.influencer.tasks import caption_decision_email_send
 from campaigns.matching import services as matching_services
 from campaigns.models import Share
 
 
 def _notify(share: Share) -> None:
-    from influencers.tasks import caption_decision_email_send
-
     share_id = share.pk
     transaction.on_commit(lambda: caption_decision_email_send.delay(share_id))
 

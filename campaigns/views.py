@@ -19,10 +19,10 @@ from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
 from campaigns import services
 from campaigns.captions import hashtags_normalize
+from campaigns.earnings.selectors import campaign_spend_for_campaigns, campaign_spend_get_for_campaign
 from campaigns.errors import CampaignError
 from campaigns.forms import VARIANT_SLOTS, CampaignForm, ContentForm
 from campaigns.models import DEFAULT_PLATFORM_FEE_BPS, Campaign, ContentPiece
-from campaigns.networks_info import NETWORKS
 from campaigns.selectors import (
     campaign_close_summary,
     campaign_estimate,
@@ -34,8 +34,8 @@ from campaigns.selectors_captions import campaign_influencer_list, caption_pendi
 from campaigns.views_results import campaign_tab_context
 from influencers.topics import LANGUAGES
 from linkilike.i18n import label_in_sentence
+from networks.providers.registry import campaign_networks
 from payouts.money import money_format
-from payouts.selectors import campaign_spend_for_campaigns, campaign_spend_get_for_campaign
 
 TABS = (
     ("overview", gettext_lazy("Overview")),
@@ -179,10 +179,11 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
         can_edit = self.membership.can(BrandAction.EDIT_CAMPAIGNS)
         can_cancel = self.membership.can(BrandAction.CANCEL_CAMPAIGNS)
         actions = self._actions(campaign, can_edit=can_edit, can_cancel=can_cancel)
+        networks = campaign_networks()
         context.update(
             tab=tab,
             tabs=TABS,
-            network_labels=[NETWORKS[code].label for code in campaign.networks if code in NETWORKS],
+            network_labels=[networks[code].label for code in campaign.networks if code in networks],
             estimate=campaign_estimate(campaign=campaign),
             spend=campaign_spend_get_for_campaign(campaign=campaign),
             estimate_currency=campaign.currency,

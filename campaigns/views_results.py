@@ -20,6 +20,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from brands.models import BrandAction
 from brands.tenancy import BrandScopedViewMixin
+from campaigns.earnings.selectors_participation import share_participation
 from campaigns.errors import CampaignError
 from campaigns.forms import MoneyField
 from campaigns.models import Campaign, Share
@@ -67,12 +68,16 @@ def results_charts(results: Results) -> list[SmallChart]:
 
 
 def share_rows(shares: Any) -> list[dict[str, Any]]:
-    """Each share with the publishing pipeline's state view (label, tone, post link, reason) when available."""
+    """Each share with the publishing pipeline's state view (label, tone, post link, reason) when available, and
+    where its participation fee stands (``shares_with_participation`` annotates the queryset)."""
     try:
         from campaigns.publishing.selectors import share_state_get
     except ImportError:  # the publishing pipeline is not installed: the basic partial reads the share
-        return [{"share": share, "view": None} for share in shares]
-    return [{"share": share, "view": share_state_get(share=share)} for share in shares]
+        return [{"share": share, "view": None, "participation": share_participation(share)} for share in shares]
+    return [
+        {"share": share, "view": share_state_get(share=share), "participation": share_participation(share)}
+        for share in shares
+    ]
 
 
 def share_state_template() -> str:

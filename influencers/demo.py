@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from accounts.demo import DemoLogin, demo_user
 from influencers.models import InfluencerProfile, Topic
 from influencers.services import influencer_profile_save
-from linkilike.demo import DemoLogin, demo_user
 
 DEMO_INFLUENCERS = [
     (

@@ -1,20 +1,11 @@
+"""The influencer's own pages under /i/ (home, profile). No ``app_name``: ``linkilike.urls`` includes these patterns
+together with the campaign screens (``campaigns.influencer.urls``) in the one ``influencers`` namespace."""
+
 from django.urls import path
 
-from influencers import views, views_offers, views_results, views_shares
-
-app_name = "influencers"
+from influencers import views
 
 urlpatterns = [
     path("i/", views.InfluencerHomeView.as_view(), name="home"),
     path("i/profile/", views.InfluencerOnboardingView.as_view(), name="onboarding"),
-    path("i/results/", views_results.InfluencerResultsView.as_view(), name="results"),
-    path("i/results.csv", views_results.InfluencerResultsExportView.as_view(), name="results-export"),
-    path("i/offers/", views_offers.OfferListView.as_view(), name="offers"),
-    path("i/offers/<int:pk>/", views_offers.OfferDetailView.as_view(), name="offer-detail"),
-    path("i/offers/<int:pk>/preview/", views_offers.OfferPreviewView.as_view(), name="offer-preview"),
-    path("i/offers/<int:pk>/decline/", views_offers.OfferDeclineView.as_view(), name="offer-decline"),
-    path("i/offers/shares/<int:pk>/caption/", views_offers.ShareCaptionResubmitView.as_view(), name="share-resubmit"),
-    path("i/shares/", views_shares.ShareListView.as_view(), name="shares"),
-    path("i/shares/<int:pk>/retry/", views_shares.ShareRetryView.as_view(), name="share-retry"),
-    path("i/shares/<int:pk>/proof/", views_shares.ShareProofView.as_view(), name="share-proof"),
 ]

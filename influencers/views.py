@@ -21,10 +21,11 @@ from influencers.selectors import (
     connected_account_count_for_influencer,
     profile_completeness_get_for_influencer,
 )
-from influencers.selectors_offers import offer_latest_new_for_influencer, pay_terms_for_campaign
 
 
 class InfluencerHomeView(InfluencerOwnedViewMixin, TemplateView):
+    """Profile, accounts and topics; the template places the campaigns' offers panel (``influencer_home_offers``)."""
+
     template_name = "influencers/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -32,10 +33,6 @@ class InfluencerHomeView(InfluencerOwnedViewMixin, TemplateView):
         context["completeness"] = profile_completeness_get_for_influencer(influencer=self.influencer)
         context["connect_url"] = connect_accounts_url()
         context["connected_count"] = connected_account_count_for_influencer(influencer=self.influencer)
-        context["new_offers"] = [
-            {"offer": offer, "pay_terms": pay_terms_for_campaign(campaign=offer.campaign)}
-            for offer in offer_latest_new_for_influencer(influencer=self.influencer)
-        ]
         return context
 
 

@@ -1,9 +1,13 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from linkilike.audit_actions import actions_discover
+from linkilike.email_previews import email_previews_discover
+
 
 class PlatformConfig(AppConfig):
-    """Cross-cutting platform infrastructure that belongs to no business app (idempotency records)."""
+    """Cross-cutting platform infrastructure that belongs to no business app (idempotency records, the audit
+    trail, dead letters), and the registries the apps fill: audit actions and email previews (ADR 18)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "linkilike"
@@ -12,3 +16,7 @@ class PlatformConfig(AppConfig):
 
     def ready(self) -> None:
         from linkilike import checks  # noqa: F401 - registers the deploy check
+
+        # Every app's ``audit`` and ``email_previews`` module registers its entries when imported.
+        actions_discover()
+        email_previews_discover()

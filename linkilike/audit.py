@@ -4,6 +4,8 @@ Services that change moderation state, move money or change permissions call it 
 change, so the event commits or rolls back with it. Per-click and per-metric earnings accruals are
 not audited: they are high-volume and machine-made, and the immutable ledger is their trail.
 
+Which actions exist: each app registers its own (``<app>/audit.py``, ``linkilike.audit_actions``).
+
 Who did it: the service passes the actor when it knows one (``reviewed_by``, ``decided_by``);
 otherwise the signed-in user of the current request (``AuditContextMiddleware``); otherwise none
 (a worker or the scheduler).
@@ -21,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 
-from linkilike.models import ACTION_CATEGORY, AuditEvent
+from linkilike.audit_actions import action_get
+from linkilike.models import AuditEvent
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.models import AbstractUser
 
 REDACTED = "[redacted]"
 # Keys whose values never go into the trail (or a dead letter): credentials of any kind.
@@ -93,7 +96,7 @@ class AuditContextMiddleware:
             _context.reset(token)
 
 
-def _request_user() -> User | None:
+def _request_user() -> AbstractUser | None:
     context = _context.get()
     user = getattr(context.request, "user", None) if context else None
     return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
@@ -106,25 +109,27 @@ def audit_record(
     *,
     action: str,
     target: models.Model,
-    actor: User | None = None,
+    actor: AbstractUser | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     reason: str = "",
     brand_id: int | None = None,
 ) -> AuditEvent:
-    """Records one change. Must run inside the transaction that makes the change."""
+    """Records one change. Must run inside the transaction that makes the change.
+
+    ``action`` is one its app registered (``linkilike.audit_actions``); any other raises ``UnknownAuditAction``.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record() must run inside the transaction that makes the change")
-    if action not in ACTION_CATEGORY:
-        raise ValueError(f"unknown audit action {action!r}")
+    registered = action_get(action)
     actor = actor if actor is not None else _request_user()
     context = _context.get()
     clean_before, _changed = redact(dict(before or {}))
     clean_after, _changed = redact(dict(after or {}))
     return AuditEvent.objects.create(
-        category=ACTION_CATEGORY[action],
+        category=registered.category,
         action=action,
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
         actor_label=actor.email if actor is not None else "",
         target_type=target._meta.label_lower,
         target_id=str(target.pk),

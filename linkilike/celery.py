@@ -19,12 +19,14 @@ logger = logging.getLogger(__name__)
 
 class PlatformTask(Task):  # type: ignore[type-arg]
     def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # start-up order: this module loads with the settings, before Django's app registry, so the models that
+        # dead_letters imports can only be imported once a task runs.
         from linkilike.dead_letters import task_failure_first_seen
 
         task_failure_first_seen(task_id=task_id)
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        from linkilike.dead_letters import dead_letter_record
+        from linkilike.dead_letters import dead_letter_record  # start-up order, as in on_retry
 
         try:
             dead_letter_record(
@@ -44,4 +46,13 @@ app = Celery("linkilike", task_cls=PlatformTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Celery looks for ``<app>.tasks``; campaigns keeps its tasks per concern in sub-packages.
-app.autodiscover_tasks(["campaigns.matching", "campaigns.publishing", "campaigns.metrics", "campaigns.tracking"])
+app.autodiscover_tasks(
+    [
+        "campaigns.matching",
+        "campaigns.publishing",
+        "campaigns.metrics",
+        "campaigns.tracking",
+        "campaigns.influencer",
+        "campaigns.earnings",
+    ]
+)

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from celery import current_app
 from celery.utils import uuid
 from django.core.cache import cache
 from django.db import transaction
@@ -23,7 +24,7 @@ from linkilike.log_filters import redact as redact_text
 from linkilike.models import DeadLetter
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +90,11 @@ def dead_letter_record(
 
 
 @transaction.atomic
-def dead_letter_resolve(*, letter: DeadLetter, resolved_by: User | None) -> DeadLetter:
+def dead_letter_resolve(*, letter: DeadLetter, resolved_by: AbstractBaseUser | None) -> DeadLetter:
     locked = DeadLetter.objects.select_for_update().get(pk=letter.pk)
     if locked.resolved_at is None:
         locked.resolved_at = timezone.now()
-        locked.resolved_by = resolved_by
+        locked.resolved_by_id = resolved_by.pk if resolved_by is not None else None
         locked.save(update_fields=["resolved_at", "resolved_by"])
     return locked
 
@@ -103,14 +104,13 @@ class DeadLetterNotRetryable(Exception):
 
 
 @transaction.atomic
-def dead_letter_retry(*, letter: DeadLetter, retried_by: User | None) -> DeadLetter:
+def dead_letter_retry(*, letter: DeadLetter, retried_by: AbstractBaseUser | None) -> DeadLetter:
     """Re-enqueue the task with its stored arguments under a new id (after commit) and resolve the row.
 
     Refused when secrets were redacted from the arguments: replaying them would run the task on
     placeholders.
     """
-    from linkilike.celery import app
-
+    app = current_app  # the project's Celery app (linkilike.celery), set as current when it is created
     locked = DeadLetter.objects.select_for_update().get(pk=letter.pk)
     if locked.arguments_redacted:
         raise DeadLetterNotRetryable(
@@ -123,7 +123,7 @@ def dead_letter_retry(*, letter: DeadLetter, retried_by: User | None) -> DeadLet
     new_id = uuid()
     locked.retried_task_id = new_id
     locked.resolved_at = timezone.now()
-    locked.resolved_by = retried_by
+    locked.resolved_by_id = retried_by.pk if retried_by is not None else None
     locked.save(update_fields=["retried_task_id", "resolved_at", "resolved_by"])
     name, args, kwargs = locked.task_name, tuple(locked.args), dict(locked.kwargs)
     task = app.tasks[name]

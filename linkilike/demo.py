@@ -1,54 +1,47 @@
 """Demo data for ``make run``: idempotent, so it can run on every start.
 
 Each app contributes a ``seed_demo()`` in its own ``demo.py``; ``DEMO_SEEDERS`` lists them
-in dependency order. Every demo account uses ``DEMO_PASSWORD``.
+in dependency order. Every demo account uses ``accounts.demo.DEMO_PASSWORD``. Composition (ADR 18):
+it reads every app, so it lives in the project package above them; the helpers the apps' own demo
+modules use (``demo_user``, ``DemoLogin``) live in ``accounts.demo``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.conf import settings
-from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
+from accounts.demo import DemoLogin, demo_user
 from accounts.models import User
+from brands import demo as brands_demo
+from brands.models import Membership
+from campaigns import demo as campaigns_demo
+from campaigns.matching import demo as matching_demo
+from campaigns.publishing import demo as publishing_demo
+from influencers import demo as influencers_demo
+from influencers.models import InfluencerProfile
+from payouts import demo as payouts_demo
+from sandbox import demo as sandbox_demo
 
-DEMO_PASSWORD = "linkilike-demo"  # noqa: S105 - documented demo credential, demo data only
 DEMO_STAFF_EMAIL = "admin@demo.linkilike.test"
 # A fixed, public TOTP secret for the demo staff account only, so `make totp` can print codes.
 DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
-DEMO_SEEDERS = [
-    "brands.demo.seed_demo",
-    "influencers.demo.seed_demo",
-    "payouts.demo.seed_demo",
-    "campaigns.demo.seed_demo",
-    "sandbox.demo.seed_demo",
-    "campaigns.matching.demo.seed_demo",
-    "campaigns.publishing.demo.seed_demo",
+DEMO_SEEDERS: list[Callable[[], list[DemoLogin]]] = [
+    brands_demo.seed_demo,
+    influencers_demo.seed_demo,
+    payouts_demo.seed_demo,
+    campaigns_demo.seed_demo,
+    sandbox_demo.seed_demo,
+    matching_demo.seed_demo,
+    publishing_demo.seed_demo,
 ]
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    role: str
-    email: str
-
-
-def demo_user(*, email: str, full_name: str, is_staff: bool = False) -> User:
-    """A verified demo account with the demo password (created once, never reset)."""
-    user, created = User.objects.get_or_create(
-        email=email, defaults={"full_name": full_name, "is_staff": is_staff, "is_superuser": is_staff}
-    )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-    return user
 
 
 def seed_staff() -> DemoLogin:
@@ -65,8 +58,8 @@ def demo_totp_code(at: float | None = None) -> str:
 
 def seed_all() -> list[DemoLogin]:
     logins = [seed_staff()]
-    for path in DEMO_SEEDERS:
-        logins.extend(import_string(path)())
+    for seed in DEMO_SEEDERS:
+        logins.extend(seed())
     return logins
 
 
@@ -82,11 +75,6 @@ class DemoAccount:
 
 def demo_account_list() -> list[DemoAccount]:
     """The demo accounts that exist in this database, with the role each one plays (for the landing page)."""
-    from django.utils.translation import gettext as _
-
-    from brands.models import Membership
-    from influencers.models import InfluencerProfile
-
     users = list(User.objects.filter(email__endswith=DEMO_EMAIL_DOMAIN).order_by("email"))
     memberships = {m.user_id: m for m in Membership.objects.filter(user__in=users).select_related("brand")}
     influencers = set(InfluencerProfile.objects.filter(user__in=users).values_list("user_id", flat=True))

@@ -11,22 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from linkilike.models import IdempotencyRecord
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -105,13 +101,17 @@ def idempotent_call(
             status=status.HTTP_400_BAD_REQUEST,
         )
     fingerprint = _fingerprint(request)
-    user = cast("User", request.user)  # API views require authentication
+    user_id = request.user.pk
+    if user_id is None:  # API views require authentication; never share one anonymous key space
+        raise NotAuthenticated
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=user, key=key, scope=scope, fingerprint=fingerprint)
+                record = IdempotencyRecord.objects.create(
+                    user_id=user_id, key=key, scope=scope, fingerprint=fingerprint
+                )
         except IntegrityError:
-            existing = IdempotencyRecord.objects.get(user=user, key=key)
+            existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
             return _replay(existing, fingerprint)
         response = handler()
         if response.status_code >= 500:

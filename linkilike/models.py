@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from linkilike.audit_actions import ACTION_MAX_LENGTH, AuditCategory, action_choices
+
 
 class IdempotencyRecord(models.Model):
     """One API write made under an ``Idempotency-Key``; replays return the stored response."""
@@ -29,92 +31,10 @@ class IdempotencyRecord(models.Model):
         return f"{self.scope}:{self.key}"
 
 
-class AuditCategory(models.TextChoices):
-    MODERATION = "moderation", _("Moderation")
-    MONEY = "money", _("Money")
-    PERMISSION = "permission", _("Permissions")
-
-
-class AuditAction(models.TextChoices):
-    """Every change the audit trail records. The prefix before the first dot names the object kind."""
-
-    CAMPAIGN_APPROVED = "campaign.approved", _("Campaign approved")
-    CAMPAIGN_REJECTED = "campaign.rejected", _("Campaign rejected")
-    MATCH_APPROVED = "match.approved", _("Match approved (offer made)")
-    MATCH_REJECTED = "match.rejected", _("Match rejected")
-    OFFER_WITHDRAWN = "offer.withdrawn", _("Offer withdrawn")
-    OFFER_ACCEPTED = "offer.accepted", _("Offer accepted")
-    OFFER_DECLINED = "offer.declined", _("Offer declined")
-    CAPTION_APPROVED = "share.caption_approved", _("Caption approved")
-    CAPTION_CHANGES_REQUESTED = "share.caption_changes_requested", _("Caption changes requested")
-    SHARE_HOLD_RELEASED = "share.hold_released", _("Share hold released")
-    FUNDING_CONFIRMED = "funding.confirmed", _("Brand funding confirmed")
-    REFUND_BOOKED = "funding.refunded", _("Refund to the brand")
-    LEDGER_REVERSED = "ledger.reversed", _("Ledger transaction reversed")
-    BUDGET_RESERVED = "budget.reserved", _("Campaign budget reserved")
-    BUDGET_RELEASED = "budget.released", _("Campaign budget released")
-    PAYOUT_DESTINATION_ADDED = "payout_destination.added", _("Payout account added")
-    PAYOUT_REQUESTED = "payout.requested", _("Payout requested")
-    PAYOUT_APPROVED = "payout.approved", _("Payout approved")
-    PAYOUT_REJECTED = "payout.rejected", _("Payout rejected")
-    PAYOUT_SENT = "payout.sent", _("Payout sent")
-    PAYOUT_FAILED = "payout.failed", _("Payout failed")
-    MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", _("Member role changed")
-    MEMBERSHIP_REMOVED = "membership.removed", _("Member removed or left")
-    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
-    USER_PERMISSIONS_CHANGED = "user.permissions_changed", _("Staff flags or groups changed")
-    MFA_ADDED = "user.mfa_added", _("Two-factor method added")
-    MFA_REMOVED = "user.mfa_removed", _("Two-factor method removed")
-
-
-ACTION_CATEGORY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            AuditAction.CAMPAIGN_APPROVED,
-            AuditAction.CAMPAIGN_REJECTED,
-            AuditAction.MATCH_APPROVED,
-            AuditAction.MATCH_REJECTED,
-            AuditAction.OFFER_WITHDRAWN,
-            AuditAction.OFFER_ACCEPTED,
-            AuditAction.OFFER_DECLINED,
-            AuditAction.CAPTION_APPROVED,
-            AuditAction.CAPTION_CHANGES_REQUESTED,
-            AuditAction.SHARE_HOLD_RELEASED,
-        ),
-        AuditCategory.MODERATION,
-    ),
-    **dict.fromkeys(
-        (
-            AuditAction.FUNDING_CONFIRMED,
-            AuditAction.REFUND_BOOKED,
-            AuditAction.LEDGER_REVERSED,
-            AuditAction.BUDGET_RESERVED,
-            AuditAction.BUDGET_RELEASED,
-            AuditAction.PAYOUT_DESTINATION_ADDED,
-            AuditAction.PAYOUT_REQUESTED,
-            AuditAction.PAYOUT_APPROVED,
-            AuditAction.PAYOUT_REJECTED,
-            AuditAction.PAYOUT_SENT,
-            AuditAction.PAYOUT_FAILED,
-        ),
-        AuditCategory.MONEY,
-    ),
-    **dict.fromkeys(
-        (
-            AuditAction.MEMBERSHIP_ROLE_CHANGED,
-            AuditAction.MEMBERSHIP_REMOVED,
-            AuditAction.INVITATION_ACCEPTED,
-            AuditAction.USER_PERMISSIONS_CHANGED,
-            AuditAction.MFA_ADDED,
-            AuditAction.MFA_REMOVED,
-        ),
-        AuditCategory.PERMISSION,
-    ),
-}
-
-
 class AuditEvent(models.Model):
     """One moderation, money or permission change: who, when, what it was before and after.
+
+    ``action`` is one of the actions the apps register (``linkilike.audit_actions``), ``category`` its kind.
 
     Append-only: the database refuses UPDATE and DELETE (migration 0002). The actor and brand are
     kept without a database foreign key so deleting a user or brand never has to touch (and so
@@ -123,7 +43,8 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     category = models.CharField(_("kind"), max_length=20, choices=AuditCategory.choices)
-    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
+    # Registered by the apps that record them (linkilike.audit_actions); read when needed, so no migration.
+    action = models.CharField(_("action"), max_length=ACTION_MAX_LENGTH, choices=action_choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,

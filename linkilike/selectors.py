@@ -1,4 +1,7 @@
-"""Reads that span the apps, for staff: what waits for a decision now (the admin index shows it)."""
+"""Reads that span the apps, for staff: what waits for a decision now (the admin index shows it).
+
+Composition (ADR 18): it reads campaigns and payouts, so it lives above both.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,9 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import ngettext
+
+from campaigns.models import Campaign, CampaignStatus, Match, MatchStatus, ShareHold
+from payouts.models import PayoutRequest, PayoutStatus
 
 
 @dataclass(frozen=True)
@@ -19,9 +25,6 @@ class StaffQueue:
 def staff_queue_list() -> list[StaffQueue]:
     """Counts with links to filtered changelists: campaigns to review, matches to moderate, shares on hold,
     payouts to approve. Each filter is one the changelist offers (``list_filter``), so the link opens it."""
-    from campaigns.models import Campaign, CampaignStatus, Match, MatchStatus, ShareHold
-    from payouts.models import PayoutRequest, PayoutStatus
-
     campaigns = Campaign.objects.filter(status=CampaignStatus.IN_REVIEW).count()
     matches = Match.objects.filter(status=MatchStatus.PROPOSED).count()
     holds = ShareHold.objects.filter(released_at__isnull=True).count()

@@ -92,6 +92,9 @@ INSTALLED_APPS = [
     "networks",
     "sandbox",
 ]
+# The benchmarks' seeding commands (bench/management/commands) exist only where tests or benchmarks run.
+if TESTING or env_bool("LINKILIKE_BENCH"):
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -126,7 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.workspaces",
+                "linkilike.workspaces.workspaces",
             ],
         },
     },
@@ -196,6 +199,9 @@ AUTH_PASSWORD_VALIDATORS = [
     # Not a rule: its password_changed hook revokes the person's API tokens on every password change.
     {"NAME": "accounts.password_hooks.RevokeApiTokensOnPasswordChange"},
 ]
+if TESTING:
+    # Tests make thousands of users: a fast hash there (never outside tests), the real ones everywhere else.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -391,10 +397,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "health-heartbeat": {"task": "linkilike.tasks.heartbeat", "schedule": timedelta(minutes=1)},
+    "partitions-maintain": {"task": "linkilike.tasks.partitions_maintain", "schedule": timedelta(hours=6)},
     "campaigns-complete-due": {"task": "campaigns.tasks.campaigns_complete_due", "schedule": timedelta(minutes=15)},
     "matching-live": {"task": "campaigns.matching.tasks.matching_run_live", "schedule": timedelta(minutes=15)},
     "offers-expire": {"task": "campaigns.matching.tasks.offers_expire_due", "schedule": timedelta(minutes=15)},
-    "payouts-release-held-earnings": {"task": "payouts.tasks.earnings_release_due", "schedule": timedelta(hours=1)},
+    "payouts-release-held-earnings": {
+        "task": "campaigns.earnings.tasks.earnings_release_due",
+        "schedule": timedelta(hours=1),
+    },
     "sandbox-simulate": {"task": "sandbox.tasks.sandbox_simulate", "schedule": timedelta(minutes=1)},
     "publishing-run-due": {"task": "campaigns.publishing.tasks.publications_run_due", "schedule": timedelta(minutes=1)},
     "metrics-pull-due": {"task": "campaigns.metrics.tasks.metrics_pull_due", "schedule": timedelta(minutes=1)},
@@ -431,13 +441,13 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "networks.tasks.account_profile_refresh": {"queue": "metrics"},
     "campaigns.tracking.tasks.clicks_drain_task": {"queue": "clicks"},
     "campaigns.tracking.tasks.click_earnings_accrue_due": {"queue": "clicks"},
-    "payouts.tasks.earnings_accrue": {"queue": "clicks"},
-    "payouts.tasks.earnings_release_due": {"queue": "clicks"},
+    "campaigns.earnings.tasks.earnings_accrue": {"queue": "clicks"},
+    "campaigns.earnings.tasks.earnings_release_due": {"queue": "clicks"},
     "brands.tasks.invitation_email_send": {"queue": "email"},
     "campaigns.matching.tasks.offer_new_email_send": {"queue": "email"},
     "campaigns.tasks.campaign_status_email_send": {"queue": "email"},
     "campaigns.tasks.caption_waiting_email_send": {"queue": "email"},
-    "influencers.tasks.caption_decision_email_send": {"queue": "email"},
+    "campaigns.influencer.tasks.caption_decision_email_send": {"queue": "email"},
     "networks.tasks.account_reconsent_email_send": {"queue": "email"},
     "payouts.tasks.payout_status_email_send": {"queue": "email"},
     "campaigns.matching.tasks.matching_run": {"queue": "default"},
@@ -447,6 +457,7 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "payouts.tasks.local_checkout_webhook_send": {"queue": "default"},
     "sandbox.tasks.sandbox_simulate": {"queue": "default"},
     "linkilike.tasks.heartbeat": {"queue": "sweeps"},
+    "linkilike.tasks.partitions_maintain": {"queue": "sweeps"},
     "campaigns.publishing.tasks.publications_run_due": {"queue": "sweeps"},
     "campaigns.tasks.campaigns_complete_due": {"queue": "sweeps"},
     "campaigns.matching.tasks.offers_expire_due": {"queue": "sweeps"},
@@ -457,6 +468,17 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
 # (``worker-<group>``, ``-Q`` exactly these queues) and Procfile.dev one worker for all of them; the queue
 # tests check both files against this.
 WORKER_QUEUE_GROUPS: dict[str, tuple[str, ...]] = {name: (name,) for name in TASK_QUEUE_NAMES}
+
+# --- monthly partitions (ADR 20; PostgreSQL only) -----------------------------------------
+# Months kept ready ahead of the current one by the partitions_maintain task.
+PARTITIONS_MONTHS_AHEAD = env_int("LINKILIKE_PARTITIONS_MONTHS_AHEAD", 3)
+# Whole months kept before the current one; 0 keeps every month. Clicks of a month with a billable click
+# not yet turned into earnings are kept whatever this says.
+CLICKS_RETENTION_MONTHS = env_int("LINKILIKE_CLICKS_RETENTION_MONTHS", 0)
+AUDIT_RETENTION_MONTHS = env_int("LINKILIKE_AUDIT_RETENTION_MONTHS", 0)
+# What happens to a month past its retention: "detach" keeps it as a table <partition>_archived_<when>
+# for the operator to archive (pg_dump -t) and drop; "drop" deletes it.
+PARTITIONS_EXPIRED = env_str("LINKILIKE_PARTITIONS_EXPIRED", "detach")
 
 # --- tracking links (campaigns.tracking) --------------------------------------------------
 
@@ -525,7 +547,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # requests-oauthlib logs token request bodies and answers (codes, client secrets, tokens) at DEBUG.
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+    },
 }
 
 # --- Linkilike ------------------------------------------------------------------------
@@ -563,8 +590,11 @@ PAYOUTS_PAYOUT_PROVIDERS = {
     "stripe": "payouts.providers.stripe_connect.StripeConnectProvider",
 }
 PAYOUTS_PLATFORM_ACCOUNT_NAME = env_str("PAYOUTS_PLATFORM_ACCOUNT_NAME", "Linkilike GmbH")
-PAYOUTS_PLATFORM_IBAN = env_str("PAYOUTS_PLATFORM_IBAN", "AT611904300234573201")
-PAYOUTS_PLATFORM_BIC = env_str("PAYOUTS_PLATFORM_BIC", "BKAUATWW")
+# The account brands wire top-ups to and SEPA payout files pay from: no default (an example IBAN would be
+# shown to brands as the account to pay). Unset, the funds page says transfers are not available, no SEPA
+# file is written, and the deploy check payouts.E002 fails (payouts/checks.py).
+PAYOUTS_PLATFORM_IBAN = env_str("PAYOUTS_PLATFORM_IBAN")
+PAYOUTS_PLATFORM_BIC = env_str("PAYOUTS_PLATFORM_BIC")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
@@ -575,6 +605,36 @@ if PAYOUTS_CARD_TEST_MODE and not STRIPE_WEBHOOK_SECRET:
 PAYPAL_API_BASE = env_str("PAYPAL_API_BASE", "https://api-m.paypal.com")
 PAYPAL_CLIENT_ID = env_str("PAYPAL_CLIENT_ID")
 PAYPAL_CLIENT_SECRET = env_str("PAYPAL_CLIENT_SECRET")
+# Production refuses to start without the settings its money providers need (development and tests run on
+# local doubles): a bank-transfer top-up would show no account to pay into, a SEPA file no debtor, and a
+# Stripe or PayPal call would fail only when a brand pays or an influencer is paid.
+_MONEY_SETTINGS_BY_PROVIDER = {
+    "payouts.providers.stripe_checkout.StripeCheckoutProvider": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+    "payouts.providers.stripe_connect.StripeConnectProvider": ("STRIPE_SECRET_KEY",),
+    "payouts.providers.paypal.PayPalPayoutsProvider": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET"),
+    "payouts.providers.bank_transfer.BankTransferProvider": (
+        "PAYOUTS_PLATFORM_ACCOUNT_NAME",
+        "PAYOUTS_PLATFORM_IBAN",
+        "PAYOUTS_PLATFORM_BIC",
+    ),
+    "payouts.providers.sepa.SepaFileProvider": (
+        "PAYOUTS_PLATFORM_ACCOUNT_NAME",
+        "PAYOUTS_PLATFORM_IBAN",
+        "PAYOUTS_PLATFORM_BIC",
+    ),
+}
+if not DEBUG and not TESTING:
+    _money_missing: dict[str, list[str]] = {}
+    for _kind, _path in (*PAYOUTS_FUNDING_PROVIDERS.items(), *PAYOUTS_PAYOUT_PROVIDERS.items()):
+        for _name in _MONEY_SETTINGS_BY_PROVIDER.get(_path, ()):
+            if not str(globals()[_name]).strip():
+                _money_missing.setdefault(_name, []).append(_kind)
+    if _money_missing:
+        raise ImproperlyConfigured(
+            "Production needs the settings of every configured payment provider; missing: "
+            + "; ".join(f"{name} (for {', '.join(kinds)})" for name, kinds in _money_missing.items())
+            + ". Set them in the environment (.env.example lists them), or DJANGO_DEBUG=1 for development."
+        )
 
 # The sandbox network (sandbox/): a Mastodon-compatible demo network with a simulated audience.
 # A development and demo network only (ADR 17): on in development and tests, off in production
@@ -642,7 +702,7 @@ NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
 }
 if SANDBOX_ENABLED:  # first in the list, as it is the network every demo account starts on
     NETWORK_PROVIDERS = {
-        "sandbox": {"class": "networks.providers.mastodon.MastodonProvider", "base_url_setting": "SANDBOX_BASE_URL"},
+        "sandbox": {"class": "networks.providers.sandbox.SandboxProvider", "base_url_setting": "SANDBOX_BASE_URL"},
         **NETWORK_PROVIDERS,
     }
 # Meta apps (Instagram Login, Threads, Facebook Login); the Graph hosts are settings so tests can point them

@@ -5,8 +5,12 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from campaigns.earnings import urls as campaigns_earnings_urls
+from campaigns.influencer import urls as campaigns_influencer_urls
 from campaigns.tracking import views as tracking_views
+from influencers import urls as influencers_urls
 from linkilike import admin_index, admin_login, user_files, views
+from payouts import urls as payouts_urls
 
 admin.site.site_header = _("Linkilike administration")
 admin.site.site_title = _("Linkilike admin")
@@ -22,8 +26,17 @@ api_urlpatterns = [
     path("", include("campaigns.api_urls")),
     path("", include("influencers.api_urls")),
     path("", include("payouts.api_urls")),
+    path("", include("campaigns.earnings.api_urls")),
     path("", include("networks.api_urls")),
 ]
+
+# The influencer's pages under /i/: their own (home, profile) and the campaign screens (offers, shares, results),
+# one ``influencers`` namespace so every name stays ``influencers:...``.
+influencer_urlpatterns = [*influencers_urls.urlpatterns, *campaigns_influencer_urls.urlpatterns]
+
+# The money pages: payouts' own and the Funds and earnings pages that show campaign figures too, one ``payouts``
+# namespace so every name stays ``payouts:...``.
+money_urlpatterns = [*payouts_urls.urlpatterns, *campaigns_earnings_urls.urlpatterns]
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -53,9 +66,9 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("", include("brands.urls")),
-    path("", include("influencers.urls")),
+    path("", include((influencer_urlpatterns, "influencers"))),
     path("", include("campaigns.urls")),
-    path("", include("payouts.urls")),
+    path("", include((money_urlpatterns, "payouts"))),
     path("", include("networks.urls")),
 ]
 

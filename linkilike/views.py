@@ -13,11 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import workspace_list_for_user
-from linkilike.demo import DEMO_PASSWORD, demo_account_list
-from linkilike.email_previews import EMAIL_PREVIEWS, EmailPreview
+from accounts.demo import DEMO_PASSWORD
+from linkilike import email_previews
+from linkilike.demo import demo_account_list
+from linkilike.email_previews import EmailPreview
 from linkilike.emails import RenderedEmail
 from linkilike.health import health_check
+from linkilike.workspaces import workspace_list_for_user
 
 
 @require_GET
@@ -65,7 +67,7 @@ def email_preview_list(request: HttpRequest) -> HttpResponse:
         "admin/email_previews.html",
         {
             **admin.site.each_context(request),
-            "previews": EMAIL_PREVIEWS.values(),
+            "previews": email_previews.email_preview_list(),
             "languages": settings.LANGUAGES,
             "title": _("Email previews"),
         },
@@ -73,7 +75,7 @@ def email_preview_list(request: HttpRequest) -> HttpResponse:
 
 
 def _preview(key: str, language: str) -> tuple[EmailPreview, RenderedEmail | None]:
-    preview = EMAIL_PREVIEWS.get(key)
+    preview = email_previews.email_preview_get(key)
     if preview is None or language not in dict(settings.LANGUAGES):
         raise Http404
     return preview, preview.render(language=language)

@@ -15,9 +15,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from networks.models import Network
 from networks.providers.exceptions import NotSupported
-from networks.providers.registry import provider_class, provider_get
+from networks.providers.registry import AUDIENCE_METRICS, network_label, provider_class, provider_get
 from networks.providers.types import Capabilities, LinkHandling, Reveal
 
 METRIC_LABELS: dict[str, Promise] = {
@@ -82,13 +81,13 @@ def _configured(network: str) -> bool:
     try:
         provider = provider_get(network)
     except (ImproperlyConfigured, NotSupported):
-        return network == Network.MASTODON  # per-instance: registers an app on each server
+        # No fixed server: a per-instance network (Mastodon) registers an app on each server itself.
+        return provider_class(network).per_instance
     return bool(getattr(provider, "is_configured", True))
 
 
 def capability_matrix() -> list[CapabilityRow]:
     rows = []
-    labels = dict(Network.choices)
     for network in settings.NETWORK_PROVIDERS:
         caps = provider_class(network).capabilities
         cost = (
@@ -100,7 +99,7 @@ def capability_matrix() -> list[CapabilityRow]:
         rows.append(
             CapabilityRow(
                 network=network,
-                label=str(labels.get(network, network)),
+                label=network_label(network),
                 publishing=_("Linkilike posts for you")
                 if caps.api_posting_allowed
                 else _("You post, then paste the link (proof of post)"),
@@ -122,11 +121,6 @@ def capability_matrix() -> list[CapabilityRow]:
             )
         )
     return rows
-
-
-#: The counts CPM is paid on, in the order the metric pull takes them (``campaigns.metrics``: reach, else
-#: impressions, else views). A network that reports none of them never earns CPM.
-AUDIENCE_METRICS = ("reach", "impressions", "views")
 
 
 def audience_reported(network: str) -> bool:

@@ -6,25 +6,33 @@ Secrets live in ``EncryptedTextField`` columns (networks.vault) and are never pa
 
 from __future__ import annotations
 
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from networks.providers.registry import network_choices
 from networks.vault import EncryptedTextField
 
 
-class Network(models.TextChoices):
-    SANDBOX = "sandbox", _("Linkilike Sandbox")
-    MASTODON = "mastodon", _("Mastodon")
-    BLUESKY = "bluesky", _("Bluesky")
-    X = "x", _("X")
-    INSTAGRAM = "instagram", _("Instagram")
-    THREADS = "threads", _("Threads")
-    FACEBOOK = "facebook", _("Facebook Pages")
-    LINKEDIN = "linkedin", _("LinkedIn")
-    TUMBLR = "tumblr", _("Tumblr")
+class Network(StrEnum):
+    """Keys of networks that code names on purpose (the sandbox's demo gate, the Mastodon address form).
+
+    Not the list of networks: that is ``settings.NETWORK_PROVIDERS`` (names and choices come from the
+    provider classes, ``networks.providers.registry``); a new network needs no member here.
+    """
+
+    SANDBOX = "sandbox"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    X = "x"
+    INSTAGRAM = "instagram"
+    THREADS = "threads"
+    FACEBOOK = "facebook"
+    LINKEDIN = "linkedin"
+    TUMBLR = "tumblr"
 
 
 class AccountStatus(models.TextChoices):
@@ -37,7 +45,7 @@ class AccountStatus(models.TextChoices):
 class OAuthApp(models.Model):
     """Linkilike's client registration on one server (Mastodon registers apps per instance)."""
 
-    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=20, choices=network_choices)
     instance_url = models.URLField(_("instance URL"), max_length=300)
     redirect_uri = models.URLField(_("redirect URI"), max_length=500)
     scopes = models.CharField(_("scopes"), max_length=300)
@@ -66,7 +74,7 @@ class NetworkAppCredential(models.Model):
     network shows as "not configured". The secret is encrypted and never displayed again.
     """
 
-    network = models.CharField(_("network"), max_length=20, choices=Network.choices, unique=True)
+    network = models.CharField(_("network"), max_length=20, choices=network_choices, unique=True)
     client_id = models.CharField(_("client / app ID"), max_length=300)
     client_secret = EncryptedTextField(_("client / app secret"))
     updated_by = models.ForeignKey(
@@ -90,7 +98,7 @@ class ConnectedAccount(models.Model):
         related_name="connected_accounts",
         verbose_name=_("influencer"),
     )
-    network = models.CharField(_("network"), max_length=20, choices=Network.choices)
+    network = models.CharField(_("network"), max_length=20, choices=network_choices)
     instance_url = models.URLField(_("server"), max_length=300)
     external_id = models.CharField(_("account ID on the network"), max_length=200)
     handle = models.CharField(_("handle"), max_length=300)

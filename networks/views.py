@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,7 +26,8 @@ from networks.forms import MastodonConnectForm
 from networks.models import AccountStatus, ConnectedAccount, Network
 from networks.oauth import PendingAuth, pending_auth_pop, pending_auth_store, safe_next_path
 from networks.providers.exceptions import NetworkError
-from networks.providers.registry import provider_base_url
+from networks.providers.oauth2_base import OAuth2HttpProvider
+from networks.providers.registry import connect_options, provider_base_url, provider_class
 
 
 def oauth_redirect_uri() -> str:
@@ -78,12 +80,7 @@ class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView): 
         context = super().get_context_data(**kwargs)
         context["mastodon_form"] = MastodonConnectForm()
         context["sandbox_enabled"] = services.sandbox_enabled()
-        context["other_networks"] = [
-            (network, label)
-            for network, label in Network.choices
-            if network not in {Network.SANDBOX, Network.MASTODON, Network.BLUESKY}
-        ]
-        context["meta_networks"] = {Network.INSTAGRAM, Network.THREADS, Network.FACEBOOK}
+        context["connect_options"] = connect_options()
         accounts = context["accounts"]
         context["attention_needed"] = [account for account in accounts if account.status != AccountStatus.HEALTHY]
         return context
@@ -216,17 +213,18 @@ class NetworkMatrixView(TemplateView):
         return context
 
 
-OAUTH_NETWORKS = (Network.X, Network.LINKEDIN, Network.TUMBLR)
-
-
 class OAuthNetworkConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, TemplateView):
-    """X, LinkedIn and Tumblr: GET explains what connecting needs (or that staff have not set the
-    network up yet); POST goes to the network's consent page."""
+    """The fixed-host OAuth 2 networks (``OAuth2HttpProvider``: X, LinkedIn, Tumblr): GET explains what connecting
+    needs (or that staff have not set the network up yet); POST goes to the network's consent page."""
 
     template_name = "networks/connect_oauth.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("network") not in OAUTH_NETWORKS:
+        try:
+            cls = provider_class(kwargs.get("network") or "")
+        except ImproperlyConfigured as error:
+            raise Http404 from error
+        if not issubclass(cls, OAuth2HttpProvider):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 

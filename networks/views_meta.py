@@ -28,31 +28,8 @@ from networks import services, services_meta
 from networks.errors import ConnectError, OAuthStateError
 from networks.oauth import PendingAuth, pending_auth_pop, pending_auth_store, safe_next_path
 from networks.providers.meta import MetaGraphProvider
-from networks.providers.registry import provider_base_url, provider_get
+from networks.providers.registry import network_label, provider_base_url, provider_class, provider_get
 from networks.views import oauth_redirect_uri
-
-META_NETWORKS: dict[str, dict[str, Any]] = {
-    "instagram": {
-        "name": gettext_lazy("Instagram"),
-        "needs": gettext_lazy(
-            "An Instagram business or creator account. Personal accounts cannot publish through Instagram's API: "
-            "switch to a professional account in the Instagram app first (it is free)."
-        ),
-        "note": gettext_lazy("Links in Instagram captions are shown as text and cannot be tapped."),
-    },
-    "threads": {
-        "name": gettext_lazy("Threads"),
-        "needs": gettext_lazy("A Threads profile."),
-        "note": gettext_lazy("Posts can have up to 500 characters; links get a preview card."),
-    },
-    "facebook": {
-        "name": gettext_lazy("Facebook Pages"),
-        "needs": gettext_lazy(
-            "A Facebook Page you manage. Linkilike posts as the Page, never on your personal profile."
-        ),
-        "note": gettext_lazy("After signing in to Facebook you choose which Page to connect."),
-    },
-}
 
 
 def facebook_redirect_uri() -> str:
@@ -83,7 +60,11 @@ class MetaConnectView(InfluencerOwnedViewMixin, TemplateView):
     template_name = "networks/connect_meta.html"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("network") not in META_NETWORKS:
+        try:
+            cls = provider_class(kwargs.get("network") or "")
+        except ImproperlyConfigured as error:
+            raise Http404 from error
+        if not issubclass(cls, MetaGraphProvider):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -92,7 +73,7 @@ class MetaConnectView(InfluencerOwnedViewMixin, TemplateView):
         network = self.kwargs["network"]
         context.update(
             network=network,
-            info=META_NETWORKS[network],
+            info=provider_class(network).facts,
             configured=_provider(network).is_configured,
             next=safe_next_path(self.request.GET.get("next")),
         )
@@ -106,7 +87,7 @@ class MetaConnectView(InfluencerOwnedViewMixin, TemplateView):
         network = self.kwargs["network"]
         if not _provider(network).is_configured:
             messages.error(
-                request, _("%(network)s is not set up on Linkilike yet.") % {"network": META_NETWORKS[network]["name"]}
+                request, _("%(network)s is not set up on Linkilike yet.") % {"network": network_label(network)}
             )
             return redirect("networks:connect-meta", network=network)
         redirect_uri = facebook_redirect_uri() if network == services_meta.FACEBOOK else oauth_redirect_uri()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from brands.forms import CURRENCY_CHOICES
 from brands.models import Brand
-from payouts import selectors, services
+from payouts import selectors
 from payouts.errors import PayoutsError
 from payouts.forms import AmountField
 from payouts.models import (
@@ -37,6 +37,9 @@ from payouts.models import (
     WebhookEvent,
 )
 from payouts.money import money_format
+from payouts.services.batches import payout_batches_run
+from payouts.services.ledger import brand_fund
+from payouts.services.payouts import payout_approve, payout_mark_failed, payout_reject
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -151,7 +154,7 @@ class FundingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def save_model(self, request: HttpRequest, obj: Funding, form: Any, change: bool) -> None:
-        txn = services.brand_fund(
+        txn = brand_fund(
             brand=form.cleaned_data["brand"],
             amount_minor=form.cleaned_data["amount"],
             currency=form.cleaned_data["currency"],
@@ -254,7 +257,7 @@ class PayoutDestinationAdmin(ReadOnlyAdmin):
     list_display = ("masked", "influencer", "kind", "verified_at", "shared_with")
     list_filter = ("kind", SharedDestinationFilter)
     search_fields = ("influencer__display_name", "holder_name")
-    exclude = ("iban", "paypal_email", "stripe_account", "fingerprint")
+    exclude = ("iban", "paypal_email", "stripe_account", "details", "fingerprint")
 
     @admin.display(description=gettext_lazy("influencers sharing it"))
     def shared_with(self, obj: PayoutDestination) -> str:
@@ -324,7 +327,7 @@ class PayoutRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self._each(
             request,
             queryset,
-            lambda payout: services.payout_approve(payout=payout, reviewed_by=request.user),  # type: ignore[arg-type]
+            lambda payout: payout_approve(payout=payout, reviewed_by=request.user),  # type: ignore[arg-type]
             _("%(count)d payouts approved."),
         )
 
@@ -333,7 +336,7 @@ class PayoutRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self._each(
             request,
             queryset,
-            lambda payout: services.payout_reject(
+            lambda payout: payout_reject(
                 payout=payout,
                 reviewed_by=request.user,  # type: ignore[arg-type]
                 reason=_("rejected in review"),
@@ -344,7 +347,7 @@ class PayoutRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description=gettext_lazy("Send all approved payouts now (creates batches and SEPA files)"))
     def send_approved(self, request: HttpRequest, queryset: QuerySet[PayoutRequest]) -> None:
         try:
-            batches = services.payout_batches_run(created_by=request.user)  # type: ignore[arg-type]
+            batches = payout_batches_run(created_by=request.user)  # type: ignore[arg-type]
         except PayoutsError as error:
             messages.error(request, str(error))
             return
@@ -359,7 +362,7 @@ class PayoutRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self._each(
             request,
             queryset,
-            lambda payout: services.payout_mark_failed(payout=payout, reason=_("returned by the bank")),
+            lambda payout: payout_mark_failed(payout=payout, reason=_("returned by the bank")),
             _("%(count)d payouts returned to the balance."),
         )
 

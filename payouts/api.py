@@ -18,9 +18,11 @@ from brands.tenancy import BrandScopedViewSet
 from influencers.models import InfluencerProfile
 from influencers.ownership import InfluencerScope
 from linkilike.idempotency import REQUIRED_IDEMPOTENCY_KEY_PARAMETER, idempotency_key_require, idempotent_call
-from payouts import selectors, services
+from payouts import selectors
 from payouts.errors import PayoutsError
 from payouts.models import Charity, Funding, LedgerAccount, PayoutDestination, PayoutRequest
+from payouts.services.checkout import MAX_TOP_UP_MINOR, funding_checkout_start
+from payouts.services.payouts import payout_request
 
 MONEY_THROTTLES: list[type[BaseThrottle]] = [UserRateThrottle, ScopedRateThrottle]
 
@@ -28,27 +30,8 @@ MONEY_THROTTLES: list[type[BaseThrottle]] = [UserRateThrottle, ScopedRateThrottl
 # --- brand funds ----------------------------------------------------------------------
 
 
-class CampaignSpendOutput(serializers.Serializer):  # type: ignore[type-arg]
-    campaign_id = serializers.IntegerField(source="campaign.pk")
-    campaign_name = serializers.CharField(source="campaign.name")
-    budget_minor = serializers.IntegerField()
-    reserved_minor = serializers.IntegerField()
-    earned_minor = serializers.IntegerField()
-    fee_minor = serializers.IntegerField()
-    spent_minor = serializers.IntegerField()
-    released_minor = serializers.IntegerField()
-
-
-class BrandFundsOutput(serializers.Serializer):  # type: ignore[type-arg]
-    currency = serializers.CharField()
-    available_minor = serializers.IntegerField()
-    reserved_minor = serializers.IntegerField()
-    spent_minor = serializers.IntegerField()
-    campaigns = CampaignSpendOutput(many=True)
-
-
 class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
-    amount_minor = serializers.IntegerField(min_value=1, max_value=services.MAX_TOP_UP_MINOR)
+    amount_minor = serializers.IntegerField(min_value=1, max_value=MAX_TOP_UP_MINOR)
     success_url = serializers.URLField()
     cancel_url = serializers.URLField()
 
@@ -60,17 +43,15 @@ class CheckoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class BrandFundsViewSet(BrandScopedViewSet):
+class BrandTopUpViewSet(BrandScopedViewSet):
+    """A card top-up (the funds overview, with campaign spend, is ``campaigns.earnings.api``)."""
+
     throttle_classes = MONEY_THROTTLES
     throttle_scope = "money"
     model = LedgerAccount
     read_action = BrandAction.VIEW
     write_action = BrandAction.FUND
-    serializer_class = BrandFundsOutput
-
-    @extend_schema(summary="The brand's balance, reservations and spend per campaign", responses=BrandFundsOutput)
-    def retrieve(self, request: Request, brand_slug: str) -> Response:
-        return Response(BrandFundsOutput(selectors.brand_funds_get_for_brand(brand=self.brand)).data)
+    serializer_class = CheckoutOutput
 
     @extend_schema(
         summary="Open a card checkout to top up the workspace (owners)",
@@ -83,7 +64,7 @@ class BrandFundsViewSet(BrandScopedViewSet):
             data = CheckoutInput(data=request.data)
             data.is_valid(raise_exception=True)
             try:
-                funding = services.funding_checkout_start(
+                funding = funding_checkout_start(
                     brand=self.brand,
                     amount_minor=data.validated_data["amount_minor"],
                     currency=self.brand.currency,
@@ -210,7 +191,7 @@ class PayoutRequestViewSet(InfluencerScopedViewSet):
             if currency is None:
                 raise ValidationError({"currency": [_("Say which of your balances to pay out, e.g. EUR or CHF.")]})
             try:
-                payout = services.payout_request(
+                payout = payout_request(
                     influencer=self.influencer,
                     amount_minor=data.validated_data["amount_minor"],
                     currency=currency,

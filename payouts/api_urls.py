@@ -4,13 +4,8 @@ from payouts import api
 
 urlpatterns = [
     path(
-        "brands/<slug:brand_slug>/funds/",
-        api.BrandFundsViewSet.as_view({"get": "retrieve"}),
-        name="api-brand-funds",
-    ),
-    path(
         "brands/<slug:brand_slug>/funds/checkout/",
-        api.BrandFundsViewSet.as_view({"post": "checkout"}),
+        api.BrandTopUpViewSet.as_view({"post": "checkout"}),
         name="api-brand-funds-checkout",
     ),
     path("payouts/earnings/", api.EarningsViewSet.as_view({"get": "retrieve"}), name="api-payout-earnings"),

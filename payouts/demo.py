@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from accounts.demo import DemoLogin
 from brands.models import Brand
-from linkilike.demo import DemoLogin
 from payouts.models import Charity
-from payouts.services import brand_fund
+from payouts.services.ledger import brand_fund
 
 DEMO_BRAND_SLUG = "alpenglow-coffee"
 DEMO_TOP_UP_MINOR = 500_000

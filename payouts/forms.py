@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from payouts.models import Charity, DestinationKind, PayoutDestination
+from payouts.models import Charity, PayoutDestination
 from payouts.money import money_format, money_parse
+from payouts.providers import payout_providers
 from payouts.selectors import CurrencyBalance
 
 
@@ -36,99 +36,76 @@ class TopUpForm(forms.Form):
 class PayoutDestinationForm(forms.Form):
     """A payout account: how the person wants to be paid first, then only that method's fields.
 
-    ``kind`` is chosen on the page (radio buttons named ``method``: a round trip without JavaScript,
+    Built from the payout providers configured (``settings.PAYOUTS_PAYOUT_PROVIDERS``): a method per
+    provider, labelled with its ``destination_label``, and an input per field its ``destination_fields``
+    declare. ``kind`` is chosen on the page (radio buttons named ``method``: a round trip without JavaScript,
     instant with ``js/payout-account.js``) and posted as a hidden field. Fields of the other methods are
-    posted too (hidden on the page) and ignored. Missing fields are named in words; whether an IBAN or a
-    Stripe account id is valid is the service's decision (``payout_destination_add``).
+    posted too (hidden on the page) and ignored. Missing fields are named in words; whether the values are
+    valid is the provider's decision, asked by the service (``payout_destination_add``).
     """
-
-    METHOD_CHOICES: ClassVar[list[tuple[str, Any]]] = [
-        (DestinationKind.SEPA, _("Bank account (IBAN)")),
-        (DestinationKind.PAYPAL, _("PayPal")),
-        (DestinationKind.STRIPE, _("Stripe Connect")),
-    ]
-    #: The fields each method shows and saves, in page order.
-    METHOD_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
-        DestinationKind.SEPA: ("holder_name", "iban", "bic"),
-        DestinationKind.PAYPAL: ("paypal_email",),
-        DestinationKind.STRIPE: ("stripe_account",),
-    }
-    REQUIRED: ClassVar[dict[str, Any]] = {
-        "holder_name": _("Enter the name of the account holder."),
-        "iban": _("Enter your IBAN."),
-        "paypal_email": _("Enter the email address of your PayPal account."),
-        "stripe_account": _("Enter your Stripe account ID."),
-    }
 
     kind = forms.ChoiceField(
         label=_("Paid to"),
-        choices=METHOD_CHOICES,
         widget=forms.HiddenInput,
         error_messages={
             "required": _("Choose how you want to be paid."),
             "invalid_choice": _("Choose how you want to be paid."),
         },
     )
-    holder_name = forms.CharField(
-        label=_("Account holder"), max_length=140, required=False, help_text=_("The name on the bank account.")
-    )
-    iban = forms.CharField(label=_("IBAN"), max_length=42, required=False)
-    bic = forms.CharField(label=_("BIC (optional)"), max_length=11, required=False)
-    paypal_email = forms.CharField(
-        label=_("PayPal email"),
-        max_length=254,
-        required=False,
-        help_text=_("The email address you sign in to PayPal with."),
-    )
-    stripe_account = forms.CharField(
-        label=_("Stripe account ID"),
-        max_length=64,
-        required=False,
-        help_text=_("It starts with acct_; Stripe shows it in your account settings."),
-    )
 
     def __init__(self, *args: Any, method: str = "", **kwargs: Any) -> None:
         """``method``: the method chosen on the page before anything was posted (``?method=``)."""
-        if method in self.METHOD_FIELDS:
+        self.providers = {provider.name: provider for provider in payout_providers()}
+        if method in self.providers:
             kwargs.setdefault("initial", {})["kind"] = method
         super().__init__(*args, **kwargs)
-        self.fields["paypal_email"].widget.attrs.update({"type": "email", "autocomplete": "email"})
-        self.fields["holder_name"].widget.attrs.update({"autocomplete": "name"})
+        self.fields["kind"].choices = self.method_choices  # type: ignore[attr-defined]
+        for provider in self.providers.values():
+            for spec in provider.destination_fields:
+                # Not required here: only the chosen method's fields are (see clean).
+                field = forms.CharField(
+                    label=spec.label, max_length=spec.max_length, required=False, help_text=spec.help_text
+                )
+                if spec.input_type != "text":
+                    field.widget.attrs["type"] = spec.input_type
+                if spec.autocomplete:
+                    field.widget.attrs["autocomplete"] = spec.autocomplete
+                self.fields[spec.name] = field
+
+    @property
+    def method_choices(self) -> list[tuple[str, Any]]:
+        return [(name, provider.destination_label) for name, provider in self.providers.items()]
 
     @property
     def chosen_method(self) -> str:
         """The method whose fields the page shows ("" before one is chosen)."""
         value = self.data.get("kind", "") if self.is_bound else self.initial.get("kind", "")
-        return str(value) if value in self.METHOD_FIELDS else ""
+        return str(value) if value in self.providers else ""
 
     def method_fieldsets(self) -> list[tuple[str, Any, list[forms.BoundField]]]:
         """(method, label, its bound fields) for every method: the page hides all but the chosen one."""
         return [
-            (method, label, [self[name] for name in self.METHOD_FIELDS[method]])
-            for method, label in self.METHOD_CHOICES
+            (name, provider.destination_label, [self[spec.name] for spec in provider.destination_fields])
+            for name, provider in self.providers.items()
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         method = cleaned.get("kind")
-        if method not in self.METHOD_FIELDS:
+        if method not in self.providers:
             return cleaned
-        for name in self.METHOD_FIELDS[method]:
-            value = str(cleaned.get(name) or "").strip()
-            cleaned[name] = value
-            if not value and name in self.REQUIRED:
-                self.add_error(name, self.REQUIRED[name])
-        if method == DestinationKind.PAYPAL and cleaned.get("paypal_email"):
-            try:
-                validate_email(cleaned["paypal_email"])
-            except forms.ValidationError:
-                self.add_error("paypal_email", self.REQUIRED["paypal_email"])
+        for spec in self.providers[method].destination_fields:
+            value = str(cleaned.get(spec.name) or "").strip()
+            cleaned[spec.name] = value
+            if not value and spec.required:
+                self.add_error(spec.name, spec.required_message or _("This field is required."))
         return cleaned
 
     def destination_fields(self) -> dict[str, str]:
-        """What the service needs: the method and its own fields only (the others stay empty)."""
+        """What the service needs: the method and its own fields only (the others stay out)."""
         method = self.cleaned_data["kind"]
-        return {"kind": method, **{name: self.cleaned_data[name] for name in self.METHOD_FIELDS[method]}}
+        fields = {spec.name: self.cleaned_data[spec.name] for spec in self.providers[method].destination_fields}
+        return {"kind": method, **fields}
 
 
 class PayoutRequestForm(forms.Form):

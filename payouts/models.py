@@ -11,9 +11,14 @@ sum of its entries, proven by ``manage.py ledger_reconcile``.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from payouts.errors import InvalidDestination
+from payouts.providers import payout_provider, payout_provider_class
+from payouts.providers.sepa import bic_clean, iban_clean
 
 
 class AccountKind(models.TextChoices):
@@ -252,6 +257,8 @@ class Metric(models.TextChoices):
     REACH = "reach", _("Impressions / reach")
     ENGAGEMENTS = "engagements", _("Engagements")
     UNIQUE_CLICKS = "unique_clicks", _("Unique clicks")
+    #: A flat fee per share that stayed up with its disclosure (issue 21).
+    PARTICIPATION = "participation", _("Participation fee")
     CAP = "cap", _("Cap adjustment")
 
 
@@ -268,6 +275,10 @@ class ShareEarning(models.Model):
     impressions = models.BigIntegerField(_("impressions counted"), default=0)
     engagements = models.BigIntegerField(_("engagements counted"), default=0)
     unique_clicks = models.BigIntegerField(_("unique clicks counted"), default=0)
+    #: 1 once the share's participation fee is booked (0 again when it is taken back), and the fee it was
+    #: promised at acceptance, carried with it (``campaigns.earnings.pricing.ParticipationFee``).
+    participations = models.BigIntegerField(_("participations counted"), default=0)
+    participation_price_minor = models.BigIntegerField(_("participation fee counted"), default=0)
     earned_minor = models.BigIntegerField(_("earned"), default=0)
     fee_minor = models.BigIntegerField(_("platform fee"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -344,25 +355,29 @@ class EarningLine(models.Model):
 # --- payouts --------------------------------------------------------------------------
 
 
-class DestinationKind(models.TextChoices):
-    SEPA = "sepa", _("Bank account (SEPA)")
-    PAYPAL = "paypal", _("PayPal")
-    STRIPE = "stripe", _("Stripe Connect account")
+#: Destination fields kept in columns of their own (those of the first payout providers); the fields of
+#: any other provider are kept in ``PayoutDestination.details``, so adding a provider needs no migration.
+DESTINATION_COLUMNS = ("holder_name", "iban", "bic", "paypal_email", "stripe_account")
 
 
 class PayoutDestination(models.Model):
+    """Where an influencer is paid: an account of one payout provider (``kind``, a name registered in
+    ``settings.PAYOUTS_PAYOUT_PROVIDERS``), whose fields that provider declared and validated."""
+
     influencer = models.ForeignKey(
         "influencers.InfluencerProfile",
         on_delete=models.PROTECT,
         related_name="payout_destinations",
         verbose_name=_("influencer"),
     )
-    kind = models.CharField(_("kind"), max_length=12, choices=DestinationKind.choices)
+    kind = models.CharField(_("kind"), max_length=12)
     holder_name = models.CharField(_("account holder"), max_length=140, blank=True)
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     paypal_email = models.EmailField(_("PayPal email"), blank=True)
     stripe_account = models.CharField(_("Stripe account id"), max_length=64, blank=True)
+    #: The provider's other destination fields (providers added after the columns above).
+    details = models.JSONField(_("details"), default=dict, blank=True)
     #: Normalised IBAN / email / account id, to spot several influencers sharing one destination (F5).
     fingerprint = models.CharField(_("fingerprint"), max_length=200, db_index=True, editable=False)
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
@@ -380,13 +395,31 @@ class PayoutDestination(models.Model):
         return self.masked
 
     @property
+    def fields(self) -> dict[str, str]:
+        """The provider's destination fields and their values (what ``destination_clean`` returned)."""
+        values = {name: str(getattr(self, name)) for name in DESTINATION_COLUMNS}
+        values.update({str(key): str(value) for key, value in (self.details or {}).items()})
+        return {spec.name: values.get(spec.name, "") for spec in payout_provider_class(self.kind).destination_fields}
+
+    @staticmethod
+    def columns_for(fields: dict[str, str]) -> dict[str, object]:
+        """Where a provider's cleaned fields are stored: their own column if there is one, ``details`` otherwise."""
+        columns: dict[str, object] = {name: value for name, value in fields.items() if name in DESTINATION_COLUMNS}
+        columns["details"] = {name: value for name, value in fields.items() if name not in DESTINATION_COLUMNS}
+        return columns
+
+    @property
     def masked(self) -> str:
-        if self.kind == DestinationKind.SEPA:
-            return f"{self.iban[:4]} •••• {self.iban[-4:]}"
-        if self.kind == DestinationKind.PAYPAL:
-            name, _at, domain = self.paypal_email.partition("@")
-            return f"PayPal {name[:2]}•••@{domain}"
-        return f"Stripe {self.stripe_account[:8]}•••"
+        return payout_provider(self.kind).destination_masked(self.fields)
+
+    @property
+    def described(self) -> str:
+        """The masked account with what it is, for a message ("Bank account (SEPA) AT61 •••• 3201")."""
+        return payout_provider(self.kind).destination_described(self.fields)
+
+    @property
+    def kind_label(self) -> str:
+        return str(payout_provider_class(self.kind).destination_label)
 
 
 class Charity(models.Model):
@@ -397,6 +430,9 @@ class Charity(models.Model):
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     is_active = models.BooleanField(_("listed"), default=True)
 
+    #: Donations are bank transfers to the charity's account.
+    PAYOUT_PROVIDER = "sepa"
+
     class Meta:
         verbose_name = _("charity")
         verbose_name_plural = _("charities")
@@ -404,6 +440,22 @@ class Charity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The account is checked as an influencer's bank account is (staff add charities in admin)."""
+        errors = {}
+        for name, check in (("iban", iban_clean), ("bic", bic_clean)):
+            try:
+                setattr(self, name, check(getattr(self, name), field=name))
+            except InvalidDestination as error:
+                errors[name] = str(error)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The charity's account as the SEPA provider's destination fields."""
+        return {"holder_name": self.name, "iban": self.iban, "bic": self.bic}
 
 
 class PayoutStatus(models.TextChoices):
@@ -414,14 +466,9 @@ class PayoutStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected, money returned to your balance")
 
 
-class PayoutProviderName(models.TextChoices):
-    SEPA = "sepa", _("SEPA credit transfer file")
-    PAYPAL = "paypal", _("PayPal Payouts")
-    STRIPE = "stripe", _("Stripe Connect transfer")
-
-
 class PayoutBatch(models.Model):
-    provider = models.CharField(_("provider"), max_length=12, choices=PayoutProviderName.choices)
+    #: A payout provider's name (``settings.PAYOUTS_PAYOUT_PROVIDERS``).
+    provider = models.CharField(_("provider"), max_length=12)
     currency = models.CharField(_("currency"), max_length=3)
     total_minor = models.BigIntegerField(_("total"), default=0)
     message_id = models.CharField(_("message id"), max_length=35, unique=True)
@@ -438,7 +485,11 @@ class PayoutBatch(models.Model):
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
-        return f"{self.get_provider_display()} {self.message_id}"
+        return f"{self.provider_label} {self.message_id}"
+
+    @property
+    def provider_label(self) -> str:
+        return str(payout_provider_class(self.provider).label)
 
 
 class PayoutRequest(models.Model):
@@ -461,7 +512,8 @@ class PayoutRequest(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED, db_index=True
     )
-    provider = models.CharField(_("provider"), max_length=12, choices=PayoutProviderName.choices)
+    #: A payout provider's name (``settings.PAYOUTS_PAYOUT_PROVIDERS``): the destination's kind, or SEPA for a charity.
+    provider = models.CharField(_("provider"), max_length=12)
     batch = models.ForeignKey(
         PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts", verbose_name=_("batch")
     )

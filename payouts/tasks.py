@@ -1,48 +1,18 @@
-"""Money background work: releasing held earnings, accruing metrics windows, running payout batches,
-telling influencers what became of their payouts, and (test mode) the test checkout's webhooks."""
+"""Money background work: running payout batches, telling influencers what became of their payouts, and
+(test mode) the test checkout's webhooks. The earnings tasks are in ``campaigns.earnings.tasks``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 
 from linkilike.emails import email_send_to_user
 from payouts.errors import ProviderError
 from payouts.models import PayoutRequest, PayoutStatus
 
-# A database restart or failover: the booking is idempotent per (share, window), so a retry is safe.
-DB_TRANSIENT = (OperationalError, InterfaceError)
-
 
 class TransientProviderError(Exception):
     """A provider failure worth retrying (timeouts, 429, 5xx)."""
-
-
-@shared_task(name="payouts.tasks.earnings_release_due", max_retries=0, ignore_result=True)
-def earnings_release_due() -> int:
-    """Periodic: earnings whose hold period ended become available. Safe to run twice (rows are locked)."""
-    from payouts.services import earnings_release_due as release
-
-    return release()
-
-
-@shared_task(
-    name="payouts.tasks.earnings_accrue",
-    max_retries=3,
-    autoretry_for=DB_TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-)
-def earnings_accrue(delta: dict[str, Any]) -> int | None:
-    """Books one metrics window of a share; the (share, window) key makes redelivery a no-op."""
-    from payouts.services import MetricDelta
-    from payouts.services import earnings_accrue as accrue
-
-    return accrue(delta=MetricDelta(**delta)).pk
 
 
 @shared_task(
@@ -56,7 +26,7 @@ def earnings_accrue(delta: dict[str, Any]) -> int | None:
 def payout_batches_run(user_id: int | None = None) -> list[int]:
     """Executes every approved payout, one batch per provider; providers deduplicate re-runs."""
     from accounts.models import User
-    from payouts.services import payout_batches_run as run
+    from payouts.services.batches import payout_batches_run as run
 
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:

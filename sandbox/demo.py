@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
+from accounts.demo import DemoLogin
 from accounts.models import User
 from influencers.demo import DEMO_INFLUENCERS
 from influencers.models import InfluencerProfile
-from linkilike.demo import DemoLogin
 from networks.models import ConnectedAccount, Network
 from networks.providers.mastodon import SCOPES as LINKILIKE_SCOPES
 from networks.providers.types import AccountRef, TokenSet

@@ -17,6 +17,8 @@ from django.utils.html import escape, linebreaks, urlize
 
 from sandbox.models import SandboxApp, SandboxMedia, SandboxPersona, SandboxScheduledStatus, SandboxStatus
 from sandbox.selectors import StatusContext, StatusRelations
+from sandbox.services import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MEDIA_TYPES, SCOPES_SUPPORTED
+from sandbox.services_statuses import CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS
 
 Absolute = Callable[[str], str]
 
@@ -184,9 +186,6 @@ def scheduled_status_json(scheduled: SandboxScheduledStatus, absolute: Absolute)
 
 
 def _limits() -> dict[str, Any]:
-    from sandbox.services import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MEDIA_TYPES
-    from sandbox.services_statuses import CHARACTERS_RESERVED_PER_URL, MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS
-
     return {
         "statuses": {
             "max_characters": MAX_CHARACTERS,
@@ -273,8 +272,6 @@ def instance_v1_json(absolute: Absolute, *, domain: str) -> dict[str, Any]:
 
 def oauth_metadata_json(absolute: Absolute) -> dict[str, Any]:
     """RFC 8414 metadata (Mastodon 4.3+ at ``/.well-known/oauth-authorization-server``), for what runs here."""
-    from sandbox.services import SCOPES_SUPPORTED
-
     return {
         "issuer": absolute(reverse("sandbox:index")),
         "service_documentation": absolute(reverse("sandbox:index")),

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from influencers.models import InfluencerProfile
 from influencers.topics import TOPICS
 from linkilike.user_files import IMAGE_TYPES, image_sniff
 from sandbox.errors import (
@@ -344,8 +345,6 @@ def persona_create_for_user(*, user: User, handle: str) -> SandboxPersona:
 
     It takes its interests from the person's influencer topics, and the simulated community
     sharing them follows it, so a new account has an audience to demonstrate with."""
-    from influencers.models import InfluencerProfile
-
     profile = InfluencerProfile.objects.filter(user=user).first()
     interests = list(profile.topics.values_list("slug", flat=True)) if profile else []
     display_name = profile.display_name if profile else (user.full_name or handle)

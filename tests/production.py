@@ -18,6 +18,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: A throwaway Fernet key: production refuses to run without vault keys.
 VAULT_KEY = "RXJYWjZvdUtGbkVxQWdnS3N5dUR2S0hBb2ZrZ2x3T0E="
+#: Production refuses to start without its payment providers' settings (linkilike/settings.py); made-up values.
+MONEY_ENV = {
+    "PAYOUTS_PLATFORM_ACCOUNT_NAME": "Linkilike Test GmbH",
+    "PAYOUTS_PLATFORM_IBAN": "AT291200000123456789",
+    "PAYOUTS_PLATFORM_BIC": "BKAUATWW",
+    "STRIPE_SECRET_KEY": "sk_test_production_settings_probe",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_settings_probe",
+    "PAYPAL_CLIENT_ID": "paypal-production-settings-probe",
+    "PAYPAL_CLIENT_SECRET": "paypal-production-settings-probe-secret",
+}
 
 
 def production_env(**extra: str) -> dict[str, str]:
@@ -30,6 +40,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "linkilike.example",
         "LINKILIKE_FIELD_ENCRYPTION_KEYS": VAULT_KEY,
+        **MONEY_ENV,
         **extra,
     }
 

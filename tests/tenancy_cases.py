@@ -22,9 +22,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from brands.factories import InvitationFactory, MembershipFactory
 from brands.models import Brand, BrandRole
-from campaigns.factories import CampaignFactory, CaptionVariantFactory
+from tests.factories.brands import InvitationFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory, CaptionVariantFactory
 
 MARKER = "ALPHASECRET"
 
@@ -47,9 +47,9 @@ def _content(brand: Brand) -> int:
 
 
 def _share(brand: Brand) -> int:
-    from campaigns.factories import OfferFactory
     from campaigns.models import CaptionStatus, Share, ShareStatus
-    from networks.factories import ConnectedAccountFactory
+    from tests.factories.campaigns import OfferFactory
+    from tests.factories.networks import ConnectedAccountFactory
 
     offer = OfferFactory(
         match__campaign__brand=brand,

@@ -19,10 +19,10 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from accounts.factories import UserFactory
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
 from linkilike.idempotency import HEADER as IDEMPOTENCY_HEADER
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -40,18 +40,20 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.factories import UserFactory
 from accounts.services import api_token_create
-from brands.factories import BrandFactory, InvitationFactory, MembershipFactory
 from brands.models import Brand, BrandRole, Invitation, Membership
-from campaigns.factories import CaptionVariantFactory, ContentPieceFactory, ready_campaign
+from campaigns.earnings.budget import campaign_budget_reserve
+from campaigns.earnings.services import MetricDelta, earnings_accrue, earnings_release_due
 from campaigns.models import Campaign, ContentPiece
-from influencers.factories import InfluencerProfileFactory
 from linkilike.idempotency import HEADER as IDEMPOTENCY_HEADER
-from payouts import services as money
-from payouts.factories import CampaignFactory as FundedCampaignFactory
-from payouts.factories import CharityFactory, PayoutDestinationFactory
 from payouts.models import LedgerEntry, PayoutRequest
+from payouts.services.ledger import brand_fund
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, InvitationFactory, MembershipFactory
+from tests.factories.campaigns import CaptionVariantFactory, ContentPieceFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.payouts import CampaignFactory as FundedCampaignFactory
+from tests.factories.payouts import CharityFactory, PayoutDestinationFactory
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
 CHECKS = [
@@ -88,9 +90,9 @@ def _seed_world() -> World:
     MembershipFactory(brand=brand, user=owner, role=BrandRole.OWNER)
     member = MembershipFactory(brand=brand, role=BrandRole.MANAGER)
     invitation = InvitationFactory(brand=brand, invited_by=owner)
-    money.brand_fund(brand=brand, amount_minor=500_000, currency="EUR", source="bank_transfer", reference="FUZZ-1")
+    brand_fund(brand=brand, amount_minor=500_000, currency="EUR", source="bank_transfer", reference="FUZZ-1")
     live = FundedCampaignFactory(brand=brand, slug="live", budget_minor=100_000)
-    money.campaign_budget_reserve(campaign=live)
+    campaign_budget_reserve(campaign=live)
     draft = ready_campaign(brand=brand)
     piece = ContentPieceFactory(campaign=draft)
     CaptionVariantFactory(content=piece, language="en")
@@ -100,8 +102,8 @@ def _seed_world() -> World:
     CharityFactory()
     # Verified results of a share of the live campaign, past the hold period: money to pay out.
     now = timezone.now()
-    money.earnings_accrue(
-        delta=money.MetricDelta(
+    earnings_accrue(
+        delta=MetricDelta(
             share_key="fuzz-share",
             campaign_id=live.pk,
             influencer_id=influencer.pk,
@@ -112,7 +114,7 @@ def _seed_world() -> World:
         ),
         now=now - timedelta(days=60),
     )
-    money.earnings_release_due(now=now)
+    earnings_release_due(now=now)
 
     campaign_ids = {"brand_slug": brand.slug, "id": live.pk}
     return World(

@@ -17,14 +17,16 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
+from accounts.audit import AccountAuditAction
 from accounts.models import User
+from brands.audit import BrandAuditAction
 from brands.errors import LastOwnerError
-from brands.factories import BrandFactory, InvitationFactory, MembershipFactory
 from brands.models import BrandRole, Membership
 from brands.services import invitation_accept, membership_remove, membership_role_change
+from campaigns.audit import BudgetAuditAction, CampaignAuditAction
+from campaigns.earnings.budget import campaign_budget_release
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from campaigns.errors import CampaignFundsError
-from campaigns.factories import MatchFactory, OfferFactory, ready_campaign
 from campaigns.matching.services import (
     match_approve,
     match_reject,
@@ -36,15 +38,28 @@ from campaigns.matching.services import (
 )
 from campaigns.models import CampaignStatus, CaptionStatus, HoldReason, ShareHold, ShareStatus
 from campaigns.services import campaign_approve, campaign_reject
-from campaigns.tracking.factories import ShareFactory
 from campaigns.tracking.services import share_hold_release
-from influencers.factories import InfluencerProfileFactory
 from linkilike.audit import AuditContextMiddleware, audit_record
-from linkilike.models import AuditAction, AuditCategory, AuditEvent
-from networks.factories import ConnectedAccountFactory
-from payouts import services as payouts
-from payouts.models import DestinationKind, FundingSource, PayoutStatus
+from linkilike.audit_actions import AuditCategory
+from linkilike.models import AuditEvent
+from payouts.audit import PayoutAuditAction
+from payouts.models import FundingSource, PayoutStatus
+from payouts.services.destinations import payout_destination_add
+from payouts.services.ledger import brand_fund, brand_refund, ledger_transaction_reverse
+from payouts.services.payouts import (
+    payout_approve,
+    payout_mark_failed,
+    payout_mark_sent,
+    payout_reject,
+    payout_request,
+)
 from payouts.tests.helpers import delta, funded_campaign, influencer
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, InvitationFactory, MembershipFactory
+from tests.factories.campaigns import MatchFactory, OfferFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +97,12 @@ def as_request_of(user: User, call: Any) -> Any:
 
 def test_campaign_approval_records_the_decision_and_the_reservation() -> None:
     campaign = ready_campaign(status=CampaignStatus.IN_REVIEW, budget_minor=5_000)
-    payouts.brand_fund(brand=campaign.brand, amount_minor=8_000, currency="EUR", source="card", reference="a1")
+    brand_fund(brand=campaign.brand, amount_minor=8_000, currency="EUR", source="card", reference="a1")
     reviewer = staff_user()
 
     campaign_approve(campaign=campaign, reviewed_by=reviewer)
 
-    approved = only_event(AuditAction.CAMPAIGN_APPROVED)
+    approved = only_event(CampaignAuditAction.CAMPAIGN_APPROVED)
     assert (approved.category, approved.actor, approved.actor_label) == (
         AuditCategory.MODERATION,
         reviewer,
@@ -100,7 +115,7 @@ def test_campaign_approval_records_the_decision_and_the_reservation() -> None:
     )
     assert approved.before == {"status": "in_review"}
     assert approved.after == {"status": "approved", "budget_minor": 5_000, "currency": "EUR"}
-    reserved = only_event(AuditAction.BUDGET_RESERVED)
+    reserved = only_event(BudgetAuditAction.BUDGET_RESERVED)
     assert reserved.before == {"brand_available_minor": 8_000, "reserved_minor": 0}
     assert reserved.after == {"brand_available_minor": 3_000, "reserved_minor": 5_000, "currency": "EUR"}
 
@@ -119,7 +134,7 @@ def test_campaign_rejection_keeps_the_reason() -> None:
 
     campaign_reject(campaign=campaign, reviewed_by=staff_user(), reason="Claims need a source")
 
-    event = only_event(AuditAction.CAMPAIGN_REJECTED)
+    event = only_event(CampaignAuditAction.CAMPAIGN_REJECTED)
     assert (event.before, event.after, event.reason) == (
         {"status": "in_review"},
         {"status": "rejected"},
@@ -134,12 +149,12 @@ def test_match_decisions_are_recorded() -> None:
     offer = match_approve(match=approved_match, decided_by=staff, reason="good fit")
     match_reject(match=rejected_match, decided_by=staff, reason="off topic")
 
-    approved = only_event(AuditAction.MATCH_APPROVED)
+    approved = only_event(CampaignAuditAction.MATCH_APPROVED)
     assert (approved.actor, approved.target_id, approved.reason) == (staff, str(approved_match.pk), "good fit")
     assert approved.before == {"status": "proposed"}
     assert approved.after == {"status": "approved", "offer_id": offer.pk, "conflict_flags": []}
     assert approved.brand_id == approved_match.campaign.brand_id
-    rejected = only_event(AuditAction.MATCH_REJECTED)
+    rejected = only_event(CampaignAuditAction.MATCH_REJECTED)
     assert (rejected.before, rejected.after, rejected.reason) == (
         {"status": "proposed"},
         {"status": "rejected"},
@@ -154,9 +169,9 @@ def test_offer_withdrawal_and_decline_are_recorded() -> None:
     offer_withdraw(offer=withdrawn, decided_by=staff, reason="conflict with a competitor")
     offer_decline(offer=declined, influencer=declined.influencer, reason="not my style")
 
-    event = only_event(AuditAction.OFFER_WITHDRAWN)
+    event = only_event(CampaignAuditAction.OFFER_WITHDRAWN)
     assert (event.actor, event.before, event.after) == (staff, {"status": "new"}, {"status": "withdrawn"})
-    event = only_event(AuditAction.OFFER_DECLINED)
+    event = only_event(CampaignAuditAction.OFFER_DECLINED)
     assert (event.actor, event.before, event.after, event.reason) == (
         declined.influencer.user,
         {"status": "new"},
@@ -175,7 +190,7 @@ def test_accepting_an_offer_is_recorded_with_its_shares() -> None:
         offer=offer, influencer=person, account_ids=[account.pk], caption_text=None, scheduled_at=None
     )
 
-    event = only_event(AuditAction.OFFER_ACCEPTED)
+    event = only_event(CampaignAuditAction.OFFER_ACCEPTED)
     assert (event.actor, event.target_id, event.brand_id) == (person.user, str(offer.pk), campaign.brand_id)
     assert event.before == {"status": "new"}
     assert event.after == {
@@ -193,11 +208,11 @@ def test_caption_decisions_are_recorded() -> None:
     share_caption_approve(share=to_approve, approved_by=brand_user)
     share_caption_request_changes(share=to_change, approved_by=brand_user, feedback="Mention the plum")
 
-    event = only_event(AuditAction.CAPTION_APPROVED)
+    event = only_event(CampaignAuditAction.CAPTION_APPROVED)
     assert event.actor == brand_user
     assert event.before == {"caption_status": "pending_approval", "status": "awaiting_caption_approval"}
     assert event.after == {"caption_status": "approved", "status": "ready"}
-    event = only_event(AuditAction.CAPTION_CHANGES_REQUESTED)
+    event = only_event(CampaignAuditAction.CAPTION_CHANGES_REQUESTED)
     assert (event.before, event.after, event.reason) == (
         {"caption_status": "pending_approval"},
         {"caption_status": "changes_requested"},
@@ -213,7 +228,7 @@ def test_share_hold_release_is_recorded_once() -> None:
     share_hold_release(hold=hold, released_by=staff)
     share_hold_release(hold=hold, released_by=staff)  # already released: nothing changes, nothing recorded
 
-    event = only_event(AuditAction.SHARE_HOLD_RELEASED)
+    event = only_event(CampaignAuditAction.SHARE_HOLD_RELEASED)
     assert event.before["released_at"] is None
     assert event.after["released_at"] is not None
     assert event.brand_id == share.campaign.brand_id
@@ -227,7 +242,7 @@ def test_funding_is_recorded_once_per_top_up() -> None:
     staff = staff_user()
 
     for _replay in range(2):
-        payouts.brand_fund(
+        brand_fund(
             brand=brand,
             amount_minor=12_345,
             currency="EUR",
@@ -236,7 +251,7 @@ def test_funding_is_recorded_once_per_top_up() -> None:
             recorded_by=staff,
         )
 
-    event = only_event(AuditAction.FUNDING_CONFIRMED)
+    event = only_event(PayoutAuditAction.FUNDING_CONFIRMED)
     assert (event.category, event.actor, event.brand_id) == (AuditCategory.MONEY, staff, brand.pk)
     assert event.before == {"status": None}
     assert event.after["amount_minor"] == 12_345
@@ -246,14 +261,14 @@ def test_funding_is_recorded_once_per_top_up() -> None:
 def test_refund_and_reversal_are_recorded() -> None:
     brand = BrandFactory()
     staff = staff_user()
-    payouts.brand_fund(brand=brand, amount_minor=10_000, currency="EUR", source="bank_transfer", reference="T-2")
+    brand_fund(brand=brand, amount_minor=10_000, currency="EUR", source="bank_transfer", reference="T-2")
 
-    refunded = payouts.brand_refund(brand=brand, amount_minor=1_000, currency="EUR", reference="R-1", recorded_by=staff)
-    reversal = payouts.ledger_transaction_reverse(ledger_transaction=refunded, reason="typo", recorded_by=staff)
+    refunded = brand_refund(brand=brand, amount_minor=1_000, currency="EUR", reference="R-1", recorded_by=staff)
+    reversal = ledger_transaction_reverse(ledger_transaction=refunded, reason="typo", recorded_by=staff)
 
-    refund = only_event(AuditAction.REFUND_BOOKED)
+    refund = only_event(PayoutAuditAction.REFUND_BOOKED)
     assert refund.after == {"amount_minor": 1_000, "currency": "EUR", "reference": "R-1"}
-    reversed_event = only_event(AuditAction.LEDGER_REVERSED)
+    reversed_event = only_event(PayoutAuditAction.LEDGER_REVERSED)
     assert (reversed_event.target_id, reversed_event.reason) == (str(refunded.pk), "typo")
     assert reversed_event.before["reversed_by"] is None
     assert reversed_event.after["reversed_by"] == reversal.pk
@@ -262,10 +277,10 @@ def test_refund_and_reversal_are_recorded() -> None:
 def test_budget_release_is_recorded() -> None:
     campaign = funded_campaign(budget=10_000)
 
-    payouts.campaign_budget_release(campaign=campaign)
-    payouts.campaign_budget_release(campaign=campaign)  # released already: nothing moves, nothing recorded
+    campaign_budget_release(campaign=campaign)
+    campaign_budget_release(campaign=campaign)  # released already: nothing moves, nothing recorded
 
-    event = only_event(AuditAction.BUDGET_RELEASED)
+    event = only_event(BudgetAuditAction.BUDGET_RELEASED)
     assert event.before == {"reserved_minor": 10_000}
     assert event.after == {"reserved_minor": 0, "released_minor": 10_000, "currency": "EUR"}
 
@@ -273,8 +288,8 @@ def test_budget_release_is_recorded() -> None:
 def _available_money(person: Any) -> None:
     campaign = funded_campaign(budget=100_000)
     now = timezone.now()
-    payouts.earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=500), now=now)
-    payouts.earnings_release_due(now=now + timedelta(days=15))  # EUR 50.00 available
+    earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=500), now=now)
+    earnings_release_due(now=now + timedelta(days=15))  # EUR 50.00 available
 
 
 def test_payout_life_is_recorded_and_the_iban_is_masked() -> None:
@@ -284,34 +299,34 @@ def test_payout_life_is_recorded_and_the_iban_is_masked() -> None:
 
     destination = as_request_of(
         person.user,
-        lambda: payouts.payout_destination_add(
-            influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban=IBAN
+        lambda: payout_destination_add(
+            influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
         ),
     )
     payout = as_request_of(
         person.user,
-        lambda: payouts.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination),
+        lambda: payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination),
     )
-    payouts.payout_approve(payout=payout, reviewed_by=staff)
-    payouts.payout_mark_sent(payout=payout, provider_reference="SEPA-1")
-    payouts.payout_mark_failed(payout=payout, reason="account closed")
+    payout_approve(payout=payout, reviewed_by=staff)
+    payout_mark_sent(payout=payout, provider_reference="SEPA-1")
+    payout_mark_failed(payout=payout, reason="account closed")
 
-    added = only_event(AuditAction.PAYOUT_DESTINATION_ADDED)
+    added = only_event(PayoutAuditAction.PAYOUT_DESTINATION_ADDED)
     assert added.actor == person.user
     assert added.after["iban"] == "••••3201"
     assert (added.request_id, added.ip_address) == ("req-42", "203.0.113.7")
     everything = json.dumps([[e.before, e.after, e.target_label] for e in AuditEvent.objects.all()])
     assert IBAN not in everything
-    requested = only_event(AuditAction.PAYOUT_REQUESTED)
+    requested = only_event(PayoutAuditAction.PAYOUT_REQUESTED)
     assert requested.actor == person.user
     assert requested.before == {"available_minor": 5_000}
     assert requested.after["available_minor"] == 2_000
     assert requested.after["status"] == PayoutStatus.REQUESTED
-    approved = only_event(AuditAction.PAYOUT_APPROVED)
+    approved = only_event(PayoutAuditAction.PAYOUT_APPROVED)
     assert (approved.actor, approved.before, approved.after["status"]) == (staff, {"status": "requested"}, "approved")
-    sent = only_event(AuditAction.PAYOUT_SENT)
+    sent = only_event(PayoutAuditAction.PAYOUT_SENT)
     assert (sent.actor, sent.after["provider_reference"]) == (None, "SEPA-1")  # the worker: no person
-    failed = only_event(AuditAction.PAYOUT_FAILED)
+    failed = only_event(PayoutAuditAction.PAYOUT_FAILED)
     assert (failed.before, failed.after["status"], failed.reason) == ({"status": "sent"}, "failed", "account closed")
 
 
@@ -320,8 +335,8 @@ def test_a_top_up_rolled_back_with_its_request_leaves_no_event() -> None:
 
     def fund_then_fail() -> None:
         with transaction.atomic():
-            payouts.brand_fund(brand=brand, amount_minor=1_000, currency="EUR", source="card", reference="rb-1")
-            assert AuditEvent.objects.filter(action=AuditAction.FUNDING_CONFIRMED).count() == 1
+            brand_fund(brand=brand, amount_minor=1_000, currency="EUR", source="card", reference="rb-1")
+            assert AuditEvent.objects.filter(action=PayoutAuditAction.FUNDING_CONFIRMED).count() == 1
             raise RuntimeError("the response could not be sent")
 
     with pytest.raises(RuntimeError):
@@ -333,15 +348,15 @@ def test_a_top_up_rolled_back_with_its_request_leaves_no_event() -> None:
 def test_payout_rejection_is_recorded() -> None:
     person = influencer()
     _available_money(person)
-    destination = payouts.payout_destination_add(
-        influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban=IBAN
+    destination = payout_destination_add(
+        influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
     )
-    payout = payouts.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
+    payout = payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
     staff = staff_user()
 
-    payouts.payout_reject(payout=payout, reviewed_by=staff, reason="unverified holder")
+    payout_reject(payout=payout, reviewed_by=staff, reason="unverified holder")
 
-    event = only_event(AuditAction.PAYOUT_REJECTED)
+    event = only_event(PayoutAuditAction.PAYOUT_REJECTED)
     assert (event.actor, event.before, event.after["status"], event.reason) == (
         staff,
         {"status": "requested"},
@@ -360,7 +375,7 @@ def test_role_change_records_the_signed_in_user_as_actor() -> None:
     as_request_of(owner.user, lambda: membership_role_change(membership=member, role=BrandRole.MANAGER))
     membership_role_change(membership=member, role=BrandRole.MANAGER)  # no change, nothing recorded
 
-    event = only_event(AuditAction.MEMBERSHIP_ROLE_CHANGED)
+    event = only_event(BrandAuditAction.MEMBERSHIP_ROLE_CHANGED)
     assert (event.category, event.actor, event.brand_id) == (AuditCategory.PERMISSION, owner.user, owner.brand_id)
     assert event.before == {"user_id": member.user_id, "role": "analyst"}
     assert event.after == {"user_id": member.user_id, "role": "manager"}
@@ -399,7 +414,7 @@ def test_leaving_a_brand_is_recorded() -> None:
 
     as_request_of(member.user, lambda: membership_remove(membership=member))
 
-    event = only_event(AuditAction.MEMBERSHIP_REMOVED)
+    event = only_event(BrandAuditAction.MEMBERSHIP_REMOVED)
     assert (event.target_id, event.actor) == (str(member_pk), member.user)
     assert event.before == {"user_id": member.user_id, "role": "manager"}
     assert event.after == {}
@@ -412,7 +427,7 @@ def test_accepting_an_invitation_is_recorded() -> None:
 
     membership = invitation_accept(invitation=invitation, user=invitee)
 
-    event = only_event(AuditAction.INVITATION_ACCEPTED)
+    event = only_event(BrandAuditAction.INVITATION_ACCEPTED)
     assert event.actor == invitee
     assert event.before == {"status": "pending", "member": False}
     assert event.after["membership_id"] == membership.pk
@@ -431,7 +446,7 @@ def test_mfa_changes_are_recorded() -> None:
         sender=Authenticator, request=request, user=user, authenticator=authenticator
     )
 
-    for action in (AuditAction.MFA_ADDED, AuditAction.MFA_REMOVED):
+    for action in (AccountAuditAction.MFA_ADDED, AccountAuditAction.MFA_REMOVED):
         event = only_event(action)
         assert (event.actor, event.target_id, event.after) == (user, str(user.pk), {"authenticator": "totp"})
 
@@ -443,7 +458,7 @@ def test_secrets_are_never_stored() -> None:
     target = BrandFactory()
     with transaction.atomic():
         event = audit_record(
-            action=AuditAction.USER_PERMISSIONS_CHANGED,
+            action=AccountAuditAction.USER_PERMISSIONS_CHANGED,
             target=target,
             before={"access_token": "abc123", "nested": {"client_secret": "s3cr3t"}},
             after={"iban": IBAN, "role": "owner"},
@@ -457,12 +472,12 @@ def test_secrets_are_never_stored() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_recording_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError):
-        audit_record(action=AuditAction.MFA_ADDED, target=BrandFactory())
+        audit_record(action=AccountAuditAction.MFA_ADDED, target=BrandFactory())
 
 
 def test_the_database_refuses_to_change_or_delete_events() -> None:
     with transaction.atomic():
-        audit_record(action=AuditAction.MFA_ADDED, target=BrandFactory(), reason="original")
+        audit_record(action=AccountAuditAction.MFA_ADDED, target=BrandFactory(), reason="original")
     event = AuditEvent.objects.get()
 
     for statement in (
@@ -492,7 +507,7 @@ def test_admin_lists_filters_and_searches_events(staff_client: tuple[Client, Use
     campaign = ready_campaign(status=CampaignStatus.IN_REVIEW, name="Autumn roast")
     reviewer = staff_user()
     campaign_reject(campaign=campaign, reviewed_by=reviewer, reason="Claims need a source")
-    payouts.brand_fund(brand=BrandFactory(), amount_minor=500, currency="EUR", source="card", reference="x1")
+    brand_fund(brand=BrandFactory(), amount_minor=500, currency="EUR", source="card", reference="x1")
     url = reverse("admin:platform_auditevent_changelist")
 
     def listed(**query: str) -> set[str]:
@@ -504,17 +519,17 @@ def test_admin_lists_filters_and_searches_events(staff_client: tuple[Client, Use
 
     assert "Autumn roast" in everything
     assert "Claims need a source" in everything
-    assert listed() == {AuditAction.CAMPAIGN_REJECTED, AuditAction.FUNDING_CONFIRMED}
-    assert listed(category__exact="moderation") == {AuditAction.CAMPAIGN_REJECTED}
-    assert listed(action__exact="funding.confirmed") == {AuditAction.FUNDING_CONFIRMED}
-    assert listed(q="Claims need") == {AuditAction.CAMPAIGN_REJECTED}
-    assert listed(actor__id__exact=str(reviewer.pk)) == {AuditAction.CAMPAIGN_REJECTED}
+    assert listed() == {CampaignAuditAction.CAMPAIGN_REJECTED, PayoutAuditAction.FUNDING_CONFIRMED}
+    assert listed(category__exact="moderation") == {CampaignAuditAction.CAMPAIGN_REJECTED}
+    assert listed(action__exact="funding.confirmed") == {PayoutAuditAction.FUNDING_CONFIRMED}
+    assert listed(q="Claims need") == {CampaignAuditAction.CAMPAIGN_REJECTED}
+    assert listed(actor__id__exact=str(reviewer.pk)) == {CampaignAuditAction.CAMPAIGN_REJECTED}
 
 
 def test_admin_refuses_to_add_change_or_delete_events(staff_client: tuple[Client, User]) -> None:
     client, _user = staff_client
     with transaction.atomic():
-        event = audit_record(action=AuditAction.MFA_ADDED, target=BrandFactory(), reason="original")
+        event = audit_record(action=AccountAuditAction.MFA_ADDED, target=BrandFactory(), reason="original")
     change_url = reverse("admin:platform_auditevent_change", args=[event.pk])
 
     page = client.get(change_url)
@@ -556,6 +571,6 @@ def test_staff_flag_changes_in_the_admin_are_recorded(staff_client: tuple[Client
     response = client.post(url, form)
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    event = only_event(AuditAction.USER_PERMISSIONS_CHANGED)
+    event = only_event(AccountAuditAction.USER_PERMISSIONS_CHANGED)
     assert (event.actor, event.target_id) == (admin_user, str(user.pk))
     assert (event.before, event.after) == ({"is_staff": False}, {"is_staff": True})

@@ -20,13 +20,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
+from campaigns.earnings.services import earnings_accrue
 from campaigns.models import Campaign, Share
-from campaigns.tracking.factories import ShareFactory
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
-from payouts import services
 from payouts.tests.helpers import delta, funded_campaign
+from tests.factories.brands import MembershipFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def _world(payload: str) -> tuple[Campaign, InfluencerProfile, Share]:
     campaign = funded_campaign(budget=100_000, name=payload)
     person: InfluencerProfile = InfluencerProfileFactory.create(display_name=payload)
     share: Share = ShareFactory.create(offer__match__campaign=campaign, offer__match__influencer=person)
-    services.earnings_accrue(
+    earnings_accrue(
         delta=delta(campaign, person, "2026-05-01/+24h", share=f"share-{share.pk}", engagements=10),
         now=timezone.now() - timedelta(days=1),
     )

@@ -14,10 +14,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
 from linkilike.celery import PlatformTask, app
 from linkilike.dead_letters import DeadLetterNotRetryable, dead_letter_record, dead_letter_retry
 from linkilike.models import DeadLetter
+from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

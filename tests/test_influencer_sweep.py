@@ -17,12 +17,12 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
-from campaigns.factories import MatchFactory, ready_campaign
 from campaigns.models import CampaignStatus, CaptionStatus, Offer, Share, ShareStatus
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from influencers.ownership import InfluencerScope
-from networks.factories import ConnectedAccountFactory
+from tests.factories.campaigns import MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 from tests.test_tenancy_sweep import METHODS, Route, _database_fingerprint, _request, _view_class, all_routes
 
 MARKER = "VICTIMSECRET"

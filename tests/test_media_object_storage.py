@@ -25,22 +25,22 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole, Membership
 from campaigns import services as campaign_services
-from campaigns.factories import CampaignFactory, png_bytes, png_upload
 from campaigns.models import ContentPiece, MediaKind, Share
 from campaigns.publishing import services as publishing
-from campaigns.publishing.testing import ready_share
-from influencers.factories import InfluencerProfileFactory
-from linkilike.testing import gif_html_polyglot, gif_script_polyglot
-from linkilike.testing_s3 import MediaBucket
 from networks import services as network_services
 from networks.providers.instagram import InstagramProvider
 from networks.providers.threads import ThreadsProvider
 from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.services import access_token_issue, app_register, status_create
+from tests.doubles.files import gif_html_polyglot, gif_script_polyglot
+from tests.doubles.publishing import ready_share
+from tests.doubles.s3 import MediaBucket
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, png_bytes, png_upload
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 from tests.production import probe as probe_in_production
 from tests.production import production_env, run_python
 

@@ -19,13 +19,13 @@ from django.core import mail
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.factories import TEST_PASSWORD, UserFactory
 from accounts.models import User
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory
-from influencers.factories import InfluencerProfileFactory
 from payouts.models import Funding, PayoutRequest
+from tests.factories.accounts import TEST_PASSWORD, UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 

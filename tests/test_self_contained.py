@@ -10,8 +10,16 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIPPED_DIRS = {".git", ".venv", "var", "node_modules", "__pycache__", "recordings", "vendor"}
-TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".yml", ".yaml", ".toml", ".cfg", ".lua", ".sh", ".js", ".css", ".po"}
+#: Never part of a clone: the environment, installs, and caches the tools write (with this machine's paths).
+SKIPPED_DIRS = {
+    ".git", ".venv", "var", "node_modules", "__pycache__", "recordings", "vendor",
+    ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+}  # fmt: skip
+TEXT_SUFFIXES = {
+    ".py", ".md", ".html", ".txt", ".yml", ".yaml", ".toml", ".cfg", ".ini", ".json",
+    ".lua", ".sh", ".js", ".css", ".po",
+}  # fmt: skip
+TEXT_NAMES = {"Makefile", "Dockerfile", "run", ".env.example", "Procfile.dev", ".importlinter", ".gitignore"}
 OUTSIDE = re.compile(r"\.\./shared\b|/work/(?:main|shared)\b|/work/\.library\b")
 
 
@@ -20,7 +28,7 @@ def _project_files() -> list[Path]:
     for path in ROOT.rglob("*"):
         if any(part in SKIPPED_DIRS for part in path.relative_to(ROOT).parts):
             continue
-        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in {"Makefile", "Dockerfile", "run"}):
+        if path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES):
             files.append(path)
     return files
 
@@ -36,4 +44,12 @@ def test_no_file_refers_to_a_path_outside_the_repository() -> None:
 
 def test_the_scan_sees_the_project() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in _project_files()}
-    assert {"README.md", "Makefile", ".ci/run", "linkilike/settings.py", "docs/ARCHITECTURE.md"} <= names
+    assert {
+        "README.md",
+        "Makefile",
+        ".ci/run",
+        "linkilike/settings.py",
+        "docs/ARCHITECTURE.md",
+        ".env.example",
+    } <= names
+    assert not any(name.startswith((".hypothesis/", ".mypy_cache/")) for name in names)

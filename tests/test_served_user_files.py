@@ -1,6 +1,6 @@
 """Every place the app stores and serves a file a person uploaded (audit after the sandbox media XSS).
 
-The hostile files are the finding's polyglots (``linkilike.testing``): valid GIFs that are also
+The hostile files are the finding's polyglots (``tests.doubles.files``): valid GIFs that are also
 JavaScript or HTML, uploaded as ``x.js``, ``x.html`` and ``x.svg``. Each place either refuses them or
 stores them under a name of ours with the sniffed type and serves them as that type, with nosniff
 and the sandboxing Content-Security-Policy. The places:
@@ -28,17 +28,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from brands.factories import MembershipFactory
 from brands.models import Brand, BrandRole, Membership
 from campaigns import services as campaign_services
 from campaigns.errors import UploadRejected
-from campaigns.factories import CampaignFactory
-from influencers.factories import InfluencerProfileFactory
-from linkilike.testing import DANGEROUS_TYPES, HOSTILE_NAMES, gif_html_polyglot, gif_script_polyglot
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import SandboxMedia
 from sandbox.services import access_token_issue, app_register, status_create
+from tests.doubles.files import DANGEROUS_TYPES, HOSTILE_NAMES, gif_html_polyglot, gif_script_polyglot
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

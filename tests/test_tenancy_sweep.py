@@ -19,10 +19,10 @@ from django.core import serializers
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.factories import UserFactory
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole
 from brands.tenancy import BrandScope
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, MembershipFactory
 from tests.tenancy_cases import MARKER, ROUTE_KWARGS, UNSCOPED_PATH_PREFIXES, UNSCOPED_PREFIXES, UNSCOPED_ROUTES
 
 PROJECT_APPS = ("accounts", "brands", "influencers", "campaigns", "payouts", "networks", "sandbox", "platform")

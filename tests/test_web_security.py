@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole, Invitation
+from tests.factories.brands import MembershipFactory
 from tests.production import production_env, run_python
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,10 +9,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import TEST_PASSWORD, UserFactory
 from accounts.models import User
-from brands.factories import MembershipFactory
-from influencers.factories import InfluencerProfileFactory
+from tests.factories.accounts import TEST_PASSWORD, UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 

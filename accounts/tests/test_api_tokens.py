@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import TEST_PASSWORD, UserFactory
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create
+from tests.factories.accounts import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

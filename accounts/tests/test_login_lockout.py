@@ -15,7 +15,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import TEST_PASSWORD, UserFactory
+from tests.factories.accounts import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
 from accounts.services import api_token_create
-from brands.factories import MembershipFactory
 from brands.models import Brand, BrandRole, Invitation, Membership
 from linkilike.models import IdempotencyRecord
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
 
 
 def _api(user: object) -> Client:

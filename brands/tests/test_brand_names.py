@@ -7,11 +7,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.factories import UserFactory
 from brands import services
 from brands.errors import BrandError
-from brands.factories import MembershipFactory
 from brands.models import Brand, BrandRole
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

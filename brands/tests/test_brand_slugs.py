@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import resolve, reverse
 
-from accounts.factories import UserFactory
 from brands import services
 from brands.slugs import brand_reserved_slugs
+from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 
 from brands import services
 from brands.errors import InvitationRateLimited, LastOwnerError
-from brands.factories import MembershipFactory
 from brands.models import BrandRole, Invitation, Membership
+from tests.factories.brands import MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,13 +13,13 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.factories import UserFactory
 from brands import services
 from brands.admin import BrandAdmin
 from brands.demo import DEMO_BRAND_SLUG, seed_demo
-from brands.factories import BrandFactory, MembershipFactory
 from brands.forms import BrandForm
 from brands.models import Brand, BrandRole
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

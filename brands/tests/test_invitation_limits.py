@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from brands import services
 from brands.errors import InvitationRateLimited
-from brands.factories import InvitationFactory, MembershipFactory
 from brands.models import BrandRole, Invitation, Membership
+from tests.factories.brands import InvitationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

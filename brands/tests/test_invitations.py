@@ -9,11 +9,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
 from brands import services
 from brands.errors import BrandError
-from brands.factories import MembershipFactory
+from brands.invitation_links import invitation_token
 from brands.models import BrandRole, Invitation, InvitationStatus, Membership
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def _invite(email: str = "colleague@example.test", role: str = BrandRole.MANAGER
     invitation = services.invitation_create(
         brand=owner_membership.brand, email=email, role=role, invited_by=owner_membership.user
     )
-    return invitation, reverse("brands:invitation", kwargs={"token": services.invitation_token(invitation=invitation)})
+    return invitation, reverse("brands:invitation", kwargs={"token": invitation_token(invitation=invitation)})
 
 
 def _client_for(email: str) -> Client:

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import Brand, BrandRole, Membership
+from tests.factories.brands import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 
 from brands import services
-from brands.factories import InvitationFactory, MembershipFactory
 from brands.models import Brand, BrandRole, Membership
-from campaigns.factories import CampaignFactory, png_upload
-from payouts.services import brand_fund
+from payouts.services.ledger import brand_fund
+from tests.factories.brands import InvitationFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory, png_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The moderation queue: proposed matches with their explanation, filters, bulk approve / reject.
 
-Imported by ``campaigns.admin`` (admin autodiscovery only imports ``<app>.admin``).
+Imported by the ``campaigns.admin`` package (admin autodiscovery only imports ``<app>.admin``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from campaigns.matching import services
 from campaigns.matching.engine import explanation_render
 from campaigns.matching.selectors import conflict_text
 from campaigns.models import Match, ModerationEvent, Offer, Share
-from campaigns.networks_info import NETWORKS
-from networks.models import Network
+from networks.providers.registry import network_choices
 
 
 class MatchRejectForm(forms.Form):
@@ -77,10 +76,7 @@ class NetworkFilter(admin.SimpleListFilter):
     parameter_name = "network"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        codes: dict[str, Any] = dict(Network.choices)
-        for code, info in NETWORKS.items():
-            codes.setdefault(code, info.label)
-        return sorted(codes.items(), key=lambda item: str(item[1]))
+        return sorted(network_choices(), key=lambda item: item[1])
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if not self.value():
@@ -363,6 +359,7 @@ class ShareAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "caption_decided_by",
         "caption_decided_at",
         "scheduled_at",
+        "participation_fee_minor",
         "status",
         "created_at",
     )

@@ -64,6 +64,7 @@ from campaigns.models import MATCH_SCORE_MAX, Campaign, Offer, OfferStatus
 from influencers.models import InfluencerProfile, Topic
 from linkilike.i18n import label_in_sentence
 from networks.models import AccountStatus, ConnectedAccount, Network
+from networks.providers.registry import account_networks_serving
 
 TOPIC_WEIGHT = 400
 AUDIENCE_WEIGHT = 250
@@ -74,12 +75,6 @@ EXPOSURE_PENALTY_MAX = 300
 EXPOSURE_WINDOW = timedelta(days=14)
 
 USABLE_STATUSES = (AccountStatus.HEALTHY, AccountStatus.EXPIRING)
-
-#: Campaign network code -> account network codes that serve it.
-NETWORK_ALIASES: dict[str, tuple[str, ...]] = {"mastodon": ("mastodon", "sandbox")}
-
-#: Account network code -> the campaign network whose caption rules apply to it.
-CAPTION_RULES_NETWORK: dict[str, str] = {"sandbox": "mastodon"}
 
 
 def sandbox_allowed(campaign: Campaign) -> bool:
@@ -102,7 +97,7 @@ def account_networks_for(campaign: Campaign) -> list[str]:
     allow_sandbox = sandbox_allowed(campaign)
     codes: list[str] = []
     for code in campaign.networks or []:
-        for alias in NETWORK_ALIASES.get(code, (code,)):
+        for alias in account_networks_serving(code):
             if alias == Network.SANDBOX and not allow_sandbox:
                 continue
             # The other way round too: a demo brand's budget is pretend money from the demo seed,
@@ -478,7 +473,6 @@ def ranking(scored: list[Scored]) -> list[Scored]:
 
 
 __all__ = [
-    "CAPTION_RULES_NETWORK",
     "account_networks_for",
     "campaign_score",
     "eligible_accounts",

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -19,16 +20,21 @@ from campaigns.captions import (
     caption_fit,
     disclosure_for,
 )
+from campaigns.earnings.pricing import (
+    RETENTION_AFTER,
+    campaign_participation_fee,
+    campaign_participation_priced,
+    participation_bands,
+)
 from campaigns.matching.engine import (
-    CAPTION_RULES_NETWORK,
     USABLE_STATUSES,
     account_networks_for,
     sandbox_allowed,
 )
 from campaigns.models import Campaign, CaptionVariant, ContentPiece, Offer, OfferStatus, Share
-from campaigns.networks_info import NETWORKS
 from influencers.models import InfluencerProfile
 from networks.models import ConnectedAccount, Network
+from networks.providers.registry import campaign_network_of, campaign_networks
 
 #: Stands in for the share's own tracking link in ``Share.caption_text`` until the publishing
 #: pipeline creates the link and replaces this exact string with it.
@@ -133,7 +139,7 @@ def influencer_sandbox_only_for(*, campaign: Campaign, influencer_id: int) -> bo
 
 def caption_rules_network(account_network: str) -> str:
     """The network whose caption rules apply to an account (the sandbox follows Mastodon's)."""
-    return CAPTION_RULES_NETWORK.get(account_network, account_network)
+    return campaign_network_of(account_network)
 
 
 def offer_content(*, offer: Offer) -> ContentPiece | None:
@@ -226,7 +232,7 @@ def caption_problems(
             % {"link": SHARE_LINK_PLACEHOLDER}
         )
     code = caption_rules_network(account_network)
-    if code in NETWORKS:
+    if code in campaign_networks():
         fit = caption_fit(
             caption=caption_text,
             network_code=code,
@@ -244,6 +250,8 @@ class AccountEstimate:
     followers: int
     low_minor: int
     high_minor: int
+    #: The participation fee this account's share is promised (its audience band), part of low and high.
+    participation_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -265,9 +273,9 @@ CLICK_RATE = (0.002, 0.01)
 
 
 def _account_value(*, campaign: Campaign, network: str, followers: int, which: int) -> int:
-    from payouts.services import metric_amounts
+    from campaigns.earnings.services import metric_amounts
 
-    info = NETWORKS.get(caption_rules_network(network))
+    info = campaign_networks().get(caption_rules_network(network))
     reports_reach = bool(info and info.reports_reach)
     reach = int(followers * REACH_RATE[which]) if reports_reach else 0
     amounts = metric_amounts(
@@ -275,6 +283,7 @@ def _account_value(*, campaign: Campaign, network: str, followers: int, which: i
         impressions=reach,
         engagements=int(followers * ENGAGEMENT_RATE[which]),
         unique_clicks=int(followers * CLICK_RATE[which]),
+        participation_price_minor=campaign_participation_fee(campaign, followers=followers),
     )
     total = amounts.total
     if campaign.per_share_cap_minor is not None:
@@ -298,6 +307,7 @@ def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
             high_minor=_account_value(
                 campaign=campaign, network=account.network, followers=account.followers_count or 0, which=1
             ),
+            participation_minor=campaign_participation_fee(campaign, followers=account.followers_count or 0),
         )
         for account in offer_accounts_usable(offer=offer)
     ]
@@ -319,6 +329,12 @@ def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
             words += " " + _("up to %(cap)s per share.") % {"cap": money_format(campaign.per_share_cap_minor, currency)}
         else:
             words = words.rstrip(",") + "."
+        participation = sum(a.participation_minor for a in accounts)
+        if participation:
+            words += " " + _(
+                "Of that, %(fee)s is the participation fee, paid for each post that stays up with its disclosure "
+                "for %(days)s days."
+            ) % {"fee": money_format(participation, currency), "days": RETENTION_AFTER.days}
     return OfferEstimate(currency=currency, low_minor=low, high_minor=high, words=words, accounts=accounts)
 
 
@@ -342,8 +358,46 @@ def offer_pay_terms(*, offer: Offer) -> list[str]:
             _("%(price)s per unique click on your link")
             % {"price": money_format(campaign.cpc_minor, campaign.currency)}
         )
+    participation = participation_terms(campaign=campaign)
+    if participation:
+        lines.append(participation)
     if campaign.per_share_cap_minor is not None:
         lines.append(
             _("at most %(cap)s per share") % {"cap": money_format(campaign.per_share_cap_minor, campaign.currency)}
         )
     return lines
+
+
+def participation_terms(*, campaign: Campaign) -> str:
+    """The participation fee in plain words ("" when the campaign pays none): flat, or by audience band."""
+    from linkilike.i18n import money_format
+
+    if not campaign_participation_priced(campaign):
+        return ""
+    currency, days = campaign.currency, RETENTION_AFTER.days
+    bands = participation_bands(campaign.participation_bands)
+    if not bands:
+        return _("%(amount)s for each post that stays up with its disclosure for %(days)s days") % {
+            "amount": money_format(campaign.participation_fee_minor or 0, currency),
+            "days": days,
+        }
+    parts = []
+    for band in bands:
+        if band.up_to is None:
+            parts.append(_("%(amount)s for a larger audience") % {"amount": money_format(band.fee_minor, currency)})
+        else:
+            parts.append(
+                _("%(amount)s up to %(followers)s followers")
+                % {
+                    "amount": money_format(band.fee_minor, currency),
+                    "followers": number_format(band.up_to, force_grouping=True),
+                }
+            )
+    if bands[-1].up_to is not None and campaign.participation_fee_minor:
+        parts.append(
+            _("%(amount)s for a larger audience") % {"amount": money_format(campaign.participation_fee_minor, currency)}
+        )
+    return _("a participation fee for each post that stays up with its disclosure for %(days)s days: %(bands)s") % {
+        "days": days,
+        "bands": "; ".join(parts),
+    }

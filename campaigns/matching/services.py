@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.audit import CampaignAuditAction
+from campaigns.earnings.pricing import campaign_participation_fee
 from campaigns.errors import (
     CaptionRefused,
     MatchingError,
@@ -55,7 +57,6 @@ from campaigns.models import (
 from influencers.models import InfluencerProfile
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
-from linkilike.models import AuditAction
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -239,7 +240,7 @@ def match_approve(*, match: Match, decided_by: User | None, reason: str = "") ->
     )
     _event(action=ModerationAction.OFFER_CREATED, actor=decided_by, match=locked, offer=offer, after=OfferStatus.NEW)
     audit_record(
-        action=AuditAction.MATCH_APPROVED,
+        action=CampaignAuditAction.MATCH_APPROVED,
         target=locked,
         actor=decided_by,
         before={"status": MatchStatus.PROPOSED},
@@ -276,7 +277,7 @@ def match_reject(*, match: Match, decided_by: User | None, reason: str) -> Match
         reason=reason,
     )
     audit_record(
-        action=AuditAction.MATCH_REJECTED,
+        action=CampaignAuditAction.MATCH_REJECTED,
         target=locked,
         actor=decided_by,
         before={"status": MatchStatus.PROPOSED},
@@ -296,8 +297,8 @@ def offer_notified_mark(*, offer: Offer) -> None:
 
 
 def _budget_exhausted(campaign: Campaign) -> bool:
-    from payouts.selectors import campaign_reserved_minor
-    from payouts.services import campaign_reservation_active
+    from campaigns.earnings.budget import campaign_reservation_active
+    from campaigns.earnings.selectors import campaign_reserved_minor
 
     return campaign_reservation_active(campaign=campaign) and campaign_reserved_minor(campaign=campaign) <= 0
 
@@ -392,7 +393,7 @@ def offer_withdraw(*, offer: Offer, decided_by: User | None, reason: str) -> Off
         reason=reason,
     )
     audit_record(
-        action=AuditAction.OFFER_WITHDRAWN,
+        action=CampaignAuditAction.OFFER_WITHDRAWN,
         target=locked,
         actor=decided_by,
         before={"status": OfferStatus.NEW},
@@ -537,6 +538,8 @@ def _offer_accept(
                 scheduled_at=scheduled_at,
                 status=share_status,
                 created_at=now,
+                # The fee promised now, by the account's audience now: later follower changes keep it.
+                participation_fee_minor=campaign_participation_fee(campaign, followers=account.followers_count or 0),
             )
             for account in accounts
         ]
@@ -554,7 +557,7 @@ def _offer_accept(
         after=OfferStatus.ACCEPTED,
     )
     audit_record(
-        action=AuditAction.OFFER_ACCEPTED,
+        action=CampaignAuditAction.OFFER_ACCEPTED,
         target=locked,
         actor=locked.influencer.user,
         before={"status": OfferStatus.NEW},
@@ -612,7 +615,7 @@ def _offer_decline(*, offer: Offer, influencer: InfluencerProfile, reason: str) 
         reason=locked.decline_reason,
     )
     audit_record(
-        action=AuditAction.OFFER_DECLINED,
+        action=CampaignAuditAction.OFFER_DECLINED,
         target=locked,
         actor=locked.influencer.user,
         before={"status": OfferStatus.NEW},
@@ -665,7 +668,7 @@ def share_caption_approve(*, share: Share, approved_by: User | None) -> Share:
         after=CaptionStatus.APPROVED,
     )
     audit_record(
-        action=AuditAction.CAPTION_APPROVED,
+        action=CampaignAuditAction.CAPTION_APPROVED,
         target=locked,
         actor=approved_by,
         before={"caption_status": CaptionStatus.PENDING_APPROVAL, "status": status_before},
@@ -701,7 +704,7 @@ def share_caption_request_changes(*, share: Share, approved_by: User | None, fee
         reason=locked.brand_feedback,
     )
     audit_record(
-        action=AuditAction.CAPTION_CHANGES_REQUESTED,
+        action=CampaignAuditAction.CAPTION_CHANGES_REQUESTED,
         target=locked,
         actor=approved_by,
         before={"caption_status": CaptionStatus.PENDING_APPROVAL},

@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from campaigns.models import MetricSnapshot, MetricWindowRetry, PublicationState, Share, SharePublication
 from networks.models import ConnectedAccount
@@ -114,3 +115,41 @@ def accrued_totals_for_share(*, share_key: str) -> tuple[int, int]:
 
 def metric_snapshot_list_for_share(*, share: Share) -> QuerySet[MetricSnapshot]:
     return MetricSnapshot.objects.filter(share=share).order_by("collected_at")
+
+
+def accrued_totals_for_shares(*, share_keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """``accrued_totals_for_share`` of many shares in one query (shares without earnings are left out: (0, 0))."""
+    rows = ShareEarning.objects.filter(share_key__in=list(share_keys)).values_list(
+        "share_key", "impressions", "engagements"
+    )
+    return {key: (int(impressions), int(engagements)) for key, impressions, engagements in rows}
+
+
+def influencer_recent_shares(*, influencer_ids: Sequence[int], limit: int) -> dict[int, list[tuple[int, int | None]]]:
+    """Influencer id -> her last ``limit`` shares, newest first, as (share id, followers of its account).
+
+    What ``campaigns.tracking.services._engagement_rates`` reads per share, for many influencers at once.
+    """
+    rows = (
+        Share.objects.filter(influencer_id__in=list(influencer_ids))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("influencer_id")], order_by=F("pk").desc()),
+        )
+        .filter(rank__lte=limit)
+        .order_by("influencer_id", "-pk")
+        .values_list("influencer_id", "pk", "connected_account__followers_count")
+    )
+    recent: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for influencer_id, pk, followers in rows:
+        recent[influencer_id].append((pk, followers))
+    return recent
+
+
+def engagement_snapshots_for_shares(*, share_ids: Sequence[int]) -> list[tuple[int, datetime, int, int]]:
+    """(share id, collected_at, id, engagements) of the shares' snapshots of existing posts with engagements."""
+    rows = (
+        MetricSnapshot.objects.filter(share_id__in=list(share_ids), post_exists=True, engagements__isnull=False)
+        .order_by("share_id", "collected_at", "pk")
+        .values_list("share_id", "collected_at", "pk", "engagements")
+    )
+    return [(share_id, at, pk, engagements or 0) for share_id, at, pk, engagements in rows]

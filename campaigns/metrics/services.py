@@ -36,17 +36,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from campaigns.earnings.participation import (
+    participation_fees_book_due,
+    participation_retain_due,
+    participation_reversal,
+)
+from campaigns.earnings.pricing import RETENTION_AFTER
+from campaigns.earnings.services import MetricDelta, earnings_accrue
 from campaigns.matching.engine import sandbox_allowed
+from campaigns.metrics.counts import COUNT_NAMES, METRICS_UNKNOWN, reach_like, snapshot_counts
 from campaigns.metrics.selectors import (
     accrued_totals_for_share,
     metric_pairs_due,
     proof_publication_ids_due_retention,
     publication_peer_checks,
 )
+from campaigns.metrics.services_batch import MetricBatchRefused, MetricRead, batchable, metric_snapshots_store_batch
 from campaigns.models import (
     MetricSnapshot,
     MetricWindow,
@@ -70,17 +79,11 @@ from networks.rate_limits import RateLimit, RateLimiter
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.services import account_network_error_record
 from payouts.models import MetricSource
-from payouts.services import MetricDelta, earnings_accrue
 
 logger = logging.getLogger(__name__)
 
 _WINDOW = re.compile(r"^\+(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-#: When posts proven by a pasted link are fetched again.
-RETENTION_AFTER = timedelta(days=7)
-ENGAGEMENT_FIELDS = ("likes", "reposts", "replies", "quotes", "bookmarks", "saves")
-#: ``SharePublication.error_code`` of a published post whose counts could not be read for a window.
-METRICS_UNKNOWN = "metrics_unknown"
 
 
 def retry_attempts() -> int:
@@ -170,11 +173,11 @@ def network_metrics_limits(network: str) -> tuple[int, RateLimit | None]:
     return max(1, concurrency), (RateLimit(requests=pair[0], seconds=pair[1]) if pair else None)
 
 
-def metrics_pull_due(*, now: datetime | None = None) -> PullReport:
+def metrics_pull_due(*, now: datetime | None = None, per_row: bool | None = None) -> PullReport:
     """Pull every due (share, window) pair in as few provider calls as the networks allow."""
     now = now or timezone.now()
     due = metric_pairs_due(now=now, windows=metric_windows())
-    report = metrics_pull(pairs=due, now=now)
+    report = metrics_pull(pairs=due, now=now, per_row=per_row)
     report.retention_checked = retention_check_due(now=now)
     return report
 
@@ -182,7 +185,8 @@ def metrics_pull_due(*, now: datetime | None = None) -> PullReport:
 def retention_check_due(*, now: datetime | None = None) -> int:
     """Posts proven by a pasted link are fetched again after ``RETENTION_AFTER``: still there, still disclosed?
 
-    Posts published through an API are re-checked on every pull (a post the network no longer has is REMOVED).
+    Posts published through an API are re-checked on every pull (a post the network no longer has is REMOVED);
+    one still PUBLISHED after ``RETENTION_AFTER`` has stayed up (``retained_at``, the participation fee kept).
     """
     from campaigns.publishing.proof import proof_retention_check
 
@@ -190,6 +194,9 @@ def retention_check_due(*, now: datetime | None = None) -> int:
     ids = proof_publication_ids_due_retention(now=now, after=RETENTION_AFTER)
     for publication_id in ids:
         proof_retention_check(publication_id=publication_id, now=now)
+    participation_retain_due(now=now, after=RETENTION_AFTER)
+    # Participation fees of posts verified published since the last sweep (issue 21).
+    participation_fees_book_due(now=now)
     return len(ids)
 
 
@@ -363,14 +370,21 @@ class _NetworkRunner:
         return result
 
 
-def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) -> PullReport:
-    """Pull the given publications (id -> window labels to fill) in batches, storing each as it arrives.
+def metrics_pull(
+    *, pairs: dict[int, list[str]], now: datetime | None = None, per_row: bool | None = None
+) -> PullReport:
+    """Pull the given publications (id -> window labels to fill) in batches and store what they read.
 
     Requests run concurrently up to each network's allowed concurrency, paced by its rate limit; only this
-    thread touches the database.
+    thread touches the database. On PostgreSQL the reads are stored in sets (``services_batch``: a few
+    statements per table for up to ``METRICS_STORE_CHUNK`` posts); ``per_row=True`` stores them one by one
+    with ``metric_snapshot_record`` (other databases, and the reference the set path is tested against).
     """
     now = now or timezone.now()
     report = PullReport()
+    if per_row is None:
+        per_row = connection.vendor != "postgresql"
+    store = _Store(pairs=pairs, now=now, report=report, per_row=per_row)
     publications = list(
         SharePublication.objects.select_related("share__connected_account", "share__campaign__brand").filter(
             pk__in=list(pairs), state=PublicationState.PUBLISHED
@@ -396,7 +410,7 @@ def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) ->
             else:
                 futures.append(executor.submit(runners[item.network].run, item))
         for item in inline:
-            _store_outcome(runners[item.network].run(item), pairs=pairs, now=now, report=report)
+            store.outcome(runners[item.network].run(item))
         # Stored once every concurrent read is back: storing on this thread meanwhile would compete with the
         # readers for the interpreter (profiled: calls took 2-4x their latency) and storing is the slow part.
         outcomes = [future.result() for future in as_completed(futures)]
@@ -404,25 +418,92 @@ def metrics_pull(*, pairs: dict[int, list[str]], now: datetime | None = None) ->
         for executor in executors.values():
             executor.shutdown(wait=True, cancel_futures=True)
     for outcome in outcomes:
-        _store_outcome(outcome, pairs=pairs, now=now, report=report)
+        store.outcome(outcome)
+    store.flush()
     return report
 
 
-def _store_outcome(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datetime, report: PullReport) -> None:
-    report.provider_calls += outcome.calls
-    for batch, snapshots in outcome.results:
-        by_external = {publication.external_id: publication for publication in batch}
-        for snapshot in snapshots:
-            target = by_external.get(snapshot.external_id)
-            if target is None:
-                continue
-            report.snapshots += metric_snapshot_record(
-                publication=target, windows=pairs[target.pk], snapshot=snapshot, now=now
-            )
-            if not snapshot.exists:
-                report.removed += 1
-            elif not snapshot.counts_known:
-                report.unknown += 1
+def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: bool) -> PullReport:
+    """Store reads as a pull does after its network calls: in sets, or one by one (``per_row``)."""
+    report = PullReport()
+    store = _Store(pairs={}, now=now, report=report, per_row=per_row)
+    for read in reads:
+        store.read(read)
+    store.flush()
+    return report
+
+
+def store_chunk() -> int:
+    """Reads one set-based store takes at most (one database transaction each)."""
+    return max(1, int(getattr(settings, "METRICS_STORE_CHUNK", 5_000)))
+
+
+class _Store:
+    """Stores a pull's reads in the order they come: one by one (``per_row``), or queued and stored in sets.
+
+    The set path queues the reads of existing posts with known counts; an unknown read only backs its
+    windows off (no money, no snapshot) and is recorded at once; a post gone at its source or a staff pull
+    first stores what is queued, then goes through ``metric_snapshot_record``, so money moves in read order
+    either way.
+    """
+
+    def __init__(self, *, pairs: dict[int, list[str]], now: datetime, report: PullReport, per_row: bool) -> None:
+        self.pairs, self.now, self.report, self.per_row = pairs, now, report, per_row
+        self.pending: list[MetricRead] = []
+        self.chunk = store_chunk()
+
+    def outcome(self, outcome: _Outcome) -> None:
+        self.report.provider_calls += outcome.calls
+        for batch, snapshots in outcome.results:
+            by_external = {publication.external_id: publication for publication in batch}
+            for snapshot in snapshots:
+                target = by_external.get(snapshot.external_id)
+                if target is not None:
+                    self.read(MetricRead(publication=target, windows=self.pairs[target.pk], snapshot=snapshot))
+        _outcome_error_record(outcome, pairs=self.pairs, now=self.now, report=self.report)
+
+    def read(self, read: MetricRead) -> None:
+        snapshot = read.snapshot
+        if self.per_row or _unknown(read):
+            self.one(read)
+        elif batchable(read):
+            self.pending.append(read)
+            if len(self.pending) >= self.chunk:
+                self.flush()
+        else:
+            self.flush()
+            self.one(read)
+        if not snapshot.exists:
+            self.report.removed += 1
+        elif not snapshot.counts_known:
+            self.report.unknown += 1
+
+    def one(self, read: MetricRead) -> None:
+        self.report.snapshots += metric_snapshot_record(
+            publication=read.publication, windows=read.windows, snapshot=read.snapshot, now=self.now
+        )
+
+    def flush(self) -> None:
+        reads, self.pending = self.pending, []
+        if not reads:
+            return
+        try:
+            self.report.snapshots += metric_snapshots_store_batch(reads=reads, now=self.now)
+        except MetricBatchRefused as refused:
+            # Rolled back: stored one by one, where earnings_accrue raises on the delta as it always did.
+            logger.warning("metrics set store refused (%s): storing %s reads one by one", refused, len(reads))
+            for read in reads:
+                self.one(read)
+
+
+def _unknown(read: MetricRead) -> bool:
+    """A read of an existing post without counts (or without any metric its network declares)."""
+    snapshot = read.snapshot
+    network = read.publication.share.connected_account.network
+    return snapshot.exists and (not snapshot.counts_known or _without_counts(snapshot, network))
+
+
+def _outcome_error_record(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datetime, report: PullReport) -> None:
     error = outcome.error
     if error is None:
         return
@@ -452,35 +533,6 @@ def _store_outcome(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datet
         report.skipped_accounts += 1
 
 
-def _counts(snapshot: MetricsSnapshot) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {
-        "impressions": snapshot.impressions,
-        "reach": snapshot.reach,
-        "likes": snapshot.likes,
-        "reposts": snapshot.shares,
-        "replies": snapshot.replies,
-        "quotes": snapshot.quotes,
-        "bookmarks": snapshot.bookmarks,
-        "link_clicks": snapshot.clicks,
-        "views": getattr(snapshot, "views", None),
-        "saves": getattr(snapshot, "saves", None),
-    }
-    reported = [counts[name] for name in ENGAGEMENT_FIELDS if counts.get(name) is not None]
-    own = snapshot.own_total
-    counts["own_engagements"] = own
-    # Paid: what the network reports less the author's own likes, reposts, replies, quotes and bookmarks.
-    counts["engagements"] = max(0, sum(value or 0 for value in reported) - (own or 0)) if reported else None
-    return counts
-
-
-def _reach_like(counts: dict[str, int | None]) -> int | None:
-    for name in ("reach", "impressions", "views"):
-        value = counts.get(name)
-        if value is not None:
-            return int(value)
-    return None
-
-
 def _without_counts(snapshot: MetricsSnapshot, network: str) -> bool:
     """A read of an existing post in which every metric the network declares is missing (X without
     ``public_metrics``): unknown, whatever the provider said."""
@@ -502,12 +554,12 @@ def metric_snapshot_record(
         reason = snapshot.unknown_reason or "the network answered without counts"
         metric_window_retry_record(publication=publication, windows=windows, reason=reason, now=now)
         return 0
-    counts = _counts(snapshot) if snapshot.exists else {}
+    counts = snapshot_counts(snapshot) if snapshot.exists else {}
     if snapshot.exists:
         peer_engagement_check(share=share, engagers=snapshot.engagers)
     created = 0
     for window in windows:
-        values = {name: counts.get(name) for name in (*_counts_names(), "engagements", "own_engagements")}
+        values = {name: counts.get(name) for name in (*COUNT_NAMES, "engagements", "own_engagements")}
         if window == MetricWindow.MANUAL:
             MetricSnapshot.objects.update_or_create(
                 share=share,
@@ -531,7 +583,7 @@ def metric_snapshot_record(
             _book(
                 publication=publication,
                 window=booking,
-                impressions=_reach_like(counts),
+                impressions=reach_like(counts),
                 engagements=counts["engagements"],
             )
     if not snapshot.exists:
@@ -594,25 +646,11 @@ def _metric_retries_resolve(*, publication: SharePublication, windows: Sequence[
 def share_anomalies_check(*, share: Share, counts: dict[str, int | None]) -> None:
     """F2/F3 on every new window: reach above followers x k, engagements far above the influencer's usual.
 
-    A hold keeps the share's earnings pending until staff review it (``payouts.services.earnings_release_due``).
+    A hold keeps the share's earnings pending until staff review it
+    (``campaigns.earnings.services.earnings_release_due``).
     """
     reach_anomaly_check(share=share, reach=counts.get("reach") or counts.get("impressions"))
     engagement_anomaly_check(share=share, engagements=counts.get("engagements"))
-
-
-def _counts_names() -> tuple[str, ...]:
-    return (
-        "impressions",
-        "reach",
-        "views",
-        "likes",
-        "reposts",
-        "replies",
-        "quotes",
-        "bookmarks",
-        "saves",
-        "link_clicks",
-    )
 
 
 def _book(*, publication: SharePublication, window: str, impressions: int | None, engagements: int | None) -> None:
@@ -656,7 +694,9 @@ def publication_remove(*, publication: SharePublication, now: datetime | None = 
     share = locked.share
     impressions, engagements = accrued_totals_for_share(share_key=str(share.pk))
     clicks = share_clicks_unbill(share_id=share.pk, now=now)
-    if impressions or engagements or clicks:
+    # The participation fee is taken back unless the post already stayed up for the retention period.
+    participations, participation_price = participation_reversal(share=share, retained=locked.retained_at is not None)
+    if impressions or engagements or clicks or participations:
         earnings_accrue(
             delta=MetricDelta(
                 share_key=str(share.pk),
@@ -666,6 +706,8 @@ def publication_remove(*, publication: SharePublication, now: datetime | None = 
                 impressions=-impressions,
                 engagements=-engagements,
                 unique_clicks=-clicks,
+                participations=participations,
+                participation_price_minor=participation_price,
                 source=MetricSource.NETWORK_REPORTED,
             ),
             now=now,

@@ -57,6 +57,7 @@ class SharePublicationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "proof_url",
         "proof_checked_at",
         "retention_checked_at",
+        "retained_at",
         "removed_at",
         "created_at",
         "updated_at",

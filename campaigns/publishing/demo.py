@@ -9,10 +9,10 @@ network is served by the running web server. Idempotent.
 
 from __future__ import annotations
 
+from accounts.demo import DemoLogin
 from accounts.models import User
 from campaigns.demo import DEMO_CAMPAIGN_NAME
 from campaigns.models import Match, MatchStatus, Offer, OfferStatus
-from linkilike.demo import DemoLogin
 from networks.models import Network
 
 DEMO_INFLUENCER_EMAIL = "lena@demo.linkilike.test"

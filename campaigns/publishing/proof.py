@@ -8,10 +8,9 @@ carries the disclosure and the campaign link. Only then does the share count as 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from functools import partial
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,36 +24,16 @@ from campaigns.publishing.errors import ProofRefused
 from influencers.models import InfluencerProfile
 from linkilike.safe_fetch import AddressPolicy, UnsafeFetch, safe_fetch
 from networks.models import ConnectedAccount
-
-_URL_IN_TEXT = r"https?://\S+"
-
-
-def _first_url(text: str) -> str:
-    match = re.search(_URL_IN_TEXT, text)
-    return match.group(0) if match else ""
+from networks.providers import registry
+from networks.providers.base import first_url
 
 
 def share_intent_url(*, account: ConnectedAccount, text: str) -> str:
-    """The network's own "share" page, prefilled with the post (empty when the network has none)."""
-    link = _first_url(text)
-    network = account.network
-    if network == "facebook":
-        return "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": link})
-    if network == "x":
-        return "https://x.com/intent/post?" + urlencode({"text": text})
-    if network == "linkedin":
-        return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": link})
-    if network == "threads":
-        return "https://www.threads.net/intent/post?" + urlencode({"text": text})
-    if network == "bluesky":
-        return "https://bsky.app/intent/compose?" + urlencode({"text": text})
-    if network == "tumblr":
-        return "https://www.tumblr.com/widgets/share/tool?" + urlencode({"canonicalUrl": link, "caption": text})
-    if network == "reddit":
-        return "https://www.reddit.com/submit?" + urlencode({"url": link, "title": text[:300]})
-    if network in ("mastodon", "sandbox") and account.instance_url:
-        return f"{account.instance_url.rstrip('/')}/share?text={quote(text)}"
-    return ""
+    """The network's own "share" page, prefilled with the post (empty when the network has none).
+
+    Each provider class builds its own (``NetworkProvider.share_intent_url``).
+    """
+    return registry.share_intent_url(account.network, text=text, instance_url=account.instance_url) or ""
 
 
 def _account_hosts(account: ConnectedAccount) -> set[str]:
@@ -152,7 +131,7 @@ def _page_problem(*, publication: SharePublication, policy: AddressPolicy | None
         return str(error), PageVerdict.UNREACHABLE
     body = page.content.decode("utf-8", errors="replace").lower()
     disclosure = share_disclosure(share=share)
-    link = _first_url(publication.posted_text)
+    link = first_url(publication.posted_text)
     unopened = _("We could not open your post (the network answered %(status)s).") % {"status": page.status}
     if page.status in (404, 410):
         return unopened, PageVerdict.GONE
@@ -195,7 +174,8 @@ def proof_retention_check(
         publication_remove(publication=publication, now=now)
         SharePublication.objects.filter(pk=publication.pk).update(last_error=problem, error_code="retention_failed")
     elif verdict == PageVerdict.OK:
-        SharePublication.objects.filter(pk=publication.pk).update(retention_checked_at=now)
+        # Still up with its disclosure after the retention period: a participation fee is kept from now on.
+        SharePublication.objects.filter(pk=publication.pk).update(retention_checked_at=now, retained_at=now)
     publication.refresh_from_db()
     return publication
 

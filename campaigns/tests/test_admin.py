@@ -9,10 +9,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from campaigns.factories import ready_campaign
 from campaigns.models import CampaignStatus
-from payouts.services import brand_fund
+from payouts.services.ledger import brand_fund
+from tests.factories.accounts import UserFactory
+from tests.factories.campaigns import ready_campaign
 
 pytestmark = pytest.mark.django_db
 

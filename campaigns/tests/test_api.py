@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole
-from campaigns.factories import CampaignFactory, png_upload, ready_campaign
 from campaigns.models import Campaign, CampaignStatus, ContentPiece
+from tests.factories.brands import BrandFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory, png_upload, ready_campaign
 
 pytestmark = pytest.mark.django_db
 

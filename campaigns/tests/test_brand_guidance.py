@@ -15,19 +15,20 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole
 from campaigns import services
+from campaigns.earnings.budget import campaign_budget_reserve
 from campaigns.errors import CampaignInvalid
-from campaigns.factories import CampaignFactory, MatchFactory, ready_campaign
 from campaigns.forms import CampaignForm
+from campaigns.influencer.selectors_offers import offer_caption_initial, offer_variant_pick
 from campaigns.matching.services import offer_accept
 from campaigns.models import Campaign, CampaignStatus, CaptionStatus, MatchStatus, Notification, Offer
-from influencers.factories import InfluencerProfileFactory
-from influencers.selectors_offers import offer_caption_initial, offer_variant_pick
-from networks.factories import ConnectedAccountFactory
-from payouts.services import brand_fund, campaign_budget_reserve
+from payouts.services.ledger import brand_fund
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory, MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import BrandRole
 from campaigns import services
 from campaigns.errors import CampaignInvalid
-from campaigns.factories import CampaignFactory
 from campaigns.models import Campaign
+from tests.factories.brands import BrandFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.pricing import Assumptions, NetworkReach, budget_estimate
 from campaigns.selectors import campaign_estimate, network_reach_for
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 

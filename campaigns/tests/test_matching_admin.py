@@ -10,9 +10,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from campaigns.factories import MatchFactory
 from campaigns.models import Match, MatchStatus, ModerationEvent, Offer
+from tests.factories.accounts import UserFactory
+from tests.factories.campaigns import MatchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_bulk_reject_asks_for_a_reason(staff: Client) -> None:
 
 
 def test_withdraw_offer_asks_for_a_reason(staff: Client) -> None:
-    from campaigns.factories import OfferFactory
+    from tests.factories.campaigns import OfferFactory
 
     offer = OfferFactory()
     data = {"action": "withdraw_selected", ACTION_CHECKBOX_NAME: [offer.pk]}

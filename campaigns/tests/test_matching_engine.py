@@ -10,16 +10,16 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from brands.factories import BrandFactory
 from brands.models import Brand
-from campaigns.factories import CampaignFactory, OfferFactory
 from campaigns.matching import engine
 from campaigns.matching.services import matching_run
 from campaigns.models import Campaign, CampaignStatus, Match, MatchStatus
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile, Topic
-from networks.factories import ConnectedAccountFactory
 from networks.models import AccountStatus, ConnectedAccount
+from tests.factories.brands import BrandFactory
+from tests.factories.campaigns import CampaignFactory, OfferFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -303,9 +303,9 @@ def test_query_count_does_not_grow_with_influencers(n: int, django_assert_max_nu
 
 
 def test_approving_a_campaign_proposes_matches(django_capture_on_commit_callbacks: Any) -> None:
-    from campaigns.factories import ready_campaign
     from campaigns.services import campaign_approve
-    from payouts.services import brand_fund
+    from payouts.services.ledger import brand_fund
+    from tests.factories.campaigns import ready_campaign
 
     campaign = ready_campaign(
         status=CampaignStatus.IN_REVIEW, countries=["AT"], languages=["de"], networks=["mastodon"]
@@ -350,7 +350,7 @@ REFERENCE_TARGETING: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("case", "targeting"), REFERENCE_TARGETING, ids=[case for case, _ in REFERENCE_TARGETING])
 def test_reference_scorer_equals_set_based_scorer_on_a_random_population(case: str, targeting: dict[str, Any]) -> None:
-    from influencers.management.commands.bench_seed_influencers import seed
+    from bench.management.commands.bench_seed_influencers import seed
 
     campaign = seed(count=400, seed_value=len(case))
     targeting = dict(targeting)

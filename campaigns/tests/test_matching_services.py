@@ -10,7 +10,6 @@ from django.core import mail
 from django.utils import timezone
 
 from campaigns.errors import CaptionRefused, MatchingError, MatchTransitionError, OfferAccountInvalid, OfferNotOpen
-from campaigns.factories import MatchFactory, ready_campaign
 from campaigns.matching.selectors import (
     SHARE_LINK_PLACEHOLDER,
     offer_estimate_get,
@@ -37,9 +36,10 @@ from campaigns.models import (
     OfferStatus,
     ShareStatus,
 )
-from influencers.factories import InfluencerProfileFactory
-from networks.factories import ConnectedAccountFactory
 from networks.models import AccountStatus
+from tests.factories.campaigns import MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -258,7 +258,8 @@ def test_expiry_is_checked_on_access(offer: Offer) -> None:
 
 
 def test_offer_expires_when_budget_is_used_up(offer: Offer) -> None:
-    from payouts.services import brand_fund, campaign_budget_reserve
+    from campaigns.earnings.budget import campaign_budget_reserve
+    from payouts.services.ledger import brand_fund
 
     campaign = offer.campaign
     brand_fund(brand=campaign.brand, amount_minor=campaign.budget_minor, currency="EUR", source="card", reference="b1")
@@ -338,11 +339,11 @@ def test_accepted_ready_shares_are_queued_for_publishing_only_after_commit(
 
 
 def test_the_chosen_content_piece_is_kept_on_the_share_and_its_link_goes_out(offer: Offer) -> None:
-    from campaigns.factories import CaptionVariantFactory, ContentPieceFactory
     from campaigns.matching.selectors import share_content
     from campaigns.models import TrackingLink
     from campaigns.publishing.services import post_prepare
     from campaigns.tracking.services import tracking_target_url
+    from tests.factories.campaigns import CaptionVariantFactory, ContentPieceFactory
 
     first = offer.campaign.content.get()
     second = ContentPieceFactory(
@@ -370,8 +371,8 @@ def test_the_chosen_content_piece_is_kept_on_the_share_and_its_link_goes_out(off
 
 
 def test_shares_made_before_the_choice_was_stored_use_the_first_piece(offer: Offer) -> None:
-    from campaigns.factories import ContentPieceFactory
     from campaigns.matching.selectors import share_content
+    from tests.factories.campaigns import ContentPieceFactory
 
     first = offer.campaign.content.get()
     ContentPieceFactory(campaign=offer.campaign, position=first.position + 1, target_url="https://shop.example/winter")

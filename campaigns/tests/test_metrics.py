@@ -11,10 +11,10 @@ import pytest
 from campaigns.metrics import services as metrics
 from campaigns.models import MetricSnapshot, PublicationState, SharePublication
 from campaigns.publishing import services as publishing
-from campaigns.publishing.testing import RecordingProvider, funded_campaign, ready_share, recording_settings
-from influencers.factories import InfluencerProfileFactory
-from networks.factories import ConnectedAccountFactory
 from payouts.models import EarningAccrual, ShareEarning
+from tests.doubles.publishing import RecordingProvider, funded_campaign, ready_share, recording_settings
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

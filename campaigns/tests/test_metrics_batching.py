@@ -15,10 +15,10 @@ import pytest
 from campaigns.metrics import services as metrics
 from campaigns.models import MetricSnapshot, PublicationState, SharePublication
 from campaigns.publishing import services as publishing
-from campaigns.publishing.testing import RecordingNetwork, RecordingProvider, ready_share, recording_settings
 from networks.providers.exceptions import RateLimited
 from networks.providers.types import MetricsAccess, MetricsSnapshot, TokenSet
 from payouts.models import ShareEarning
+from tests.doubles.publishing import RecordingNetwork, RecordingProvider, ready_share, recording_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from campaigns.models import PublicationState, SharePublication
 from campaigns.publishing import services
 from campaigns.publishing.errors import ProofRefused
 from campaigns.publishing.proof import proof_retention_check, proof_submit, proof_verify, share_intent_url
-from campaigns.publishing.testing import RecordingProvider, ready_share, recording_settings
 from linkilike.safe_fetch import AddressPolicy
-from networks.factories import ConnectedAccountFactory
+from tests.doubles.publishing import RecordingProvider, ready_share, recording_settings
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 LOCAL = AddressPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),))

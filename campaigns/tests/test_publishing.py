@@ -18,12 +18,6 @@ from campaigns.captions import TRACKING_LINK_PLACEHOLDER
 from campaigns.models import HandleKind, PublicationState, SharePublication
 from campaigns.publishing import services
 from campaigns.publishing.errors import RetryNotAllowed
-from campaigns.publishing.testing import (
-    RecordingProvider,
-    SimulatedCrash,
-    ready_share,
-    recording_settings,
-)
 from networks.models import AccountStatus
 from networks.providers.exceptions import (
     AmbiguousOutcome,
@@ -34,6 +28,12 @@ from networks.providers.exceptions import (
     Transient,
 )
 from networks.providers.types import RateLimitInfo, TokenSet
+from tests.doubles.publishing import (
+    RecordingProvider,
+    SimulatedCrash,
+    ready_share,
+    recording_settings,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_an_expired_lease_while_the_first_worker_is_still_busy_ends_with_one_pos
 
 
 def _recorded(key: str) -> Any:
-    from campaigns.publishing.testing import RecordedPost
+    from tests.doubles.publishing import RecordedPost
 
     return RecordedPost(external_id="1", text="#ad hello", idempotency_key=key)
 

@@ -15,7 +15,7 @@ from PIL import Image
 from campaigns.models import MediaKind, PublicationState, Share
 from campaigns.publishing import services
 from campaigns.publishing.media import ImageTooLarge, image_fit
-from campaigns.publishing.testing import RecordingProvider, ready_share, recording_settings
+from tests.doubles.publishing import RecordingProvider, ready_share, recording_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,6 @@ from django.utils import timezone
 from campaigns.metrics.services import metrics_pull
 from campaigns.models import MetricSnapshot, PublicationState
 from campaigns.publishing import services
-from campaigns.publishing.testing import funded_campaign, ready_share
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import Topic
 from networks.models import Network
 from networks.providers.exceptions import NetworkError
@@ -26,6 +24,8 @@ from payouts.models import ShareEarning
 from sandbox.models import SandboxApp, SandboxStatus
 from sandbox.services import access_token_issue, app_register, community_seed, persona_audience_attach, persona_create
 from sandbox.simulation import simulation_step
+from tests.doubles.publishing import funded_campaign, ready_share
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,10 +15,9 @@ from typing import Any, cast
 import pytest
 from django.utils import timezone
 
-from brands.factories import BrandFactory
 from brands.models import Brand
 from campaigns.errors import MatchTransitionError, OfferAccountInvalid
-from campaigns.factories import CampaignFactory, MatchFactory, OfferFactory, ready_campaign
+from campaigns.influencer.selectors_offers import account_options_for_offer
 from campaigns.matching import engine
 from campaigns.matching.selectors import offer_accounts_usable
 from campaigns.matching.services import match_approve, matching_run, offer_accept
@@ -35,22 +34,23 @@ from campaigns.models import (
     SharePublication,
 )
 from campaigns.publishing import services as publishing
-from campaigns.publishing.testing import (
+from campaigns.tracking import services as tracking
+from influencers.models import InfluencerProfile
+from networks.models import ConnectedAccount, Network
+from payouts.models import EarningAccrual, ShareEarning
+from payouts.tests.helpers import funded_campaign as money_campaign
+from tests.doubles.publishing import (
     RECORDING_URL,
     RecordingProvider,
     funded_campaign,
     ready_share,
     recording_settings,
 )
-from campaigns.tracking import services as tracking
-from campaigns.tracking.factories import ClickFactory, ShareFactory, TrackingLinkFactory
-from influencers.factories import InfluencerProfileFactory
-from influencers.models import InfluencerProfile
-from influencers.selectors_offers import account_options_for_offer
-from networks.factories import ConnectedAccountFactory
-from networks.models import ConnectedAccount, Network
-from payouts.models import EarningAccrual, ShareEarning
-from payouts.tests.helpers import funded_campaign as money_campaign
+from tests.factories.brands import BrandFactory
+from tests.factories.campaigns import CampaignFactory, MatchFactory, OfferFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
+from tests.factories.tracking import ClickFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def network(settings: Any) -> Any:
     settings.SITE_URL = "https://linkilike.test"
     settings.NETWORK_PROVIDERS = {
         **settings.NETWORK_PROVIDERS,
-        Network.SANDBOX: {"class": "campaigns.publishing.testing.RecordingProvider", "base_url": RECORDING_URL},
+        Network.SANDBOX: {"class": "tests.doubles.publishing.RecordingProvider", "base_url": RECORDING_URL},
     }
     return RecordingProvider.reset()
 

@@ -10,14 +10,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
 from campaigns import services
 from campaigns.errors import CampaignFundsError, CampaignInvalid, CampaignNotEditable, CampaignTransitionError
-from campaigns.factories import CampaignFactory, ready_campaign
 from campaigns.models import Campaign, CampaignStatus, Notification
-from payouts.services import brand_fund
+from payouts.services.ledger import brand_fund
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, ready_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +135,7 @@ def test_approve_reserves_the_budget_notifies_and_emails(django_capture_on_commi
     assert campaign.status == CampaignStatus.APPROVED
     assert campaign.is_live
     assert campaign.reviewed_by == reviewer
-    from payouts.services import campaign_reservation_active
+    from campaigns.earnings.budget import campaign_reservation_active
 
     assert campaign_reservation_active(campaign=campaign)
     assert Notification.objects.filter(campaign=campaign, kind="campaign_approved").exists()
@@ -164,7 +164,7 @@ def _available(campaign: Campaign) -> int:
 
 @pytest.mark.parametrize("close", ["complete", "cancel"])
 def test_closing_an_approved_campaign_releases_the_budget(close: str) -> None:
-    from payouts.services import campaign_reservation_active
+    from campaigns.earnings.budget import campaign_reservation_active
 
     campaign = ready_campaign(status=CampaignStatus.IN_REVIEW)
     _fund(campaign)

@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
 from campaigns.models import PublicationState, SharePublication
 from campaigns.publishing import services
-from campaigns.publishing.testing import RecordingProvider, ready_share, recording_settings
-from influencers.factories import InfluencerProfileFactory
 from networks.providers.exceptions import AuthRevoked, ContentRejected
+from tests.doubles.publishing import RecordingProvider, ready_share, recording_settings
+from tests.factories.accounts import UserFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +118,8 @@ def test_staff_resolve_unknown_publications_from_the_admin(network: Any, setting
 
 
 def test_the_brand_can_retry_a_safe_failure_of_its_own_share(network: Any) -> None:
-    from brands.factories import MembershipFactory
     from brands.models import BrandRole
+    from tests.factories.brands import MembershipFactory
 
     publication = publication_of(network, AuthRevoked("401"))
     account = publication.share.connected_account
@@ -137,7 +137,7 @@ def test_the_brand_can_retry_a_safe_failure_of_its_own_share(network: Any) -> No
 
 
 def test_a_share_waiting_for_proof_shows_the_share_link_the_text_and_the_form(network: Any) -> None:
-    from networks.factories import ConnectedAccountFactory
+    from tests.factories.networks import ConnectedAccountFactory
 
     account = ConnectedAccountFactory(network="proofonly", instance_url="https://proof.example", handle="@maria")
     share = ready_share(account=account)

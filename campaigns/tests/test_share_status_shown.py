@@ -16,12 +16,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
 from campaigns.models import CaptionStatus, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.selectors import share_state_get
 from campaigns.selectors_captions import campaign_influencer_list
-from campaigns.tracking.factories import ShareFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from campaigns import services, uploads
 from campaigns.errors import UploadRejected
-from campaigns.factories import CampaignFactory, png_bytes, png_upload
 from campaigns.models import CaptionVariant, ContentPiece
+from tests.factories.campaigns import CampaignFactory, png_bytes, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -171,8 +171,8 @@ def test_the_stored_name_takes_the_sniffed_type_never_the_uploaded_one(name: str
 def test_svg_uploaded_through_the_api_is_refused_and_nothing_is_stored() -> None:
     from rest_framework.test import APIClient
 
-    from brands.factories import MembershipFactory
-    from campaigns.factories import CaptionVariantFactory, ContentPieceFactory
+    from tests.factories.brands import MembershipFactory
+    from tests.factories.campaigns import CaptionVariantFactory, ContentPieceFactory
 
     membership = MembershipFactory()
     piece = ContentPieceFactory(campaign__brand=membership.brand)

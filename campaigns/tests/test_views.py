@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole
-from campaigns.factories import CampaignFactory, png_upload, ready_campaign
 from campaigns.models import MAX_INTEGER, Campaign, CampaignStatus, ContentPiece
+from tests.factories.brands import BrandFactory, MembershipFactory
+from tests.factories.campaigns import CampaignFactory, png_upload, ready_campaign
 
 pytestmark = pytest.mark.django_db
 

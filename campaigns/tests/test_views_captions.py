@@ -9,15 +9,15 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import MatchFactory, ready_campaign
+from campaigns.influencer.selectors_offers import offer_caption_initial, offer_variant_pick
 from campaigns.matching.services import offer_accept
 from campaigns.models import Campaign, CampaignStatus, CaptionStatus, MatchStatus, Offer, Share, ShareStatus
 from campaigns.publishing.selectors import share_state_get
-from influencers.factories import InfluencerProfileFactory
-from influencers.selectors_offers import offer_caption_initial, offer_variant_pick
-from networks.factories import ConnectedAccountFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Admin for tracking links, clicks and share holds (registered from campaigns/admin.py).
+"""Admin for tracking links, clicks and share holds (imported by the ``campaigns.admin`` package).
 
 Clicks are read-only evidence; holds are released with an admin action (F2 review).
 """

@@ -55,6 +55,9 @@ class ResultsOutput(serializers.Serializer):  # type: ignore[type-arg]
     influencers_total = serializers.IntegerField()
     influencer_page = serializers.IntegerField()
     series = SeriesOutput(many=True)
+    participation_minor = serializers.IntegerField(
+        help_text="measured (ledger): participation fees booked and not taken back, part of the spend, minor units"
+    )
     clicks_not_billable = serializers.DictField(
         child=serializers.IntegerField(),
         help_text="measured: recorded clicks that are not paid, by reason (duplicate, bot, head, prefetch, "
@@ -69,6 +72,7 @@ LABELS = {
     "unique_clicks": "measured",
     "clicks_not_billable": "measured",
     "spend_minor": "measured",
+    "participation_minor": "measured",
     "effective_cpm_minor": "network",
     "effective_cpe_minor": "network",
     "effective_cpc_minor": "measured",
@@ -97,6 +101,7 @@ def results_payload(results: Results) -> dict[str, Any]:
         "influencer_page": results.influencer_page,
         "series": [point.__dict__ for point in results.series],
         "clicks_not_billable": results.clicks_not_billable,
+        "participation_minor": results.participation_minor,
     }
 
 

@@ -35,6 +35,12 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
+from campaigns.earnings.selectors import campaign_spend_get_for_campaign
+from campaigns.earnings.selectors_participation import (
+    participation_booked_minor_for_campaign,
+    share_participation,
+    shares_with_participation,
+)
 from campaigns.models import (
     Campaign,
     CampaignResultGroup,
@@ -45,11 +51,9 @@ from campaigns.models import (
     Share,
     ShareHold,
 )
-from campaigns.networks_info import NETWORKS
 from linkilike.db_routing import analytics_read
-from networks.models import Network
+from networks.providers.registry import network_label
 from payouts.models import EarningAccrual, ShareEarning
-from payouts.selectors import campaign_spend_get_for_campaign
 
 if TYPE_CHECKING:
     from influencers.models import InfluencerProfile
@@ -67,12 +71,6 @@ def page_number(value: str | None) -> int:
         return max(1, int(value or 1))
     except ValueError:
         return 1
-
-
-def network_label(code: str) -> str:
-    if code in NETWORKS:
-        return NETWORKS[code].label
-    return str(dict(Network.choices).get(code, code))
 
 
 def _latest_snapshot(column: str) -> Subquery:
@@ -187,6 +185,8 @@ class Results:
     influencer_page: int = 1
     #: reason -> recorded clicks that are not billable (``ClickReason``); ``totals.unique_clicks`` are the paid ones.
     clicks_not_billable: dict[str, int] = field(default_factory=dict)
+    #: Participation fees booked and not taken back (issue 21), part of the earnings; 0 when none.
+    participation_minor: int = 0
 
     @property
     def clicks_not_billable_rows(self) -> list[UnbilledClicks]:
@@ -514,6 +514,7 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     results.spend_minor = spend.spent_minor
     results.influencers_total = influencers_total
     results.clicks_not_billable = clicks_not_billable_for_shares(shares)
+    results.participation_minor = participation_booked_minor_for_campaign(campaign=campaign)
     return results
 
 
@@ -528,9 +529,9 @@ def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> R
 
 
 def share_list_for_campaign(*, campaign: Campaign) -> QuerySet[Share]:
-    """Shares of a campaign for the shares tab, newest first, with publication, link and clicks."""
+    """Shares of a campaign for the shares tab, newest first, with publication, link, clicks and participation fee."""
     return (
-        shares_with_results(Share.objects.filter(campaign=campaign))
+        shares_with_participation(shares_with_results(Share.objects.filter(campaign=campaign)))
         .select_related("influencer", "connected_account", "publication", "tracking_link")
         .order_by("-created_at", "-pk")
     )
@@ -538,7 +539,7 @@ def share_list_for_campaign(*, campaign: Campaign) -> QuerySet[Share]:
 
 def share_list_for_influencer(*, influencer: InfluencerProfile) -> QuerySet[Share]:
     return (
-        shares_with_results(Share.objects.filter(influencer=influencer))
+        shares_with_participation(shares_with_results(Share.objects.filter(influencer=influencer)))
         .select_related("campaign", "connected_account", "publication", "tracking_link")
         .order_by("-created_at", "-pk")
     )
@@ -556,6 +557,10 @@ CSV_HEADER = [
     "impressions (network-reported)",
     "engagements (network-reported)",
     "unique_clicks (measured)",
+    # The participation fee (issue 21): the share's promised fee and where it stands (promised, on_hold,
+    # earned, taken_back); empty when the campaign pays none. Part of "earned" once booked.
+    "participation_fee",
+    "participation_fee_state",
     "earned",
     "currency",
     # What the influencer's earnings page shows as "On hold until <date>": earnings in the hold period.
@@ -609,7 +614,7 @@ def share_results_rows(
     yield header
     held_minor, held_until = _earnings_on_hold()
     queryset = (
-        shares_with_results(shares)
+        shares_with_participation(shares_with_results(shares))
         .annotate(held_minor=held_minor, held_until=held_until, fee_minor=_fee())
         .select_related("campaign", "influencer", "connected_account", "publication")
         .order_by("pk")
@@ -630,6 +635,7 @@ def share_results_rows(
         earned = int(share.earned_minor)  # type: ignore[attr-defined]
         fee = int(share.fee_minor)  # type: ignore[attr-defined]
         costs = [amount(fee), amount(earned + fee)] if with_costs else []
+        participation = share_participation(share)
         yield [
             share.pk,
             share.campaign.name,
@@ -642,6 +648,8 @@ def share_results_rows(
             share.latest_impressions,  # type: ignore[attr-defined]
             share.latest_engagements,  # type: ignore[attr-defined]
             share.unique_clicks,  # type: ignore[attr-defined]
+            amount(participation.amount_minor) if participation.state else None,
+            participation.state,
             amount(earned),
             *costs,
             currency or share.campaign.currency,

@@ -25,6 +25,9 @@ from redis.exceptions import LockError
 
 from accounts.models import User
 from campaigns import captions
+from campaigns.audit import CampaignAuditAction
+from campaigns.earnings.batch import earnings_accrue_batch
+from campaigns.earnings.services import MetricDelta, earnings_accrue
 from campaigns.errors import CampaignError
 from campaigns.matching.selectors import share_content
 from campaigns.models import (
@@ -49,12 +52,9 @@ from campaigns.tracking.capture import (
     redis_key,
 )
 from linkilike.audit import audit_record
-from linkilike.models import AuditAction
 from networks.models import ConnectedAccount, Network
 from networks.providers.types import AccountRef
-from payouts.earnings_batch import earnings_accrue_batch
 from payouts.models import EarningAccrual, EarningLine, Metric, MetricSource
-from payouts.services import MetricDelta, earnings_accrue
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,14 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     """
     if not events:
         return []
-    known = set(Click.objects.filter(event_id__in=[e.event_id for e in events]).values_list("event_id", flat=True))
+    # A replayed event carries its own ``occurred_at``: bounding the lookup by the batch's times lets
+    # PostgreSQL read only the month partitions they fall in (ADR 20), not every month's index.
+    moments = [datetime.fromtimestamp(e.occurred_at, tz=UTC) for e in events]
+    known = set(
+        Click.objects.filter(
+            event_id__in=[e.event_id for e in events], occurred_at__range=(min(moments), max(moments))
+        ).values_list("event_id", flat=True)
+    )
     fresh = sorted((e for e in events if e.event_id not in known), key=lambda e: e.occurred_at)
     if not fresh:
         return []
@@ -348,7 +355,7 @@ def share_hold_release(*, hold: ShareHold, released_by: User | None) -> ShareHol
         hold.released_by = released_by
         hold.save(update_fields=["released_at", "released_by"])
         audit_record(
-            action=AuditAction.SHARE_HOLD_RELEASED,
+            action=CampaignAuditAction.SHARE_HOLD_RELEASED,
             target=hold,
             actor=released_by,
             before={"share_id": hold.share_id, "reason": hold.reason, "released_at": None},
@@ -374,17 +381,22 @@ def reach_anomaly_check(*, share: Share, reach: int | None) -> ShareHold | None:
     )
 
 
-def engagement_anomaly_check(*, share: Share, engagements: int | None) -> ShareHold | None:
+def engagement_anomaly_check(
+    *, share: Share, engagements: int | None, history: list[float] | None = None
+) -> ShareHold | None:
     """F3: engagements per follower far above the influencer's own median puts the share on hold.
 
     The history is the latest snapshot of each of the influencer's last shares (other than this one); with
     fewer than ``TRACKING_ENGAGEMENT_ANOMALY_MIN_HISTORY`` of them there is no usual to compare with.
+    ``history``: those rates as the caller computed them for many shares at once (the metrics pull's set
+    path); read here otherwise.
     """
     followers = share.connected_account.followers_count
-    floor = settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR
-    if engagements is None or engagements < floor or not followers:
+    if engagements is None or not followers or not engagement_anomaly_candidate(engagements, followers):
         return None
-    history = _engagement_rates(share)
+    if history is None:
+        history = _engagement_rates(share)
+    floor = settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR
     if len(history) < settings.TRACKING_ENGAGEMENT_ANOMALY_MIN_HISTORY:
         return None
     usual = statistics.median(history)
@@ -449,6 +461,11 @@ def peer_engagement_check(*, share: Share, engagers: tuple[AccountRef, ...]) -> 
         reason=HoldReason.PEER_ENGAGEMENT,
         detail=_("Engaged with by another influencer of this campaign: %(accounts)s.") % {"accounts": ", ".join(found)},
     )
+
+
+def engagement_anomaly_candidate(engagements: int | None, followers: int | None) -> bool:
+    """Whether ``engagement_anomaly_check`` compares these engagements with the influencer's history at all."""
+    return engagements is not None and engagements >= settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR and bool(followers)
 
 
 def _engagement_rates(share: Share) -> list[float]:

@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns.factories import MatchFactory, ready_campaign
+from campaigns.earnings.services import earnings_accrue
 from campaigns.matching.engine import ScoreInput, score_parts_build
 from campaigns.models import CampaignStatus, Offer
-from influencers.factories import InfluencerProfileFactory
-from payouts import services
 from payouts.tests.helpers import delta, funded_campaign
 from payouts.windows import window_words
+from tests.factories.campaigns import MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_click_hours_read_as_a_local_time() -> None:
 def test_earnings_page_names_the_window_in_words(client: Client) -> None:
     person = InfluencerProfileFactory()
     campaign = funded_campaign(budget=100_000, name="Alpenglow launch")
-    services.earnings_accrue(delta=delta(campaign, person, "+2m", share=f"s-{person.pk}", engagements=1))
+    earnings_accrue(delta=delta(campaign, person, "+2m", share=f"s-{person.pk}", engagements=1))
     client.force_login(person.user)
 
     page = client.get(reverse("payouts:earnings")).content.decode()

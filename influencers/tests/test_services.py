@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from accounts.factories import UserFactory
 from influencers.errors import ProfileInvalid
 from influencers.models import InfluencerProfile, TaxStatus, Topic
 from influencers.services import influencer_profile_save
 from influencers.vat import vat_id_is_well_formed, vat_id_normalize
+from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

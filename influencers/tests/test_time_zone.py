@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from campaigns.factories import MatchFactory, ready_campaign
 from campaigns.models import CampaignStatus, Offer
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile, Topic
 from influencers.timezones import influencer_time_zone, time_zone_default
+from tests.factories.accounts import UserFactory
+from tests.factories.campaigns import MatchFactory, ready_campaign
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 

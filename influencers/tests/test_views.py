@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile, Topic
+from tests.factories.accounts import UserFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from brands.demo import DEMO_BRAND_SLUG
 from brands.demo import seed_demo as seed_brand
-from brands.factories import BrandFactory
 from campaigns.demo import DEMO_CAMPAIGN_NAME
 from campaigns.demo import seed_demo as seed_campaign
 from campaigns.models import ContentPiece
+from tests.factories.brands import BrandFactory
 
 pytestmark = pytest.mark.django_db
 

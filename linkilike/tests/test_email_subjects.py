@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from brands import tasks as brand_tasks
-from brands.factories import BrandFactory, InvitationFactory
 from linkilike.emails import email_render, email_send
 from linkilike.text_safety import has_control_characters, single_line, validate_no_control_characters
+from tests.factories.brands import BrandFactory, InvitationFactory
 
 # Stored before names were checked at input (or written by a path that skipped the check).
 STORED_NAME = "Acme\r\nBcc: everyone@example.test\x0bReset\u2028your\u202e password"

@@ -72,10 +72,10 @@ def test_dates_are_day_first_in_both_languages() -> None:
     ],
 )
 def test_dashboard_notices_speak_the_readers_language(language: str, since: str, approved: str) -> None:
-    from brands.factories import MembershipFactory
-    from campaigns.factories import ready_campaign
     from campaigns.models import CampaignStatus, Notification, NotificationKind
     from campaigns.services import campaign_reject
+    from tests.factories.brands import MembershipFactory
+    from tests.factories.campaigns import ready_campaign
 
     membership = MembershipFactory()
     rejected = ready_campaign(brand=membership.brand, status=CampaignStatus.IN_REVIEW, name="Winter roast")
@@ -109,8 +109,8 @@ def test_dashboard_notices_speak_the_readers_language(language: str, since: str,
 def test_counts_use_plural_forms(settings: object, django_capture_on_commit_callbacks: object) -> None:
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-    from accounts.factories import UserFactory
-    from campaigns.factories import MatchFactory
+    from tests.factories.accounts import UserFactory
+    from tests.factories.campaigns import MatchFactory
 
     settings.STAFF_MFA_REQUIRED = False  # type: ignore[attr-defined]
     staff = Client()

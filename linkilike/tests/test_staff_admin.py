@@ -18,17 +18,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from brands.factories import BrandFactory, MembershipFactory
 from brands.models import Brand, BrandRole, Membership
-from campaigns.factories import MatchFactory, OfferFactory, ready_campaign
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from campaigns.matching.admin import MatchAdmin
 from campaigns.models import CampaignStatus, HoldReason, Share, ShareHold
 from linkilike.models import AuditEvent
-from networks.factories import ConnectedAccountFactory
-from payouts import services as payout_services
-from payouts.models import DestinationKind, Funding
+from payouts.models import Funding
+from payouts.services.destinations import payout_destination_add
+from payouts.services.payouts import payout_request
 from payouts.tests.helpers import delta, funded_campaign, influencer
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import BrandFactory, MembershipFactory
+from tests.factories.campaigns import MatchFactory, OfferFactory, ready_campaign
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +59,12 @@ def _payout_waiting() -> None:
     person = influencer()
     campaign = funded_campaign(budget=100_000)
     now = timezone.now()
-    payout_services.earnings_accrue(delta=delta(campaign, person, "w1", share="s-1", engagements=500), now=now)
-    payout_services.earnings_release_due(now=now + timedelta(days=15))
-    destination = payout_services.payout_destination_add(
-        influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban="AT61 1904 3002 3457 3201"
+    earnings_accrue(delta=delta(campaign, person, "w1", share="s-1", engagements=500), now=now)
+    earnings_release_due(now=now + timedelta(days=15))
+    destination = payout_destination_add(
+        influencer=person, kind="sepa", holder_name="Lena Berger", iban="AT61 1904 3002 3457 3201"
     )
-    payout_services.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
+    payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
 
 
 def _share_on_hold() -> None:

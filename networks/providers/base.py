@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from networks.providers.types import (
     AuthStart,
     Capabilities,
     ClientCredentials,
+    DisplayFacts,
     MetricsSnapshot,
     PostDraft,
     PublishResult,
@@ -40,10 +42,29 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
+_URL_IN_TEXT = re.compile(r"https?://\S+")
+
+
+def first_url(text: str) -> str:
+    """The first web address in ``text`` ("" when there is none)."""
+    match = _URL_IN_TEXT.search(text)
+    return match.group(0) if match else ""
+
+
 class NetworkProvider(ABC):
+    """One network. Everything Linkilike knows about a network lives on its subclass: what it can do
+    (``capabilities``), what the pages say about it (``facts``), its share page (``share_intent_url``) and how
+    an account is connected (``connect_template``); ``networks.providers.registry`` reads them from there."""
+
     #: The key used in settings.NETWORK_PROVIDERS and ConnectedAccount.network.
     network: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    facts: ClassVar[DisplayFacts]
+    #: The accounts-page partial that offers connecting (and, given ``account``, reconnecting) an account.
+    connect_template: ClassVar[str]
+    #: Set on a network that stands in for another one in campaigns (the sandbox for Mastodon): campaigns target,
+    #: and write captions for, that network; this one is no campaign network of its own.
+    campaign_network: ClassVar[str] = ""
     #: True when the person names their server (Mastodon); False for fixed-URL networks.
     per_instance: ClassVar[bool] = False
     #: True when the client must be registered on each server before OAuth (Mastodon).
@@ -61,6 +82,14 @@ class NetworkProvider(ABC):
             # A person named this server (a Mastodon instance): the check when it was entered is not
             # enough, its DNS can change after; every connection is checked and pinned again (S7).
             self.http.pin_checked_addresses(instance_address_guard())
+
+    # --- posting by hand -----------------------------------------------------------
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        """The network's own "share" page prefilled with ``text`` (its link for networks that take only one),
+        for posting by hand (proof of post). None where the network has no such page."""
+        return None
 
     # --- connecting ---------------------------------------------------------------
 

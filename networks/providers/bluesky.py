@@ -36,15 +36,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import regex
 import requests
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
-    AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
     ContentRejected,
@@ -53,12 +53,20 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
-from networks.providers.http import HttpClient
+from networks.providers.http import (
+    CONTENT_STATUSES,
+    HttpClient,
+    json_object,
+    retry_after_seconds,
+    send,
+    status_error,
+)
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
     ClientCredentials,
+    DisplayFacts,
     LinkHandling,
     MediaItem,
     MetricsAccess,
@@ -221,13 +229,18 @@ def _image_aspect_ratio(item: MediaItem) -> dict[str, int] | None:
     return {"width": width, "height": height} if width and height else None
 
 
-def _never_connected(error: requests.ConnectionError) -> bool:
-    text = repr(error)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
+#: The XRPC statuses that refuse a request's content (422 is not among them: it falls to a plain ``NetworkError``).
+BLUESKY_CONTENT_STATUSES = CONTENT_STATUSES - {422}
 
 
 class BlueskyProvider(NetworkProvider):
     network = "bluesky"
+    facts = DisplayFacts(
+        label=gettext_lazy("Bluesky"),
+        note=gettext_lazy("Engagement only, no reach. 300 characters (graphemes); images up to 1 MB each."),
+        counts_graphemes=True,
+    )
+    connect_template = "networks/connect/bluesky.html"
     capabilities = Capabilities(
         max_chars=MAX_GRAPHEMES,
         max_images=4,
@@ -252,6 +265,11 @@ class BlueskyProvider(NetworkProvider):
         own_engagement_metrics=("likes", "shares", "replies", "quotes", "bookmarks"),
         engagers_named=("likes", "shares", "replies", "quotes"),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        return "https://bsky.app/intent/compose?" + urlencode({"text": text})
+
     last_rate_limit: RateLimitInfo | None = None
     #: JWT scopes of sessions made with an app password (the main password gives "com.atproto.access").
     app_password_scopes: ClassVar[tuple[str, ...]] = ("com.atproto.appPass", "com.atproto.appPassPrivileged")
@@ -285,20 +303,7 @@ class BlueskyProvider(NetworkProvider):
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         name = url.rsplit("/", 1)[-1].split("?")[0]
-        try:
-            response = self.http.request(method, url, headers=headers, **kwargs)
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
-            raise Transient(f"{name}: {type(error).__name__}") from error
-        except requests.ConnectionError as error:
-            if write and not _never_connected(error):
-                raise AmbiguousOutcome(f"{name}: connection lost after sending") from error
-            raise Transient(f"{name}: {type(error).__name__}") from error
-        except requests.Timeout as error:
-            if write:
-                raise AmbiguousOutcome(f"{name}: no answer after sending") from error
-            raise Transient(f"{name}: timed out") from error
-        except requests.RequestException as error:
-            raise Transient(f"{name}: {type(error).__name__}") from error
+        response = send(self.http, method, url, label=name, write=write, headers=headers, **kwargs)
         self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
         if response.status_code != 200:
             raise self._classify(response, refreshing=refreshing)
@@ -310,15 +315,7 @@ class BlueskyProvider(NetworkProvider):
     def _appview(self, nsid: str) -> str:
         return f"{self.appview_url}/xrpc/{nsid}"
 
-    @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
-        if not isinstance(body, dict):
-            raise Transient("unexpected JSON shape")
-        return body
+    _json = staticmethod(json_object)
 
     @staticmethod
     def _did(tokens: TokenSet) -> str:
@@ -753,25 +750,23 @@ class BlueskyProvider(NetworkProvider):
             return AuthExpired(text, status=status)
         if code == "InvalidToken":
             return AuthRevoked(text, status=status)
-        if status == 401:
-            if code == "AuthMissing":
-                return AuthExpired(text, status=status)
-            return AuthRevoked(text, status=status)  # AuthenticationRequired, AccountTakedown, ...
+        if status == 401 and code == "AuthMissing":
+            return AuthExpired(text, status=status)
         if code in ("AccountTakedown", "AccountDeactivated"):
             return AuthRevoked(text, status=status)
-        if status == 429 or code == "RateLimitExceeded":
-            info = self.parse_rate_limit(response.headers)
-            reset_at = info.reset_at if info else None
-            retry_after = _int_or_none(response.headers.get("Retry-After"))
-            if retry_after is None:
-                seconds = (reset_at - datetime.now(UTC)).total_seconds() if reset_at else 60.0
-                retry_after = max(1, int(seconds + 0.999))
+        info = self.parse_rate_limit(response.headers) if status == 429 or code == "RateLimitExceeded" else None
+        reset_at = info.reset_at if info else None
+        if code == "RateLimitExceeded" and status not in (401, 429):
+            retry_after = retry_after_seconds(response.headers, reset_at=reset_at)
             return RateLimited(text, retry_after=retry_after, reset_at=reset_at, status=status)
-        if status == 408 or status >= 500:
-            return Transient(text, status=status)
-        if status in (400, 403, 404, 413, 415):
-            return ContentRejected(text, status=status)
-        return NetworkError(text, status=status)
+        # 401 AuthenticationRequired, AccountTakedown, ...: revoked. No 422 here: the PDS answers 400 for content.
+        return status_error(
+            response,
+            text=text,
+            unauthorized=AuthRevoked,
+            reset_at=reset_at,
+            content_statuses=BLUESKY_CONTENT_STATUSES,
+        )
 
 
 def _snapshot_of(post: dict[str, Any], *, external_id: str, now: datetime) -> MetricsSnapshot:

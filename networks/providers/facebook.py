@@ -21,13 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.utils.translation import gettext_lazy
+
+from networks.providers.base import first_url
 from networks.providers.exceptions import ContentRejected, NotSupported
 from networks.providers.meta import MetaGraphProvider, int_or_none, is_missing_object, parse_time
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -52,6 +57,15 @@ class PageRef:
 
 class FacebookProvider(MetaGraphProvider):
     network = "facebook"
+    facts = DisplayFacts(
+        label=gettext_lazy("Facebook Pages"),
+        note=gettext_lazy("Pages only (apps cannot post to personal profiles); reports unique views."),
+        connect_needs=gettext_lazy(
+            "A Facebook Page you manage. Linkilike posts as the Page, never on your personal profile."
+        ),
+        connect_note=gettext_lazy("After signing in to Facebook you choose which Page to connect."),
+    )
+    connect_template = "networks/connect/meta.html"
     api_version = "v23.0"
     real_api_host = "https://graph.facebook.com"
     real_authorize_host = "https://www.facebook.com"
@@ -77,6 +91,10 @@ class FacebookProvider(MetaGraphProvider):
             "pages_read_engagement and read_insights"
         ),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        return "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": first_url(text)})
 
     # --- connecting ---------------------------------------------------------------
 

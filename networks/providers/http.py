@@ -9,6 +9,8 @@ import logging
 import os
 import time
 import urllib.request
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +20,15 @@ from requests.adapters import HTTPAdapter
 
 from linkilike.log_filters import redact
 from linkilike.safe_fetch import AddressGuard, AddressPolicy, PinnedPoolManager, UnsafeFetch
-from networks.providers.exceptions import AddressRefused
+from networks.providers.exceptions import (
+    AddressRefused,
+    AmbiguousOutcome,
+    AuthExpired,
+    ContentRejected,
+    NetworkError,
+    RateLimited,
+    Transient,
+)
 
 logger = logging.getLogger("networks.http")
 
@@ -124,3 +134,105 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+# --- the publish-side error ladder, shared by every adapter ----------------------------------------------------
+#
+# At most once: a write whose request may have reached the network and whose answer was lost is ambiguous (it may
+# have happened: resolve it with ``check_pending_publish``, never send blindly); anything that failed before the
+# request left, or any lost read, is transient (safe to try again). Each adapter adds only its own network's
+# mapping of answers (codes in bodies, its 401 meaning, its rate-limit clock) on top of ``status_error``.
+
+#: 4xx answers that refuse this request's content (not the token, not the rate): sending it again cannot help.
+CONTENT_STATUSES = frozenset({400, 403, 404, 413, 415, 422})
+
+
+def never_connected(error: requests.ConnectionError) -> bool:
+    """True when the connection was refused (or the name did not resolve) before anything was sent."""
+    text = repr(error)
+    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
+
+
+def request_error(error: requests.RequestException, *, label: str, write: bool) -> NetworkError:
+    """The typed error for a request that got no answer. ``write``: the request may change something."""
+    if isinstance(error, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return Transient(f"{label}: {type(error).__name__}")  # nothing was sent
+    if isinstance(error, requests.ConnectionError):
+        if write and not never_connected(error):
+            return AmbiguousOutcome(f"{label}: connection lost after sending")
+        return Transient(f"{label}: {type(error).__name__}")
+    if isinstance(error, requests.Timeout):
+        if write:
+            return AmbiguousOutcome(f"{label}: no answer after sending")
+        return Transient(f"{label}: timed out")
+    if write and isinstance(error, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        # The network answered and its body broke off: the write reached it (and may well have happened).
+        return AmbiguousOutcome(f"{label}: answer broken off after sending")
+    return Transient(f"{label}: {type(error).__name__}")
+
+
+def send(
+    http: HttpClient, method: str, url: str, *, label: str, write: bool = False, **kwargs: Any
+) -> requests.Response:
+    """``http.request`` with a lost answer turned into ``AmbiguousOutcome`` (writes) or ``Transient``."""
+    try:
+        return http.request(method, url, **kwargs)
+    except requests.RequestException as error:
+        raise request_error(error, label=label, write=write) from error
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The answer's JSON object; anything else (not JSON, a list) is a ``Transient`` surprise."""
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
+    if not isinstance(body, dict):
+        raise Transient("unexpected JSON shape")
+    return body
+
+
+def _whole_seconds(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, reset_at: datetime | None = None, default: float = 60.0) -> int:
+    """``Retry-After`` (seconds) when the answer has it, else whole seconds (at least 1) until ``reset_at``, else
+    ``default``."""
+    given = _whole_seconds(headers.get("Retry-After"))
+    if given is not None:
+        return given
+    seconds = (reset_at - datetime.now(UTC)).total_seconds() if reset_at else default
+    return max(1, int(seconds + 0.999))
+
+
+def status_error(
+    response: requests.Response,
+    *,
+    text: str,
+    unauthorized: type[NetworkError] = AuthExpired,
+    reset_at: datetime | None = None,
+    default_retry_after: float = 60.0,
+    content_statuses: frozenset[int] = CONTENT_STATUSES,
+) -> NetworkError:
+    """The typed error for an unsuccessful answer, by its status alone.
+
+    401: ``unauthorized`` (``AuthExpired`` where tokens expire, ``AuthRevoked`` where they do not); 429:
+    ``RateLimited`` after ``Retry-After`` (else until ``reset_at``, else ``default_retry_after``); a refused
+    content (``content_statuses``): ``ContentRejected``; 408 and 5xx: ``Transient``; anything else: a plain,
+    final ``NetworkError``.
+    """
+    status = response.status_code
+    if status == 401:
+        return unauthorized(text, status=status)
+    if status == 429:
+        retry_after = retry_after_seconds(response.headers, reset_at=reset_at, default=default_retry_after)
+        return RateLimited(text, retry_after=retry_after, reset_at=reset_at, status=status)
+    if status in content_statuses:
+        return ContentRejected(text, status=status)
+    if status == 408 or status >= 500:
+        return Transient(text, status=status)
+    return NetworkError(text, status=status)

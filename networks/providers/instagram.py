@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from django.utils.translation import gettext_lazy
+
 from networks.providers.exceptions import ContentRejected, NotSupported
 from networks.providers.meta import (
     PUBLISH_LIMIT_RETRY_AFTER,
@@ -31,6 +33,7 @@ from networks.providers.meta import (
 from networks.providers.types import (
     AccountRef,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -48,6 +51,19 @@ MENTION = re.compile(r"(?<!\w)@[\w.]+")
 
 class InstagramProvider(ContainerPublishingProvider):
     network = "instagram"
+    facts = DisplayFacts(
+        label=gettext_lazy("Instagram"),
+        note=gettext_lazy(
+            "Reports reach. Business or creator accounts only; needs an image or video; links are not clickable."
+        ),
+        max_hashtags=30,
+        connect_needs=gettext_lazy(
+            "An Instagram business or creator account. Personal accounts cannot publish through Instagram's API: "
+            "switch to a professional account in the Instagram app first (it is free)."
+        ),
+        connect_note=gettext_lazy("Links in Instagram captions are shown as text and cannot be tapped."),
+    )
+    connect_template = "networks/connect/meta.html"
     api_version = "v23.0"
     real_api_host = "https://graph.instagram.com"
     real_authorize_host = "https://www.instagram.com"

@@ -19,14 +19,15 @@ reset at midnight UTC and come without headers. Post analytics need the gated
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+from django.utils.translation import gettext_lazy
 
+from networks.providers.base import first_url
 from networks.providers.exceptions import (
     AuthExpired,
     AuthRevoked,
@@ -34,20 +35,20 @@ from networks.providers.exceptions import (
     Duplicate,
     NetworkError,
     NotSupported,
-    RateLimited,
     Transient,
 )
+from networks.providers.http import status_error
 from networks.providers.oauth2_base import (
     OAuth2HttpProvider,
     classify_oauth_token_error,
     int_or_none,
     next_utc_midnight,
-    seconds_until,
 )
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -85,9 +86,15 @@ def granted_scopes(tokens: TokenSet) -> set[str]:
 
 class LinkedInProvider(OAuth2HttpProvider):
     network = "linkedin"
-    display_name = "LinkedIn"
+    facts = DisplayFacts(
+        label=gettext_lazy("LinkedIn"),
+        note=gettext_lazy("Reach figures need a gated LinkedIn permission; engagement and clicks are counted."),
+    )
+    connect_template = "networks/connect/oauth.html"
     production_api_url = "https://api.linkedin.com"
     production_web_url = "https://www.linkedin.com"
+    default_scopes = SCOPES
+    authorize_path = "/oauth/v2/authorization"
     capabilities = Capabilities(
         max_chars=3000,
         max_images=1,  # single-image posts (multi-image posts need the MultiImage API)
@@ -107,6 +114,11 @@ class LinkedInProvider(OAuth2HttpProvider):
             "only after review; refresh tokens are for approved partners, so people reconnect every 60 days."
         ),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": first_url(text)})
+
     #: What the gated memberCreatorPostAnalytics permission adds.
     metrics_reported_with_analytics: ClassVar[tuple[str, ...]] = tuple(ANALYTICS_TYPES.values())
     #: Features that need LinkedIn's approval before they work for Linkilike.
@@ -125,34 +137,10 @@ class LinkedInProvider(OAuth2HttpProvider):
     # --- connecting -------------------------------------------------------------------
 
     def begin_auth(self, *, redirect_uri: str) -> AuthStart:
-        client = self._client()
-        state = secrets.token_urlsafe(32)
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": client.client_id,
-                "redirect_uri": redirect_uri,
-                "state": state,
-                "scope": client.scopes or SCOPES,
-            }
-        )
-        url = f"{self._web('/oauth/v2/authorization')}?{query}"
-        return AuthStart(authorization_url=url, state=state, code_verifier="")
+        return self._authorization_start(redirect_uri=redirect_uri)  # a web app: no PKCE
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-        client = self._client()
-        response = self._send(
-            "POST",
-            self._web("/oauth/v2/accessToken"),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": client.client_id,
-                "client_secret": client.client_secret,
-            },
-        )
-        tokens = self._token_set(self._json(response))
+        tokens = self._exchange_code(self._web("/oauth/v2/accessToken"), code=code, redirect_uri=redirect_uri)
         if tokens.expires_at is None:
             raise Transient("LinkedIn token answer without expires_in")
         return tokens
@@ -350,14 +338,7 @@ class LinkedInProvider(OAuth2HttpProvider):
             return AuthExpired(text, status=status)
         if status == 403 and code == "ACCESS_DENIED":
             return AuthRevoked(text, status=status)  # a permission is missing: only a new consent helps
-        if status == 429:
-            reset_at = next_utc_midnight()
-            retry_after = int_or_none(response.headers.get("Retry-After")) or seconds_until(reset_at)
-            return RateLimited(text, retry_after=retry_after, reset_at=reset_at)
         if status == 422 and ("DUPLICATE_POST" in input_codes or "duplicate" in message.lower()):
             return Duplicate(text, status=status)
-        if status in (400, 403, 404, 413, 415, 422):
-            return ContentRejected(text, status=status)
-        if status == 408 or status >= 500:
-            return Transient(text, status=status)
-        return NetworkError(text, status=status)
+        # Daily quotas, reset at midnight UTC.
+        return status_error(response, text=text, reset_at=next_utc_midnight() if status == 429 else None)

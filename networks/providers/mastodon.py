@@ -23,10 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 
 from networks.providers.base import NetworkProvider, pkce_pair
 from networks.providers.exceptions import (
@@ -37,15 +38,16 @@ from networks.providers.exceptions import (
     ContentRejected,
     NetworkError,
     NotSupported,
-    RateLimited,
     Transient,
 )
+from networks.providers.http import json_object, send, status_error
 from networks.providers.mastodon_text import MENTION_RE, status_length
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
     ClientCredentials,
+    DisplayFacts,
     InstanceInfo,
     LinkHandling,
     MediaItem,
@@ -109,6 +111,12 @@ def _error_text(response: requests.Response) -> str:
 
 class MastodonProvider(NetworkProvider):
     network = "mastodon"
+    facts = DisplayFacts(
+        label=gettext_lazy("Mastodon"),
+        note=gettext_lazy("Engagement only, no reach. Links count as 23 characters."),
+        link_chars=23,
+    )
+    connect_template = "networks/connect/mastodon.html"
     per_instance = True
     needs_app_registration = True
     # Mastodon's defaults, for the capability matrix; a server's own limits come from its configuration
@@ -132,6 +140,13 @@ class MastodonProvider(NetworkProvider):
         own_engagement_metrics=("likes", "shares", "replies", "quotes"),
         engagers_named=("likes", "shares", "replies", "quotes"),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        if not instance_url:
+            return None
+        return f"{instance_url.rstrip('/')}/share?text={quote(text)}"
+
     #: How long the server remembers an Idempotency-Key (check_pending_publish relies on it).
     idempotency_window: ClassVar[timedelta] = timedelta(hours=1)
     #: A create the client stopped waiting for can still be running (mentions of remote accounts are resolved
@@ -161,20 +176,9 @@ class MastodonProvider(NetworkProvider):
         headers: dict[str, str] = kwargs.pop("headers", {})
         if tokens is not None:
             headers["Authorization"] = f"Bearer {tokens.access_token}"
-        try:
-            response = self.http.request(method, self._url(path), headers=headers, **kwargs)
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
-        except requests.ConnectionError as error:
-            if write and not _never_connected(error):
-                raise AmbiguousOutcome(f"{method} {path}: connection lost after sending") from error
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
-        except requests.Timeout as error:
-            if write:
-                raise AmbiguousOutcome(f"{method} {path}: no answer after sending") from error
-            raise Transient(f"{method} {path}: timed out") from error
-        except requests.RequestException as error:
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
+        response = send(
+            self.http, method, self._url(path), label=f"{method} {path}", write=write, headers=headers, **kwargs
+        )
         if tokens is not None:
             # Calls without a token are limited per address, not per account: they say nothing about its budget.
             self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
@@ -185,15 +189,7 @@ class MastodonProvider(NetworkProvider):
             raise self.classify_error(response)
         return response
 
-    @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
-        if not isinstance(body, dict):
-            raise Transient("unexpected JSON shape")
-        return body
+    _json = staticmethod(json_object)
 
     # --- what the server says about itself ------------------------------------------
 
@@ -720,8 +716,6 @@ class MastodonProvider(NetworkProvider):
         status = response.status_code
         text = _error_text(response)
         lowered = text.lower()
-        if status == 401:
-            return AuthRevoked(text, status=status)
         if status == 403 and "scope" in lowered:
             return AuthRevoked(text, status=status)
         if status == 403 and lowered.startswith(("your login", "your account")):
@@ -730,19 +724,8 @@ class MastodonProvider(NetworkProvider):
             return AccountAttention(text, status=status)
         if status == 422 and "not finished processing" in lowered:
             return Transient(text, status=status)
-        if status == 429:
-            info = self.parse_rate_limit(response.headers)
-            reset_at = info.reset_at if info else None
-            retry_after = _int_or_none(response.headers.get("Retry-After"))
-            if retry_after is None:
-                seconds = (reset_at - datetime.now(UTC)).total_seconds() if reset_at else 60.0
-                retry_after = max(1, int(seconds + 0.999))
-            return RateLimited(text, retry_after=retry_after, reset_at=reset_at)
-        if status in (400, 403, 404, 413, 415, 422):
-            return ContentRejected(text, status=status)
-        if status == 408 or status >= 500:
-            return Transient(text, status=status)
-        return NetworkError(text, status=status)
+        info = self.parse_rate_limit(response.headers) if status == 429 else None
+        return status_error(response, text=text, unauthorized=AuthRevoked, reset_at=info.reset_at if info else None)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -773,9 +756,3 @@ def _comparable(text: str) -> str:
 def _flag(value: Any) -> int | None:
     """A Status boolean as a count of 0 or 1 (None when the server did not send it)."""
     return int(value) if isinstance(value, bool) else None
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the connection was refused before anything was sent."""
-    text = repr(error)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text

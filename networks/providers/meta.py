@@ -35,7 +35,6 @@ from django.conf import settings
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
     AccountAttention,
-    AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
     ContentRejected,
@@ -45,6 +44,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
+from networks.providers.http import json_object, send
 from networks.providers.registry import provider_config
 from networks.providers.types import (
     AuthStart,
@@ -228,20 +228,9 @@ class MetaGraphProvider(NetworkProvider):
         if tokens is not None:
             query["access_token"] = tokens.access_token
         url = f"{host or self.base_url}{path}"
-        try:
-            response = self.http.request(method, url, params=query, data=data, files=files)
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
-        except requests.Timeout as error:
-            if write:
-                raise AmbiguousOutcome(f"{method} {path}: no answer after sending") from error
-            raise Transient(f"{method} {path}: timed out") from error
-        except requests.ConnectionError as error:
-            if write and not _never_connected(error):
-                raise AmbiguousOutcome(f"{method} {path}: connection lost after sending") from error
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
-        except requests.RequestException as error:
-            raise Transient(f"{method} {path}: {type(error).__name__}") from error
+        response = send(
+            self.http, method, url, label=f"{method} {path}", write=write, params=query, data=data, files=files
+        )
         self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
         return response
 
@@ -252,15 +241,7 @@ class MetaGraphProvider(NetworkProvider):
             raise self.classify_error(response)
         return self.json(response)
 
-    @staticmethod
-    def json(response: requests.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
-        if not isinstance(body, dict):
-            raise Transient("unexpected JSON shape")
-        return body
+    json = staticmethod(json_object)
 
     # --- OAuth helpers ------------------------------------------------------------
 
@@ -347,12 +328,6 @@ class MetaGraphProvider(NetworkProvider):
         if 400 <= status < 500:
             return ContentRejected(text, status=status)
         return NetworkError(text, status=status)
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the connection was refused before anything was sent."""
-    text = repr(error)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
 
 
 class ContainerPublishingProvider(MetaGraphProvider):

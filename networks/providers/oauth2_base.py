@@ -1,5 +1,10 @@
 """Plumbing shared by the fixed-host OAuth 2 networks (X, LinkedIn, Tumblr).
 
+The OAuth 2.0 flows (the consent URL, with PKCE S256 where the network takes it; the code exchange; the
+refresh) are requests-oauthlib's ``OAuth2Session``, sending through the provider's ``HttpClient`` (timeouts,
+User-Agent, redacted logs): a token endpoint's refusal is read by the network's own ``classify_error`` before
+oauthlib parses the answer, a lost answer is ``Transient`` (``networks.providers.http.request_error``).
+
 Each of those networks answers its API on one host and shows the consent page on another
 (``api.x.com`` / ``x.com``). ``base_url`` is the API host; the consent page lives on
 ``web_base_url`` when ``base_url`` is the production API, and on ``base_url`` itself otherwise,
@@ -8,18 +13,21 @@ so a local test double can serve both.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
+import requests.auth
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from oauthlib.oauth2 import InsecureTransportError, OAuth2Error, WebApplicationClient
+from requests_oauthlib import OAuth2Session
 
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
-    AmbiguousOutcome,
     AuthExpired,
     AuthRevoked,
     NetworkError,
@@ -27,8 +35,9 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
+from networks.providers.http import HttpClient, json_object, request_error, send
 from networks.providers.registry import provider_config
-from networks.providers.types import ClientCredentials, RateLimitInfo, TokenSet
+from networks.providers.types import AuthStart, ClientCredentials, RateLimitInfo, TokenSet
 
 
 def int_or_none(value: Any) -> int | None:
@@ -51,17 +60,6 @@ def next_utc_midnight(now: datetime | None = None) -> datetime:
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def basic_auth(client: ClientCredentials) -> str:
-    raw = f"{client.client_id}:{client.client_secret}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when the connection was refused before anything was sent."""
-    text = repr(error)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
-
-
 class OAuth2HttpProvider(NetworkProvider):
     """Sending, error mapping and token parsing; subclasses add the network's routes."""
 
@@ -69,8 +67,15 @@ class OAuth2HttpProvider(NetworkProvider):
     production_api_url: ClassVar[str]
     #: Where the production consent page lives (e.g. ``https://x.com``).
     production_web_url: ClassVar[str]
-    #: Human name used in "not configured" messages.
-    display_name: ClassVar[str]
+    #: Scopes asked for when the app (``ClientCredentials.scopes``) names none.
+    default_scopes: ClassVar[str] = ""
+    #: The consent page's path (on the web host).
+    authorize_path: ClassVar[str]
+    #: Proof Key for Code Exchange (S256) on the consent URL and the code exchange.
+    uses_pkce: ClassVar[bool] = False
+    #: The app authenticates at the token endpoint with HTTP Basic (the client id also in the body); otherwise the
+    #: client id and secret go in the form body.
+    basic_client_auth: ClassVar[bool] = False
 
     last_rate_limit: RateLimitInfo | None = None
 
@@ -91,11 +96,11 @@ class OAuth2HttpProvider(NetworkProvider):
         try:
             config = provider_config(self.network)
         except ImproperlyConfigured as error:
-            raise NotSupported(f"{self.display_name} is not configured") from error
+            raise NotSupported(f"{self.facts.label} is not configured") from error
         client_id = str(getattr(settings, config.get("client_id_setting", ""), "") or "")
         client_secret = str(getattr(settings, config.get("client_secret_setting", ""), "") or "")
         if not client_id or not client_secret:
-            raise NotSupported(f"{self.display_name} app credentials are not configured")
+            raise NotSupported(f"{self.facts.label} app credentials are not configured")
         return ClientCredentials(client_id=client_id, client_secret=client_secret)
 
     @property
@@ -124,20 +129,7 @@ class OAuth2HttpProvider(NetworkProvider):
             headers["Authorization"] = f"Bearer {tokens.access_token}"
         headers.update(self._extra_headers(url))
         label = f"{method} {url.split('?', 1)[0]}"
-        try:
-            response = self.http.request(method, url, headers=headers, **kwargs)
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as error:
-            raise Transient(f"{label}: {type(error).__name__}") from error
-        except requests.ConnectionError as error:
-            if write and not _never_connected(error):
-                raise AmbiguousOutcome(f"{label}: connection lost after sending") from error
-            raise Transient(f"{label}: {type(error).__name__}") from error
-        except requests.Timeout as error:
-            if write:
-                raise AmbiguousOutcome(f"{label}: no answer after sending") from error
-            raise Transient(f"{label}: timed out") from error
-        except requests.RequestException as error:
-            raise Transient(f"{label}: {type(error).__name__}") from error
+        response = send(self.http, method, url, label=label, write=write, headers=headers, **kwargs)
         self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
         if response.status_code not in ok:
             raise self.classify_error(response)
@@ -147,15 +139,7 @@ class OAuth2HttpProvider(NetworkProvider):
         """Headers every request to ``url`` needs (LinkedIn's version headers)."""
         return {}
 
-    @staticmethod
-    def _json(response: requests.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise Transient(f"unexpected non-JSON answer ({response.status_code})") from error
-        if not isinstance(body, dict):
-            raise Transient("unexpected JSON shape")
-        return body
+    _json = staticmethod(json_object)
 
     @staticmethod
     def _body_or_empty(response: requests.Response) -> dict[str, Any]:
@@ -164,6 +148,77 @@ class OAuth2HttpProvider(NetworkProvider):
         except ValueError:
             return {}
         return body if isinstance(body, dict) else {}
+
+    # --- OAuth 2.0 (requests-oauthlib) ----------------------------------------------
+
+    def _oauth_session(self, *, redirect_uri: str = "", scope: str | None = None) -> HttpClientOAuth2Session:
+        return HttpClientOAuth2Session(
+            self.http, client_id=self._client().client_id, redirect_uri=redirect_uri or None, scope=scope
+        )
+
+    def _authorization_start(self, *, redirect_uri: str) -> AuthStart:
+        """The consent URL with a fresh ``state`` (and a PKCE S256 challenge where the network takes one)."""
+        client = self._client()
+        oauth_client = WebApplicationClient(client.client_id)
+        session = HttpClientOAuth2Session(
+            self.http,
+            client=oauth_client,
+            redirect_uri=redirect_uri,
+            scope=client.scopes or self.default_scopes,
+        )
+        extra: dict[str, str] = {}
+        verifier = ""
+        if self.uses_pkce:
+            verifier = oauth_client.create_code_verifier(PKCE_VERIFIER_LENGTH)
+            extra = {
+                "code_challenge": oauth_client.create_code_challenge(verifier, "S256"),
+                "code_challenge_method": "S256",
+            }
+        try:
+            url, state = session.authorization_url(
+                self._web(self.authorize_path), state=secrets.token_urlsafe(32), **extra
+            )
+        except InsecureTransportError as error:
+            raise NotSupported(f"{self.facts.label}: the consent page must be https") from error
+        return AuthStart(authorization_url=url, state=state, code_verifier=verifier)
+
+    def _token_auth(self, client: ClientCredentials) -> tuple[requests.auth.AuthBase | None, str | None]:
+        """``(auth, client_secret for the body)`` for the token endpoint."""
+        if self.basic_client_auth:
+            basic = requests.auth.HTTPBasicAuth(client.client_id, client.client_secret)
+            return (basic if client.client_secret else None), None
+        return None, client.client_secret
+
+    def _token_answer(self, response: requests.Response) -> requests.Response:
+        """Every token endpoint answer passes here first: a refusal becomes the network's own typed error."""
+        self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
+        if response.status_code != 200:
+            raise self.classify_error(response)
+        return response
+
+    def _exchange_code(self, token_url: str, *, code: str, redirect_uri: str, code_verifier: str = "") -> TokenSet:
+        """The authorization code grant: tokens for ``code``."""
+        client = self._client()
+        auth, secret = self._token_auth(client)
+        session = self._oauth_session(redirect_uri=redirect_uri)  # no scope: the answer's scope is taken as it is
+        session.register_compliance_hook("access_token_response", self._token_answer)
+        extra = {"code_verifier": code_verifier} if code_verifier else {}
+        with _token_errors(f"POST {token_url.split('?', 1)[0]}"):
+            token = session.fetch_token(
+                token_url, code=code, auth=auth, include_client_id=True, client_secret=secret, **extra
+            )
+        return self._token_set(token)
+
+    def _refresh_tokens(self, token_url: str, *, tokens: TokenSet) -> TokenSet:
+        """The refresh token grant; an answer without a new refresh token keeps the old one."""
+        client = self._client()
+        auth, secret = self._token_auth(client)
+        session = self._oauth_session()
+        session.register_compliance_hook("refresh_token_response", self._token_answer)
+        body = {"client_id": client.client_id, **({"client_secret": secret} if secret else {})}
+        with _token_errors(f"POST {token_url.split('?', 1)[0]}"):
+            token = session.refresh_token(token_url, refresh_token=tokens.refresh_token, auth=auth, **body)
+        return self._token_set(token, previous=tokens)
 
     # --- tokens ---------------------------------------------------------------------
 
@@ -195,6 +250,49 @@ class OAuth2HttpProvider(NetworkProvider):
         if isinstance(body, dict):
             return str(body.get("error_description") or body.get("error") or body)[:300]
         return str(body)[:300]
+
+
+class HttpClientOAuth2Session(OAuth2Session):
+    """An ``OAuth2Session`` whose requests go through Linkilike's ``HttpClient`` (only token endpoint calls: it
+    never adds a bearer token itself)."""
+
+    def __init__(self, http: HttpClient, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.linkilike_http = http
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        data: Any = None,
+        headers: Any = None,
+        withhold_token: bool = False,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        files: Any = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        # requests-oauthlib passes timeout/verify/proxies/cert as None: the HttpClient's own settings apply.
+        options = {key: value for key, value in kwargs.items() if value is not None}
+        return self.linkilike_http.request(method, url, data=data, headers=headers, files=files, **options)
+
+
+#: PKCE code verifier length (RFC 7636: 43 to 128 characters).
+PKCE_VERIFIER_LENGTH = 96
+
+
+@contextmanager
+def _token_errors(label: str) -> Iterator[None]:
+    """A token request's failures as typed errors (the endpoint's refusals are raised by ``_token_answer``)."""
+    try:
+        yield
+    except requests.RequestException as error:
+        raise request_error(error, label=label, write=False) from error
+    except InsecureTransportError as error:
+        raise NotSupported(f"{label}: the token endpoint must be https") from error
+    except (OAuth2Error, ValueError) as error:
+        # A 200 answer oauthlib could not read (no access token, not JSON).
+        raise Transient(f"{label}: unreadable token answer ({type(error).__name__})") from error
 
 
 def classify_oauth_token_error(response: requests.Response, text: str) -> NetworkError:

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.utils.translation import gettext_lazy
 
 from networks.providers.exceptions import AuthRevoked, ContentRejected, NetworkError
 from networks.providers.meta import ContainerPublishingProvider, is_missing_object
 from networks.providers.types import (
     AccountRef,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -35,6 +39,13 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 
 class ThreadsProvider(ContainerPublishingProvider):
     network = "threads"
+    facts = DisplayFacts(
+        label=gettext_lazy("Threads"),
+        note=gettext_lazy("Reports views."),
+        connect_needs=gettext_lazy("A Threads profile."),
+        connect_note=gettext_lazy("Posts can have up to 500 characters; links get a preview card."),
+    )
+    connect_template = "networks/connect/meta.html"
     api_version = "v1.0"
     real_api_host = "https://graph.threads.net"
     real_authorize_host = "https://threads.net"
@@ -67,6 +78,10 @@ class ThreadsProvider(ContainerPublishingProvider):
             "views count every view, not unique people"
         ),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        return "https://www.threads.net/intent/post?" + urlencode({"text": text})
 
     # --- connecting ---------------------------------------------------------------
 

@@ -18,14 +18,15 @@ Posts are addressed by blog *and* id, so ``external_id`` is ``"{blog uuid}/{post
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import requests
+from django.utils.translation import gettext_lazy
 
+from networks.providers.base import first_url
 from networks.providers.exceptions import (
     AuthExpired,
     ContentRejected,
@@ -33,6 +34,7 @@ from networks.providers.exceptions import (
     RateLimited,
     Transient,
 )
+from networks.providers.http import status_error
 from networks.providers.oauth2_base import (
     OAuth2HttpProvider,
     classify_oauth_token_error,
@@ -44,6 +46,7 @@ from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -71,9 +74,16 @@ def _errors(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 class TumblrProvider(OAuth2HttpProvider):
     network = "tumblr"
-    display_name = "Tumblr"
+    facts = DisplayFacts(
+        label=gettext_lazy("Tumblr"),
+        note=gettext_lazy("Engagement only (notes), no reach."),
+        unlimited_text=True,
+    )
+    connect_template = "networks/connect/oauth.html"
     production_api_url = "https://api.tumblr.com"
     production_web_url = "https://www.tumblr.com"
+    default_scopes = SCOPES
+    authorize_path = "/oauth2/authorize"
     capabilities = Capabilities(
         max_chars=4096,  # one NPF text block (?)
         max_images=10,
@@ -90,6 +100,12 @@ class TumblrProvider(OAuth2HttpProvider):
         needs_app_review=False,
         requirements="Posts to the account's primary blog; at most 250 posts a day per account.",
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        query = {"canonicalUrl": first_url(text), "caption": text}
+        return "https://www.tumblr.com/widgets/share/tool?" + urlencode(query)
+
     pending_lookback: ClassVar[int] = 20
 
     def __init__(self, **kwargs: Any) -> None:
@@ -99,34 +115,15 @@ class TumblrProvider(OAuth2HttpProvider):
     # --- connecting -------------------------------------------------------------------
 
     def begin_auth(self, *, redirect_uri: str) -> AuthStart:
-        client = self._client()
-        state = secrets.token_urlsafe(32)
-        query = urlencode(
-            {
-                "client_id": client.client_id,
-                "response_type": "code",
-                "scope": client.scopes or SCOPES,
-                "state": state,
-                "redirect_uri": redirect_uri,
-            }
-        )
-        return AuthStart(authorization_url=f"{self._web('/oauth2/authorize')}?{query}", state=state, code_verifier="")
-
-    def _token_request(self, data: dict[str, str], *, previous: TokenSet | None = None) -> TokenSet:
-        client = self._client()
-        data = {**data, "client_id": client.client_id, "client_secret": client.client_secret}
-        response = self._send("POST", self._api("/v2/oauth2/token"), data=data)
-        return self._token_set(self._json(response), previous=previous)
+        return self._authorization_start(redirect_uri=redirect_uri)
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-        return self._token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        return self._exchange_code(self._api("/v2/oauth2/token"), code=code, redirect_uri=redirect_uri)
 
     def refresh(self, *, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
             raise AuthExpired("no refresh token stored (offline_access not granted); the person must reconnect")
-        return self._token_request(
-            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, previous=tokens
-        )
+        return self._refresh_tokens(self._api("/v2/oauth2/token"), tokens=tokens)
 
     def _primary_blog(self, tokens: TokenSet) -> dict[str, Any]:
         if tokens.access_token not in self._blogs:
@@ -317,10 +314,4 @@ class TumblrProvider(OAuth2HttpProvider):
             return RateLimited(
                 text, retry_after=seconds_until(reset_at, default=3600), reset_at=reset_at, status=status
             )
-        if status == 401:
-            return AuthExpired(text, status=status)
-        if status in (400, 403, 404, 413, 415, 422):
-            return ContentRejected(text, status=status)
-        if status == 408 or status >= 500:
-            return Transient(text, status=status)
-        return NetworkError(text, status=status)
+        return status_error(response, text=text)

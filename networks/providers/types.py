@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from django.utils.functional import Promise
+
 
 @dataclass(frozen=True)
 class ClientCredentials:
@@ -212,3 +214,42 @@ class Capabilities:
     #: Which engagements ``NetworkProvider.fetch_engagers`` and the metric reads name the accounts of (for
     #: holding a share another influencer of the same campaign engaged with).
     engagers_named: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisplayFacts:
+    """What the pages say about a network beyond its ``Capabilities`` (each provider class declares its own)."""
+
+    #: The network's name as people know it (also the label of ``ConnectedAccount.network``).
+    label: Promise | str
+    #: One line for brands and influencers: what is counted, what the network requires.
+    note: Promise | str = ""
+    #: How links count towards the caption length: ``None`` = their full length, N = always N characters.
+    link_chars: int | None = None
+    #: Characters are counted as graphemes (user-perceived characters), not code points.
+    counts_graphemes: bool = False
+    max_hashtags: int | None = None
+    #: The caption has no practical length limit worth showing (``Capabilities.max_chars`` is a technical cap).
+    unlimited_text: bool = False
+    #: What connecting needs and what to expect (the connect page).
+    connect_needs: Promise | str = ""
+    connect_note: Promise | str = ""
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """A network's caption and targeting facts as the pages use them, built by the registry from the provider
+    class: its ``DisplayFacts`` plus what its ``Capabilities`` say (so the two cannot disagree)."""
+
+    code: str
+    label: Promise | str
+    #: Maximum caption length; ``None`` = no practical limit.
+    max_chars: int | None
+    link_chars: int | None
+    counts_graphemes: bool
+    links_clickable: bool
+    #: A figure CPM is paid on (unique reach, impressions or views).
+    reports_reach: bool
+    needs_media: bool
+    max_hashtags: int | None
+    note: Promise | str

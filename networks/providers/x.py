@@ -14,35 +14,33 @@ $0.015 a post, $0.20 a post with a URL, $0.005 per post read.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import requests
+from django.utils.translation import gettext_lazy
 
-from networks.providers.base import pkce_pair
 from networks.providers.exceptions import (
     AuthExpired,
     AuthRevoked,
     ContentRejected,
     Duplicate,
     NetworkError,
-    RateLimited,
     Transient,
 )
+from networks.providers.http import status_error
 from networks.providers.oauth2_base import (
     OAuth2HttpProvider,
-    basic_auth,
     classify_oauth_token_error,
     int_or_none,
-    seconds_until,
 )
 from networks.providers.types import (
     AccountRef,
     AuthStart,
     Capabilities,
+    DisplayFacts,
     LinkHandling,
     MetricsSnapshot,
     PostDraft,
@@ -94,9 +92,20 @@ def _problem_text(body: Mapping[str, Any], fallback: str) -> str:
 
 class XProvider(OAuth2HttpProvider):
     network = "x"
-    display_name = "X"
+    facts = DisplayFacts(
+        label=gettext_lazy("X"),
+        note=gettext_lazy(
+            "Reports impressions. Links count as 23 characters. X charges per post, more for posts with a link."
+        ),
+        link_chars=23,
+    )
+    connect_template = "networks/connect/oauth.html"
     production_api_url = "https://api.x.com"
     production_web_url = "https://x.com"
+    default_scopes = SCOPES
+    authorize_path = "/i/oauth2/authorize"
+    uses_pkce = True
+    basic_client_auth = True
     capabilities = Capabilities(
         max_chars=280,
         max_images=4,
@@ -120,6 +129,11 @@ class XProvider(OAuth2HttpProvider):
             "$0.005 per post read for metrics. Link clicks only for posts up to 30 days old."
         ),
     )
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        return "https://x.com/intent/post?" + urlencode({"text": text})
+
     #: A post without any URL costs $0.015 under pay-per-use (rounded up to whole cents).
     cost_per_plain_post_minor: ClassVar[int] = 2
     #: No idempotency on X; check_pending_publish looks at the latest posts instead.
@@ -128,48 +142,18 @@ class XProvider(OAuth2HttpProvider):
     # --- connecting -------------------------------------------------------------------
 
     def begin_auth(self, *, redirect_uri: str) -> AuthStart:
-        client = self._client()
-        state = secrets.token_urlsafe(32)
-        verifier, challenge = pkce_pair()
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": client.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": client.scopes or SCOPES,
-                "state": state,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        return AuthStart(
-            authorization_url=f"{self._web('/i/oauth2/authorize')}?{query}", state=state, code_verifier=verifier
-        )
-
-    def _token_request(self, data: dict[str, str], *, previous: TokenSet | None = None) -> TokenSet:
-        client = self._client()
-        data = {**data, "client_id": client.client_id}
-        headers = {"Authorization": basic_auth(client)} if client.client_secret else {}
-        response = self._send("POST", self._api("/2/oauth2/token"), data=data, headers=headers)
-        return self._token_set(self._json(response), previous=previous)
+        return self._authorization_start(redirect_uri=redirect_uri)
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-        return self._token_request(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": code_verifier,
-            }
+        return self._exchange_code(
+            self._api("/2/oauth2/token"), code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
         )
 
     def refresh(self, *, tokens: TokenSet) -> TokenSet:
         """Spend the refresh token once; X answers with a new one (kept; the old one if none came)."""
         if not tokens.refresh_token:
             raise AuthExpired("no refresh token stored; the person must reconnect")
-        return self._token_request(
-            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, previous=tokens
-        )
+        return self._refresh_tokens(self._api("/2/oauth2/token"), tokens=tokens)
 
     def fetch_account(self, *, tokens: TokenSet) -> AccountRef:
         response = self._send(
@@ -357,21 +341,11 @@ class XProvider(OAuth2HttpProvider):
         if "/oauth2/token" in response.url:
             return classify_oauth_token_error(response, self._oauth_error_text(response))
         text = _problem_text(body, response.text)
-        if status == 429:
-            info = self.parse_rate_limit(response.headers)
-            reset_at = info.reset_at if info else None
-            retry_after = int_or_none(response.headers.get("Retry-After")) or seconds_until(reset_at, default=900)
-            return RateLimited(text, retry_after=retry_after, reset_at=reset_at)
-        if status == 401:
-            return AuthExpired(text, status=status)
         if status == 403 and DUPLICATE_MARKER in text.lower():
             return Duplicate(text, status=status)
         if status == 403 and ("suspended" in text.lower() or text.strip() == "Forbidden"):
             # A bare "Forbidden" is X's answer to a token without the scope the endpoint needs:
             # only a new consent (with the scopes) helps.
             return AuthRevoked(text, status=status)
-        if status in (400, 403, 404, 413, 415, 422):
-            return ContentRejected(text, status=status)
-        if status == 408 or status >= 500:
-            return Transient(text, status=status)
-        return NetworkError(text, status=status)
+        info = self.parse_rate_limit(response.headers) if status == 429 else None
+        return status_error(response, text=text, reset_at=info.reset_at if info else None, default_retry_after=900)

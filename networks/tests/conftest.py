@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks.tests.bluesky_devenv import atproto_devenv
 from networks.tests.mastodon_double import MastodonDouble, running_double
+from tests.factories.influencers import InfluencerProfileFactory
 
 #: The session fixture lives here once: imported into several test modules, pytest would start one dev-env per module.
 __all__ = ["atproto_devenv"]

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount
+from tests.factories.accounts import UserFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

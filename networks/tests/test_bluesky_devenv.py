@@ -24,7 +24,6 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks import services
 from networks.models import AccountStatus, ConnectedAccount, Network
@@ -33,6 +32,7 @@ from networks.providers.exceptions import AuthExpired, AuthRevoked, ContentRejec
 from networks.providers.types import MediaItem, PostDraft, PublishState, TokenSet
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.tests.bluesky_devenv import JWT_SECRET, Devenv
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.django_db]
 

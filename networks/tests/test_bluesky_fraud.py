@@ -24,23 +24,23 @@ from django.core.management import call_command
 from django.test import Client
 from PIL import Image
 
-from campaigns.factories import OfferFactory
+from campaigns.earnings.services import earnings_release_due
 from campaigns.matching.services import offer_accept
 from campaigns.metrics.services import metric_windows, metrics_pull_due
 from campaigns.models import Campaign, MediaKind, MetricSnapshot, PublicationState, Share, ShareHold, SharePublication
 from campaigns.publishing import services as publishing
 from campaigns.publishing import tasks as publishing_tasks
 from campaigns.publishing.selectors import share_state_get
-from campaigns.publishing.testing import funded_campaign
 from campaigns.tracking.services import share_hold_release
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks.models import ConnectedAccount, Network
 from networks.tests.bluesky_devenv import Devenv
 from networks.tests.test_bluesky_devenv import connect, record_of
 from payouts.models import AccountKind, EarningAccrual, ShareEarning
 from payouts.selectors import influencer_balance_minor
-from payouts.services import earnings_release_due
+from tests.doubles.publishing import funded_campaign
+from tests.factories.campaigns import OfferFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.django_db, pytest.mark.slow]
 

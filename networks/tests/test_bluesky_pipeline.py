@@ -23,23 +23,23 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.factories import UserFactory
-from brands.factories import MembershipFactory
-from campaigns.factories import OfferFactory
 from campaigns.matching.services import offer_accept
 from campaigns.metrics.services import metric_windows, metrics_pull_due
 from campaigns.models import MediaKind, MetricSnapshot, Offer, PublicationState, SharePublication, ShareStatus
 from campaigns.publishing import services as publishing
 from campaigns.publishing import tasks as publishing_tasks
-from campaigns.publishing.testing import funded_campaign
 from campaigns.tracking.selectors import campaign_results_get_for_campaign
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks.models import Network
 from networks.tests.bluesky_devenv import Devenv
 from networks.tests.test_bluesky_devenv import connect, react, record_of
 from payouts.models import AccountKind
 from payouts.selectors import earnings_statement_get_for_influencer, influencer_balance_minor
+from tests.doubles.publishing import funded_campaign
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import OfferFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.django_db, pytest.mark.slow]
 

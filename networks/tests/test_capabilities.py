@@ -10,12 +10,12 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from influencers.factories import InfluencerProfileFactory
 from networks.capabilities import capability_matrix
 from networks.providers.registry import provider_class
 from networks.providers.x import XProvider
+from tests.factories.brands import MembershipFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 
 @pytest.mark.django_db
@@ -125,8 +125,8 @@ def test_unknown_networks_have_no_connect_page() -> None:
     ],
 )
 def test_reconnect_leads_to_the_accounts_own_network(network: str, expected: str) -> None:
-    from networks.factories import ConnectedAccountFactory
     from networks.models import AccountStatus
+    from tests.factories.networks import ConnectedAccountFactory
 
     account = ConnectedAccountFactory(network=network, status=AccountStatus.REVOKED)
     client = Client()
@@ -142,8 +142,8 @@ def test_staff_enter_app_credentials_in_the_admin_and_the_network_becomes_availa
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.db import connection
 
-    from accounts.factories import UserFactory
     from networks.models import NetworkAppCredential
+    from tests.factories.accounts import UserFactory
 
     settings.X_CLIENT_ID = ""
     settings.X_CLIENT_SECRET = ""

@@ -11,8 +11,6 @@ import pytest
 import requests
 from django.test import Client
 
-from accounts.factories import UserFactory
-from influencers.factories import InfluencerProfileFactory
 from networks import services_meta
 from networks.models import AccountStatus, ConnectedAccount
 from networks.providers.exceptions import (
@@ -29,6 +27,8 @@ from networks.providers.facebook import FacebookProvider
 from networks.providers.http import HttpClient
 from networks.providers.types import ClientCredentials, MediaItem, PostDraft, PublishState, TokenSet
 from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
+from tests.factories.accounts import UserFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 REDIRECT = "http://testserver/i/accounts/callback/facebook/"
 CLIENT = ClientCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)

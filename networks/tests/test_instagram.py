@@ -14,10 +14,7 @@ from django.utils import timezone
 
 from campaigns.metrics.services import metrics_pull
 from campaigns.models import MetricSnapshot, PublicationState, SharePublication
-from campaigns.publishing.testing import ready_share
-from influencers.factories import InfluencerProfileFactory
 from networks import services
-from networks.factories import ConnectedAccountFactory
 from networks.models import AccountStatus, ConnectedAccount, Network
 from networks.providers.exceptions import (
     AccountAttention,
@@ -35,6 +32,9 @@ from networks.providers.meta import PublishingLimitReached
 from networks.providers.types import ClientCredentials, LinkHandling, MediaItem, PostDraft, PublishState, TokenSet
 from networks.selectors import token_set_get_for_account
 from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
+from tests.doubles.publishing import ready_share
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 REDIRECT = "http://testserver/i/accounts/callback/"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"

@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from networks.errors import ConnectError
-from networks.factories import ConnectedAccountFactory
 from networks.providers.exceptions import AddressRefused
 from networks.providers.http import HttpClient, instance_address_guard
 from networks.providers.registry import provider_get
@@ -32,6 +31,7 @@ from networks.providers.types import TokenSet
 from networks.selectors import provider_get_for_account
 from networks.services import instance_url_normalize, oauth_app_get_or_register
 from networks.tests.mastodon_double import MastodonDouble
+from tests.factories.networks import ConnectedAccountFactory
 
 PUBLIC = "93.184.216.34"
 REDIRECT_URI = "https://linkilike.example/n/callback/"

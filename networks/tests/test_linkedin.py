@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.models import AccountStatus, ConnectedAccount
 from networks.providers.exceptions import (
@@ -36,6 +35,7 @@ from networks.tests.doubles.helpers import (
     connect_through_platform,
 )
 from networks.tests.doubles.linkedin_double import LinkedInDouble, read_little_text, running_linkedin_double
+from tests.factories.influencers import InfluencerProfileFactory
 
 
 @pytest.fixture

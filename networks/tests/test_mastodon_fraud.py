@@ -16,14 +16,14 @@ from django.utils import timezone
 
 from campaigns.metrics.services import metrics_pull
 from campaigns.models import MetricSnapshot, PublicationState, ShareHold, SharePublication
-from campaigns.publishing.testing import funded_campaign, ready_share
-from influencers.factories import InfluencerProfileFactory
-from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount, Network
 from networks.providers.mastodon import MastodonProvider
 from networks.providers.types import TokenSet
 from networks.tests.mastodon_double import MastodonDouble
 from payouts.models import EarningAccrual, ShareEarning
+from tests.doubles.publishing import funded_campaign, ready_share
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

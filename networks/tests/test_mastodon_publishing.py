@@ -16,11 +16,11 @@ from PIL import Image
 
 from campaigns.models import MediaKind, PublicationState, Share, SharePublication
 from campaigns.publishing import services
-from campaigns.publishing.testing import SimulatedCrash, ready_share
 from networks.models import AccountStatus, ConnectedAccount
 from networks.providers.http import HttpClient
 from networks.providers.mastodon import MastodonProvider
 from networks.tests.mastodon_double import MastodonDouble
+from tests.doubles.publishing import SimulatedCrash, ready_share
 
 pytestmark = pytest.mark.django_db
 

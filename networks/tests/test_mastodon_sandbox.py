@@ -20,7 +20,6 @@ import requests
 from django.utils import timezone
 from PIL import Image
 
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile, Topic
 from networks import services
 from networks.models import AccountStatus, ConnectedAccount, Network, OAuthApp
@@ -31,6 +30,7 @@ from sandbox.models import SandboxStatus
 from sandbox.services import community_seed
 from sandbox.simulation import simulation_step
 from sandbox.testing import consent_approve, signed_in_session
+from tests.factories.influencers import InfluencerProfileFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,8 +23,6 @@ from campaigns.metrics.selectors import metric_pairs_due
 from campaigns.metrics.services import metric_windows, metrics_pull, metrics_pull_due
 from campaigns.models import MetricSnapshot, PublicationState, SharePublication
 from campaigns.publishing.selectors import share_state_get
-from campaigns.publishing.testing import funded_campaign, ready_share
-from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount, Network
 from networks.providers.instagram import InstagramProvider
 from networks.providers.x import XProvider
@@ -35,6 +33,8 @@ from networks.tests.test_instagram import connect as instagram_connect
 from networks.tests.test_instagram import draft as instagram_draft
 from networks.tests.test_instagram import publish as instagram_publish
 from payouts.models import EarningAccrual, ShareEarning
+from tests.doubles.publishing import funded_campaign, ready_share
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

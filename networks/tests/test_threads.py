@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.models import AccountStatus
 from networks.providers.exceptions import (
@@ -24,6 +23,7 @@ from networks.providers.http import HttpClient
 from networks.providers.threads import ThreadsProvider
 from networks.providers.types import ClientCredentials, LinkHandling, MediaItem, PostDraft, PublishState, TokenSet
 from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
+from tests.factories.influencers import InfluencerProfileFactory
 
 REDIRECT = "http://testserver/i/accounts/callback/"
 CLIENT = ClientCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)

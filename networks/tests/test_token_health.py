@@ -14,13 +14,13 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services, tasks
-from networks.factories import ConnectedAccountFactory
 from networks.models import AccountStatus, ConnectedAccount
 from networks.providers.types import AccountRef, TokenSet
 from networks.selectors import provider_get_for_account, token_set_get_for_account
 from networks.tests.mastodon_double import MastodonDouble
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 REDIRECT = "http://testserver/i/accounts/callback/"
 

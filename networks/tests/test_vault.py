@@ -13,10 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
 from networks import vault
-from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount, OAuthApp
+from tests.factories.accounts import UserFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

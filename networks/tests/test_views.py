@@ -10,12 +10,12 @@ import requests
 from django.test import Client
 from django.urls import reverse
 
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks import oauth
-from networks.factories import ConnectedAccountFactory
 from networks.models import AccountStatus, ConnectedAccount
 from networks.tests.mastodon_double import MastodonDouble
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.networks import ConnectedAccountFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.models import AccountStatus, ConnectedAccount, OAuthApp
 from networks.providers.exceptions import (
@@ -37,6 +36,7 @@ from networks.tests.doubles.helpers import (
     connect_through_platform,
 )
 from networks.tests.doubles.x_double import XDouble, running_x_double, snowflake
+from tests.factories.influencers import InfluencerProfileFactory
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 commit a transaction whose entries do not sum to zero per currency.
 
 SQLite (the embedded `make run` database) gets the immutability triggers; it has no deferred
-triggers, so the balance check there is the one in ``payouts.services._post``.
+triggers, so the balance check there is the one in ``payouts.services.ledger.ledger_post``.
 """
 
 from django.db import migrations

@@ -10,7 +10,7 @@ That is the same invariant, held at every statement instead of at commit: entrie
 (0002) and every statement that adds entries to a transaction leaves them balanced, so every
 transaction's existing entries sum to zero and a new statement balances its transactions exactly
 when its own rows do. What it no longer allows is building one transaction's entries over several
-statements; ``payouts.services._post`` writes them in one ``bulk_create`` and the set-based earnings
+statements; ``payouts.services.ledger.ledger_post`` writes them in one ``bulk_create`` and the set-based earnings
 in one ``INSERT ... SELECT``. SQLite has neither trigger (``_post`` checks there), as before.
 """
 

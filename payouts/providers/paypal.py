@@ -6,14 +6,26 @@ so re-running a batch never pays twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from payouts.errors import ProviderError
+from payouts.errors import InvalidDestination, ProviderError
 from payouts.money import money_decimal_string
-from payouts.providers.base import PayoutBatchRequest, PayoutBatchResult, PayoutItemResult, PayoutProvider
+from payouts.providers.base import (
+    CleanDestination,
+    DestinationField,
+    PayoutBatchRequest,
+    PayoutBatchResult,
+    PayoutItemResult,
+    PayoutProvider,
+)
 
 TIMEOUT_SECONDS = 15
 FAILED_STATES = frozenset({"FAILED", "RETURNED", "BLOCKED", "DENIED", "REFUNDED", "REVERSED"})
@@ -40,8 +52,36 @@ def _call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
 
 class PayPalPayoutsProvider(PayoutProvider):
     name = "paypal"
+    label = gettext_lazy("PayPal Payouts")
+    destination_label = gettext_lazy("PayPal")
+    destination_fields = (
+        DestinationField(
+            "paypal_email",
+            gettext_lazy("PayPal email"),
+            required_message=gettext_lazy("Enter the email address of your PayPal account."),
+            help_text=gettext_lazy("The email address you sign in to PayPal with."),
+            max_length=254,
+            input_type="email",
+            autocomplete="email",
+        ),
+    )
     #: PayPal's currency codes that Payouts accepts, limited to the ones campaigns are priced in.
     currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
+    required_settings = ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET")
+
+    def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
+        email = super().destination_clean(data).fields["paypal_email"].lower()
+        try:
+            validate_email(email)
+        except ValidationError as error:
+            raise InvalidDestination(
+                _("Enter the email address of your PayPal account."), field="paypal_email"
+            ) from error
+        return CleanDestination(fields={"paypal_email": email}, fingerprint=f"paypal:{email}")
+
+    def destination_masked(self, fields: Mapping[str, str]) -> str:
+        name, _at, domain = fields.get("paypal_email", "").partition("@")
+        return f"PayPal {name[:2]}•••@{domain}"
 
     def _token(self) -> str:
         body = _call(
@@ -68,7 +108,7 @@ class PayPalPayoutsProvider(PayoutProvider):
                     {
                         "recipient_type": "EMAIL",
                         "amount": {"value": money_decimal_string(item.amount_minor), "currency": item.currency},
-                        "receiver": item.paypal_email,
+                        "receiver": item.destination["paypal_email"],
                         "note": item.reference,
                         "sender_item_id": str(item.payout_id),
                     }

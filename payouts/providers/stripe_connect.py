@@ -5,15 +5,51 @@ Each transfer carries ``Idempotency-Key: payout-<id>`` so re-running a batch nev
 
 from __future__ import annotations
 
-from payouts.errors import ProviderError
-from payouts.providers.base import PayoutBatchRequest, PayoutBatchResult, PayoutItemResult, PayoutProvider
+import re
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from payouts.errors import InvalidDestination, ProviderError
+from payouts.providers.base import (
+    CleanDestination,
+    DestinationField,
+    PayoutBatchRequest,
+    PayoutBatchResult,
+    PayoutItemResult,
+    PayoutProvider,
+)
 from payouts.providers.stripe_common import stripe_post
+
+ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]+")
 
 
 class StripeConnectProvider(PayoutProvider):
     name = "stripe"
+    label = gettext_lazy("Stripe Connect transfer")
+    destination_label = gettext_lazy("Stripe Connect")
+    destination_fields = (
+        DestinationField(
+            "stripe_account",
+            gettext_lazy("Stripe account ID"),
+            required_message=gettext_lazy("Enter your Stripe account ID."),
+            help_text=gettext_lazy("It starts with acct_; Stripe shows it in your account settings."),
+            max_length=64,
+        ),
+    )
     #: Transfers in the currencies campaigns are priced in (the platform holds a balance in each).
     currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
+    required_settings = ("STRIPE_SECRET_KEY",)
+
+    def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
+        account = super().destination_clean(data).fields["stripe_account"]
+        if not ACCOUNT_ID.fullmatch(account):
+            raise InvalidDestination(_("A Stripe Connect account id looks like acct_1A2b3C."), field="stripe_account")
+        return CleanDestination(fields={"stripe_account": account}, fingerprint=f"stripe:{account}")
+
+    def destination_masked(self, fields: Mapping[str, str]) -> str:
+        return f"Stripe {fields.get('stripe_account', '')[:8]}•••"
 
     def execute(self, batch: PayoutBatchRequest) -> PayoutBatchResult:
         results = []
@@ -24,7 +60,7 @@ class StripeConnectProvider(PayoutProvider):
                     {
                         "amount": item.amount_minor,
                         "currency": item.currency.lower(),
-                        "destination": item.stripe_account,
+                        "destination": item.destination["stripe_account"],
                         "transfer_group": batch.message_id,
                         "description": item.reference,
                     },

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from payouts.providers.doubles import ProviderDouble, provider_double_server
+from tests.doubles.payout_providers import ProviderDouble, provider_double_server
 
 
 @pytest.fixture

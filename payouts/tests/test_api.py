@@ -13,11 +13,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from brands.factories import MembershipFactory
-from influencers.factories import InfluencerProfileFactory
-from payouts import services
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from payouts.models import LedgerTransaction, PayoutRequest
+from payouts.services import payouts as payout_services
+from payouts.services.destinations import payout_destination_add
+from payouts.services.ledger import brand_fund
 from payouts.tests.helpers import delta, funded_campaign
+from tests.factories.brands import MembershipFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 URL = "/api/v1/payouts/requests/"
 
@@ -32,11 +35,11 @@ def _influencer_with_available(amount_engagements: int = 1_000) -> Any:
     person = InfluencerProfileFactory()
     campaign = funded_campaign(budget=200_000)
     now = timezone.now()
-    services.earnings_accrue(
+    earnings_accrue(
         delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=amount_engagements), now=now
     )
-    services.earnings_release_due(now=now + timedelta(days=15))
-    destination = services.payout_destination_add(
+    earnings_release_due(now=now + timedelta(days=15))
+    destination = payout_destination_add(
         influencer=person, kind="sepa", holder_name="Lena", iban="AT611904300234573201"
     )
     return person, destination
@@ -121,7 +124,9 @@ def test_keys_are_scoped_per_user():
 def test_influencers_cannot_use_someone_elses_destination_or_see_their_payouts():
     first, _first_destination = _influencer_with_available()
     second, second_destination = _influencer_with_available()
-    services.payout_request(influencer=second, amount_minor=2_000, currency="EUR", destination=second_destination)
+    payout_services.payout_request(
+        influencer=second, amount_minor=2_000, currency="EUR", destination=second_destination
+    )
     client = _client(first.user)
     response = client.post(
         URL,
@@ -137,7 +142,7 @@ def test_influencers_cannot_use_someone_elses_destination_or_see_their_payouts()
 @pytest.mark.django_db
 def test_brand_funds_api_reads_the_ledger_and_checkout_needs_fund_rights(provider_double):
     membership = MembershipFactory()
-    services.brand_fund(
+    brand_fund(
         brand=membership.brand, amount_minor=12_345, currency="EUR", source="bank_transfer", reference="api"
     )
     client = _client(membership.user)

@@ -22,10 +22,11 @@ from django.core.management.base import SystemCheckError
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import Membership
 from payouts import selectors, tasks
 from payouts.models import Funding, FundingStatus, LedgerTransaction, TransactionKind, WebhookEvent
+from tests.factories.brands import MembershipFactory
+from tests.production import MONEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = "payouts.providers.local_checkout.LocalCheckoutProvider"
@@ -265,6 +266,7 @@ def _settings_probe(**env: str) -> subprocess.CompletedProcess[str]:
         DJANGO_ALLOWED_HOSTS="linkilike.example",
         LINKILIKE_SITE_URL="https://linkilike.example",
         DATABASE_URL="sqlite:///:memory:",
+        **MONEY_ENV,  # production refuses to start without them
     )
     clean.update(env)
     return subprocess.run(  # noqa: S603 - our own interpreter and settings
@@ -289,6 +291,8 @@ def test_production_uses_the_real_provider_and_refuses_the_test_mode() -> None:
 
 def test_the_deploy_check_refuses_the_test_checkout(settings: Any) -> None:
     settings.DEBUG = False
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET"):
+        setattr(settings, name, "configured")  # the other money settings, checked too (payouts.E002)
     settings.PAYOUTS_FUNDING_PROVIDERS = {**settings.PAYOUTS_FUNDING_PROVIDERS, "card": LOCAL}
     with pytest.raises(SystemCheckError, match=r"payouts\.E001"):
         call_command("check", "--deploy", "--tag", "payouts", "--fail-level", "ERROR")

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.earnings.selectors_limits import LimitReason, earning_limit_reason_for_accrual
+from campaigns.earnings.services import earnings_accrue
 from campaigns.services import campaign_cancel, campaign_complete
-from payouts import services
 from payouts.models import EarningAccrual
-from payouts.selectors_limits import LimitReason, earning_limit_reason_for_accrual
 from payouts.tests.helpers import delta, funded_campaign, influencer
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +35,10 @@ def _page(person: object) -> str:
 def test_after_the_brand_ends_the_campaign_the_line_says_it_ended() -> None:
     campaign = funded_campaign(budget=10_000, per_share_cap_minor=5_000, approved_at=timezone.now())
     person = influencer()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
     campaign_complete(campaign=campaign)
 
-    late = services.earnings_accrue(delta=delta(campaign, person, "w2", engagements=20))
+    late = earnings_accrue(delta=delta(campaign, person, "w2", engagements=20))
 
     assert late.earned_minor == 0
     assert earning_limit_reason_for_accrual(accrual=late) == LimitReason.CAMPAIGN_ENDED
@@ -52,7 +52,7 @@ def test_after_a_cancellation_the_line_says_it_was_cancelled() -> None:
     person = influencer()
     campaign_cancel(campaign=campaign)
 
-    late = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=20))
+    late = earnings_accrue(delta=delta(campaign, person, "w1", engagements=20))
 
     assert earning_limit_reason_for_accrual(accrual=late) == LimitReason.CAMPAIGN_CANCELLED
     assert "Not paid: the brand cancelled the campaign" in _page(person)
@@ -62,7 +62,7 @@ def test_a_share_that_reaches_its_cap_says_the_cap_was_reached() -> None:
     campaign = funded_campaign(budget=10_000, per_share_cap_minor=500)
     person = influencer()
 
-    accrual = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
+    accrual = earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
 
     assert accrual.earned_minor == 500
     assert earning_limit_reason_for_accrual(accrual=accrual) == LimitReason.CAP_REACHED
@@ -75,7 +75,7 @@ def test_a_share_stopped_by_the_budget_says_the_budget_ran_out() -> None:
     campaign = funded_campaign(budget=1_000)  # no cap: only the budget can stop it
     person = influencer()
 
-    accrual = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=500))
+    accrual = earnings_accrue(delta=delta(campaign, person, "w1", engagements=500))
 
     assert 0 < accrual.earned_minor < 5_000  # the budget (fee included) stopped it, not the metrics
     assert earning_limit_reason_for_accrual(accrual=accrual) == LimitReason.BUDGET_EXHAUSTED
@@ -86,7 +86,7 @@ def test_reason_is_read_per_accrual_not_from_the_campaign_today() -> None:
     """A line booked while the campaign ran keeps its own reason after the campaign ends."""
     campaign = funded_campaign(budget=10_000, per_share_cap_minor=500, approved_at=timezone.now())
     person = influencer()
-    capped = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
+    capped = earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
     campaign_complete(campaign=campaign)
 
     assert earning_limit_reason_for_accrual(accrual=EarningAccrual.objects.get(pk=capped.pk)) == (

@@ -7,9 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payouts import selectors, services
+from campaigns.earnings.budget import campaign_budget_release
+from campaigns.earnings.selectors import campaign_reserved_minor
+from campaigns.earnings.services import MetricDelta, earnings_accrue, earnings_release_due
+from payouts import selectors
 from payouts.errors import PayoutsError
 from payouts.models import AccountKind, EarningAccrual, LedgerTransaction, Metric
+from payouts.services.ledger import platform_account
 from payouts.tests.helpers import delta, funded_campaign, influencer
 
 pytestmark = pytest.mark.django_db
@@ -24,20 +28,20 @@ def _available(person):
 
 
 def _fees():
-    return services.platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
+    return platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
 
 
 def test_prices_every_metric_books_the_fee_on_top_and_explains_each_line():
     campaign = funded_campaign(budget=10_000)  # CPM 6.00, CPE 0.10, CPC 0.15, fee 15 %
     person = influencer()
-    accrual = services.earnings_accrue(
+    accrual = earnings_accrue(
         delta=delta(campaign, person, "w1", impressions=2_500, engagements=30, unique_clicks=4)
     )
     # 2,500 * 600 / 1000 = 1,500; 30 * 10 = 300; 4 * 15 = 60 -> 1,860; fee 15 % = 279
     assert accrual.earned_minor == 1_860
     assert accrual.fee_minor == 279
     assert _pending(person) == 1_860
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 10_000 - 1_860 - 279
+    assert campaign_reserved_minor(campaign=campaign) == 10_000 - 1_860 - 279
     lines = {line.metric: (line.units, line.price_minor, line.amount_minor) for line in accrual.lines.all()}
     assert lines == {
         Metric.REACH: (2_500, 600, 1_500),
@@ -49,8 +53,8 @@ def test_prices_every_metric_books_the_fee_on_top_and_explains_each_line():
 def test_same_window_twice_books_nothing_new():
     campaign = funded_campaign()
     person = influencer()
-    first = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
-    again = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
+    first = earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
+    again = earnings_accrue(delta=delta(campaign, person, "w1", engagements=10))
     assert again.pk == first.pk
     assert _pending(person) == 100
     assert LedgerTransaction.objects.filter(kind="earning").count() == 1
@@ -60,7 +64,7 @@ def test_cpm_rounding_is_cumulative_so_no_cent_is_lost():
     campaign = funded_campaign(cpm_minor=7, cpe_minor=None, cpc_minor=None)
     person = influencer()
     for window in range(10):
-        services.earnings_accrue(delta=delta(campaign, person, f"w{window}", impressions=100))
+        earnings_accrue(delta=delta(campaign, person, f"w{window}", impressions=100))
     # 10 x floor(100 * 7 / 1000) would be 0; cumulative floor(1000 * 7 / 1000) is 7.
     assert _pending(person) == 7
 
@@ -68,7 +72,7 @@ def test_cpm_rounding_is_cumulative_so_no_cent_is_lost():
 def test_per_share_cap_limits_earnings_and_shows_a_cap_line():
     campaign = funded_campaign(per_share_cap_minor=500)
     person = influencer()
-    accrual = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
+    accrual = earnings_accrue(delta=delta(campaign, person, "w1", engagements=80))
     assert accrual.earned_minor == 500
     assert {line.metric: line.amount_minor for line in accrual.lines.all()} == {
         Metric.ENGAGEMENTS: 800,
@@ -79,57 +83,57 @@ def test_per_share_cap_limits_earnings_and_shows_a_cap_line():
 def test_earnings_never_exceed_the_reservation_including_the_fee():
     campaign = funded_campaign(budget=1_000)
     person = influencer()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=500))
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=500))
     earned = _pending(person)
     assert earned + _fees() <= 1_000
     # The fee rounds half up (ADR 7): 870 would cost 870 + 131 (130.5) = 1,001, so 869 + 130 (130.35) = 999
     # is the most that fits, and one cent stays reserved (returned when the campaign ends).
     assert earned == 869
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 1
+    assert campaign_reserved_minor(campaign=campaign) == 1
 
 
 def test_falling_metrics_book_a_reversal_back_into_the_reservation():
     campaign = funded_campaign()
     person = influencer()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=100))
-    reversal = services.earnings_accrue(delta=delta(campaign, person, "w2", engagements=-40))
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=100))
+    reversal = earnings_accrue(delta=delta(campaign, person, "w2", engagements=-40))
     assert reversal.earned_minor == -400
     assert reversal.fee_minor == -60
     assert _pending(person) == 600
     assert _fees() == 90
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 10_000 - 600 - 90
+    assert campaign_reserved_minor(campaign=campaign) == 10_000 - 600 - 90
 
 
 def test_vanished_post_after_the_hold_takes_back_from_available():
     campaign = funded_campaign()
     person = influencer()
     now = timezone.now()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=100), now=now)
-    services.earnings_release_due(now=now + timedelta(days=15))
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=100), now=now)
+    earnings_release_due(now=now + timedelta(days=15))
     assert (_pending(person), _available(person)) == (0, 1_000)
-    services.earnings_accrue(delta=delta(campaign, person, "deleted", engagements=-100))
+    earnings_accrue(delta=delta(campaign, person, "deleted", engagements=-100))
     assert (_pending(person), _available(person)) == (0, 0)
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 10_000
+    assert campaign_reserved_minor(campaign=campaign) == 10_000
 
 
 def test_hold_period_keeps_earnings_pending_until_it_ends():
     campaign = funded_campaign()
     person = influencer()
     now = timezone.now()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=50), now=now)
-    assert services.earnings_release_due(now=now + timedelta(days=13)) == 0
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=50), now=now)
+    assert earnings_release_due(now=now + timedelta(days=13)) == 0
     assert _available(person) == 0
-    assert services.earnings_release_due(now=now + timedelta(days=14, seconds=1)) == 1
+    assert earnings_release_due(now=now + timedelta(days=14, seconds=1)) == 1
     assert (_pending(person), _available(person)) == (0, 500)
-    assert services.earnings_release_due(now=now + timedelta(days=30)) == 0
+    assert earnings_release_due(now=now + timedelta(days=30)) == 0
     assert EarningAccrual.objects.get().pending_minor == 0
 
 
 def test_released_campaign_earns_nothing_more():
     campaign = funded_campaign()
     person = influencer()
-    services.campaign_budget_release(campaign=campaign)
-    accrual = services.earnings_accrue(delta=delta(campaign, person, "w1", engagements=50))
+    campaign_budget_release(campaign=campaign)
+    accrual = earnings_accrue(delta=delta(campaign, person, "w1", engagements=50))
     assert accrual.earned_minor == 0
     assert _pending(person) == 0
 
@@ -138,29 +142,29 @@ def test_estimated_metrics_never_pay():
     campaign = funded_campaign()
     person = influencer()
     with pytest.raises(PayoutsError):
-        services.earnings_accrue(delta=services.MetricDelta("s", campaign.pk, person.pk, "w", 100, source="estimated"))
+        earnings_accrue(delta=MetricDelta("s", campaign.pk, person.pk, "w", 100, source="estimated"))
 
 
 def test_a_share_cannot_switch_influencer():
     campaign = funded_campaign()
-    services.earnings_accrue(delta=delta(campaign, influencer(), "w1", engagements=1))
+    earnings_accrue(delta=delta(campaign, influencer(), "w1", engagements=1))
     with pytest.raises(PayoutsError):
-        services.earnings_accrue(delta=delta(campaign, influencer(), "w2", engagements=1))
+        earnings_accrue(delta=delta(campaign, influencer(), "w2", engagements=1))
 
 
 def test_a_share_on_review_hold_keeps_its_earnings_pending_until_released():
     from campaigns.models import HoldReason
-    from campaigns.tracking.factories import ShareFactory
     from campaigns.tracking.services import share_hold_open, share_hold_release
+    from tests.factories.tracking import ShareFactory
 
     campaign = funded_campaign()
     person = influencer()
     share = ShareFactory(offer__campaign=campaign, offer__influencer=person)
     now = timezone.now()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", share=str(share.pk), engagements=50), now=now)
+    earnings_accrue(delta=delta(campaign, person, "w1", share=str(share.pk), engagements=50), now=now)
     hold = share_hold_open(share_id=share.pk, reason=HoldReason.ENGAGEMENT_ANOMALY)
-    assert services.earnings_release_due(now=now + timedelta(days=15)) == 0
+    assert earnings_release_due(now=now + timedelta(days=15)) == 0
     assert (_pending(person), _available(person)) == (500, 0)
     share_hold_release(hold=hold, released_by=None)
-    assert services.earnings_release_due(now=now + timedelta(days=15)) == 1
+    assert earnings_release_due(now=now + timedelta(days=15)) == 1
     assert (_pending(person), _available(person)) == (0, 500)

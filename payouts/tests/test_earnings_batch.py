@@ -18,8 +18,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
-from payouts import services
-from payouts.earnings_batch import earnings_accrue_batch
+from campaigns.earnings import services as earnings
+from campaigns.earnings.batch import earnings_accrue_batch
+from campaigns.earnings.budget import campaign_budget_release
+from campaigns.earnings.services import MetricDelta
 from payouts.errors import PayoutsError
 from payouts.models import EarningAccrual
 from payouts.tests.helpers import assert_same, delta, funded_campaign, influencer, snapshot
@@ -33,16 +35,16 @@ class _Rollback(Exception):
     pass
 
 
-def per_row(deltas: list[services.MetricDelta]) -> None:
+def per_row(deltas: list[MetricDelta]) -> None:
     for item in deltas:
         try:
             with transaction.atomic():
-                services.earnings_accrue(delta=item, now=NOW)
+                earnings.earnings_accrue(delta=item, now=NOW)
         except (PayoutsError, ObjectDoesNotExist):
             continue
 
 
-def both_ways(deltas: list[services.MetricDelta]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+def both_ways(deltas: list[MetricDelta]) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """(per-row snapshot, batch snapshot, batch result) from the same starting state."""
     try:
         with transaction.atomic():
@@ -55,7 +57,7 @@ def both_ways(deltas: list[services.MetricDelta]) -> tuple[dict[str, Any], dict[
     return expected, snapshot(), result
 
 
-def _scenario(seed: int) -> list[services.MetricDelta]:
+def _scenario(seed: int) -> list[MetricDelta]:
     """Several campaigns (roomy, tight budget, per-share cap, no CPM), shares of several influencers,
     mostly growing metrics with falls (purged fakes), repeated windows and a delta for a share of
     another campaign (refused)."""
@@ -149,7 +151,7 @@ def test_a_released_reservation_earns_nothing_and_reversals_refill_the_brand():
     per_row([delta(campaign, person, "w1", engagements=100)])
     campaign.status = "completed"
     campaign.save(update_fields=["status"])
-    services.campaign_budget_release(campaign=campaign)
+    campaign_budget_release(campaign=campaign)
     deltas = [delta(campaign, person, "w2", engagements=10), delta(campaign, person, "w3", engagements=-30)]
     expected, actual, _result = both_ways(deltas)
     assert_same(expected, actual)
@@ -168,7 +170,7 @@ def test_running_the_same_batch_again_books_nothing():
 def test_unverified_metrics_are_refused_for_the_whole_batch():
     campaign = funded_campaign()
     person = influencer()
-    bad = services.MetricDelta(
+    bad = MetricDelta(
         share_key="x", campaign_id=campaign.pk, influencer_id=person.pk, window="w1", engagements=3, source="claimed"
     )
     with pytest.raises(PayoutsError):

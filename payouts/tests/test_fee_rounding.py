@@ -10,8 +10,9 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payouts import services
-from payouts.earnings_batch import platform_fee_sql
+from campaigns.earnings import services as earnings
+from campaigns.earnings.batch import platform_fee_sql
+from campaigns.earnings.services import platform_fee_minor
 from payouts.models import ShareEarning
 from payouts.tests.helpers import delta, funded_campaign, influencer
 from payouts.tests.test_earnings_batch import both_ways
@@ -44,12 +45,12 @@ def _exact(earned: int, bps: int) -> int:
     ],
 )
 def test_fee_boundaries(earned: int, bps: int, fee: int) -> None:
-    assert services.platform_fee_minor(earned_minor=earned, fee_bps=bps) == fee
+    assert platform_fee_minor(earned_minor=earned, fee_bps=bps) == fee
 
 
 @given(earned=EARNED, bps=BPS)
 def test_fee_is_the_exact_fee_rounded_half_up_and_fee_plus_net_is_gross(earned: int, bps: int) -> None:
-    fee = services.platform_fee_minor(earned_minor=earned, fee_bps=bps)
+    fee = platform_fee_minor(earned_minor=earned, fee_bps=bps)
     assert fee == _exact(earned, bps)
     # Never more than half a minor unit away from the exact fee, and exactly half only rounds up.
     assert abs(fee * 10_000 - earned * bps) <= 5_000
@@ -61,7 +62,7 @@ def test_fee_is_the_exact_fee_rounded_half_up_and_fee_plus_net_is_gross(earned: 
 @given(earned=EARNED, more=EARNED, bps=BPS)
 def test_the_fee_never_falls_as_earnings_grow(earned: int, more: int, bps: int) -> None:
     """``_affordable`` searches on this: more earnings never cost less fee."""
-    assert services.platform_fee_minor(earned_minor=earned + more, fee_bps=bps) >= services.platform_fee_minor(
+    assert platform_fee_minor(earned_minor=earned + more, fee_bps=bps) >= platform_fee_minor(
         earned_minor=earned, fee_bps=bps
     )
 
@@ -75,7 +76,7 @@ def test_sql_rounds_exactly_like_python(pairs: list[tuple[int, int]]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {platform_fee_sql('e', 'b')} FROM (VALUES {rows}) AS v(e, b)", params)  # noqa: S608
         got = [row[0] for row in cursor.fetchall()]
-    assert got == [services.platform_fee_minor(earned_minor=e, fee_bps=b) for e, b in pairs]
+    assert got == [platform_fee_minor(earned_minor=e, fee_bps=b) for e, b in pairs]
 
 
 @pytest.mark.django_db
@@ -100,5 +101,5 @@ def test_brands_pay_the_same_rate_per_row_and_set_based() -> None:
 @pytest.mark.django_db
 def test_per_row_booking_on_a_half_minor_unit() -> None:
     campaign = funded_campaign(budget=10_000, cpe_minor=9, cpm_minor=None, cpc_minor=None)
-    accrual = services.earnings_accrue(delta=delta(campaign, influencer(), "+1h", engagements=10))
+    accrual = earnings.earnings_accrue(delta=delta(campaign, influencer(), "+1h", engagements=10))
     assert (accrual.earned_minor, accrual.fee_minor) == (90, 14)

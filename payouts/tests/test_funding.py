@@ -6,13 +6,15 @@ import json
 import time
 
 import pytest
+import stripe
 from django.urls import reverse
 
-from brands.factories import BrandFactory, MembershipFactory
-from payouts import selectors, services
+from payouts import selectors
 from payouts.errors import WebhookSignatureInvalid
 from payouts.models import Funding, FundingStatus, LedgerTransaction
-from payouts.providers.stripe_checkout import stripe_signature, stripe_signature_verify
+from payouts.providers.stripe_checkout import stripe_signature_verify
+from payouts.services.checkout import funding_webhook_process
+from tests.factories.brands import BrandFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +42,11 @@ def _event(funding: Funding, event_id: str = "evt_1", paid: bool = True) -> byte
 
 
 def _signed(payload: bytes, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    return {"Stripe-Signature": stripe_signature(payload=payload, secret=secret, timestamp=at or int(time.time()))}
+    """Signed as Stripe signs: by the Stripe SDK's own signer, not by the code under test."""
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=at or int(time.time())
+    )
+    return {"Stripe-Signature": header}
 
 
 def test_owner_top_up_opens_a_checkout_and_the_webhook_books_it_once(client, provider_double):
@@ -80,11 +86,31 @@ def test_webhook_with_a_bad_signature_books_nothing(client, provider_double):
 
 def test_signature_verification_accepts_any_matching_v1():
     payload = b"{}"
-    good = stripe_signature(payload=payload, secret=SECRET, timestamp=1_700_000_000)
+    good = _signed(payload)["Stripe-Signature"]
     header = good.replace("v1=", "v1=deadbeef,v1=")
-    stripe_signature_verify(payload=payload, header=header, secret=SECRET, now=1_700_000_010)
+    stripe_signature_verify(payload=payload, header=header, secret=SECRET)
+    timestamp = good.split(",")[0]
     with pytest.raises(WebhookSignatureInvalid):
-        stripe_signature_verify(payload=payload, header="t=1700000000,v1=00", secret=SECRET, now=1_700_000_010)
+        stripe_signature_verify(payload=payload, header=f"{timestamp},v1=00", secret=SECRET)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(lambda payload: _signed(payload, secret="whsec_wrong"), id="wrong secret"),
+        pytest.param(lambda payload: _signed(payload, at=int(time.time()) - 301), id="expired (over 5 minutes)"),
+        pytest.param(lambda payload: {"Stripe-Signature": "t=abc,v1=00"}, id="malformed"),
+        pytest.param(lambda payload: {"Stripe-Signature": ""}, id="missing"),
+    ],
+)
+def test_a_wrong_or_expired_signature_is_refused(header):
+    payload = b'{"id": "evt_1"}'
+    with pytest.raises(WebhookSignatureInvalid):
+        stripe_signature_verify(payload=payload, header=header(payload)["Stripe-Signature"], secret=SECRET)
+    with pytest.raises(WebhookSignatureInvalid):
+        stripe_signature_verify(payload=payload, header=_signed(payload)["Stripe-Signature"], secret="")
+    with pytest.raises(WebhookSignatureInvalid):  # not UTF-8: never what Stripe sends
+        stripe_signature_verify(payload=b"\xff", header=_signed(b"x")["Stripe-Signature"], secret=SECRET)
 
 
 def test_managers_cannot_top_up(client, provider_double):
@@ -99,7 +125,7 @@ def test_unpaid_session_event_books_nothing(client, provider_double):
     brand = BrandFactory()
     funding = Funding.objects.create(brand=brand, source="card", reference="cs_y", amount_minor=100, currency="EUR")
     payload = _event(funding, paid=False)
-    services.funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
+    funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0
 
 
@@ -109,7 +135,7 @@ def test_expired_checkout_is_marked_and_books_nothing(provider_double):
     payload = _event(funding, event_id="evt_expired", paid=False).replace(
         b"checkout.session.completed", b"checkout.session.expired"
     )
-    services.funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
+    funding_webhook_process(provider_name="card", payload=payload, headers=_signed(payload))
     funding.refresh_from_db()
     assert funding.status == FundingStatus.EXPIRED
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0

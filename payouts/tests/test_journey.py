@@ -11,13 +11,19 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
 from campaigns import services as campaign_services
+from campaigns.earnings.selectors import campaign_reserved_minor
+from campaigns.earnings.services import MetricDelta, earnings_accrue, earnings_release_due
 from campaigns.errors import CampaignFundsError
-from influencers.factories import InfluencerProfileFactory
-from payouts import selectors, services
-from payouts.factories import CampaignFactory
+from payouts import selectors
 from payouts.models import AccountKind, PayoutBatch, PayoutStatus
+from payouts.services.batches import payout_batches_run
+from payouts.services.destinations import payout_destination_add
+from payouts.services.ledger import brand_fund
+from payouts.services.payouts import payout_approve, payout_request
+from tests.factories.brands import MembershipFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.payouts import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,30 +38,30 @@ def test_money_journey(client):
     campaign.refresh_from_db()
     assert campaign.status == "in_review"
 
-    services.brand_fund(brand=brand, amount_minor=500_000, currency="EUR", source="bank_transfer", reference="J-1")
+    brand_fund(brand=brand, amount_minor=500_000, currency="EUR", source="bank_transfer", reference="J-1")
     campaign_services.campaign_approve(campaign=campaign, reviewed_by=None)
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 350_000
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 150_000
+    assert campaign_reserved_minor(campaign=campaign) == 150_000
 
     lena = InfluencerProfileFactory()
     past = timezone.now() - timedelta(days=15)
-    services.earnings_accrue(
-        delta=services.MetricDelta("journey-1", campaign.pk, lena.pk, "+24h", impressions=5_000, engagements=100),
+    earnings_accrue(
+        delta=MetricDelta("journey-1", campaign.pk, lena.pk, "+24h", impressions=5_000, engagements=100),
         now=past,
     )  # 30.00 + 10.00 = 40.00, fee 6.00
-    services.earnings_release_due()
-    destination = services.payout_destination_add(
+    earnings_release_due()
+    destination = payout_destination_add(
         influencer=lena, kind="sepa", holder_name="Lena Berger", iban="AT611904300234573201"
     )
-    payout = services.payout_request(influencer=lena, amount_minor=4_000, currency="EUR", destination=destination)
-    services.payout_approve(payout=payout, reviewed_by=None)
-    [batch] = services.payout_batches_run()
+    payout = payout_request(influencer=lena, amount_minor=4_000, currency="EUR", destination=destination)
+    payout_approve(payout=payout, reviewed_by=None)
+    [batch] = payout_batches_run()
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.SENT
     assert '<InstdAmt Ccy="EUR">40.00</InstdAmt>' in PayoutBatch.objects.get(pk=batch.pk).document
 
     campaign_services.campaign_complete(campaign=campaign)
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 0
+    assert campaign_reserved_minor(campaign=campaign) == 0
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 500_000 - 4_600
 
     client.force_login(owner.user)

@@ -6,17 +6,27 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from brands.factories import BrandFactory
-from payouts import selectors, services
+from campaigns.earnings.budget import campaign_budget_release, campaign_budget_reserve
+from campaigns.earnings.selectors import campaign_reserved_minor
+from payouts import selectors
 from payouts.errors import DuplicateReference, InsufficientFunds, UnbalancedTransaction
-from payouts.factories import CampaignFactory
 from payouts.models import AccountKind, LedgerEntry, LedgerTransaction
+from payouts.services.ledger import (
+    Posting,
+    brand_available_account,
+    brand_fund,
+    ledger_post,
+    ledger_transaction_reverse,
+    platform_account,
+)
+from tests.factories.brands import BrandFactory
+from tests.factories.payouts import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _fund(brand, amount=50_000, reference="BANK-1"):
-    return services.brand_fund(
+    return brand_fund(
         brand=brand, amount_minor=amount, currency="EUR", source="bank_transfer", reference=reference
     )
 
@@ -41,14 +51,14 @@ def test_reserve_moves_the_budget_and_refuses_a_shortfall_with_the_missing_amoun
     brand = BrandFactory()
     _fund(brand, amount=15_000)
     campaign = CampaignFactory(brand=brand, budget_minor=10_000)
-    services.campaign_budget_reserve(campaign=campaign)
-    services.campaign_budget_reserve(campaign=campaign)  # twice: books once
+    campaign_budget_reserve(campaign=campaign)
+    campaign_budget_reserve(campaign=campaign)  # twice: books once
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 5_000
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 10_000
+    assert campaign_reserved_minor(campaign=campaign) == 10_000
 
     second = CampaignFactory(brand=brand, budget_minor=8_000)
     with pytest.raises(InsufficientFunds) as error:
-        services.campaign_budget_reserve(campaign=second)
+        campaign_budget_reserve(campaign=second)
     assert "€30.00" in str(error.value)
     assert error.value.shortfall_minor == 3_000
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 5_000
@@ -58,34 +68,34 @@ def test_release_returns_what_is_left_once():
     brand = BrandFactory()
     _fund(brand, amount=10_000)
     campaign = CampaignFactory(brand=brand, budget_minor=10_000)
-    assert services.campaign_budget_release(campaign=campaign) is None  # nothing reserved yet
-    services.campaign_budget_reserve(campaign=campaign)
-    assert services.campaign_budget_release(campaign=campaign) is not None
-    assert services.campaign_budget_release(campaign=campaign) is None
+    assert campaign_budget_release(campaign=campaign) is None  # nothing reserved yet
+    campaign_budget_reserve(campaign=campaign)
+    assert campaign_budget_release(campaign=campaign) is not None
+    assert campaign_budget_release(campaign=campaign) is None
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 10_000
-    assert selectors.campaign_reserved_minor(campaign=campaign) == 0
+    assert campaign_reserved_minor(campaign=campaign) == 0
 
 
 def test_reversal_of_a_top_up_and_refusal_when_the_money_is_reserved():
     brand = BrandFactory()
     txn = _fund(brand, amount=10_000)
     campaign = CampaignFactory(brand=brand, budget_minor=6_000)
-    services.campaign_budget_reserve(campaign=campaign)
+    campaign_budget_reserve(campaign=campaign)
     with pytest.raises(InsufficientFunds):
-        services.ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
-    services.campaign_budget_release(campaign=campaign)
-    services.ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
+        ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
+    campaign_budget_release(campaign=campaign)
+    ledger_transaction_reverse(ledger_transaction=txn, reason="wrong brand")
     assert selectors.brand_balance_minor(brand=brand, currency="EUR") == 0
 
 
 def test_post_refuses_unbalanced_bookings():
     brand = BrandFactory()
-    account = services.brand_available_account(brand=brand, currency="EUR")
-    funding = services.platform_account(kind=AccountKind.EXTERNAL_FUNDING, currency="EUR")
+    account = brand_available_account(brand=brand, currency="EUR")
+    funding = platform_account(kind=AccountKind.EXTERNAL_FUNDING, currency="EUR")
     with pytest.raises(UnbalancedTransaction), transaction.atomic():
-        services._post(
+        ledger_post(
             kind="funding",
-            postings=[services.Posting(funding, -100), services.Posting(account, 99)],
+            postings=[Posting(funding, -100), Posting(account, 99)],
         )
     assert not LedgerTransaction.objects.exists()
 
@@ -108,7 +118,7 @@ def test_entries_cannot_be_updated_or_deleted_in_the_database():
 
 def test_database_refuses_to_commit_an_unbalanced_transaction():
     brand = BrandFactory()
-    account = services.brand_available_account(brand=brand, currency="EUR")
+    account = brand_available_account(brand=brand, currency="EUR")
 
     def write_half_a_transaction() -> None:
         with transaction.atomic():

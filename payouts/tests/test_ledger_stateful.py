@@ -1,5 +1,6 @@
 """M1: a Hypothesis state machine over fund / reserve / accrue / hold-release / payout / payout-fails /
-reverse / refund / release, checking after every step that
+reverse / refund / release, and participation fees (issue 21: a real share's fee booked set-based when its post
+is up, kept by the retention check, taken back when the post goes before it), checking after every step that
 
 * every transaction balances per currency,
 * no internal (non-external) account is below zero,
@@ -26,12 +27,24 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from brands.factories import BrandFactory
-from influencers.factories import InfluencerProfileFactory
-from payouts import selectors, services
+from campaigns.earnings.budget import campaign_budget_release, campaign_budget_reserve
+from campaigns.earnings.participation import participation_fees_book_due, participation_retain_due
+from campaigns.earnings.pricing import RETENTION_AFTER
+from campaigns.earnings.selectors import campaign_reserved_minor
+from campaigns.earnings.services import PARTICIPATION_WINDOW, MetricDelta, earnings_accrue, earnings_release_due
+from campaigns.metrics.services import publication_remove
+from campaigns.models import PublicationState, SharePublication
+from payouts import selectors
 from payouts.errors import BelowMinimumPayout, InsufficientFunds
-from payouts.factories import CampaignFactory
 from payouts.models import AccountKind, EarningAccrual, LedgerAccount, LedgerEntry, PayoutStatus
+from payouts.services.batches import payout_batches_run
+from payouts.services.destinations import payout_destination_add
+from payouts.services.ledger import brand_fund, brand_refund, ledger_transaction_reverse, platform_account
+from payouts.services.payouts import payout_approve, payout_mark_failed, payout_request
+from tests.factories.brands import BrandFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.payouts import CampaignFactory
+from tests.factories.tracking import ShareFactory
 
 EXAMPLES = int(os.environ.get("LEDGER_STATEFUL_EXAMPLES", "25"))
 STEPS = int(os.environ.get("LEDGER_STATEFUL_STEPS", "50" if EXAMPLES >= 1000 else "30"))
@@ -40,9 +53,11 @@ PRICES = {"cpm_minor": 600, "cpe_minor": 10, "cpc_minor": 15}
 _serial = itertools.count()
 
 
-def _value(counts: tuple[int, int, int], cap: int | None) -> int:
-    impressions, engagements, clicks = counts
+def _value(counts: tuple[int, int, int, int], cap: int | None) -> int:
+    # The last count is the participation fee while the participation is booked (0 once taken back).
+    impressions, engagements, clicks, participation = counts
     value = impressions * PRICES["cpm_minor"] // 1000 + engagements * PRICES["cpe_minor"] + clicks * PRICES["cpc_minor"]
+    value += participation
     return min(value, cap) if cap is not None else value
 
 
@@ -66,11 +81,16 @@ class ShadowCampaign:
 class ShadowShare:
     campaign: int
     influencer: int
-    counts: tuple[int, int, int] = (0, 0, 0)
+    counts: tuple[int, int, int, int] = (0, 0, 0, 0)
     earned: int = 0
     fee: int = 0
-    #: [accrual pk, pending, hold_until] in booking order
+    #: [accrual pk, pending, hold_until, waits for the retention check] in booking order
     pending: list[list] = field(default_factory=list)
+    #: A participation share (a real ``campaigns.Share``): its publication, its promised fee, its state.
+    publication: object = None
+    participation_fee: int = 0
+    retained: bool = False
+    removed: bool = False
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -82,7 +102,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.brands = [BrandFactory(), BrandFactory()]
         self.influencers = [InfluencerProfileFactory(), InfluencerProfileFactory()]
         self.destinations = [
-            services.payout_destination_add(
+            payout_destination_add(
                 influencer=person, kind="sepa", holder_name="Holder", iban="AT611904300234573201"
             )
             for person in self.influencers
@@ -96,7 +116,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.fundings: list[tuple[object, int, int]] = []  # (transaction, brand index, amount)
         self.reversed: set[int] = set()
         self.payouts: list[object] = []
-        self.fee_baseline = services.platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
+        self.fee_baseline = platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -106,7 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(brand=st.integers(0, 1), amount=st.integers(1, 40_000))
     def fund(self, brand: int, amount: int) -> None:
-        txn = services.brand_fund(
+        txn = brand_fund(
             brand=self.brands[brand],
             amount_minor=amount,
             currency="EUR",
@@ -122,12 +142,12 @@ class LedgerMachine(RuleBasedStateMachine):
         shadow = ShadowCampaign(obj=campaign, brand=brand, budget=budget, cap=cap)
         self.campaigns.append(shadow)
         if self.brand_available[brand] >= budget:
-            services.campaign_budget_reserve(campaign=campaign)
+            campaign_budget_reserve(campaign=campaign)
             self.brand_available[brand] -= budget
             shadow.reserved, shadow.open = budget, True
         else:
             with pytest.raises(InsufficientFunds):
-                services.campaign_budget_reserve(campaign=campaign)
+                campaign_budget_reserve(campaign=campaign)
 
     @precondition(lambda self: self.campaigns)
     @rule(
@@ -144,8 +164,8 @@ class LedgerMachine(RuleBasedStateMachine):
         key = f"c{index}-i{person}-s{share}"
         state = self.shares.setdefault(key, ShadowShare(campaign=index, influencer=person))
         window = f"w{next(_serial)}"
-        accrual = services.earnings_accrue(
-            delta=services.MetricDelta(
+        accrual = earnings_accrue(
+            delta=MetricDelta(
                 share_key=f"{id(self)}-{key}",
                 campaign_id=campaign.obj.pk,
                 influencer_id=self.influencers[person].pk,
@@ -160,7 +180,12 @@ class LedgerMachine(RuleBasedStateMachine):
             max(0, state.counts[0] + impressions),
             max(0, state.counts[1] + engagements),
             max(0, state.counts[2] + clicks),
+            state.counts[3],
         )
+        self._shadow_booking(state, campaign, person, accrual)
+
+    def _shadow_booking(self, state: ShadowShare, campaign: ShadowCampaign, person: int, accrual: Any) -> None:
+        """What the booking of ``state``'s new counts must have done, checked against ``accrual``."""
         wanted = _value(state.counts, campaign.cap) - state.earned
         earned = accrual.earned_minor
         if wanted >= 0:
@@ -175,7 +200,8 @@ class LedgerMachine(RuleBasedStateMachine):
             campaign.reserved -= earned + fee
             campaign.spent += earned + fee
             if earned:
-                state.pending.append([accrual.pk, earned, accrual.hold_until])
+                gated = accrual.window == PARTICIPATION_WINDOW
+                state.pending.append([accrual.pk, earned, accrual.hold_until, gated])
         else:
             assert earned == wanted
             fee = _fee(state.earned + earned) - state.fee
@@ -197,13 +223,62 @@ class LedgerMachine(RuleBasedStateMachine):
         state.fee += fee
         self.fees += fee
 
+    @precondition(lambda self: self.campaigns)
+    @rule(data=st.data(), person=st.integers(0, 1), fee=st.integers(1, 4_000))
+    def participate(self, data: st.DataObject, person: int, fee: int) -> None:
+        """A share promised ``fee`` goes up: the sweep books its participation (set-based)."""
+        index = data.draw(st.integers(0, len(self.campaigns) - 1))
+        campaign = self.campaigns[index]
+        share = ShareFactory(
+            offer__match__campaign=campaign.obj,
+            offer__match__influencer=self.influencers[person],
+            participation_fee_minor=fee,
+        )
+        publication = SharePublication.objects.create(
+            share=share,
+            state=PublicationState.PUBLISHED,
+            idempotency_key=f"M1-{next(_serial)}",
+            published_at=self.now - timedelta(days=1),
+        )
+        result = participation_fees_book_due(now=self.now)
+        assert result.deltas == 1
+        state = ShadowShare(campaign=index, influencer=person, publication=publication, participation_fee=fee)
+        self.shares[f"p{share.pk}"] = state
+        state.counts = (0, 0, 0, fee)
+        accrual = EarningAccrual.objects.get(share__share_key=str(share.pk), window=PARTICIPATION_WINDOW)
+        self._shadow_booking(state, campaign, person, accrual)
+
+    @precondition(lambda self: any(s.publication and not s.retained and not s.removed for s in self.shares.values()))
+    @rule()
+    def retention_passes(self) -> None:
+        """Every post still up has stayed up for the retention period: its fee is kept, released after its hold."""
+        participation_retain_due(now=self.now + RETENTION_AFTER, after=RETENTION_AFTER)
+        for state in self.shares.values():
+            if state.publication is not None and not state.removed:
+                state.retained = True
+
+    @precondition(lambda self: any(s.publication and not s.removed for s in self.shares.values()))
+    @rule(data=st.data())
+    def post_removed(self, data: st.DataObject) -> None:
+        """A post goes: before the retention check its fee is taken back, after it the fee stays."""
+        key = data.draw(st.sampled_from(sorted(k for k, s in self.shares.items() if s.publication and not s.removed)))
+        state = self.shares[key]
+        publication_remove(publication=state.publication, now=self.now)
+        state.removed = True
+        if state.retained or state.counts[3] == 0:
+            assert not EarningAccrual.objects.filter(share__share_key=key[1:], window="removed").exists()
+            return
+        state.counts = (0, 0, 0, 0)
+        accrual = EarningAccrual.objects.get(share__share_key=key[1:], window="removed")
+        self._shadow_booking(state, self.campaigns[state.campaign], state.influencer, accrual)
+
     @rule(days=st.integers(1, 20))
     def hold_release(self, days: int) -> None:
         self.now += timedelta(days=days)
-        services.earnings_release_due(now=self.now)
+        earnings_release_due(now=self.now)
         for state in self.shares.values():
             for piece in state.pending:
-                if piece[2] <= self.now and piece[1] > 0:
+                if piece[2] <= self.now and piece[1] > 0 and (not piece[3] or state.retained):
                     self.available[state.influencer] += piece[1]
                     piece[1] = 0
 
@@ -212,19 +287,19 @@ class LedgerMachine(RuleBasedStateMachine):
         target = {"destination": self.destinations[person]}
         if amount < 2_000:
             with pytest.raises(BelowMinimumPayout):
-                services.payout_request(
+                payout_request(
                     influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
                 )
         elif amount > self.available[person]:
             with pytest.raises(InsufficientFunds):
-                services.payout_request(
+                payout_request(
                     influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
                 )
         else:
-            payout = services.payout_request(
+            payout = payout_request(
                 influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
             )
-            services.payout_approve(payout=payout, reviewed_by=None)
+            payout_approve(payout=payout, reviewed_by=None)
             self.payouts.append(payout)
             self.available[person] -= amount
             self.in_flight[person] += amount
@@ -232,7 +307,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(payout.batch_id is None for payout in self.payouts))
     @rule()
     def send_batches(self) -> None:
-        services.payout_batches_run()
+        payout_batches_run()
         for payout in self.payouts:
             if payout.batch_id is None:
                 payout.refresh_from_db()
@@ -246,7 +321,7 @@ class LedgerMachine(RuleBasedStateMachine):
         payout = data.draw(st.sampled_from(self.payouts))
         payout.refresh_from_db()
         before = payout.status
-        services.payout_mark_failed(payout=payout, reason="returned")
+        payout_mark_failed(payout=payout, reason="returned")
         person = self.influencers.index(payout.influencer)
         if before == PayoutStatus.APPROVED:
             self.in_flight[person] -= payout.amount_minor
@@ -261,23 +336,23 @@ class LedgerMachine(RuleBasedStateMachine):
         if txn.pk in self.reversed:
             return
         if self.brand_available[brand] >= amount:
-            services.ledger_transaction_reverse(ledger_transaction=txn, reason="booked by mistake")
+            ledger_transaction_reverse(ledger_transaction=txn, reason="booked by mistake")
             self.brand_available[brand] -= amount
             self.reversed.add(txn.pk)
         else:
             with pytest.raises(InsufficientFunds):
-                services.ledger_transaction_reverse(ledger_transaction=txn, reason="booked by mistake")
+                ledger_transaction_reverse(ledger_transaction=txn, reason="booked by mistake")
 
     @rule(brand=st.integers(0, 1), amount=st.integers(1, 20_000))
     def refund(self, brand: int, amount: int) -> None:
         if self.brand_available[brand] >= amount:
-            services.brand_refund(
+            brand_refund(
                 brand=self.brands[brand], amount_minor=amount, currency="EUR", reference=f"R-{next(_serial)}"
             )
             self.brand_available[brand] -= amount
         else:
             with pytest.raises(InsufficientFunds):
-                services.brand_refund(
+                brand_refund(
                     brand=self.brands[brand], amount_minor=amount, currency="EUR", reference=f"R-{next(_serial)}"
                 )
 
@@ -285,7 +360,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
         campaign = data.draw(st.sampled_from([campaign for campaign in self.campaigns if campaign.open]))
-        services.campaign_budget_release(campaign=campaign.obj)
+        campaign_budget_release(campaign=campaign.obj)
         type(campaign.obj).objects.filter(pk=campaign.obj.pk).update(status="completed")
         campaign.obj.refresh_from_db()
         self.brand_available[campaign.brand] += campaign.reserved
@@ -309,7 +384,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def reserved_plus_spent_within_budget(self) -> None:
         for campaign in self.campaigns:
-            reserved = selectors.campaign_reserved_minor(campaign=campaign.obj)
+            reserved = campaign_reserved_minor(campaign=campaign.obj)
             spent = EarningAccrual.objects.filter(campaign=campaign.obj).aggregate(
                 total=Sum("earned_minor") + Sum("fee_minor")
             )["total"]
@@ -331,7 +406,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 )
             ]
             assert balances == [pending, self.available[index], self.in_flight[index]]
-        fees = services.platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
+        fees = platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR").balance_minor
         assert fees - self.fee_baseline == self.fees
         assert selectors.ledger_reconcile_report().drifts == []
 

@@ -13,9 +13,9 @@ from django.db import connection, models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payouts import services
-from payouts.factories import CampaignFactory
+from campaigns.earnings.services import _affordable, earnings_accrue, metric_amounts, platform_fee_minor
 from payouts.money import money_decimal_string, money_parse
+from tests.factories.payouts import CampaignFactory
 
 MONEY_NAME = re.compile(r"(_minor$|amount|price|budget|balance|fee|cost|payout|earn|spend|spent)")
 
@@ -50,7 +50,7 @@ def test_cumulative_pricing_never_creates_or_loses_a_cent(cpm, cpe, cpc, windows
     previous = 0
     for impressions, engagements, clicks in windows:
         counts = [counts[0] + impressions, counts[1] + engagements, counts[2] + clicks]
-        value = services.metric_amounts(
+        value = metric_amounts(
             campaign=campaign, impressions=counts[0], engagements=counts[1], unique_clicks=counts[2]
         ).total
         assert value >= previous
@@ -66,11 +66,11 @@ def test_cumulative_pricing_never_creates_or_loses_a_cent(cpm, cpe, cpc, windows
     want=st.integers(0, 10**9), earned=st.integers(0, 10**9), bps=st.integers(0, 5_000), remaining=st.integers(0, 10**9)
 )
 def test_affordable_is_the_largest_amount_that_fits_with_its_fee(want, earned, bps, remaining):
-    fee_before = services.platform_fee_minor(earned_minor=earned, fee_bps=bps)
-    got = services._affordable(want=want, earned_before=earned, fee_before=fee_before, fee_bps=bps, remaining=remaining)
+    fee_before = platform_fee_minor(earned_minor=earned, fee_bps=bps)
+    got = _affordable(want=want, earned_before=earned, fee_before=fee_before, fee_bps=bps, remaining=remaining)
 
     def cost(extra: int) -> int:
-        return extra + services.platform_fee_minor(earned_minor=earned + extra, fee_bps=bps) - fee_before
+        return extra + platform_fee_minor(earned_minor=earned + extra, fee_bps=bps) - fee_before
 
     assert 0 <= got <= want
     assert cost(got) <= remaining
@@ -88,7 +88,7 @@ def test_reconcile_command_reports_zero_drift_and_catches_tampering():
     from payouts.tests.helpers import delta, funded_campaign, influencer
 
     campaign = funded_campaign()
-    services.earnings_accrue(delta=delta(campaign, influencer(), "w1", engagements=10))
+    earnings_accrue(delta=delta(campaign, influencer(), "w1", engagements=10))
     out = StringIO()
     call_command("ledger_reconcile", stdout=out)
     assert "0 drift" in out.getvalue()

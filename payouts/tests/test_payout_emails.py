@@ -10,11 +10,21 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from linkilike import emails
-from payouts import services, tasks
-from payouts.factories import CharityFactory
-from payouts.models import DestinationKind, PayoutStatus
+from payouts import tasks
+from payouts.models import PayoutStatus
+from payouts.services.batches import payout_batches_run
+from payouts.services.destinations import payout_destination_add
+from payouts.services.payouts import (
+    payout_approve,
+    payout_mark_failed,
+    payout_mark_sent,
+    payout_reject,
+    payout_request,
+)
 from payouts.tests.helpers import delta, funded_campaign, influencer
+from tests.factories.payouts import CharityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +36,12 @@ def _payout(person: Any = None, *, amount_minor: int = 2_550) -> Any:
     person = person or influencer()
     campaign = funded_campaign(budget=100_000)
     now = timezone.now()
-    services.earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=500), now=now)
-    services.earnings_release_due(now=now + timedelta(days=15))
-    destination = services.payout_destination_add(
-        influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban=IBAN
+    earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=500), now=now)
+    earnings_release_due(now=now + timedelta(days=15))
+    destination = payout_destination_add(
+        influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
     )
-    return services.payout_request(
+    return payout_request(
         influencer=person, amount_minor=amount_minor, currency="EUR", destination=destination
     )
 
@@ -45,7 +55,7 @@ def _html(message: Any) -> str:
 def test_approved_payout_says_it_goes_with_the_next_batch(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_approve(payout=payout, reviewed_by=None)
+        payout_approve(payout=payout, reviewed_by=None)
 
     [message] = mail.outbox
     assert message.to == [payout.influencer.user.email]
@@ -56,9 +66,9 @@ def test_approved_payout_says_it_goes_with_the_next_batch(django_capture_on_comm
 
 def test_sent_payout_names_the_amount_and_the_masked_destination(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
-    services.payout_approve(payout=payout, reviewed_by=None)  # not captured: its email is not under test here
+    payout_approve(payout=payout, reviewed_by=None)  # not captured: its email is not under test here
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_mark_sent(payout=payout, provider_reference="E2E-42")
+        payout_mark_sent(payout=payout, provider_reference="E2E-42")
 
     [message] = mail.outbox
     html = _html(message)
@@ -75,10 +85,10 @@ def test_sent_payout_names_the_amount_and_the_masked_destination(django_capture_
 
 def test_failed_payout_gives_the_reason_and_says_the_money_is_back(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
-    services.payout_approve(payout=payout, reviewed_by=None)
-    services.payout_mark_sent(payout=payout)
+    payout_approve(payout=payout, reviewed_by=None)
+    payout_mark_sent(payout=payout)
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_mark_failed(payout=payout, reason="Account closed by the bank's customer")
+        payout_mark_failed(payout=payout, reason="Account closed by the bank's customer")
 
     [message] = mail.outbox
     assert "could not be completed" in message.subject
@@ -93,7 +103,7 @@ def test_failed_payout_gives_the_reason_and_says_the_money_is_back(django_captur
 def test_rejected_payout_gives_the_reason(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_reject(payout=payout, reviewed_by=None, reason="Destination under review")
+        payout_reject(payout=payout, reviewed_by=None, reason="Destination under review")
 
     [message] = mail.outbox
     assert "rejected" in message.subject
@@ -105,13 +115,13 @@ def test_rejected_payout_gives_the_reason(django_capture_on_commit_callbacks: An
 
 def test_marking_sent_twice_sends_one_email(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
-    services.payout_approve(payout=payout, reviewed_by=None)
+    payout_approve(payout=payout, reviewed_by=None)
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_mark_sent(payout=payout, provider_reference="E2E-1")
+        payout_mark_sent(payout=payout, provider_reference="E2E-1")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.payout_mark_sent(payout=payout, provider_reference="E2E-1")
-        services.payout_mark_failed(payout=payout, reason="returned")
-        services.payout_mark_failed(payout=payout, reason="returned")
+        payout_mark_sent(payout=payout, provider_reference="E2E-1")
+        payout_mark_failed(payout=payout, reason="returned")
+        payout_mark_failed(payout=payout, reason="returned")
 
     assert len(callbacks) == 1  # only the first failure: the repeated calls returned early and enqueued nothing
     assert [m.subject.split("payout of €25.50 ")[-1] for m in mail.outbox] == [
@@ -123,7 +133,7 @@ def test_marking_sent_twice_sends_one_email(django_capture_on_commit_callbacks: 
 def test_nothing_is_sent_before_the_change_commits(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.payout_approve(payout=payout, reviewed_by=None)
+        payout_approve(payout=payout, reviewed_by=None)
 
     assert len(callbacks) == 1
     assert mail.outbox == []
@@ -131,8 +141,8 @@ def test_nothing_is_sent_before_the_change_commits(django_capture_on_commit_call
 
 def test_stale_or_missing_payout_sends_nothing() -> None:
     payout = _payout()
-    services.payout_approve(payout=payout, reviewed_by=None)
-    services.payout_mark_sent(payout=payout)
+    payout_approve(payout=payout, reviewed_by=None)
+    payout_mark_sent(payout=payout)
 
     tasks.payout_status_email_send.delay(payout.pk, PayoutStatus.APPROVED)  # overtaken by "sent"
     tasks.payout_status_email_send.delay(-1, PayoutStatus.SENT)
@@ -144,13 +154,13 @@ def test_stale_or_missing_payout_sends_nothing() -> None:
 
 def test_batch_run_emails_each_sent_payout_including_donations(django_capture_on_commit_callbacks: Any) -> None:
     payout = _payout()
-    donation = services.payout_request(
+    donation = payout_request(
         influencer=payout.influencer, amount_minor=2_000, currency="EUR", charity=CharityFactory(name="Tierschutz Linz")
     )
     for item in (payout, donation):
-        services.payout_approve(payout=item, reviewed_by=None)
+        payout_approve(payout=item, reviewed_by=None)
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_batches_run()
+        payout_batches_run()
 
     bodies = sorted(message.body for message in mail.outbox)
     assert len(bodies) == 2
@@ -164,7 +174,7 @@ def test_email_is_rendered_in_the_preferred_language(monkeypatch: pytest.MonkeyP
     user = payout.influencer.user
     user.preferred_language = "de"
     user.save(update_fields=["preferred_language"])
-    services.payout_reject(payout=payout, reviewed_by=None, reason="x")
+    payout_reject(payout=payout, reviewed_by=None, reason="x")
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(emails, "email_send", lambda **kwargs: calls.append(kwargs))
 
@@ -181,7 +191,7 @@ def test_a_german_speaking_influencer_gets_the_email_in_german(django_capture_on
     user.preferred_language = "de"
     user.save(update_fields=["preferred_language"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.payout_reject(payout=payout, reviewed_by=None, reason="x")
+        payout_reject(payout=payout, reviewed_by=None, reason="x")
 
     assert "Ihre Auszahlung von" in mail.outbox[0].subject
     assert "abgelehnt" in mail.outbox[0].subject

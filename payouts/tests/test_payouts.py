@@ -8,11 +8,16 @@ from xml.etree import ElementTree as ET
 import pytest
 from django.utils import timezone
 
-from payouts import selectors, services
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
+from payouts import selectors
 from payouts.errors import BelowMinimumPayout, InsufficientFunds, InvalidDestination
-from payouts.factories import CharityFactory
-from payouts.models import AccountKind, DestinationKind, PayoutStatus
+from payouts.models import AccountKind, PayoutStatus
+from payouts.providers.sepa import iban_clean
+from payouts.services.batches import payout_batch_execute, payout_batches_run
+from payouts.services.destinations import payout_destination_add
+from payouts.services.payouts import payout_approve, payout_mark_failed, payout_reject, payout_request
 from payouts.tests.helpers import delta, funded_campaign, influencer
+from tests.factories.payouts import CharityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +27,10 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 def _earned_available(person, engagements=500):
     campaign = funded_campaign(budget=100_000)
     now = timezone.now()
-    services.earnings_accrue(
+    earnings_accrue(
         delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=engagements), now=now
     )
-    services.earnings_release_due(now=now + timedelta(days=15))
+    earnings_release_due(now=now + timedelta(days=15))
     return campaign
 
 
@@ -37,20 +42,20 @@ def _balances(person):
 
 
 def _iban(person):
-    return services.payout_destination_add(
-        influencer=person, kind=DestinationKind.SEPA, holder_name="Lena Berger", iban="AT61 1904 3002 3457 3201"
+    return payout_destination_add(
+        influencer=person, kind="sepa", holder_name="Lena Berger", iban="AT61 1904 3002 3457 3201"
     )
 
 
 def test_iban_check_digits():
-    assert services.iban_is_valid("DE89 3704 0044 0532 0130 00")
-    assert services.iban_is_valid("at611904300234573201")
-    assert not services.iban_is_valid("DE89 3704 0044 0532 0130 01")
-    assert not services.iban_is_valid("DE89")
+    """schwifty checks the check digits and each country's length and format (more in test_destination_providers)."""
+    assert iban_clean("DE89 3704 0044 0532 0130 00") == "DE89370400440532013000"
+    assert iban_clean("at611904300234573201") == "AT611904300234573201"
+    for wrong in ("DE89 3704 0044 0532 0130 01", "DE89", "DE8512345678901234"):
+        with pytest.raises(InvalidDestination):
+            iban_clean(wrong)
     with pytest.raises(InvalidDestination):
-        services.payout_destination_add(
-            influencer=influencer(), kind=DestinationKind.SEPA, holder_name="X", iban="AT611904300234573202"
-        )
+        payout_destination_add(influencer=influencer(), kind="sepa", holder_name="X", iban="AT611904300234573202")
 
 
 def test_request_sets_money_aside_and_refuses_below_minimum_or_balance():
@@ -58,11 +63,11 @@ def test_request_sets_money_aside_and_refuses_below_minimum_or_balance():
     _earned_available(person, engagements=500)  # EUR 50.00 available
     destination = _iban(person)
     with pytest.raises(BelowMinimumPayout):
-        services.payout_request(influencer=person, amount_minor=1_999, currency="EUR", destination=destination)
+        payout_request(influencer=person, amount_minor=1_999, currency="EUR", destination=destination)
     with pytest.raises(InsufficientFunds) as error:
-        services.payout_request(influencer=person, amount_minor=6_000, currency="EUR", destination=destination)
+        payout_request(influencer=person, amount_minor=6_000, currency="EUR", destination=destination)
     assert "€10.00" in str(error.value)
-    services.payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
+    payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
     assert _balances(person) == (2_000, 3_000)
 
 
@@ -70,18 +75,18 @@ def test_someone_elses_destination_is_refused():
     person, other = influencer(), influencer()
     _earned_available(person)
     with pytest.raises(InvalidDestination):
-        services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=_iban(other))
+        payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=_iban(other))
 
 
 def test_sepa_batch_produces_a_pain001_file_and_marks_payouts_sent():
     person = influencer()
     _earned_available(person)
-    payout = services.payout_request(influencer=person, amount_minor=2_550, currency="EUR", destination=_iban(person))
+    payout = payout_request(influencer=person, amount_minor=2_550, currency="EUR", destination=_iban(person))
     charity = CharityFactory(name="Tierschutz Linz")
-    donation = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", charity=charity)
+    donation = payout_request(influencer=person, amount_minor=2_000, currency="EUR", charity=charity)
     for item in (payout, donation):
-        services.payout_approve(payout=item, reviewed_by=None)
-    [batch] = services.payout_batches_run()
+        payout_approve(payout=item, reviewed_by=None)
+    [batch] = payout_batches_run()
     root = ET.fromstring(batch.document.split("\n", 1)[1])  # noqa: S314 - our own generated file
     assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", NS).text == "2"
     assert root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", NS).text == "45.50"
@@ -99,15 +104,15 @@ def test_rejected_and_returned_payouts_go_back_to_the_balance():
     person = influencer()
     _earned_available(person)
     destination = _iban(person)
-    rejected = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
-    services.payout_reject(payout=rejected, reviewed_by=None, reason="suspicious")
+    rejected = payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
+    payout_reject(payout=rejected, reviewed_by=None, reason="suspicious")
     assert _balances(person) == (5_000, 0)
-    sent = services.payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
-    services.payout_approve(payout=sent, reviewed_by=None)
-    services.payout_batches_run()
+    sent = payout_request(influencer=person, amount_minor=2_000, currency="EUR", destination=destination)
+    payout_approve(payout=sent, reviewed_by=None)
+    payout_batches_run()
     assert _balances(person) == (3_000, 0)
-    services.payout_mark_failed(payout=sent, reason="account closed")
-    services.payout_mark_failed(payout=sent, reason="account closed")  # twice: books once
+    payout_mark_failed(payout=sent, reason="account closed")
+    payout_mark_failed(payout=sent, reason="account closed")  # twice: books once
     assert _balances(person) == (5_000, 0)
 
 
@@ -116,25 +121,25 @@ def test_paypal_payouts_go_over_http_and_failed_items_are_reversed(provider_doub
     for person in (ok, failing):
         _earned_available(person)
     provider_double.failing_receivers.add("nobody@example.test")
-    good = services.payout_request(
+    good = payout_request(
         influencer=ok,
         amount_minor=2_345,
         currency="EUR",
-        destination=services.payout_destination_add(
-            influencer=ok, kind=DestinationKind.PAYPAL, paypal_email="Lena@Example.test"
+        destination=payout_destination_add(
+            influencer=ok, kind="paypal", paypal_email="Lena@Example.test"
         ),
     )
-    bad = services.payout_request(
+    bad = payout_request(
         influencer=failing,
         amount_minor=2_000,
         currency="EUR",
-        destination=services.payout_destination_add(
-            influencer=failing, kind=DestinationKind.PAYPAL, paypal_email="nobody@example.test"
+        destination=payout_destination_add(
+            influencer=failing, kind="paypal", paypal_email="nobody@example.test"
         ),
     )
     for payout in (good, bad):
-        services.payout_approve(payout=payout, reviewed_by=None)
-    [batch] = services.payout_batches_run()
+        payout_approve(payout=payout, reviewed_by=None)
+    [batch] = payout_batches_run()
     [create] = provider_double.calls("/v1/payments/payouts")[:1]
     body = create.json()
     assert body["sender_batch_header"]["sender_batch_id"] == batch.message_id
@@ -150,17 +155,17 @@ def test_paypal_payouts_go_over_http_and_failed_items_are_reversed(provider_doub
 def test_stripe_connect_transfers_carry_idempotency_keys(provider_double):
     person = influencer()
     _earned_available(person)
-    payout = services.payout_request(
+    payout = payout_request(
         influencer=person,
         amount_minor=2_000,
         currency="EUR",
-        destination=services.payout_destination_add(
-            influencer=person, kind=DestinationKind.STRIPE, stripe_account="acct_1Lena"
+        destination=payout_destination_add(
+            influencer=person, kind="stripe", stripe_account="acct_1Lena"
         ),
     )
-    services.payout_approve(payout=payout, reviewed_by=None)
-    [batch] = services.payout_batches_run()
-    services.payout_batch_execute(batch=batch)  # a re-run sends nothing new
+    payout_approve(payout=payout, reviewed_by=None)
+    [batch] = payout_batches_run()
+    payout_batch_execute(batch=batch)  # a re-run sends nothing new
     [transfer] = provider_double.calls("/v1/transfers")
     assert transfer.headers["Idempotency-Key"] == f"payout-{payout.pk}"
     assert transfer.form() == {
@@ -179,8 +184,8 @@ def test_several_influencers_sharing_one_iban_are_flagged():
     first, second, third = influencer(), influencer(), influencer()
     _iban(first)
     _iban(second)
-    services.payout_destination_add(
-        influencer=third, kind=DestinationKind.SEPA, holder_name="T", iban="DE89370400440532013000"
+    payout_destination_add(
+        influencer=third, kind="sepa", holder_name="T", iban="DE89370400440532013000"
     )
     assert selectors.destination_sharing_counts() == {"iban:AT611904300234573201": 2}
 
@@ -190,24 +195,24 @@ def test_a_batch_whose_provider_was_down_is_sent_on_the_next_run(provider_double
 
     person = influencer()
     _earned_available(person)
-    payout = services.payout_request(
+    payout = payout_request(
         influencer=person,
         amount_minor=2_000,
         currency="EUR",
-        destination=services.payout_destination_add(
-            influencer=person, kind=DestinationKind.PAYPAL, paypal_email="l@x.test"
+        destination=payout_destination_add(
+            influencer=person, kind="paypal", paypal_email="l@x.test"
         ),
     )
-    services.payout_approve(payout=payout, reviewed_by=None)
+    payout_approve(payout=payout, reviewed_by=None)
     reachable = settings.PAYPAL_API_BASE
     settings.PAYPAL_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     with pytest.raises(ProviderError) as error:
-        services.payout_batches_run()
+        payout_batches_run()
     assert error.value.retryable
     payout.refresh_from_db()
     assert (payout.status, _balances(person)) == (PayoutStatus.APPROVED, (3_000, 2_000))
     settings.PAYPAL_API_BASE = reachable
-    [batch] = services.payout_batches_run()
+    [batch] = payout_batches_run()
     payout.refresh_from_db()
     assert (payout.status, payout.batch_id) == (PayoutStatus.SENT, batch.pk)
     assert len(provider_double.calls("/v1/payments/payouts")) == 2  # create + status, once

@@ -16,14 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from brands.models import Brand
+from campaigns.earnings import services as earnings
+from campaigns.earnings.batch import earnings_accrue_batch
+from campaigns.earnings.services import MetricDelta, earnings_release_due
 from campaigns.models import Campaign, Share
-from campaigns.tracking.factories import ShareFactory
 from networks.models import Network
-from payouts import services
-from payouts.earnings_batch import earnings_accrue_batch
 from payouts.errors import PayoutsError
 from payouts.models import EarningAccrual, LedgerTransaction, ShareEarning, TransactionKind
+from payouts.rules import hold_period
 from payouts.tests.helpers import funded_campaign, snapshot
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +38,8 @@ def sandbox_share(*, demo: bool, network: str = Network.SANDBOX) -> Share:
     return cast(Share, ShareFactory(offer__match__campaign=campaign, connected_account__network=network))
 
 
-def delta_for(share: Share, window: str, **metrics: int) -> services.MetricDelta:
-    return services.MetricDelta(
+def delta_for(share: Share, window: str, **metrics: int) -> MetricDelta:
+    return MetricDelta(
         share_key=str(share.pk),
         campaign_id=share.campaign_id,
         influencer_id=share.influencer_id,
@@ -55,7 +57,7 @@ def test_per_row_refuses_sandbox_earnings_for_a_real_brand() -> None:
     share = sandbox_share(demo=False)
 
     with pytest.raises(PayoutsError), transaction.atomic():
-        services.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
+        earnings.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
 
     assert earned(share) == 0
     assert not EarningAccrual.objects.exists()
@@ -70,17 +72,17 @@ def test_per_row_refuses_sandbox_earnings_for_a_real_brand() -> None:
 def test_per_row_books_everything_else(demo: bool, network: str) -> None:
     share = sandbox_share(demo=demo, network=network)
 
-    services.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
+    earnings.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
 
     assert earned(share) == 500
 
 
 def test_a_reversal_of_earnings_booked_before_the_gate_still_goes_through() -> None:
     share = sandbox_share(demo=True)
-    services.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
+    earnings.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
     Brand.objects.filter(pk=share.campaign.brand_id).update(is_demo=False)
 
-    services.earnings_accrue(delta=delta_for(share, "removed", engagements=-50))
+    earnings.earnings_accrue(delta=delta_for(share, "removed", engagements=-50))
 
     assert earned(share) == 0
 
@@ -124,7 +126,7 @@ def test_the_set_based_path_books_what_the_per_row_path_books() -> None:
             for item in deltas:
                 try:
                     with transaction.atomic():
-                        services.earnings_accrue(delta=item, now=NOW)
+                        earnings.earnings_accrue(delta=item, now=NOW)
                 except PayoutsError:
                     continue
             expected = snapshot()
@@ -141,10 +143,10 @@ def test_earnings_booked_before_the_gate_are_not_released_for_payout() -> None:
     """What a sandbox share of a (no longer) demo brand earned stays pending, for staff to reverse."""
     sandbox, ordinary = sandbox_share(demo=True), sandbox_share(demo=True, network=Network.MASTODON)
     for share in (sandbox, ordinary):
-        services.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
+        earnings.earnings_accrue(delta=delta_for(share, "+1h", engagements=50))
     Brand.objects.filter(pk__in=[sandbox.campaign.brand_id, ordinary.campaign.brand_id]).update(is_demo=False)
 
-    services.earnings_release_due(now=timezone.now() + services.hold_period() + timedelta(minutes=1))
+    earnings_release_due(now=timezone.now() + hold_period() + timedelta(minutes=1))
 
     pending = dict(EarningAccrual.objects.values_list("share__share_key", "pending_minor"))
     assert pending == {str(sandbox.pk): 500, str(ordinary.pk): 0}

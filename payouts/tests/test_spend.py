@@ -7,13 +7,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
+from campaigns.earnings.budget import campaign_budget_release
+from campaigns.earnings.selectors import (
+    brand_funds_get_for_brand,
+    campaign_spend_for_campaigns,
+    campaign_spend_get_for_campaign,
+)
+from campaigns.earnings.services import earnings_accrue
 from campaigns.models import Campaign
-from campaigns.tracking.factories import ShareFactory
-from payouts import selectors, services
 from payouts.money import money_format
 from payouts.tests.helpers import delta, funded_campaign
+from tests.factories.brands import MembershipFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +55,12 @@ def test_every_page_shows_the_ledgers_spend(client: Client) -> None:
     key = str(share.pk)
 
     # 8 engagements at 0.10 = 0.80 earned, 15 % fee 0.12: 0.92 spent.
-    services.earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=key, engagements=8))
-    assert selectors.campaign_spend_get_for_campaign(campaign=campaign).spent_minor == 92
+    earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=key, engagements=8))
+    assert campaign_spend_get_for_campaign(campaign=campaign).spent_minor == 92
     _shown_everywhere(client, campaign, 92)
 
     # 18 engagements in all: 1.80 earned, fee 0.27: 2.07 spent.
-    services.earnings_accrue(delta=delta(campaign, share.influencer, "+6h", share=key, engagements=10))
+    earnings_accrue(delta=delta(campaign, share.influencer, "+6h", share=key, engagements=10))
     _shown_everywhere(client, campaign, 207)
 
 
@@ -62,22 +68,22 @@ def test_spend_follows_reversals_also_after_the_budget_was_released() -> None:
     campaign = funded_campaign(budget=10_000, cpe_minor=10, cpm_minor=None, cpc_minor=None)
     share = ShareFactory(offer__match__campaign=campaign)
     key = str(share.pk)
-    services.earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=key, engagements=20))
-    spend = selectors.campaign_spend_get_for_campaign(campaign=campaign)
+    earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=key, engagements=20))
+    spend = campaign_spend_get_for_campaign(campaign=campaign)
     assert (spend.earned_minor, spend.fee_minor, spend.spent_minor) == (200, 30, 230)
 
-    services.campaign_budget_release(campaign=campaign)
+    campaign_budget_release(campaign=campaign)
     # Fakes purged after the end: the brand gets the money back into its balance, spend drops.
-    services.earnings_accrue(delta=delta(campaign, share.influencer, "+24h", share=key, engagements=-6))
-    spend = selectors.campaign_spend_get_for_campaign(campaign=campaign)
+    earnings_accrue(delta=delta(campaign, share.influencer, "+24h", share=key, engagements=-6))
+    spend = campaign_spend_get_for_campaign(campaign=campaign)
     assert (spend.earned_minor, spend.fee_minor, spend.spent_minor) == (140, 21, 161)
-    many = selectors.campaign_spend_for_campaigns(campaigns=[campaign])
+    many = campaign_spend_for_campaigns(campaigns=[campaign])
     assert many == {campaign.pk: spend}
-    assert selectors.brand_funds_get_for_brand(brand=campaign.brand).spent_minor == 161
+    assert brand_funds_get_for_brand(brand=campaign.brand).spent_minor == 161
 
 
 def test_a_campaign_without_earnings_has_spent_nothing(client: Client) -> None:
     campaign = funded_campaign()
-    spend = selectors.campaign_spend_get_for_campaign(campaign=campaign)
+    spend = campaign_spend_get_for_campaign(campaign=campaign)
     assert (spend.earned_minor, spend.fee_minor, spend.spent_minor) == (0, 0, 0)
-    assert selectors.campaign_spend_for_campaigns(campaigns=[]) == {}
+    assert campaign_spend_for_campaigns(campaigns=[]) == {}

@@ -11,12 +11,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from brands.factories import MembershipFactory
-from payouts import services
-from payouts.factories import CampaignFactory, CharityFactory
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from payouts.models import Funding, PayoutBatch, PayoutRequest, PayoutStatus
+from payouts.services.destinations import payout_destination_add
+from payouts.services.payouts import payout_request
 from payouts.tests.helpers import delta, funded_campaign
+from tests.factories.accounts import UserFactory
+from tests.factories.brands import MembershipFactory
+from tests.factories.payouts import CampaignFactory, CharityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +30,9 @@ def _text(response: Any) -> str:
 def test_funds_page_shows_balance_reservation_and_spend_from_the_ledger(client):
     campaign = funded_campaign(budget=10_000, fund=25_000, name="Spring roast")
     membership = MembershipFactory(brand=campaign.brand)
-    from influencers.factories import InfluencerProfileFactory
+    from tests.factories.influencers import InfluencerProfileFactory
 
-    services.earnings_accrue(delta=delta(campaign, InfluencerProfileFactory(), "w1", engagements=100))
+    earnings_accrue(delta=delta(campaign, InfluencerProfileFactory(), "w1", engagements=100))
     client.force_login(membership.user)
     page = _text(client.get(reverse("payouts:funds", args=[campaign.brand.slug])))
     assert "€150.00" in page  # available: 250 - 100
@@ -58,19 +60,19 @@ def test_funds_nav_item_is_listed(client):
 
 
 def _earning_influencer():
-    from influencers.factories import InfluencerProfileFactory
+    from tests.factories.influencers import InfluencerProfileFactory
 
     person = InfluencerProfileFactory()
     campaign = funded_campaign(budget=100_000, name="Alpenglow launch")
     now = timezone.now()
-    services.earnings_accrue(
+    earnings_accrue(
         delta=delta(
             campaign, person, "2026-05-01/+24h", share=f"share-42-{person.pk}", impressions=10_000, engagements=250
         ),
         now=now - timedelta(days=20),
     )
-    services.earnings_release_due()
-    services.earnings_accrue(
+    earnings_release_due()
+    earnings_accrue(
         delta=delta(campaign, person, "2026-05-02/+72h", share=f"share-42-{person.pk}", unique_clicks=10)
     )
     return person
@@ -129,7 +131,7 @@ def test_influencer_adds_an_iban_and_requests_a_payout(client):
 
 def test_influencer_cannot_target_another_influencers_account(client):
     person = _earning_influencer()
-    other = services.payout_destination_add(
+    other = payout_destination_add(
         influencer=_earning_influencer(), kind="sepa", holder_name="X", iban="DE89370400440532013000"
     )
     client.force_login(person.user)
@@ -177,10 +179,10 @@ def test_staff_record_a_bank_transfer_in_admin(staff_client):
 
 def test_staff_bulk_approve_send_and_download_the_sepa_file(staff_client):
     person = _earning_influencer()
-    destination = services.payout_destination_add(
+    destination = payout_destination_add(
         influencer=person, kind="sepa", holder_name="Lena Berger", iban="AT611904300234573201"
     )
-    payout = services.payout_request(influencer=person, amount_minor=8_000, currency="EUR", destination=destination)
+    payout = payout_request(influencer=person, amount_minor=8_000, currency="EUR", destination=destination)
     changelist = reverse("admin:payouts_payoutrequest_changelist")
     staff_client.post(changelist, {"action": "approve_selected", "_selected_action": [payout.pk]})
     payout.refresh_from_db()
@@ -206,6 +208,6 @@ def test_admin_ledger_pages_and_reconcile_report(staff_client):
 def test_shared_payout_accounts_are_flagged_in_admin(staff_client):
     first, second = _earning_influencer(), _earning_influencer()
     for person in (first, second):
-        services.payout_destination_add(influencer=person, kind="paypal", paypal_email="same@example.test")
+        payout_destination_add(influencer=person, kind="paypal", paypal_email="same@example.test")
     page = _text(staff_client.get(reverse("admin:payouts_payoutdestination_changelist") + "?shared=yes"))
     assert page.count("shared by 2") == 2

@@ -16,9 +16,9 @@ import pytest
 import requests
 from PIL import Image
 
-from accounts.factories import UserFactory
 from sandbox.models import SandboxStatus
 from sandbox.testing import consent_approve, query_of, signed_in_session
+from tests.factories.accounts import UserFactory
 
 REDIRECT_URI = "https://app.example.test/callback"
 SCOPES = "read write:statuses write:media profile"

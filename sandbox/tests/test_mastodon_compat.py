@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.factories import UserFactory
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import InteractionKind, SandboxInteraction, SandboxPersona, SandboxScheduledStatus, SandboxStatus
 from sandbox.services import access_token_issue, app_register, community_seed, persona_audience_attach
 from sandbox.services_statuses import scheduled_statuses_publish_due, status_create
 from sandbox.simulation import simulation_step
+from tests.factories.accounts import UserFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ import requests
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 from PIL import Image
 
-from accounts.factories import UserFactory
 from sandbox.models import SandboxPersona, SandboxStatus
 from sandbox.testing import consent_approve, query_of, signed_in_session
+from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

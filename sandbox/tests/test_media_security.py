@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.factories import UserFactory
-from linkilike.testing import DANGEROUS_TYPES, HOSTILE_NAMES, gif_html_polyglot, gif_script_polyglot
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import SandboxMedia, SandboxPersona
 from sandbox.services import access_token_issue, app_register, status_create, status_delete
 from sandbox.views import avatar
+from tests.doubles.files import DANGEROUS_TYPES, HOSTILE_NAMES, gif_html_polyglot, gif_script_polyglot
+from tests.factories.accounts import UserFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,11 @@ import pytest
 from django.test import Client
 from django.urls import clear_url_caches
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.errors import ConnectError, InstanceUrlInvalid
 from networks.models import Network
 from sandbox import tasks
+from tests.factories.influencers import InfluencerProfileFactory
 from tests.production import probe, production_env, run_python
 
 ROOT = Path(__file__).resolve().parents[2]

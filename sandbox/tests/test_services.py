@@ -11,9 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from accounts.factories import UserFactory
 from sandbox.errors import OAuthError, RecordNotFound, SandboxPersonaError, UnprocessableEntity, ValidationFailed
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import SandboxAuthorizationCode, SandboxStatus
 from sandbox.services import (
     AuthorizationRequest,
@@ -25,6 +23,8 @@ from sandbox.services import (
     status_create,
     status_text_length,
 )
+from tests.factories.accounts import UserFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts.factories import UserFactory
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import (
     InteractionKind,
     SandboxExposure,
@@ -21,6 +19,8 @@ from sandbox.models import (
 from sandbox.services import community_seed, persona_audience_attach, persona_create, status_create
 from sandbox.simulation import engagement_probabilities, simulation_step
 from sandbox.tasks import sandbox_simulate
+from tests.factories.accounts import UserFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

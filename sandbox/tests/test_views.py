@@ -9,14 +9,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.factories import UserFactory
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import Topic
-from sandbox.factories import SandboxPersonaFactory
 from sandbox.models import SandboxAuthorizationCode, SandboxPersona
 from sandbox.representations import content_html
 from sandbox.services import app_register, community_seed, status_create
 from sandbox.testing import query_of
+from tests.factories.accounts import UserFactory
+from tests.factories.influencers import InfluencerProfileFactory
+from tests.factories.sandbox import SandboxPersonaFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -184,6 +184,10 @@ def stack_start(work_dir: Path | None = None) -> Stack:
             "SANDBOX_MEDIA_PROCESSING_SECONDS": "0",
             # Small journey earnings must still be payable, and the new sandbox account needs an audience.
             "PAYOUTS_MINIMUM_MINOR": "100",
+            # The platform's bank account has no default (the funds page and the SEPA file need one).
+            "PAYOUTS_PLATFORM_ACCOUNT_NAME": "Linkilike GmbH",
+            "PAYOUTS_PLATFORM_IBAN": "AT611904300234573201",
+            "PAYOUTS_PLATFORM_BIC": "BKAUATWW",
             "SANDBOX_NEW_ACCOUNT_FOLLOWERS": "150",
             "PYTHONUNBUFFERED": "1",
         }

@@ -210,8 +210,8 @@ def test_a_new_brand_is_guided_and_asked_before_destructive_actions(guidance: Gu
     stack.manage(
         "shell",
         "-c",
-        "from campaigns.factories import MatchFactory;"
-        "from influencers.factories import InfluencerProfileFactory;"
+        "from tests.factories.campaigns import MatchFactory;"
+        "from tests.factories.influencers import InfluencerProfileFactory;"
         "lena = InfluencerProfileFactory(display_name='Lena Loves Tea');"
         "[MatchFactory(influencer=lena, status='proposed', campaign__name=f'Nordlicht Autumn Blend {n}',"
         " campaign__brand__name='Nordlicht Tea Wholesale') for n in (1, 2)]",

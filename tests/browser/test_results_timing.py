@@ -36,13 +36,13 @@ def seed() -> dict[str, Any]:
 
     from django.utils import timezone
 
-    from accounts.factories import UserFactory
-    from brands.factories import MembershipFactory
-    from campaigns.factories import CampaignFactory, MatchFactory, OfferFactory
     from campaigns.models import PublicationState, SharePublication
-    from campaigns.tracking.factories import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
-    from influencers.factories import InfluencerProfileFactory
-    from networks.factories import ConnectedAccountFactory
+    from tests.factories.accounts import UserFactory
+    from tests.factories.brands import MembershipFactory
+    from tests.factories.campaigns import CampaignFactory, MatchFactory, OfferFactory
+    from tests.factories.influencers import InfluencerProfileFactory
+    from tests.factories.networks import ConnectedAccountFactory
+    from tests.factories.tracking import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
 
     now = timezone.now()
     membership = MembershipFactory(user=UserFactory(email=BRAND_EMAIL, password=PASSWORD), brand__name="Timing Coffee")

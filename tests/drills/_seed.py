@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import cast
 
 from campaigns.captions import TRACKING_LINK_PLACEHOLDER, caption_compose
-from campaigns.factories import CampaignFactory, CaptionVariantFactory, ContentPieceFactory, OfferFactory
 from campaigns.models import Campaign, Offer, Share, ShareStatus
-from influencers.factories import InfluencerProfileFactory
 from influencers.models import InfluencerProfile
 from networks.models import AccountStatus, ConnectedAccount, Network
+from tests.factories.campaigns import CampaignFactory, CaptionVariantFactory, ContentPieceFactory, OfferFactory
+from tests.factories.influencers import InfluencerProfileFactory
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Seeded:
 
 def shares_seed(*, count: int, instance_url: str, funded_minor: int = 0) -> Seeded:
     if funded_minor:
-        from campaigns.publishing.testing import funded_campaign
+        from tests.doubles.publishing import funded_campaign
 
         campaign = funded_campaign(budget_minor=funded_minor, networks=["mastodon"])
     else:

@@ -8,9 +8,9 @@ import pytest
 
 from campaigns.models import Click, HoldReason
 from campaigns.tracking import services
-from campaigns.tracking.factories import ClickFactory, ShareFactory, TrackingLinkFactory
 from payouts.models import EarningAccrual, MetricSource, ShareEarning
 from payouts.tests.helpers import funded_campaign
+from tests.factories.tracking import ClickFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

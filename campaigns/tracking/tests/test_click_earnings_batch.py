@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from campaigns.earnings import batch as earnings_batch
+from campaigns.earnings.services import MetricDelta
 from campaigns.models import Click, HoldReason, TrackingLink
 from campaigns.tracking import services
-from campaigns.tracking.factories import ClickFactory, ShareFactory, TrackingLinkFactory
-from payouts import earnings_batch
 from payouts.models import EarningAccrual, ShareEarning
-from payouts.services import MetricDelta
 from payouts.tests.helpers import assert_same, funded_campaign, snapshot
+from tests.factories.tracking import ClickFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

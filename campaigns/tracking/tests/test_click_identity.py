@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from campaigns.models import Click, ClickReason, TrackingLink
 from campaigns.tracking import capture, services
 from campaigns.tracking.capture import ClickEvent
-from campaigns.tracking.factories import TrackingLinkFactory
 from campaigns.tracking.fast_redirect import RedirectFastPath
 from campaigns.tracking.tests.test_fast_redirect import environ
+from tests.factories.tracking import TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -22,17 +22,17 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
+from campaigns.earnings.services import earnings_release_due
 from campaigns.metrics.services import publication_remove
 from campaigns.models import Campaign, Click, ClickReason, PublicationState, Share, SharePublication, TrackingLink
 from campaigns.tracking import capture, services
 from campaigns.tracking.capture import ClickEvent
-from campaigns.tracking.factories import ClickFactory, ShareFactory, TrackingLinkFactory
 from campaigns.tracking.selectors import campaign_results_get_for_campaign, influencer_results_get_for_influencer
 from payouts.models import AccountKind, EarningAccrual, EarningLine, LedgerAccount, Metric, ShareEarning
-from payouts.services import earnings_release_due
 from payouts.tests.helpers import funded_campaign
+from tests.factories.brands import MembershipFactory
+from tests.factories.tracking import ClickFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns.factories import ContentPieceFactory
 from campaigns.models import Click, ClickReason, HoldReason, MetricSnapshot, ShareHold, TrackingLink
 from campaigns.tracking import services
 from campaigns.tracking.capture import PROCESSING_KEY, QUEUE_KEY, ClickEvent, redis_client, redis_key
-from campaigns.tracking.factories import ShareFactory, TrackingLinkFactory
+from tests.factories.campaigns import ContentPieceFactory
+from tests.factories.tracking import ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from campaigns.models import Click, ClickReason, TrackingLink
 from campaigns.tracking import capture, services
 from campaigns.tracking.capture import QUEUE_KEY, redis_client, redis_key
-from campaigns.tracking.factories import TrackingLinkFactory
 from campaigns.tracking.fast_redirect import RedirectFastPath
+from tests.factories.tracking import TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory, OfferFactory
 from campaigns.models import (
     Campaign,
     Click,
@@ -31,10 +29,12 @@ from campaigns.models import (
     TrackingLink,
 )
 from campaigns.tracking import services
-from campaigns.tracking.factories import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
-from networks.factories import ConnectedAccountFactory
 from networks.models import ConnectedAccount, Network
 from payouts.models import EarningAccrual, ShareEarning
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, OfferFactory
+from tests.factories.networks import ConnectedAccountFactory
+from tests.factories.tracking import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 _serial = itertools.count()
@@ -136,35 +136,36 @@ def _campaign_with_shares(n: int, *, influencers: int = 5) -> Campaign:
 
 def _book_in_the_ledger(accrual: EarningAccrual) -> None:
     """The accrual's money in the ledger, where a campaign's spend is read (``payouts.selectors``)."""
-    from payouts import services as money
+    from campaigns.earnings.budget import campaign_budget_reserve, campaign_reserved_account
     from payouts.models import AccountKind, TransactionKind
+    from payouts.services.ledger import Posting, brand_fund, influencer_account, ledger_post, platform_account
 
     campaign = accrual.campaign
-    money.brand_fund(
+    brand_fund(
         brand=campaign.brand,
         amount_minor=campaign.budget_minor,
         currency="EUR",
         source="bank_transfer",
         reference=f"T-{campaign.pk}",
     )
-    money.campaign_budget_reserve(campaign=campaign)
+    campaign_budget_reserve(campaign=campaign)
     with transaction.atomic():
-        accrual.ledger_transaction = money._post(
+        accrual.ledger_transaction = ledger_post(
             kind=TransactionKind.EARNING,
             campaign=campaign,
             brand=campaign.brand,
             postings=[
-                money.Posting(
-                    money.campaign_reserved_account(campaign=campaign), -(accrual.earned_minor + accrual.fee_minor)
+                Posting(
+                    campaign_reserved_account(campaign=campaign), -(accrual.earned_minor + accrual.fee_minor)
                 ),
-                money.Posting(
-                    money.influencer_account(
+                Posting(
+                    influencer_account(
                         influencer=accrual.influencer, kind=AccountKind.INFLUENCER_PENDING, currency="EUR"
                     ),
                     accrual.earned_minor,
                 ),
-                money.Posting(
-                    money.platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR"), accrual.fee_minor
+                Posting(
+                    platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR"), accrual.fee_minor
                 ),
             ],
         )

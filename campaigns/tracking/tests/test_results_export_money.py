@@ -13,13 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
+from campaigns.earnings.selectors import campaign_spend_get_for_campaign
+from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from campaigns.models import Campaign, HoldReason, ShareHold
-from campaigns.tracking.factories import ShareFactory
-from payouts import selectors, services
 from payouts.models import EarningAccrual
+from payouts.rules import hold_period
 from payouts.tests.helpers import delta, funded_campaign
+from tests.factories.brands import MembershipFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,7 @@ def test_brand_csv_has_fee_spend_and_the_hold_the_influencer_sees(client: Client
     share = ShareFactory(offer__match__campaign=campaign)
     held = ShareFactory(offer__match__campaign=campaign)
     for item, engagements in ((share, 8), (held, 10)):
-        services.earnings_accrue(
+        earnings_accrue(
             delta=delta(campaign, item.influencer, "+1h", share=str(item.pk), engagements=engagements)
         )
     ShareHold.objects.create(share=held, reason=HoldReason.CLICK_VELOCITY)
@@ -59,7 +61,7 @@ def test_brand_csv_has_fee_spend_and_the_hold_the_influencer_sees(client: Client
 
     # The spend column adds up to the campaign's spend everywhere else.
     total = sum(Decimal(item["spend"]) for item in rows.values())
-    assert total * 100 == selectors.campaign_spend_get_for_campaign(campaign=campaign).spent_minor
+    assert total * 100 == campaign_spend_get_for_campaign(campaign=campaign).spent_minor
 
     # The influencer's earnings page says the same: on hold until that date.
     influencer = Client()
@@ -77,7 +79,7 @@ def test_brand_csv_has_fee_spend_and_the_hold_the_influencer_sees(client: Client
 def test_after_the_hold_nothing_is_on_hold_in_the_csv(client: Client) -> None:
     campaign = funded_campaign(budget=10_000, cpe_minor=10, cpm_minor=None, cpc_minor=None)
     share = ShareFactory(offer__match__campaign=campaign)
-    services.earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=str(share.pk), engagements=8))
-    services.earnings_release_due(now=timezone.now() + services.hold_period() + timedelta(minutes=1))
+    earnings_accrue(delta=delta(campaign, share.influencer, "+1h", share=str(share.pk), engagements=8))
+    earnings_release_due(now=timezone.now() + hold_period() + timedelta(minutes=1))
     [row] = _brand_csv(client, campaign)
     assert (row["earned"], row["earned_on_hold"], row["on_hold_until"]) == ("0.80", "0.00", "")

@@ -13,13 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory, OfferFactory
 from campaigns.models import Campaign
-from campaigns.tracking.factories import ShareFactory
 from campaigns.tracking.selectors import campaign_results_get_for_campaign
 from linkilike.db_routing import analytics_reads
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, OfferFactory
+from tests.factories.tracking import ShareFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 

@@ -13,9 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory, OfferFactory
 from campaigns.models import (
     Campaign,
     CampaignResultGroup,
@@ -27,11 +25,13 @@ from campaigns.models import (
 )
 from campaigns.tracking import services
 from campaigns.tracking.capture import ClickEvent
-from campaigns.tracking.factories import ShareFactory, TrackingLinkFactory
 from campaigns.tracking.selectors import Results, campaign_results_get_for_campaign, rollups_enabled
-from networks.factories import ConnectedAccountFactory
 from networks.models import Network
 from payouts.models import EarningAccrual, ShareEarning
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, OfferFactory
+from tests.factories.networks import ConnectedAccountFactory
+from tests.factories.tracking import ShareFactory, TrackingLinkFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=False),

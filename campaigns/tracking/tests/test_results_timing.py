@@ -20,18 +20,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from brands.factories import MembershipFactory
 from brands.models import BrandRole
-from campaigns.factories import CampaignFactory, OfferFactory
 from campaigns.models import Campaign, HoldReason, MetricWindowRetry, PublicationState, Share, SharePublication
 from campaigns.tracking import services
-from campaigns.tracking.factories import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
 from campaigns.tracking.selectors_timing import (
     PendingClickHour,
     clicks_pending_for_influencer,
     results_timing_get_for_campaign,
     schedule_words,
 )
+from tests.factories.brands import MembershipFactory
+from tests.factories.campaigns import CampaignFactory, OfferFactory
+from tests.factories.tracking import ClickFactory, MetricSnapshotFactory, ShareFactory, TrackingLinkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from linkilike.demo import DEMO_PASSWORD, seed_all
+from accounts.demo import DEMO_PASSWORD
+from linkilike.demo import seed_all
 
 
 class Command(BaseCommand):

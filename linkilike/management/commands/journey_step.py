@@ -11,9 +11,24 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+
+from accounts.models import User
+from brands.models import Brand
+from brands.services import brand_demo_mark
+from campaigns.earnings.services import earnings_release_due
+from campaigns.metrics.services import metrics_pull_due
+from campaigns.models import Campaign, Match, Offer, SharePublication
+from campaigns.publishing.tasks import publications_run_due
+from campaigns.tracking.services import click_earnings_accrue_due, clicks_drain
+from payouts.models import PayoutRequest
+from sandbox.services import community_seed
+from sandbox.simulation import simulation_step
 
 
 class Command(BaseCommand):
@@ -35,33 +50,20 @@ class Command(BaseCommand):
         if action == "staff":
             result: dict[str, Any] = self._staff(options["email"], options["password"], options["secret"])
         elif action == "community":
-            from sandbox.services import community_seed
-
             result = {"community": len(community_seed(size=200))}
         elif action == "demo_brand":
             # The journey's brands sign up like real ones, but publish to the sandbox, which only a demo
             # brand may reach; no page can make a demo brand, so the journey does it here.
-            from brands.models import Brand
-            from brands.services import brand_demo_mark
-
             result = {"demo_brand": brand_demo_mark(brand=Brand.objects.get(name=options["brand"])).slug}
         elif action == "pipeline":
             result = self._pipeline(now)
         elif action == "release":
-            from payouts.services import earnings_release_due
-
             result = {"released": earnings_release_due(now=now)}
         else:
             result = self._state()
         self.stdout.write(json.dumps(result, default=str))
 
     def _staff(self, email: str, password: str, secret: str) -> dict[str, Any]:
-        from allauth.account.models import EmailAddress
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP
-
-        from accounts.models import User
-
         user, _ = User.objects.get_or_create(
             email=email, defaults={"full_name": "Sam Staff", "is_staff": True, "is_superuser": True}
         )
@@ -74,11 +76,6 @@ class Command(BaseCommand):
 
     def _pipeline(self, now: Any) -> dict[str, Any]:
         """One turn of the periodic work beat would do: publish due, simulate, pull metrics, drain clicks."""
-        from campaigns.metrics.services import metrics_pull_due
-        from campaigns.publishing.tasks import publications_run_due
-        from campaigns.tracking.services import click_earnings_accrue_due, clicks_drain
-        from sandbox.simulation import simulation_step
-
         published = publications_run_due()
         # The simulation advances each post of the last 48 hours; step it through a post's first two days.
         real_now = timezone.now()
@@ -100,9 +97,6 @@ class Command(BaseCommand):
         }
 
     def _state(self) -> dict[str, Any]:
-        from campaigns.models import Campaign, Match, Offer, SharePublication
-        from payouts.models import PayoutRequest
-
         return {
             "campaigns": list(Campaign.objects.values_list("status", flat=True)),
             "matches": list(Match.objects.values_list("status", flat=True)),

@@ -7,12 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from influencers.factories import InfluencerProfileFactory
 from networks import services
 from networks.models import ConnectedAccount
 from networks.providers.base import NetworkProvider
 from networks.providers.types import ClientCredentials, MetricsSnapshot, TokenSet
 from networks.tests.doubles.base import Double, DoubleState
+from tests.factories.influencers import InfluencerProfileFactory
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201"

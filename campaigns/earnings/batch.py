@@ -1,0 +1,571 @@
+"""Set-based earnings: many verified metric deltas booked in a few SQL statements (ADR 14).
+
+``earnings_accrue_batch`` books exactly what calling ``campaigns.earnings.services.earnings_accrue`` once per
+delta, in the order given, would book: the same accruals, explanation lines, ledger transactions,
+entries, idempotency keys and balances. It gets there by splitting the work:
+
+* The common case, a positive delta on a campaign whose reservation still covers it, depends only on
+  the share's cumulative counts and on the campaign's running spend. Both are window functions over
+  the deltas (``SUM``/``MIN``/``LAG`` per share and per campaign, in delta order), so these deltas
+  are priced, checked against the reservation and written with ``INSERT ... SELECT`` (transactions,
+  entries, accruals, lines) and one ``UPDATE ... FROM`` per table (balances, shares).
+* From the first delta of a campaign that needs sequential judgement — the reservation would be
+  overdrawn (the per-row path caps it with ``_affordable``), a reversal (takes from earnings on hold
+  newest first, then the available balance, then writes off), a reservation that is not open — every
+  later delta of that campaign goes through ``earnings_accrue`` itself, in order, in the same database
+  transaction. Those deltas see exactly the state the per-row path would have shown them: the
+  set-based part only wrote earlier deltas of that campaign, and its bookings elsewhere (pending
+  balances, fees, other campaigns) are credits that no later judgement reads.
+
+The database triggers of migration 0002 stay in force: entries are immutable and every transaction
+must balance at commit. PostgreSQL only; other databases take the per-row path.
+"""
+
+# The SQL below is built from module constants (table names, account kinds) only; every value
+# from outside travels as a query parameter or through the staging table.
+# ruff: noqa: S608
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.earnings.budget import CLOSED_CAMPAIGN_STATUSES, RELEASE_KEY, RESERVE_KEY
+from campaigns.earnings.pricing import PRICING
+from campaigns.earnings.services import EARNING_KEY, SHARE_ID_KEY, MetricDelta, earnings_accrue
+from networks.models import Network
+from payouts.errors import PayoutsError
+from payouts.keys import sql_literal
+from payouts.models import AccountKind, Metric, MetricSource, TransactionKind
+from payouts.rules import hold_period
+from payouts.services.ledger import CAMPAIGN_ACCOUNT_KEY, INFLUENCER_ACCOUNT_KEY, PLATFORM_ACCOUNT_KEY
+
+logger = logging.getLogger(__name__)
+
+STAGE_TABLE = "earnings_delta_stage"
+_CALC = "earnings_batch_calc"
+_BOOK = "earnings_batch_book"
+
+#: The share's cumulative counts the pricing policy reads (``MetricDelta`` fields, stage columns).
+COUNTS = PRICING.counts
+#: Columns of the staging table, in the order ``earnings_delta_stage_copy`` writes them.
+STAGE_COLUMNS = ("seq", "share_key", "campaign_id", "influencer_id", "window", *COUNTS, "source")
+
+
+def _each(template: str, separator: str = ", ") -> str:
+    """``template`` once per count (``{c}``), joined: the SQL follows the pricing policy's counts."""
+    return separator.join(template.format(c=count) for count in COUNTS)
+
+
+def _lit(text: str) -> str:
+    return sql_literal(str(text))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    deltas: int
+    #: Deltas booked by the set-based statements (one accrual each, a transaction when money moved).
+    booked_set_based: int
+    #: Deltas handed to ``earnings_accrue`` in order (budget ran out, reversal, reservation not open).
+    booked_per_row: int
+    #: Already booked before, or a repeat of a (share, window) earlier in the batch: books nothing.
+    skipped: int
+    #: Unknown campaign or influencer, a share that belongs to another campaign or influencer, or a
+    #: delta that could earn for a sandbox share of a brand that is not a demo brand.
+    refused: int
+    transactions: int
+    entries: int
+
+
+def earnings_delta_stage_create() -> str:
+    """Creates (empty) the session's staging table for one batch and returns its name.
+
+    Callers that already hold the deltas in the database fill it with ``INSERT INTO ... SELECT``
+    (``seq`` is the booking order); others use ``earnings_accrue_batch(deltas=...)``.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE {STAGE_TABLE} (
+                seq bigint PRIMARY KEY,
+                share_key varchar(120) NOT NULL,
+                campaign_id bigint NOT NULL,
+                influencer_id bigint NOT NULL,
+                "window" varchar(80) NOT NULL,
+                {_each("{c} bigint NOT NULL DEFAULT 0", ", ")},
+                source varchar(12) NOT NULL
+            ) ON COMMIT DROP
+            """
+        )
+    return STAGE_TABLE
+
+
+def _stage(deltas: Iterable[MetricDelta]) -> None:
+    earnings_delta_stage_create()
+    fields = ("share_key", "campaign_id", "influencer_id", "window", *COUNTS)
+    rows = [(seq, *(getattr(d, name) for name in fields), d.source) for seq, d in enumerate(deltas)]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5_000):
+            chunk = rows[start : start + 5_000]
+            row_placeholder = "(" + ",".join(["%s"] * len(STAGE_COLUMNS)) + ")"
+            placeholders = ",".join([row_placeholder] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {STAGE_TABLE} ({', '.join(_quoted(STAGE_COLUMNS))}) VALUES {placeholders}",
+                [value for row in chunk for value in row],
+            )
+
+
+def _quoted(columns: Iterable[str]) -> list[str]:
+    return [f'"{column}"' for column in columns]
+
+
+@transaction.atomic
+def earnings_accrue_batch(*, deltas: Iterable[MetricDelta] | None = None, now: datetime | None = None) -> BatchResult:
+    """Books many deltas as ``earnings_accrue`` would one by one, in the given order. Idempotent.
+
+    Without ``deltas`` the caller has filled ``earnings_delta_stage`` in this transaction.
+    """
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _per_row(list(deltas or []), now=now)
+    if deltas is not None:
+        _stage(deltas)
+    result = _book_staged(now=now)
+    # Dropped now rather than at commit: a caller may book several batches in one transaction.
+    _execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {_CALC}, {_BOOK}")
+    return result
+
+
+def _per_row(deltas: list[MetricDelta], *, now: datetime) -> BatchResult:
+    for delta in deltas:
+        earnings_accrue(delta=delta, now=now)
+    return BatchResult(len(deltas), 0, len(deltas), 0, 0, 0, 0)
+
+
+def _fetch_one(sql: str, params: Any = None) -> tuple[Any, ...]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    assert row is not None  # noqa: S101 - aggregate queries always return one row
+    return tuple(row)
+
+
+def _execute(sql: str, params: Any = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def platform_fee_sql(earned: str, bps: str) -> str:
+    """``PRICING.fee_sql``: the fee on ``earned`` rounded half up (ADR 7)."""
+    return PRICING.fee_sql(earned, bps)
+
+
+def _book_staged(*, now: datetime) -> BatchResult:
+    (total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
+    if not total:
+        return BatchResult(0, 0, 0, 0, 0, 0, 0)
+    (bad_sources,) = _fetch_one(
+        f"SELECT count(*) FROM {STAGE_TABLE} WHERE source NOT IN %s", [tuple(MetricSource.values)]
+    )
+    if bad_sources:
+        raise PayoutsError(_("Only verified metrics (reported by the network or measured by us) earn money."))
+    # earnings_accrue refuses a delta that could earn for a sandbox share of a brand that is not a demo
+    # brand (sandbox_earning_refused): the same deltas leave the batch here and are counted as refused.
+    _execute(
+        f"""
+        DELETE FROM {STAGE_TABLE} s
+        USING campaigns_campaign c, brands_brand b, campaigns_share sh, networks_connectedaccount a
+        WHERE c.id = s.campaign_id AND b.id = c.brand_id AND NOT b.is_demo
+            AND GREATEST({_each("s.{c}")}) > 0
+            AND sh.id = CASE WHEN s.share_key ~ %(share_id)s THEN s.share_key::bigint END
+            AND sh.campaign_id = s.campaign_id
+            AND a.id = sh.connected_account_id AND a.network = %(sandbox)s
+        """,
+        {"share_id": f"^{SHARE_ID_KEY}$", "sandbox": Network.SANDBOX.value},
+    )
+    _execute(f"ANALYZE {STAGE_TABLE}")
+
+    # Same lock order as earnings_accrue (campaign, share, accounts), each in primary-key order.
+    _execute(
+        f"""SELECT id FROM campaigns_campaign WHERE id IN (SELECT DISTINCT campaign_id FROM {STAGE_TABLE})
+        ORDER BY id FOR UPDATE"""
+    )
+    # earnings_accrue opens the share on its first delta (before the idempotency check).
+    _execute(
+        f"""
+        INSERT INTO payouts_shareearning (share_key, campaign_id, influencer_id, {_each("{c}")},
+            earned_minor, fee_minor, updated_at)
+        SELECT first.share_key, first.campaign_id, first.influencer_id, {_each("0")}, 0, 0, %(now)s
+        FROM (
+            SELECT DISTINCT ON (s.share_key) s.share_key, s.campaign_id, s.influencer_id, s.seq
+            FROM {STAGE_TABLE} s
+            JOIN campaigns_campaign c ON c.id = s.campaign_id
+            JOIN influencers_influencerprofile i ON i.id = s.influencer_id
+            WHERE NOT EXISTS (SELECT 1 FROM payouts_shareearning e WHERE e.share_key = s.share_key)
+            ORDER BY s.share_key, s.seq
+        ) first
+        ORDER BY first.seq
+        ON CONFLICT (share_key) DO NOTHING
+        """,
+        {"now": timezone.now()},
+    )
+    _execute(
+        f"""SELECT id FROM payouts_shareearning WHERE share_key IN (SELECT share_key FROM {STAGE_TABLE})
+        ORDER BY id FOR UPDATE"""
+    )
+    reserve_key = RESERVE_KEY.sql(campaign="c.id")
+    release_key = RELEASE_KEY.sql(campaign="c.id")
+    reserved_key = CAMPAIGN_ACCOUNT_KEY.sql(
+        kind=_lit(AccountKind.CAMPAIGN_RESERVED), campaign="c.id", currency="c.currency"
+    )
+    closed = ", ".join(_lit(status) for status in sorted(CLOSED_CAMPAIGN_STATUSES))
+    components = list(enumerate(PRICING.components))
+    after = {count: f"b.n1_{count}" for count in COUNTS}
+    before = {count: f"b.nb_{count}" for count in COUNTS}
+    priced = ",\n                ".join(
+        f"{PRICING.amount_sql(component, after, 'c')} AS v1_{i}, "
+        f"{PRICING.amount_sql(component, before, 'c')} AS vb_{i}, "
+        f"{PRICING.line_sql(component, 'c', before, after)[0]} AS lp_{i}"
+        for i, component in components
+    )
+    value_after = " + ".join(f"v1_{i}" for i, _component in components)
+    # Every figure earnings_accrue computes for a delta, assuming nothing earlier in its campaign was
+    # capped: counts floored at zero (running sum minus its running minimum below zero), prices on
+    # the cumulative counts, the cap, the fee on cumulative earnings, the campaign's running spend.
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE {_CALC} ON COMMIT DROP AS
+        WITH held AS (
+            SELECT a.share_id, sum(a.pending_minor) AS pending0 FROM payouts_earningaccrual a
+            WHERE a.pending_minor > 0 AND a.share_id IN (
+                SELECT sh.id FROM payouts_shareearning sh WHERE sh.share_key IN (SELECT share_key FROM {STAGE_TABLE})
+            )
+            GROUP BY a.share_id
+        ),
+        valid AS (
+            SELECT s.seq, s.share_key, s.campaign_id, s.influencer_id, s."window", s.source,
+                {_each("s.{c} AS d_{c}")},
+                sh.id AS share_id, {_each("sh.{c} AS b0_{c}")},
+                sh.earned_minor AS earned0, sh.fee_minor AS fee0, COALESCE(held.pending0, 0) AS pending0,
+                row_number() OVER (PARTITION BY sh.id, s."window" ORDER BY s.seq) AS repeat
+            FROM {STAGE_TABLE} s
+            JOIN payouts_shareearning sh ON sh.share_key = s.share_key
+                AND sh.campaign_id = s.campaign_id AND sh.influencer_id = s.influencer_id
+            JOIN influencers_influencerprofile i ON i.id = s.influencer_id
+            LEFT JOIN held ON held.share_id = sh.id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM payouts_earningaccrual a WHERE a.share_id = sh.id AND a."window" = s."window"
+            )
+        ),
+        running AS (
+            SELECT v.*,
+                {_each("b0_{c} + sum(d_{c}) OVER share_order AS s_{c}")}
+            FROM valid v WHERE repeat = 1
+            WINDOW share_order AS (PARTITION BY share_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        ),
+        counted AS (
+            SELECT r.*,
+                {_each("s_{c} - LEAST(0, min(s_{c}) OVER share_order) AS n1_{c}")}
+            FROM running r
+            WINDOW share_order AS (PARTITION BY share_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        ),
+        before AS (
+            SELECT k.*,
+                {_each("COALESCE(lag(n1_{c}) OVER share_order, b0_{c}) AS nb_{c}")}
+            FROM counted k
+            WINDOW share_order AS (PARTITION BY share_id ORDER BY seq)
+        ),
+        priced AS (
+            SELECT b.*, c.brand_id, c.currency, c.platform_fee_bps AS bps,
+                {priced},
+                c.{PRICING.cap_field}
+            FROM before b JOIN campaigns_campaign c ON c.id = b.campaign_id
+        ),
+        targeted AS (
+            SELECT p.*, {PRICING.capped_sql(value_after, "p")} AS target
+            FROM priced p
+        ),
+        earned AS (
+            SELECT t.*, COALESCE(lag(target) OVER share_order, earned0) AS e_before,
+                target - COALESCE(lag(target) OVER share_order, earned0) AS earned
+            FROM targeted t
+            WINDOW share_order AS (PARTITION BY share_id ORDER BY seq)
+        ),
+        feed AS (
+            SELECT e.*,
+                CASE WHEN earned = 0 THEN 0
+                    ELSE {platform_fee_sql("e_before + earned", "bps")}
+                        - CASE WHEN count(*) FILTER (WHERE earned <> 0) OVER earlier > 0
+                            THEN {platform_fee_sql("e_before", "bps")} ELSE fee0 END
+                END AS fee_delta,
+                pending0 + sum(earned) OVER share_order AS p_after
+            FROM earned e
+            WINDOW earlier AS (PARTITION BY share_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                share_order AS (PARTITION BY share_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        ),
+        budget AS (
+            SELECT c.id AS campaign_id,
+                c.status NOT IN ({closed})
+                AND EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {reserve_key})
+                AND NOT EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {release_key})
+                    AS open,
+                COALESCE((SELECT a.balance_minor FROM payouts_ledgeraccount a WHERE a.key = {reserved_key}), 0)
+                    AS remaining
+            FROM campaigns_campaign c WHERE c.id IN (SELECT DISTINCT campaign_id FROM {STAGE_TABLE})
+        ),
+        judged AS (
+            SELECT f.*,
+                (earned <> 0 AND NOT g.open)
+                OR (earned < 0 AND p_after < 0)
+                OR (earned > 0 AND sum(earned + fee_delta) OVER campaign_order > g.remaining) AS hard
+            FROM feed f JOIN budget g ON g.campaign_id = f.campaign_id
+            WINDOW campaign_order AS (PARTITION BY f.campaign_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        )
+        SELECT j.*,
+            j.seq < COALESCE(min(seq) FILTER (WHERE hard) OVER (PARTITION BY campaign_id), j.seq + 1) AS clean
+        FROM judged j
+        """
+    )
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE {_BOOK} ON COMMIT DROP AS
+        SELECT k.*,
+            nextval(pg_get_serial_sequence('payouts_earningaccrual', 'id')) AS accrual_id,
+            CASE WHEN k.earned <> 0 THEN nextval(pg_get_serial_sequence('payouts_ledgertransaction', 'id')) END
+                AS txn_id
+        FROM (SELECT * FROM {_CALC} WHERE clean ORDER BY seq) k
+        """
+    )
+    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(txn_id) FROM {_BOOK}")
+    (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
+    (valid_total,) = _fetch_one(
+        f"""SELECT count(*) FROM {STAGE_TABLE} s
+        JOIN payouts_shareearning sh ON sh.share_key = s.share_key
+            AND sh.campaign_id = s.campaign_id AND sh.influencer_id = s.influencer_id
+        JOIN influencers_influencerprofile i ON i.id = s.influencer_id"""
+    )
+    entries = _write_money(now=now) if money_moves else 0
+    _write_accruals(now=now)
+    per_row = _book_per_row(now=now) if per_row_count else 0
+    return BatchResult(
+        deltas=int(total),
+        booked_set_based=int(booked),
+        booked_per_row=per_row,
+        skipped=int(valid_total) - int(considered),
+        refused=int(total) - int(valid_total),
+        transactions=int(money_moves),
+        entries=entries,
+    )
+
+
+def _write_money(*, now: datetime) -> int:
+    """Accounts, transactions, entries and cached balances of the set-based earnings."""
+    stamp = timezone.now()
+    pending, fees = _lit(AccountKind.INFLUENCER_PENDING), _lit(AccountKind.PLATFORM_FEES)
+    available, write_off = _lit(AccountKind.INFLUENCER_AVAILABLE), _lit(AccountKind.EXTERNAL_WRITE_OFF)
+
+    def influencer_key(kind: str, alias: str = "") -> str:
+        return INFLUENCER_ACCOUNT_KEY.sql(kind=kind, influencer=f"{alias}influencer_id", currency=f"{alias}currency")
+
+    def platform_key(kind: str, alias: str = "") -> str:
+        return PLATFORM_ACCOUNT_KEY.sql(kind=kind, currency=f"{alias}currency")
+
+    reserved_key = CAMPAIGN_ACCOUNT_KEY.sql(
+        kind=_lit(AccountKind.CAMPAIGN_RESERVED), campaign="b.campaign_id", currency="b.currency"
+    )
+    # earnings_accrue opens these lazily the same way (ledger_account_get_or_create); a reversal opens
+    # the available and write-off accounts even when it takes nothing from them.
+    _execute(
+        f"""
+        INSERT INTO payouts_ledgeraccount (key, kind, currency, is_external, brand_id, campaign_id, influencer_id,
+            balance_minor, created_at)
+        SELECT key, kind, currency, kind = {write_off}, NULL, NULL, influencer_id, 0, %(stamp)s FROM (
+            SELECT DISTINCT {influencer_key(pending)} AS key, {pending} AS kind, currency, influencer_id
+            FROM {_BOOK} WHERE txn_id IS NOT NULL
+            UNION
+            SELECT DISTINCT {platform_key(fees)}, {fees}, currency, NULL::bigint
+            FROM {_BOOK} WHERE txn_id IS NOT NULL
+            UNION
+            SELECT DISTINCT {influencer_key(available)}, {available}, currency, influencer_id
+            FROM {_BOOK} WHERE earned < 0
+            UNION
+            SELECT DISTINCT {platform_key(write_off)}, {write_off}, currency, NULL::bigint
+            FROM {_BOOK} WHERE earned < 0
+        ) wanted
+        ORDER BY key
+        ON CONFLICT (key) DO NOTHING
+        """,
+        {"stamp": stamp},
+    )
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE earnings_batch_lines ON COMMIT DROP AS
+        SELECT b.txn_id, b.currency, x.account_key, x.amount
+        FROM {_BOOK} b CROSS JOIN LATERAL (VALUES
+            ({reserved_key}, -(b.earned + b.fee_delta)),
+            ({influencer_key(pending, "b.")}, b.earned),
+            ({platform_key(fees, "b.")}, b.fee_delta)
+        ) AS x(account_key, amount)
+        WHERE b.txn_id IS NOT NULL AND x.amount <> 0
+        """
+    )
+    _execute(
+        """
+        CREATE TEMPORARY TABLE earnings_batch_accounts ON COMMIT DROP AS
+        SELECT a.id AS account_id, a.key AS account_key, sum(l.amount) AS total
+        FROM earnings_batch_lines l JOIN payouts_ledgeraccount a ON a.key = l.account_key
+        GROUP BY a.id, a.key
+        """
+    )
+    _execute(
+        "SELECT id FROM payouts_ledgeraccount WHERE id IN (SELECT account_id FROM earnings_batch_accounts) "
+        "ORDER BY id FOR UPDATE"
+    )
+    placeholders = {"share": "\x01", "window": "\x02"}
+    earning = _("Earnings of share %(share)s, window %(window)s") % placeholders
+    reversal = _("Metrics of share %(share)s fell in window %(window)s") % placeholders
+    _execute(
+        f"""
+        INSERT INTO payouts_ledgertransaction (id, kind, idempotency_key, description, reverses_id, brand_id,
+            campaign_id, influencer_id, recorded_by_id, created_at)
+        SELECT txn_id, CASE WHEN earned > 0 THEN %(earning_kind)s ELSE %(reversal_kind)s END,
+            {EARNING_KEY.sql(share="share_id", window='"window"')},
+            left(replace(replace(CASE WHEN earned > 0 THEN %(earning)s ELSE %(reversal)s END,
+                chr(1), share_key), chr(2), "window"), 300),
+            NULL, brand_id, campaign_id, influencer_id, NULL, %(stamp)s
+        FROM {_BOOK} WHERE txn_id IS NOT NULL ORDER BY txn_id
+        """,
+        {
+            "earning_kind": TransactionKind.EARNING.value,
+            "reversal_kind": TransactionKind.EARNING_REVERSAL.value,
+            "earning": earning,
+            "reversal": reversal,
+            "stamp": stamp,
+        },
+    )
+    entries = _execute(
+        """
+        INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency)
+        SELECT l.txn_id, a.account_id, l.amount, l.currency
+        FROM earnings_batch_lines l JOIN earnings_batch_accounts a ON a.account_key = l.account_key
+        ORDER BY l.txn_id, a.account_id
+        """
+    )
+    _execute(
+        """
+        UPDATE payouts_ledgeraccount a SET balance_minor = a.balance_minor + t.total
+        FROM earnings_batch_accounts t WHERE a.id = t.account_id
+        """
+    )
+    _execute("DROP TABLE earnings_batch_lines, earnings_batch_accounts")
+    return entries
+
+
+def _write_accruals(*, now: datetime) -> None:
+    """Accruals, their explanation lines and the shares' cumulative counts."""
+    stamp = timezone.now()
+    # A reversal takes from the share's earnings on hold newest first (_earnings_reverse). Levels of
+    # that stack: what an accrual still holds after the batch is the part of its slice
+    # (held below it, held below it + its amount] that the share's pending total never fell under.
+    _execute(
+        f"""
+        UPDATE payouts_earningaccrual a
+        SET pending_minor = GREATEST(0, LEAST(o.pending_minor, m.lowest - o.below))
+        FROM (
+            SELECT id, share_id, pending_minor,
+                sum(pending_minor) OVER (PARTITION BY share_id ORDER BY id ROWS UNBOUNDED PRECEDING)
+                    - pending_minor AS below
+            FROM payouts_earningaccrual
+            WHERE pending_minor > 0 AND share_id IN (SELECT share_id FROM {_BOOK} WHERE earned < 0)
+        ) o
+        JOIN (
+            SELECT share_id, min(p_after) AS lowest FROM {_BOOK} GROUP BY share_id HAVING min(p_after) < min(pending0)
+        ) m ON m.share_id = o.share_id
+        WHERE a.id = o.id AND GREATEST(0, LEAST(o.pending_minor, m.lowest - o.below)) <> o.pending_minor
+        """
+    )
+    _execute(
+        f"""
+        INSERT INTO payouts_earningaccrual (id, share_id, "window", campaign_id, influencer_id, source, currency,
+            earned_minor, fee_minor, pending_minor, hold_until, ledger_transaction_id, created_at)
+        SELECT accrual_id, share_id, "window", campaign_id, influencer_id, source, currency,
+            earned, fee_delta,
+            CASE WHEN earned > 0 THEN GREATEST(0, LEAST(earned,
+                min(p_after) OVER later - (p_after - earned))) ELSE 0 END,
+            %(hold_until)s, txn_id, %(stamp)s
+        FROM {_BOOK}
+        WINDOW later AS (PARTITION BY share_id ORDER BY seq ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+        ORDER BY accrual_id
+        """,
+        {"hold_until": now + hold_period(), "stamp": stamp},
+    )
+    # Same lines as campaigns.earnings.services._explain: one per pricing component that moved, then what
+    # the cap took.
+    values = []
+    for i, component in enumerate(PRICING.components):
+        before = {count: f"b.nb_{count}" for count in component.counts}
+        after = {count: f"b.n1_{count}" for count in component.counts}
+        units = component.units_sql(before, after)
+        per_units = PRICING.line_sql(component, "b", before, after)[1]
+        values.append(f"({i}, {_lit(component.metric)}, {units}, b.lp_{i}, {per_units}, b.v1_{i} - b.vb_{i})")
+    moved = " + ".join(f"(b.v1_{i} - b.vb_{i})" for i in range(len(PRICING.components)))
+    values.append(f"({len(values)}, {_lit(Metric.CAP)}, 0, 0, 1, b.earned - ({moved}))")
+    lines = ",\n            ".join(values)
+    _execute(
+        f"""
+        INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor)
+        SELECT b.accrual_id, x.metric, x.units, x.price, x.per_units, x.amount
+        FROM {_BOOK} b CROSS JOIN LATERAL (VALUES
+            {lines}
+        ) AS x(position, metric, units, price, per_units, amount)
+        WHERE x.units <> 0 OR x.amount <> 0
+        ORDER BY b.accrual_id, x.position
+        """
+    )
+    _execute(
+        f"""
+        UPDATE payouts_shareearning sh
+        SET {_each("{c} = last.n1_{c}")},
+            earned_minor = sh.earned_minor + last.earned_sum, fee_minor = sh.fee_minor + last.fee_sum,
+            updated_at = %(stamp)s
+        FROM (
+            SELECT DISTINCT ON (share_id) share_id, {_each("n1_{c}")},
+                sum(earned) OVER (PARTITION BY share_id) AS earned_sum,
+                sum(fee_delta) OVER (PARTITION BY share_id) AS fee_sum
+            FROM {_BOOK} ORDER BY share_id, seq DESC
+        ) last
+        WHERE sh.id = last.share_id
+        """,
+        {"stamp": stamp},
+    )
+
+
+def _book_per_row(*, now: datetime) -> int:
+    """The deltas from a campaign's first sequential judgement on, through the per-row service, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT share_key, campaign_id, influencer_id, "window", source, {_each("d_{c}")}
+            FROM {_CALC} WHERE NOT clean ORDER BY seq"""
+        )
+        rows = cursor.fetchall()
+    for share_key, campaign_id, influencer_id, window, source, *counts in rows:
+        earnings_accrue(
+            delta=MetricDelta(
+                share_key=share_key,
+                campaign_id=campaign_id,
+                influencer_id=influencer_id,
+                window=window,
+                source=source,
+                **dict(zip(COUNTS, counts, strict=True)),
+            ),
+            now=now,
+        )
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Test doubles (tests and drills only): object storage, payment providers, a recording network, hostile files."""
