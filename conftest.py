@@ -4,14 +4,37 @@ PostgreSQL and Redis with eager Celery (see linkilike/settings.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import AppConfig
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
 
 from tests.doubles.s3 import MediaBucket, S3Server, running_s3_server
+
+#: Data migrations whose rows every test may rely on (the topics, the site's name).
+REFERENCE_DATA_MIGRATIONS = [
+    ("influencers.migrations.0002_seed_topics", "seed"),
+    ("accounts.migrations.0002_site_identity", "name_the_site"),
+]
+
+
+def _reference_rows_restore(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """Replays the data migrations after every flush: a transactional test empties every table when it ends,
+    and the tests after it (on the same pytest-xdist worker, or in the next run of a reused test database)
+    would otherwise find no topics. Django sends post_migrate after each flush, and after migrate at set-up."""
+    if sender.label != "influencers" or using != "default":  # post_migrate is sent once per app
+        return
+    for module, function in REFERENCE_DATA_MIGRATIONS:
+        getattr(import_module(module), function)(django_apps, None)
+
+
+post_migrate.connect(_reference_rows_restore, dispatch_uid="tests-reference-rows")
 
 
 #: Tests that share one fixed-port server or a whole stack run on one pytest-xdist worker (``--dist loadgroup``

@@ -239,7 +239,10 @@ class DoubleProcess:
 #: another includes it; ``Profile.rows`` reports the store's parts and its commit separately).
 PROFILED = (
     ("campaigns.metrics.services", "metric_pairs_due", "due pairs read"),
+    ("campaigns.metrics.services", "_publications_load", "publications loaded"),
     ("campaigns.metrics.services", "_plan", "plan (batches, peers)"),
+    ("campaigns.metrics.services", "publication_peer_checks", "plan: peer-check reads"),
+    ("campaigns.metrics.services", "_Store.outcome", "reads handed to the store (incl. stores of full chunks)"),
     ("campaigns.metrics.services", "metric_snapshots_store_batch", "store, one transaction per chunk"),
     ("campaigns.metrics.services_batch", "peer_engagement_check", "store: peer checks"),
     ("campaigns.metrics.services_batch", "_stage_copy", "store: snapshot COPY into the stage"),
@@ -247,12 +250,15 @@ PROFILED = (
     ("campaigns.metrics.services_batch", "_anomalies_check", "store: anomaly checks (histories, rules)"),
     ("campaigns.metrics.services_batch", "_holds_open", "store: holds opened"),
     ("campaigns.metrics.services_batch", "_deltas", "store: deltas computed"),
+    ("campaigns.metrics.services_batch", "_deltas_stage", "store: deltas COPY into the earnings stage"),
     ("campaigns.metrics.services_batch", "earnings_accrue_batch", "store: earnings booked (earnings batch)"),
     ("campaigns.metrics.services_batch", "_retries_resolve", "store: retries/reasons cleared"),
     ("campaigns.metrics.services", "retention_check_due", "retention checks"),
 )
-#: Statements of the earnings batch timed one by one (first words of the SQL -> label).
+#: Statements of the store and the earnings batch timed one by one (first words of the SQL -> label).
 BATCH_STATEMENTS = (
+    ("WITH recent AS MATERIALIZED", "anomalies: history query"),
+    ("INSERT INTO campaigns_sharehold", "anomalies: holds insert"),
     ("INSERT INTO earnings_delta_stage", "earnings: stage insert"),
     ("DELETE FROM earnings_delta_stage", "earnings: sandbox refusals"),
     ("ANALYZE earnings_delta_stage", "earnings: ANALYZE stage"),
@@ -282,13 +288,16 @@ class Profile:
         from django.db import connection
 
         originals = []
-        for module_name, function, label in PROFILED:
-            module = importlib.import_module(module_name)
-            original = getattr(module, function, None)
+        for module_name, path, label in PROFILED:
+            owner: Any = importlib.import_module(module_name)
+            *parents, function = path.split(".")
+            for parent in parents:
+                owner = getattr(owner, parent)
+            original = owner.__dict__.get(function)
             if original is None:
                 continue
-            originals.append((module, function, original))
-            setattr(module, function, self._timed(original, label))
+            originals.append((owner, function, original))
+            setattr(owner, function, self._timed(original, label))
 
         def statement(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
             start = time.perf_counter()
@@ -304,8 +313,8 @@ class Profile:
             with connection.execute_wrapper(statement):
                 yield
         finally:
-            for module, function, original in originals:
-                setattr(module, function, original)
+            for owner, function, original in originals:
+                setattr(owner, function, original)
 
     def _timed(self, function: Any, label: str) -> Any:
         def timed(*args: Any, **kwargs: Any) -> Any:

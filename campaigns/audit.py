@@ -21,6 +21,8 @@ class CampaignAuditAction(models.TextChoices):
     CAPTION_APPROVED = "share.caption_approved", _("Caption approved")
     CAPTION_CHANGES_REQUESTED = "share.caption_changes_requested", _("Caption changes requested")
     SHARE_HOLD_RELEASED = "share.hold_released", _("Share hold released")
+    PROOF_VERIFIED = "share.proof_verified", _("Post spot-checked and verified")
+    PROOF_REFUSED = "share.proof_refused", _("Post spot-checked and refused")
 
 
 class BudgetAuditAction(models.TextChoices):

@@ -362,6 +362,7 @@ class CampaignForm(forms.Form):
                         _("The participation fee cannot be more than the cap per share (%(cap)s).")
                         % {"cap": amount_text(cap)},
                     )
+        self._clean_clicks_only_prices(data)
         priced = any(data.get(name) for name in ("cpm_minor", "cpe_minor", "cpc_minor", "participation_fee_minor"))
         if not (priced or data.get("participation_bands")) and not self.errors:
             self.add_error(
@@ -369,6 +370,20 @@ class CampaignForm(forms.Form):
                 _("Set at least one price: per 1,000 reach, per engagement, per click or a participation fee."),
             )
         return data
+
+    def _clean_clicks_only_prices(self, data: dict[str, Any]) -> None:
+        """Only "you post, we verify" networks chosen: nothing there reports reach or engagement, so those prices
+        could never be paid; the form says so rather than taking them."""
+        reach = network_reach_for(networks=list(data.get("networks") or []))
+        if not reach.chosen or len(reach.clicks_only) < len(reach.with_reach) + len(reach.without_reach):
+            return
+        for name in ("cpm_minor", "cpe_minor"):
+            if data.get(name) and name not in self.errors:
+                self.add_error(
+                    name,
+                    _("%(networks)s pay only the participation fee and clicks (you post, we verify): leave this empty.")
+                    % {"networks": ", ".join(reach.clicks_only)},
+                )
 
     def _clean_bands(self, data: dict[str, Any]) -> None:
         """The filled band rows as ``participation_bands`` (``data["participation_bands"]``); a row with a

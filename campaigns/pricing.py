@@ -38,10 +38,20 @@ class NetworkReach:
 
     with_reach: tuple[str, ...] = ()
     without_reach: tuple[str, ...] = ()
+    #: Of ``without_reach``, the "you post, we verify" networks: no engagement is read there either, only clicks
+    #: (and the participation fee) are paid.
+    clicks_only: tuple[str, ...] = ()
 
     @property
     def chosen(self) -> bool:
         return bool(self.with_reach or self.without_reach)
+
+    def engagement_share_of(self, value: int) -> int:
+        """``value`` times the share of networks whose engagement is read (shares assumed spread evenly), floored."""
+        if not self.chosen:
+            return value
+        chosen = len(self.with_reach) + len(self.without_reach)
+        return value * (chosen - len(self.clicks_only)) // chosen
 
     def share_of(self, value: int) -> int:
         """``value`` times the share of networks that report reach (shares assumed spread evenly), floored."""
@@ -118,7 +128,8 @@ def budget_estimate(
     earnings = PRICING.earnings_within(budget_minor=budget_minor, fee_bps=platform_fee_bps)
     fee = budget_minor - earnings
     seen = a.followers * a.reach_bps // BPS
-    engagements = seen * a.engagement_bps // BPS
+    # Engagement is paid only where the network's counts are read (not on "you post, we verify" networks).
+    engagements = networks.engagement_share_of(seen * a.engagement_bps // BPS)
     clicks = seen * a.click_bps // BPS
     # What a share's network reports on average: shares on networks without reach report none and earn no CPM.
     reported_reach = networks.share_of(seen)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
 
-from brands.models import Brand
+from accounts.models import User
+from brands.models import Brand, BrandRole
 from campaigns.captions import (
     TRACKING_LINK_PLACEHOLDER,
     NetworkFit,
@@ -16,6 +17,7 @@ from campaigns.captions import (
     caption_fit,
     disclosure_for,
 )
+from campaigns.earnings.selectors import campaign_reserved_minor
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -25,8 +27,10 @@ from campaigns.models import (
     NotificationKind,
 )
 from campaigns.pricing import Estimate, NetworkReach, assumptions_for, budget_estimate
-from networks.capabilities import audience_reported
-from networks.providers.registry import campaign_networks, network_label
+from networks.capabilities import audience_reported, capability_matrix
+from networks.providers.registry import campaign_networks, network_info, network_label
+from payouts.models import EarningAccrual
+from payouts.selectors import brand_balance_minor
 
 
 def campaign_list_for_brand(*, brand: Brand, archived: bool = False) -> QuerySet[Campaign]:
@@ -38,6 +42,17 @@ def campaign_get_for_brand(*, brand: Brand, pk: int | str) -> Campaign:
     if campaign is None:
         raise Http404("No such campaign.")
     return campaign
+
+
+def review_recipient_list_for_campaign(*, campaign: Campaign) -> list[User]:
+    """Owners and managers of the brand hear about review outcomes."""
+    return list(
+        User.objects.filter(
+            Q(memberships__brand=campaign.brand),
+            Q(memberships__role__in=(BrandRole.OWNER, BrandRole.MANAGER)),
+            is_active=True,
+        ).distinct()
+    )
 
 
 def notification_list_for_brand(*, brand: Brand, limit: int = 5) -> list[Notification]:
@@ -85,10 +100,16 @@ def network_reach_for(*, networks: list[str]) -> NetworkReach:
     """The chosen networks split by whether their providers report a count CPM is paid on (labels, in order)."""
     with_reach: list[str] = []
     without_reach: list[str] = []
+    clicks_only: list[str] = []
     for code in dict.fromkeys(networks):
         label = network_label(code)
         (with_reach if audience_reported(code) else without_reach).append(label)
-    return NetworkReach(with_reach=tuple(with_reach), without_reach=tuple(without_reach))
+        info = network_info(code)
+        if info is not None and info.proof_of_post:
+            clicks_only.append(label)
+    return NetworkReach(
+        with_reach=tuple(with_reach), without_reach=tuple(without_reach), clicks_only=tuple(clicks_only)
+    )
 
 
 def campaign_estimate(*, campaign: Campaign) -> Estimate:
@@ -178,9 +199,6 @@ class CloseSummary:
 def campaign_close_summary(*, campaign: Campaign) -> CloseSummary:
     from django.db.models import Sum
 
-    from campaigns.earnings.selectors import campaign_reserved_minor
-    from payouts.models import EarningAccrual
-
     totals = EarningAccrual.objects.filter(campaign=campaign).aggregate(
         earned=Sum("earned_minor"), on_hold=Sum("pending_minor")
     )
@@ -215,8 +233,6 @@ def campaign_funding_gap(*, campaign: Campaign) -> FundingGap | None:
     Approval reserves the whole budget at once (``campaigns.earnings.budget.campaign_budget_reserve``), so a
     shortfall here is what would stop review. None when the balance covers it or nothing is reserved yet.
     """
-    from payouts.selectors import brand_balance_minor
-
     if campaign.status not in FUNDING_CHECKED_STATUSES or campaign.budget_minor <= 0:
         return None
     balance = brand_balance_minor(brand=campaign.brand, currency=campaign.currency)
@@ -239,7 +255,5 @@ def funds_needed_notice_exists(*, campaign: Campaign) -> bool:
 def network_choices_for_campaign(*, keep: list[str]) -> list[tuple[str, str]]:
     """The networks a campaign may target: those this platform can connect accounts on (app credentials
     present, ``networks.capabilities``), plus any in ``keep`` (what the campaign targets already)."""
-    from networks.capabilities import capability_matrix
-
     configured = {row.network for row in capability_matrix() if row.configured}
     return [(code, str(info.label)) for code, info in campaign_networks().items() if code in configured or code in keep]

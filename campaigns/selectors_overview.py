@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from brands.models import Brand, BrandAction, Membership
+from brands.models import Brand, BrandAction, Invitation, Membership
 from campaigns.models import Campaign, CampaignStatus, CaptionStatus, Share
 from campaigns.selectors import campaign_funding_gap
+from payouts.models import LedgerTransaction, TransactionKind
+from payouts.money import money_format
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,6 @@ class ChecklistStep:
 
 def brand_checklist_for_brand(*, brand: Brand, membership: Membership) -> list[ChecklistStep]:
     """Profile, funds, first campaign, a colleague: empty once every step is done."""
-    from brands.models import Invitation
-    from payouts.models import LedgerTransaction, TransactionKind
-
     slug = {"brand_slug": brand.slug}
     steps = [
         (
@@ -82,8 +81,6 @@ class WaitingItem:
 
 def brand_waiting_list_for_brand(*, brand: Brand, membership: Membership) -> list[WaitingItem]:
     """What waits for this member now, each with where to act: only what their role lets them do."""
-    from payouts.money import money_format
-
     items: list[WaitingItem] = []
     if membership.can(BrandAction.APPROVE_CAPTIONS):
         rows = (

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import slugify
@@ -26,9 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from brands.models import Brand, BrandRole
+from brands.models import Brand
 from campaigns import captions, tasks
 from campaigns.audit import CampaignAuditAction
+from campaigns.earnings.budget import campaign_budget_release, campaign_budget_reserve
 from campaigns.earnings.pricing import campaign_participation_priced, participation_bands, participation_bands_problems
 from campaigns.errors import (
     CampaignError,
@@ -37,6 +37,7 @@ from campaigns.errors import (
     CampaignNotEditable,
     CampaignTransitionError,
 )
+from campaigns.matching.tasks import matching_run as matching_run_task
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -46,12 +47,15 @@ from campaigns.models import (
     Notification,
     NotificationKind,
 )
+from campaigns.selectors import campaign_funding_gap, campaign_preview, funds_needed_notice_exists, notification_message
 from campaigns.uploads import media_check, thumbnail_make
 from influencers.topics import LANGUAGES
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
 from linkilike.text_safety import CONTROL_CHARACTERS_MESSAGE, has_control_characters, single_line
 from networks.providers.registry import campaign_networks
+from payouts.errors import PayoutsError
+from payouts.money import money_format
 
 caption_compose = captions.caption_compose  # the service-level entry point later issues reuse
 
@@ -287,8 +291,6 @@ def campaign_problems(*, campaign: Campaign) -> list[str]:
         if not piece.variants.all():
             problems.append(_("“%(title)s” needs at least one text.") % {"title": piece.title})
     if not problems:
-        from campaigns.selectors import campaign_preview
-
         for row in campaign_preview(campaign=campaign):
             for fit in row.fits:
                 for problem in fit.problems:
@@ -318,8 +320,6 @@ def campaign_withdraw(*, campaign: Campaign) -> Campaign:
 
 
 def _notify(campaign: Campaign, kind: str, detail: str = "") -> None:
-    from campaigns.selectors import notification_message
-
     message = notification_message(kind=kind, name=campaign.name, detail=detail) or ""
     Notification.objects.create(brand=campaign.brand, campaign=campaign, kind=kind, message=message, detail=detail)
     campaign_id = campaign.pk
@@ -329,9 +329,6 @@ def _notify(campaign: Campaign, kind: str, detail: str = "") -> None:
 @transaction.atomic
 def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaign:
     """Approve and reserve the budget from the brand's balance, all or nothing."""
-    from campaigns.earnings.budget import campaign_budget_reserve
-    from payouts.errors import PayoutsError
-
     locked = _transition(campaign, "approve")
     if locked.ends_at and locked.ends_at <= timezone.now():
         raise CampaignInvalid(_("The campaign's end date has passed. The brand needs to choose new dates first."))
@@ -355,7 +352,7 @@ def campaign_approve(*, campaign: Campaign, reviewed_by: User | None) -> Campaig
         brand_id=locked.brand_id,
     )
     _notify(locked, NotificationKind.CAMPAIGN_APPROVED)
-    transaction.on_commit(lambda: tasks.matching_run.delay(locked.pk))  # propose matches (campaigns.matching)
+    transaction.on_commit(lambda: matching_run_task.delay(locked.pk))  # propose matches (campaigns.matching)
     return locked
 
 
@@ -367,9 +364,6 @@ def campaign_funds_needed_notify(*, campaign: Campaign) -> Notification | None:
     would otherwise never learn why nothing happens. Once per submission: staff trying again, or
     approving a batch twice, do not send the brand a second email. None when there is nothing to tell.
     """
-    from campaigns.selectors import campaign_funding_gap, funds_needed_notice_exists
-    from payouts.money import money_format
-
     locked = Campaign.objects.select_for_update().select_related("brand").get(pk=campaign.pk)
     gap = campaign_funding_gap(campaign=locked)
     if locked.status != CampaignStatus.IN_REVIEW or gap is None or funds_needed_notice_exists(campaign=locked):
@@ -428,7 +422,6 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
 def _release_budget(campaign: Campaign) -> None:
     if campaign.approved_at is None:
         return  # never approved, nothing was reserved
-    from campaigns.earnings.budget import campaign_budget_release
 
     campaign_budget_release(campaign=campaign)
 
@@ -439,7 +432,6 @@ def campaign_complete(*, campaign: Campaign) -> Campaign:
     locked.closed_at = timezone.now()
     locked.save(update_fields=["status", "closed_at", "updated_at"])
     _release_budget(locked)
-    from campaigns.selectors import notification_message
 
     Notification.objects.create(
         brand=locked.brand,
@@ -724,14 +716,3 @@ def content_delete(*, content: ContentPiece) -> None:
 @transaction.atomic
 def notification_mark_read(*, brand: Brand) -> int:
     return Notification.objects.filter(brand=brand, read_at__isnull=True).update(read_at=timezone.now())
-
-
-def review_recipients(*, campaign: Campaign) -> list[User]:
-    """Owners and managers of the brand hear about review outcomes."""
-    return list(
-        User.objects.filter(
-            Q(memberships__brand=campaign.brand),
-            Q(memberships__role__in=(BrandRole.OWNER, BrandRole.MANAGER)),
-            is_active=True,
-        ).distinct()
-    )

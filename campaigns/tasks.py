@@ -7,20 +7,19 @@ from celery import shared_task
 from django.urls import reverse
 
 from campaigns.models import Campaign, CaptionStatus, NotificationKind, Share
+from campaigns.selectors import campaign_funding_gap, review_recipient_list_for_campaign
+from campaigns.selectors_captions import caption_approver_list_for_campaign
 from linkilike.emails import email_send_to_user
 
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
 def campaign_status_email_send(campaign_id: int, kind: str) -> None:
-    from campaigns.selectors import campaign_funding_gap
-    from campaigns.services import review_recipients
-
     campaign = Campaign.objects.select_related("brand").filter(pk=campaign_id).first()
     if campaign is None:
         return
     if kind == NotificationKind.FUNDS_NEEDED and campaign_funding_gap(campaign=campaign) is None:
         return  # topped up (or withdrawn) before the email went out: nothing to ask for any more
-    for user in review_recipients(campaign=campaign):
+    for user in review_recipient_list_for_campaign(campaign=campaign):
         email_send_to_user(
             user=user,
             template=f"campaigns/email/{kind}",
@@ -29,8 +28,6 @@ def campaign_status_email_send(campaign_id: int, kind: str) -> None:
 
 
 def campaign_status_email_context(*, campaign: Campaign, user: object) -> dict[str, object]:
-    from campaigns.selectors import campaign_funding_gap
-
     path = reverse("campaigns:detail", kwargs={"brand_slug": campaign.brand.slug, "pk": campaign.pk})
     return {
         "campaign": campaign,
@@ -46,8 +43,6 @@ def campaign_status_email_context(*, campaign: Campaign, user: object) -> dict[s
 def caption_waiting_email_send(share_id: int) -> None:
     """Tell who can approve captions that an influencer's caption waits for them. Nothing is sent once the
     caption was decided, so a late retry does not ask about a caption already handled."""
-    from campaigns.selectors_captions import caption_approver_list_for_campaign
-
     share = (
         Share.objects.select_related("campaign__brand", "influencer")
         .filter(pk=share_id, caption_status=CaptionStatus.PENDING_APPROVAL)
@@ -78,19 +73,3 @@ def campaigns_complete_due() -> int:
 
     return campaign_complete_due()
 
-
-# Matching and offers (campaigns.matching.tasks): imported here so Celery's autodiscovery registers them.
-from campaigns.matching.tasks import matching_run, matching_run_live, offer_new_email_send, offers_expire_due  # noqa: E402
-
-__all__ = ["matching_run", "matching_run_live", "offer_new_email_send", "offers_expire_due"]
-
-# Publishing and metrics (campaigns.publishing.tasks, campaigns.metrics.tasks), registered the same way.
-from campaigns.metrics.tasks import metrics_pull_due  # noqa: E402
-from campaigns.publishing.tasks import (  # noqa: E402
-    proof_verify,
-    publication_publish,
-    publication_resolve,
-    publications_run_due,
-)
-
-__all__ += ["metrics_pull_due", "proof_verify", "publication_publish", "publication_resolve", "publications_run_due"]

@@ -24,6 +24,7 @@ from campaigns.earnings.selectors_participation import share_participation
 from campaigns.errors import CampaignError
 from campaigns.forms import MoneyField
 from campaigns.models import Campaign, Share
+from campaigns.publishing.selectors import share_state_get
 from campaigns.tracking.chart import SmallChart, small_chart
 from campaigns.tracking.selectors import (
     Results,
@@ -68,12 +69,8 @@ def results_charts(results: Results) -> list[SmallChart]:
 
 
 def share_rows(shares: Any) -> list[dict[str, Any]]:
-    """Each share with the publishing pipeline's state view (label, tone, post link, reason) when available, and
+    """Each share with the publishing pipeline's state view (label, tone, post link, reason), and
     where its participation fee stands (``shares_with_participation`` annotates the queryset)."""
-    try:
-        from campaigns.publishing.selectors import share_state_get
-    except ImportError:  # the publishing pipeline is not installed: the basic partial reads the share
-        return [{"share": share, "view": None, "participation": share_participation(share)} for share in shares]
     return [
         {"share": share, "view": share_state_get(share=share), "participation": share_participation(share)}
         for share in shares

@@ -92,8 +92,9 @@ INSTALLED_APPS = [
     "networks",
     "sandbox",
 ]
-# The benchmarks' seeding commands (bench/management/commands) exist only where tests or benchmarks run.
-if TESTING or env_bool("LINKILIKE_BENCH"):
+# The benchmarks' seeding commands and the browser journey's steps (bench/management/commands) exist only
+# where tests, benchmarks or the browser journey run.
+if TESTING or env_bool("LINKILIKE_BENCH") or env_bool("LINKILIKE_JOURNEY"):
     INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
@@ -699,6 +700,20 @@ NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
         "client_id_setting": "FACEBOOK_APP_ID",
         "client_secret_setting": "FACEBOOK_APP_SECRET",
     },
+    # "You post, we verify" (issue 21, networks.providers.proof_of_post): no API posting, connected by handle.
+    "facebook_profile": {
+        "class": "networks.providers.facebook_profile.FacebookProfileProvider",
+        "base_url": "https://www.facebook.com",
+    },
+    "instagram_personal": {
+        "class": "networks.providers.instagram_personal.InstagramPersonalProvider",
+        "base_url": "https://www.instagram.com",
+    },
+    "tiktok": {"class": "networks.providers.tiktok.TikTokProvider", "base_url_setting": "TIKTOK_WEB_URL"},
+    "linkedin_profile": {
+        "class": "networks.providers.linkedin_profile.LinkedInProfileProvider",
+        "base_url_setting": "LINKEDIN_WEB_URL",
+    },
 }
 if SANDBOX_ENABLED:  # first in the list, as it is the network every demo account starts on
     NETWORK_PROVIDERS = {
@@ -732,6 +747,13 @@ TUMBLR_CLIENT_SECRET = env_str("LINKILIKE_TUMBLR_CLIENT_SECRET", "")
 BLUESKY_PDS_URL = env_str("LINKILIKE_BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
 BLUESKY_APPVIEW_URL = env_str("LINKILIKE_BLUESKY_APPVIEW_URL", "https://public.api.bsky.app").rstrip("/")
 BLUESKY_WEB_URL = env_str("LINKILIKE_BLUESKY_WEB_URL", "https://bsky.app").rstrip("/")
+# Where proof-of-post checks read posts (issue 21): TikTok's public oEmbed endpoint, LinkedIn's public post pages.
+# Settings so tests point them at a local server.
+TIKTOK_WEB_URL = env_str("LINKILIKE_TIKTOK_WEB_URL", "https://www.tiktok.com").rstrip("/")
+LINKEDIN_WEB_URL = env_str("LINKILIKE_LINKEDIN_WEB_URL", "https://www.linkedin.com").rstrip("/")
+# Proof of post verified by clicks: this many real (billable: not bots, previews, repeats) clicks on the share's
+# tracking link from visitors other than the influencer's own addresses, after the link was pasted.
+PROOF_CLICKS_TO_VERIFY = env_int("LINKILIKE_PROOF_CLICKS_TO_VERIFY", 3)
 FIELD_ENCRYPTION_KEYS = env_list("LINKILIKE_FIELD_ENCRYPTION_KEYS")
 
 # --- publishing and metrics (campaigns.publishing, campaigns.metrics) ------------------

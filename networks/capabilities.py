@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from networks.providers.exceptions import NotSupported
-from networks.providers.registry import AUDIENCE_METRICS, network_label, provider_class, provider_get
+from networks.providers.registry import (
+    AUDIENCE_METRICS,
+    handle_provider_class,
+    network_label,
+    provider_class,
+    provider_get,
+)
 from networks.providers.types import Capabilities, LinkHandling, Reveal
 
 METRIC_LABELS: dict[str, Promise] = {
@@ -58,6 +64,10 @@ class CapabilityRow:
     own_engagement_metrics: tuple[str, ...] = ()
     #: The engagements whose accounts the network names (checked against other influencers of the campaign).
     engagers_named: tuple[str, ...] = ()
+    #: "You post, we verify" (``networks.providers.proof_of_post``): how a post is verified, and what pays.
+    proof_of_post: bool = False
+    verification: str = ""
+    pays_for: str = ""
 
 
 def _links_label(handling: LinkHandling) -> str:
@@ -86,41 +96,50 @@ def _configured(network: str) -> bool:
     return bool(getattr(provider, "is_configured", True))
 
 
+def capability_row(network: str) -> CapabilityRow:
+    """One network's row of the matrix."""
+    cls = provider_class(network)
+    caps = cls.capabilities
+    handle_cls = handle_provider_class(network)
+    cost = (
+        _("about %(amount)s %(currency)s per post")
+        % {"amount": f"{caps.cost_per_post_minor / 100:.2f}", "currency": caps.cost_currency}
+        if caps.cost_per_post_minor
+        else _("free")
+    )
+    if handle_cls is not None:
+        publishing = _("You post, we verify")
+    elif caps.api_posting_allowed:
+        publishing = _("Linkilike posts for you")
+    else:
+        publishing = _("You post, then paste the link (proof of post)")
+    return CapabilityRow(
+        network=network,
+        label=network_label(network),
+        publishing=publishing,
+        max_chars=caps.max_chars,
+        max_images=caps.max_images,
+        video=caps.video,
+        links=_links_label(caps.link_handling),
+        reach_reported=caps.reach_reported,
+        metrics=tuple(str(METRIC_LABELS.get(name, name)) for name in caps.metrics),
+        cost_per_post=cost,
+        token_refresh=caps.token_refresh,
+        needs_app_review=caps.needs_app_review,
+        requirements=caps.requirements,
+        configured=_configured(network),
+        capabilities=caps,
+        own_engagement=_reveal_label(caps.own_engagement),
+        own_engagement_metrics=_labels(caps.own_engagement_metrics),
+        engagers_named=_labels(caps.engagers_named),
+        proof_of_post=not caps.api_posting_allowed,
+        verification=handle_cls.verification_label() if handle_cls is not None else "",
+        pays_for=handle_cls.pays_for() if handle_cls is not None else "",
+    )
+
+
 def capability_matrix() -> list[CapabilityRow]:
-    rows = []
-    for network in settings.NETWORK_PROVIDERS:
-        caps = provider_class(network).capabilities
-        cost = (
-            _("about %(amount)s %(currency)s per post")
-            % {"amount": f"{caps.cost_per_post_minor / 100:.2f}", "currency": caps.cost_currency}
-            if caps.cost_per_post_minor
-            else _("free")
-        )
-        rows.append(
-            CapabilityRow(
-                network=network,
-                label=network_label(network),
-                publishing=_("Linkilike posts for you")
-                if caps.api_posting_allowed
-                else _("You post, then paste the link (proof of post)"),
-                max_chars=caps.max_chars,
-                max_images=caps.max_images,
-                video=caps.video,
-                links=_links_label(caps.link_handling),
-                reach_reported=caps.reach_reported,
-                metrics=tuple(str(METRIC_LABELS.get(name, name)) for name in caps.metrics),
-                cost_per_post=cost,
-                token_refresh=caps.token_refresh,
-                needs_app_review=caps.needs_app_review,
-                requirements=caps.requirements,
-                configured=_configured(network),
-                capabilities=caps,
-                own_engagement=_reveal_label(caps.own_engagement),
-                own_engagement_metrics=_labels(caps.own_engagement_metrics),
-                engagers_named=_labels(caps.engagers_named),
-            )
-        )
-    return rows
+    return [capability_row(network) for network in settings.NETWORK_PROVIDERS]
 
 
 def audience_reported(network: str) -> bool:

@@ -12,3 +12,21 @@ class MastodonConnectForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "mastodon.social", "autocomplete": "url", "inputmode": "url"}),
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class HandleConnectForm(forms.Form):
+    """A "you post, we verify" account: its handle and profile address (checked for form by the provider)."""
+
+    handle = forms.CharField(
+        label=_("Your handle"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    profile_url = forms.CharField(
+        label=_("Address of your profile"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"inputmode": "url", "placeholder": "https://"}),
+        help_text=_("Optional: we build it from your handle when you leave it empty."),
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

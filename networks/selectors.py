@@ -10,7 +10,7 @@ from influencers.models import InfluencerProfile
 from networks.models import AccountStatus, ConnectedAccount, OAuthApp
 from networks.providers.base import NetworkProvider
 from networks.providers.http import HttpClient
-from networks.providers.registry import provider_get
+from networks.providers.registry import handle_networks, provider_get
 from networks.providers.types import ClientCredentials, TokenSet
 
 
@@ -50,9 +50,11 @@ def connected_account_ids_needing_warning(*, now: datetime, ahead: timedelta) ->
 
 
 def connected_account_ids_with_stale_profile(*, before: datetime) -> list[int]:
+    """Accounts whose profile is read again; not those connected by handle, which have nothing to read."""
     return list(
         ConnectedAccount.objects.filter(status__in=(AccountStatus.HEALTHY, AccountStatus.EXPIRING))
         .filter(Q(profile_refreshed_at__isnull=True) | Q(profile_refreshed_at__lt=before))
+        .exclude(network__in=handle_networks())
         .values_list("pk", flat=True)
     )
 

@@ -30,7 +30,7 @@ from networks.providers.exceptions import (
     NotSupported,
 )
 from networks.providers.http import instance_address_policy, private_instances_allowed
-from networks.providers.registry import provider_base_url, provider_class, provider_get
+from networks.providers.registry import handle_networks, provider_base_url, provider_class, provider_get
 from networks.providers.types import AccountRef, AuthStart, TokenSet
 from networks.selectors import oauth_app_credentials, provider_get_for_account, token_set_get_for_account
 
@@ -344,8 +344,8 @@ def account_reconsent_warn(*, account_id: int) -> bool:
 def account_profile_refresh(*, account_id: int) -> ConnectedAccount | None:
     """Re-read handle, name and follower count from the network; a 401 marks the account revoked."""
     account = ConnectedAccount.objects.filter(pk=account_id).first()
-    if account is None or not account.is_usable:
-        return account
+    if account is None or not account.is_usable or account.network in handle_networks():
+        return account  # an account connected by handle has no profile Linkilike may read
     provider = provider_get_for_account(account=account)
     try:
         profile = provider.fetch_account(tokens=token_set_get_for_account(account=account))

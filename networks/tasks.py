@@ -8,6 +8,8 @@ from celery import Task, shared_task
 from django.urls import reverse
 from django.utils import timezone
 
+from linkilike.emails import email_send_to_user
+from networks.models import ConnectedAccount
 from networks.providers.exceptions import RateLimited, Transient
 
 #: Never wait longer than this for a rate-limit window, whatever the network announces.
@@ -67,9 +69,6 @@ def profiles_refresh_stale() -> None:
 
 @shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
 def account_reconsent_email_send(account_id: int) -> None:
-    from linkilike.emails import email_send_to_user
-    from networks.models import ConnectedAccount
-
     account = ConnectedAccount.objects.select_related("influencer__user").filter(pk=account_id).first()
     if account is None or account.token_expires_at is None:
         return

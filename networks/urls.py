@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
-from networks import views, views_bluesky, views_meta
+from networks import views, views_bluesky, views_handle, views_meta
 
 app_name = "networks"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("i/accounts/connect/mastodon/", views.MastodonConnectView.as_view(), name="connect-mastodon"),
     path("i/accounts/connect/bluesky/", views_bluesky.BlueskyConnectView.as_view(), name="connect-bluesky"),
     path("i/accounts/connect/oauth/<slug:network>/", views.OAuthNetworkConnectView.as_view(), name="connect-oauth"),
+    path("i/accounts/connect/handle/<slug:network>/", views_handle.HandleConnectView.as_view(), name="connect-handle"),
     path("i/accounts/callback/", views.OAuthCallbackView.as_view(), name="oauth-callback"),
     path("i/accounts/<int:pk>/refresh/", views.AccountRefreshView.as_view(), name="account-refresh"),
     path("i/accounts/<int:pk>/disconnect/", views.AccountDisconnectView.as_view(), name="account-disconnect"),

@@ -104,17 +104,25 @@ class LedgerTransaction(models.Model):
     reverses = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0006)
         null=True,
         blank=True,
         related_name="reversed_by",
         verbose_name=_("reverses"),
     )
     brand = models.ForeignKey(
-        "brands.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("brand")
+        "brands.Brand",
+        on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0006)
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("brand"),
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0006)
         null=True,
         blank=True,
         related_name="+",
@@ -123,6 +131,7 @@ class LedgerTransaction(models.Model):
     influencer = models.ForeignKey(
         "influencers.InfluencerProfile",
         on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0006)
         null=True,
         blank=True,
         related_name="+",
@@ -131,6 +140,7 @@ class LedgerTransaction(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0006)
         null=True,
         blank=True,
         related_name="+",
@@ -148,11 +158,17 @@ class LedgerTransaction(models.Model):
 
 
 class LedgerEntry(models.Model):
+    # The references of the ledger's bulk tables (entries, transactions, accruals, lines) are checked once per
+    # statement by triggers instead of once per row at commit (migration 0006, ADR 14): same guarantee.
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("transaction")
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="entries",
+        verbose_name=_("transaction"),
     )
     account = models.ForeignKey(
-        LedgerAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+        LedgerAccount, on_delete=models.PROTECT, db_constraint=False, related_name="entries", verbose_name=_("account")
     )
     #: Signed: positive credits the account, negative debits it.
     amount_minor = models.BigIntegerField(_("amount"))
@@ -295,13 +311,24 @@ class ShareEarning(models.Model):
 class EarningAccrual(models.Model):
     """One metrics window of one share turned into money (or a reversal). Unique per (share, window)."""
 
-    share = models.ForeignKey(ShareEarning, on_delete=models.PROTECT, related_name="accruals", verbose_name=_("share"))
+    # References checked per statement (migration 0006), see LedgerEntry.
+    share = models.ForeignKey(
+        ShareEarning, on_delete=models.PROTECT, db_constraint=False, related_name="accruals", verbose_name=_("share")
+    )
     window = models.CharField(_("metrics window"), max_length=80)
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("campaign"),
     )
     influencer = models.ForeignKey(
-        "influencers.InfluencerProfile", on_delete=models.PROTECT, related_name="+", verbose_name=_("influencer")
+        "influencers.InfluencerProfile",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("influencer"),
     )
     source = models.CharField(_("source"), max_length=12, choices=MetricSource.choices)
     currency = models.CharField(_("currency"), max_length=3)
@@ -313,6 +340,7 @@ class EarningAccrual(models.Model):
     ledger_transaction = models.OneToOneField(
         LedgerTransaction,
         on_delete=models.PROTECT,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="accrual",
@@ -336,7 +364,9 @@ class EarningAccrual(models.Model):
 class EarningLine(models.Model):
     """Explains an accrual: which metric, how many units, at which price."""
 
-    accrual = models.ForeignKey(EarningAccrual, on_delete=models.PROTECT, related_name="lines")
+    accrual = models.ForeignKey(
+        EarningAccrual, on_delete=models.PROTECT, db_constraint=False, related_name="lines"
+    )  # checked per statement (migration 0006)
     metric = models.CharField(_("metric"), max_length=16, choices=Metric.choices)
     units = models.BigIntegerField(_("units"), default=0)
     price_minor = models.BigIntegerField(_("price"), default=0)

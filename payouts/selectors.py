@@ -27,6 +27,8 @@ from payouts.models import (
     PayoutStatus,
 )
 from payouts.money import money_decimal_string
+from payouts.providers import funding_provider
+from payouts.providers.base import CheckoutRequest
 from payouts.rules import minimum_payout_minor
 
 if TYPE_CHECKING:
@@ -83,9 +85,6 @@ def brand_money_get_for_brand(*, brand: Brand) -> BrandMoney:
 
 def bank_transfer_instructions_for_brand(*, brand: Brand) -> dict[str, str]:
     """What the brand needs to wire money; staff match the reference when they record the transfer."""
-    from payouts.providers import funding_provider
-    from payouts.providers.base import CheckoutRequest
-
     start = funding_provider("bank_transfer").start(
         CheckoutRequest(
             brand_slug=brand.slug,

@@ -6,9 +6,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.urls import reverse
 
+from accounts.models import User
 from linkilike.emails import email_send_to_user
 from payouts.errors import ProviderError
 from payouts.models import PayoutRequest, PayoutStatus
+from payouts.providers.local_checkout import local_checkout_webhook_post
 
 
 class TransientProviderError(Exception):
@@ -25,7 +27,6 @@ class TransientProviderError(Exception):
 )
 def payout_batches_run(user_id: int | None = None) -> list[int]:
     """Executes every approved payout, one batch per provider; providers deduplicate re-runs."""
-    from accounts.models import User
     from payouts.services.batches import payout_batches_run as run
 
     user = User.objects.filter(pk=user_id).first() if user_id else None
@@ -50,8 +51,6 @@ def local_checkout_webhook_send(token: str, event_type: str) -> None:
 
     Safe to run twice: the event id is fixed per checkout and type, and the webhook processes an id once.
     """
-    from payouts.providers.local_checkout import local_checkout_webhook_post
-
     try:
         local_checkout_webhook_post(token=token, event_type=event_type)
     except ProviderError as error:

@@ -26,8 +26,12 @@ must balance at commit. PostgreSQL only; other databases take the per-row path.
 # ruff: noqa: S608
 from __future__ import annotations
 
+import csv
+import io
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +54,11 @@ logger = logging.getLogger(__name__)
 
 STAGE_TABLE = "earnings_delta_stage"
 _CALC = "earnings_batch_calc"
+#: The deltas of ``_CALC`` booked set-based (a view: ``clean`` rows, with their accrual and transaction ids).
 _BOOK = "earnings_batch_book"
+#: ``work_mem`` for the batch's statements (restored after): the window-function pass sorts the whole batch
+#: several times, and with the default 4 MB a million deltas spill every sort to disk.
+BATCH_WORK_MEM = "256MB"
 
 #: The share's cumulative counts the pricing policy reads (``MetricDelta`` fields, stage columns).
 COUNTS = PRICING.counts
@@ -108,38 +116,76 @@ def earnings_delta_stage_create() -> str:
 
 
 def _stage(deltas: Iterable[MetricDelta]) -> None:
+    """The deltas into the staging table with one ``COPY`` (CSV: the csv module quotes keys and windows)."""
     earnings_delta_stage_create()
     fields = ("share_key", "campaign_id", "influencer_id", "window", *COUNTS)
-    rows = [(seq, *(getattr(d, name) for name in fields), d.source) for seq, d in enumerate(deltas)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for seq, delta in enumerate(deltas):
+        writer.writerow((seq, *(getattr(delta, name) for name in fields), delta.source))
+    buffer.seek(0)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5_000):
-            chunk = rows[start : start + 5_000]
-            row_placeholder = "(" + ",".join(["%s"] * len(STAGE_COLUMNS)) + ")"
-            placeholders = ",".join([row_placeholder] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {STAGE_TABLE} ({', '.join(_quoted(STAGE_COLUMNS))}) VALUES {placeholders}",
-                [value for row in chunk for value in row],
-            )
+        cursor.copy_expert(
+            f"COPY {STAGE_TABLE} ({', '.join(_quoted(STAGE_COLUMNS))}) FROM STDIN WITH (FORMAT csv)", buffer
+        )
 
 
 def _quoted(columns: Iterable[str]) -> list[str]:
     return [f'"{column}"' for column in columns]
 
 
+class _Phases:
+    """Seconds per phase of one batch, added into the caller's ``phases`` dict (the benchmark prints them)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self.current: tuple[str, float] | None = None
+
+    def switch(self, name: str | None) -> None:
+        """Ends the running phase (if any) and starts ``name`` (``None``: none)."""
+        now = time.perf_counter()
+        if self.current is not None and self.into is not None:
+            self.into[self.current[0]] = self.into.get(self.current[0], 0.0) + now - self.current[1]
+        self.current = None if name is None else (name, now)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.into is not None:
+                self.into[name] = self.into.get(name, 0.0) + time.perf_counter() - started
+
+
 @transaction.atomic
-def earnings_accrue_batch(*, deltas: Iterable[MetricDelta] | None = None, now: datetime | None = None) -> BatchResult:
+def earnings_accrue_batch(
+    *,
+    deltas: Iterable[MetricDelta] | None = None,
+    now: datetime | None = None,
+    phases: dict[str, float] | None = None,
+) -> BatchResult:
     """Books many deltas as ``earnings_accrue`` would one by one, in the given order. Idempotent.
 
-    Without ``deltas`` the caller has filled ``earnings_delta_stage`` in this transaction.
+    Without ``deltas`` the caller has filled ``earnings_delta_stage`` in this transaction. ``phases``, when
+    given, receives the seconds spent per phase (staging, amounts, ledger transactions, entries, balances,
+    accruals, per-row); what the commit then spends is the caller's to measure.
     """
     now = now or timezone.now()
     if connection.vendor != "postgresql":
         return _per_row(list(deltas or []), now=now)
-    if deltas is not None:
-        _stage(deltas)
-    result = _book_staged(now=now)
+    phase = _Phases(phases)
+    with phase("staging"):
+        if deltas is not None:
+            _stage(deltas)
+    # For this batch only; an error rolls the setting back with the batch's savepoint or transaction.
+    (work_mem,) = _fetch_one("SELECT current_setting('work_mem')")
+    _fetch_one("SELECT set_config('work_mem', %s, true)", [BATCH_WORK_MEM])
+    result = _book_staged(now=now, phase=phase)
+    _fetch_one("SELECT set_config('work_mem', %s, true)", [work_mem])
     # Dropped now rather than at commit: a caller may book several batches in one transaction.
-    _execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {_CALC}, {_BOOK}")
+    _execute(f"DROP VIEW IF EXISTS {_BOOK}")
+    _execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {_CALC}")
     return result
 
 
@@ -168,10 +214,42 @@ def platform_fee_sql(earned: str, bps: str) -> str:
     return PRICING.fee_sql(earned, bps)
 
 
-def _book_staged(*, now: datetime) -> BatchResult:
-    (total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
+def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
+    with phase("staging"):
+        total = _checked_and_locked()
     if not total:
         return BatchResult(0, 0, 0, 0, 0, 0, 0)
+    with phase("amounts"):
+        _compute_amounts()
+    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(txn_id) FROM {_BOOK}")
+    (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
+    (valid_total,) = _fetch_one(
+        f"""SELECT count(*) FROM {STAGE_TABLE} s
+        JOIN payouts_shareearning sh ON sh.share_key = s.share_key
+            AND sh.campaign_id = s.campaign_id AND sh.influencer_id = s.influencer_id
+        JOIN influencers_influencerprofile i ON i.id = s.influencer_id"""
+    )
+    entries = _write_money(now=now, phase=phase) if money_moves else 0
+    _write_accruals(now=now, phase=phase)
+    with phase("per-row"):
+        per_row = _book_per_row(now=now) if per_row_count else 0
+    return BatchResult(
+        deltas=total,
+        booked_set_based=int(booked),
+        booked_per_row=per_row,
+        skipped=int(valid_total) - int(considered),
+        refused=total - int(valid_total),
+        transactions=int(money_moves),
+        entries=entries,
+    )
+
+
+def _checked_and_locked() -> int:
+    """Refuses unverified sources, drops the sandbox deltas that may not earn, opens the shares and takes
+    the locks; returns the number of deltas staged (0: nothing to do)."""
+    (total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
+    if not total:
+        return 0
     (bad_sources,) = _fetch_one(
         f"SELECT count(*) FROM {STAGE_TABLE} WHERE source NOT IN %s", [tuple(MetricSource.values)]
     )
@@ -221,6 +299,11 @@ def _book_staged(*, now: datetime) -> BatchResult:
         f"""SELECT id FROM payouts_shareearning WHERE share_key IN (SELECT share_key FROM {STAGE_TABLE})
         ORDER BY id FOR UPDATE"""
     )
+    return int(total)
+
+
+def _compute_amounts() -> None:
+    """``_CALC``: every delta with what the per-row service would book, and ``_BOOK``, the clean ones."""
     reserve_key = RESERVE_KEY.sql(campaign="c.id")
     release_key = RELEASE_KEY.sql(campaign="c.id")
     reserved_key = CAMPAIGN_ACCOUNT_KEY.sql(
@@ -328,45 +411,27 @@ def _book_staged(*, now: datetime) -> BatchResult:
                 OR (earned > 0 AND sum(earned + fee_delta) OVER campaign_order > g.remaining) AS hard
             FROM feed f JOIN budget g ON g.campaign_id = f.campaign_id
             WINDOW campaign_order AS (PARTITION BY f.campaign_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
+        ),
+        cleaned AS (
+            SELECT j.*,
+                j.seq < COALESCE(min(seq) FILTER (WHERE hard) OVER (PARTITION BY campaign_id), j.seq + 1) AS clean
+            FROM judged j
         )
-        SELECT j.*,
-            j.seq < COALESCE(min(seq) FILTER (WHERE hard) OVER (PARTITION BY campaign_id), j.seq + 1) AS clean
-        FROM judged j
-        """
-    )
-    _execute(
-        f"""
-        CREATE TEMPORARY TABLE {_BOOK} ON COMMIT DROP AS
+        -- Ids drawn in delta order (PostgreSQL evaluates volatile output columns after the sort): a
+        -- share's accruals stack by id, newest on top, as the per-row service creates them.
         SELECT k.*,
-            nextval(pg_get_serial_sequence('payouts_earningaccrual', 'id')) AS accrual_id,
-            CASE WHEN k.earned <> 0 THEN nextval(pg_get_serial_sequence('payouts_ledgertransaction', 'id')) END
-                AS txn_id
-        FROM (SELECT * FROM {_CALC} WHERE clean ORDER BY seq) k
+            CASE WHEN k.clean THEN nextval(pg_get_serial_sequence('payouts_earningaccrual', 'id')) END
+                AS accrual_id,
+            CASE WHEN k.clean AND k.earned <> 0
+                THEN nextval(pg_get_serial_sequence('payouts_ledgertransaction', 'id')) END AS txn_id
+        FROM cleaned k
+        ORDER BY k.seq
         """
     )
-    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(txn_id) FROM {_BOOK}")
-    (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
-    (valid_total,) = _fetch_one(
-        f"""SELECT count(*) FROM {STAGE_TABLE} s
-        JOIN payouts_shareearning sh ON sh.share_key = s.share_key
-            AND sh.campaign_id = s.campaign_id AND sh.influencer_id = s.influencer_id
-        JOIN influencers_influencerprofile i ON i.id = s.influencer_id"""
-    )
-    entries = _write_money(now=now) if money_moves else 0
-    _write_accruals(now=now)
-    per_row = _book_per_row(now=now) if per_row_count else 0
-    return BatchResult(
-        deltas=int(total),
-        booked_set_based=int(booked),
-        booked_per_row=per_row,
-        skipped=int(valid_total) - int(considered),
-        refused=int(total) - int(valid_total),
-        transactions=int(money_moves),
-        entries=entries,
-    )
+    _execute(f"CREATE TEMPORARY VIEW {_BOOK} AS SELECT * FROM {_CALC} WHERE clean")
 
 
-def _write_money(*, now: datetime) -> int:
+def _write_money(*, now: datetime, phase: _Phases) -> int:
     """Accounts, transactions, entries and cached balances of the set-based earnings."""
     stamp = timezone.now()
     pending, fees = _lit(AccountKind.INFLUENCER_PENDING), _lit(AccountKind.PLATFORM_FEES)
@@ -383,6 +448,7 @@ def _write_money(*, now: datetime) -> int:
     )
     # earnings_accrue opens these lazily the same way (ledger_account_get_or_create); a reversal opens
     # the available and write-off accounts even when it takes nothing from them.
+    phase.switch("ledger transactions")
     _execute(
         f"""
         INSERT INTO payouts_ledgeraccount (key, kind, currency, is_external, brand_id, campaign_id, influencer_id,
@@ -432,6 +498,7 @@ def _write_money(*, now: datetime) -> int:
     placeholders = {"share": "\x01", "window": "\x02"}
     earning = _("Earnings of share %(share)s, window %(window)s") % placeholders
     reversal = _("Metrics of share %(share)s fell in window %(window)s") % placeholders
+    phase.switch("ledger transactions")
     _execute(
         f"""
         INSERT INTO payouts_ledgertransaction (id, kind, idempotency_key, description, reverses_id, brand_id,
@@ -451,6 +518,7 @@ def _write_money(*, now: datetime) -> int:
             "stamp": stamp,
         },
     )
+    phase.switch("entries")
     entries = _execute(
         """
         INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency)
@@ -459,6 +527,7 @@ def _write_money(*, now: datetime) -> int:
         ORDER BY l.txn_id, a.account_id
         """
     )
+    phase.switch("balances")
     _execute(
         """
         UPDATE payouts_ledgeraccount a SET balance_minor = a.balance_minor + t.total
@@ -466,15 +535,17 @@ def _write_money(*, now: datetime) -> int:
         """
     )
     _execute("DROP TABLE earnings_batch_lines, earnings_batch_accounts")
+    phase.switch(None)
     return entries
 
 
-def _write_accruals(*, now: datetime) -> None:
+def _write_accruals(*, now: datetime, phase: _Phases) -> None:
     """Accruals, their explanation lines and the shares' cumulative counts."""
     stamp = timezone.now()
     # A reversal takes from the share's earnings on hold newest first (_earnings_reverse). Levels of
     # that stack: what an accrual still holds after the batch is the part of its slice
     # (held below it, held below it + its amount] that the share's pending total never fell under.
+    phase.switch("accruals")
     _execute(
         f"""
         UPDATE payouts_earningaccrual a
@@ -519,6 +590,7 @@ def _write_accruals(*, now: datetime) -> None:
     moved = " + ".join(f"(b.v1_{i} - b.vb_{i})" for i in range(len(PRICING.components)))
     values.append(f"({len(values)}, {_lit(Metric.CAP)}, 0, 0, 1, b.earned - ({moved}))")
     lines = ",\n            ".join(values)
+    phase.switch("explanation lines")
     _execute(
         f"""
         INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor)
@@ -530,6 +602,7 @@ def _write_accruals(*, now: datetime) -> None:
         ORDER BY b.accrual_id, x.position
         """
     )
+    phase.switch("shares")
     _execute(
         f"""
         UPDATE payouts_shareearning sh
@@ -546,6 +619,8 @@ def _write_accruals(*, now: datetime) -> None:
         """,
         {"stamp": stamp},
     )
+
+    phase.switch(None)
 
 
 def _book_per_row(*, now: datetime) -> int:

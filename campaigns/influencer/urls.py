@@ -16,4 +16,6 @@ urlpatterns = [
     path("i/shares/", views_shares.ShareListView.as_view(), name="shares"),
     path("i/shares/<int:pk>/retry/", views_shares.ShareRetryView.as_view(), name="share-retry"),
     path("i/shares/<int:pk>/proof/", views_shares.ShareProofView.as_view(), name="share-proof"),
+    path("i/shares/<int:pk>/post/", views_shares.SharePostView.as_view(), name="share-post"),
+    path("i/shares/<int:pk>/post/image/", views_shares.SharePostImageView.as_view(), name="share-post-image"),
 ]

@@ -16,15 +16,14 @@ from campaigns.demo import DEMO_CAMPAIGN_NAME
 from campaigns.matching.services import matching_run
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.services import campaign_approve, campaign_submit, campaign_update
+from payouts.selectors import brand_balance_minor
+from payouts.services.ledger import brand_fund
 
 DEMO_FOLLOWERS_MIN = 50
 DEMO_FOLLOWERS_MAX = 5_000
 
 
 def _fund_if_short(campaign: Campaign) -> None:
-    from payouts.selectors import brand_balance_minor
-    from payouts.services.ledger import brand_fund
-
     shortfall = campaign.budget_minor - brand_balance_minor(brand=campaign.brand, currency=campaign.currency)
     if shortfall > 0:
         brand_fund(

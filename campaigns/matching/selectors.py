@@ -26,6 +26,7 @@ from campaigns.earnings.pricing import (
     campaign_participation_priced,
     participation_bands,
 )
+from campaigns.earnings.services import metric_amounts
 from campaigns.matching.engine import (
     USABLE_STATUSES,
     account_networks_for,
@@ -33,6 +34,7 @@ from campaigns.matching.engine import (
 )
 from campaigns.models import Campaign, CaptionVariant, ContentPiece, Offer, OfferStatus, Share
 from influencers.models import InfluencerProfile
+from linkilike.i18n import money_format
 from networks.models import ConnectedAccount, Network
 from networks.providers.registry import campaign_network_of, campaign_networks
 
@@ -273,15 +275,15 @@ CLICK_RATE = (0.002, 0.01)
 
 
 def _account_value(*, campaign: Campaign, network: str, followers: int, which: int) -> int:
-    from campaigns.earnings.services import metric_amounts
-
     info = campaign_networks().get(caption_rules_network(network))
     reports_reach = bool(info and info.reports_reach)
     reach = int(followers * REACH_RATE[which]) if reports_reach else 0
+    # "You post, we verify": the network's counts are never read, so no engagement is paid (or estimated).
+    engagements = 0 if info is not None and info.proof_of_post else int(followers * ENGAGEMENT_RATE[which])
     amounts = metric_amounts(
         campaign=campaign,
         impressions=reach,
-        engagements=int(followers * ENGAGEMENT_RATE[which]),
+        engagements=engagements,
         unique_clicks=int(followers * CLICK_RATE[which]),
         participation_price_minor=campaign_participation_fee(campaign, followers=followers),
     )
@@ -293,8 +295,6 @@ def _account_value(*, campaign: Campaign, network: str, followers: int, which: i
 
 def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
     """A range of what sharing this offer to all usable accounts could earn, in plain words."""
-    from linkilike.i18n import money_format
-
     campaign = offer.campaign
     accounts = [
         AccountEstimate(
@@ -340,8 +340,6 @@ def offer_estimate_get(*, offer: Offer) -> OfferEstimate:
 
 def offer_pay_terms(*, offer: Offer) -> list[str]:
     """The campaign's prices in plain words, one line each."""
-    from linkilike.i18n import money_format
-
     campaign = offer.campaign
     lines = []
     if campaign.cpm_minor:
@@ -352,6 +350,16 @@ def offer_pay_terms(*, offer: Offer) -> list[str]:
     if campaign.cpe_minor:
         lines.append(
             _("%(price)s per like, reshare or reply") % {"price": money_format(campaign.cpe_minor, campaign.currency)}
+        )
+    proof_networks = [
+        str(info.label)
+        for code, info in campaign_networks().items()
+        if info.proof_of_post and code in (campaign.networks or [])
+    ]
+    if proof_networks and (campaign.cpm_minor or campaign.cpe_minor):
+        lines.append(
+            _("On %(networks)s (you post, we verify) only the participation fee and clicks are paid.")
+            % {"networks": ", ".join(proof_networks)}
         )
     if campaign.cpc_minor:
         lines.append(
@@ -370,8 +378,6 @@ def offer_pay_terms(*, offer: Offer) -> list[str]:
 
 def participation_terms(*, campaign: Campaign) -> str:
     """The participation fee in plain words ("" when the campaign pays none): flat, or by audience band."""
-    from linkilike.i18n import money_format
-
     if not campaign_participation_priced(campaign):
         return ""
     currency, days = campaign.currency, RETENTION_AFTER.days

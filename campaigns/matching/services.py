@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.audit import CampaignAuditAction
+from campaigns.earnings.budget import campaign_reservation_active
 from campaigns.earnings.pricing import campaign_participation_fee
+from campaigns.earnings.selectors import campaign_reserved_minor
 from campaigns.errors import (
     CaptionRefused,
     MatchingError,
@@ -39,6 +41,7 @@ from campaigns.matching.selectors import (
     share_content,
     share_disclosure,
 )
+from campaigns.matching.tasks import offer_new_email_send
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -54,6 +57,8 @@ from campaigns.models import (
     Share,
     ShareStatus,
 )
+from campaigns.publishing.services import share_publication_schedule
+from campaigns.tasks import caption_waiting_email_send
 from influencers.models import InfluencerProfile
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
@@ -197,8 +202,6 @@ def _lock_match(match: Match) -> Match:
 @transaction.atomic
 def match_approve(*, match: Match, decided_by: User | None, reason: str = "") -> Offer:
     """Approve a proposed match: it becomes a NEW offer and the influencer is emailed (after commit)."""
-    from campaigns.matching import tasks
-
     locked = _lock_match(match)
     if locked.status != MatchStatus.PROPOSED:
         raise MatchTransitionError(
@@ -249,7 +252,7 @@ def match_approve(*, match: Match, decided_by: User | None, reason: str = "") ->
         brand_id=campaign.brand_id,
     )
     offer_id = offer.pk
-    transaction.on_commit(lambda: tasks.offer_new_email_send.delay(offer_id))
+    transaction.on_commit(lambda: offer_new_email_send.delay(offer_id))
     return offer
 
 
@@ -297,9 +300,6 @@ def offer_notified_mark(*, offer: Offer) -> None:
 
 
 def _budget_exhausted(campaign: Campaign) -> bool:
-    from campaigns.earnings.budget import campaign_reservation_active
-    from campaigns.earnings.selectors import campaign_reserved_minor
-
     return campaign_reservation_active(campaign=campaign) and campaign_reserved_minor(campaign=campaign) <= 0
 
 
@@ -576,16 +576,12 @@ def _offer_accept(
 
 def _caption_waiting_notify(share: Share) -> None:
     """The brand's approval queue is not a page anyone watches: email who can approve, after commit."""
-    from campaigns.tasks import caption_waiting_email_send
-
     share_id = share.pk
     transaction.on_commit(lambda: caption_waiting_email_send.delay(share_id))
 
 
 def _publication_schedule(shares: list[Share]) -> None:
     """Queue shares that are ready now; scheduled ones are picked up by the publishing sweep."""
-    from campaigns.publishing.services import share_publication_schedule
-
     for share in shares:
         if share.status == ShareStatus.READY:
             share_publication_schedule(share=share)

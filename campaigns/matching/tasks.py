@@ -1,4 +1,4 @@
-"""Celery tasks for matching and offers. ``campaigns.tasks`` imports them so autodiscovery registers them."""
+"""Celery tasks for matching and offers (found by Celery's autodiscovery, ``linkilike.celery``)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from celery import shared_task
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from campaigns.matching.selectors import offer_estimate_get, offer_pay_terms
 from campaigns.models import Campaign, Offer, OfferStatus
 from linkilike.emails import email_send, user_email_language
 
@@ -41,8 +42,6 @@ def offer_new_email_send(offer_id: int) -> None:
 
 
 def offer_new_email_context(*, offer: Offer, language: str | None) -> dict[str, object]:
-    from campaigns.matching.selectors import offer_estimate_get, offer_pay_terms
-
     with translation.override(language or "en"):
         estimate = offer_estimate_get(offer=offer)
         terms = offer_pay_terms(offer=offer)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import QuerySet
 
 from campaigns.models import MetricSnapshot, MetricWindowRetry, PublicationState, Share, SharePublication
 from networks.models import ConnectedAccount
@@ -119,37 +120,67 @@ def metric_snapshot_list_for_share(*, share: Share) -> QuerySet[MetricSnapshot]:
 
 def accrued_totals_for_shares(*, share_keys: Sequence[str]) -> dict[str, tuple[int, int]]:
     """``accrued_totals_for_share`` of many shares in one query (shares without earnings are left out: (0, 0))."""
-    rows = ShareEarning.objects.filter(share_key__in=list(share_keys)).values_list(
-        "share_key", "impressions", "engagements"
-    )
+    # ``share_key = ANY(array)`` rather than ``share_key__in``: the ORM compiles a long list value by value.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT share_key, impressions, engagements FROM {ShareEarning._meta.db_table} "  # noqa: S608
+            "WHERE share_key = ANY(%s::text[])",
+            [list(share_keys)],
+        )
+        rows = cursor.fetchall()
     return {key: (int(impressions), int(engagements)) for key, impressions, engagements in rows}
 
 
-def influencer_recent_shares(*, influencer_ids: Sequence[int], limit: int) -> dict[int, list[tuple[int, int | None]]]:
-    """Influencer id -> her last ``limit`` shares, newest first, as (share id, followers of its account).
+@dataclass(frozen=True)
+class RecentShare:
+    """One of an influencer's last shares: its account's followers and its latest snapshot of an existing
+    post with engagements, among those stored before (collected_at, id, engagements), if any."""
+
+    share_id: int
+    followers: int | None
+    latest: tuple[datetime, int, int] | None
+
+
+def influencer_recent_shares(
+    *, influencer_ids: Sequence[int], limit: int, excluding: Sequence[int] = ()
+) -> dict[int, list[RecentShare]]:
+    """Influencer id -> her last ``limit`` shares, newest first, each with its latest snapshot of an existing
+    post with engagements, leaving out the snapshots ``excluding`` (ids: those a set-based store just
+    wrote, which each of its reads sees or not by its turn). One query for all influencers.
 
     What ``campaigns.tracking.services._engagement_rates`` reads per share, for many influencers at once.
     """
-    rows = (
-        Share.objects.filter(influencer_id__in=list(influencer_ids))
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("influencer_id")], order_by=F("pk").desc()),
+    if not influencer_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH recent AS MATERIALIZED (
+                SELECT ranked.influencer_id, ranked.share_id, ranked.followers FROM (
+                    SELECT s.influencer_id, s.id AS share_id, a.followers_count AS followers,
+                        row_number() OVER (PARTITION BY s.influencer_id ORDER BY s.id DESC) AS rank
+                    FROM campaigns_share s JOIN networks_connectedaccount a ON a.id = s.connected_account_id
+                    WHERE s.influencer_id = ANY(%(influencers)s::bigint[])
+                ) ranked
+                WHERE ranked.rank <= %(limit)s
+            ),
+            excluded AS MATERIALIZED (SELECT DISTINCT id FROM unnest(%(excluding)s::bigint[]) AS e(id)),
+            latest AS (
+                SELECT DISTINCT ON (m.share_id) m.share_id, m.collected_at, m.id, m.engagements
+                FROM campaigns_metricsnapshot m
+                WHERE m.share_id IN (SELECT share_id FROM recent) AND m.post_exists AND m.engagements IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM excluded e WHERE e.id = m.id)
+                ORDER BY m.share_id, m.collected_at DESC, m.id DESC
+            )
+            SELECT r.influencer_id, r.share_id, r.followers, l.collected_at, l.id, l.engagements
+            FROM recent r LEFT JOIN latest l ON l.share_id = r.share_id
+            ORDER BY r.influencer_id, r.share_id DESC
+            """,
+            {"influencers": sorted(set(influencer_ids)), "limit": limit, "excluding": list(excluding)},
         )
-        .filter(rank__lte=limit)
-        .order_by("influencer_id", "-pk")
-        .values_list("influencer_id", "pk", "connected_account__followers_count")
-    )
-    recent: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-    for influencer_id, pk, followers in rows:
-        recent[influencer_id].append((pk, followers))
+        rows = cursor.fetchall()
+    recent: dict[int, list[RecentShare]] = defaultdict(list)
+    for influencer_id, share_id, followers, collected_at, pk, engagements in rows:
+        latest = (collected_at, pk, int(engagements)) if pk is not None else None
+        recent[influencer_id].append(RecentShare(share_id=share_id, followers=followers, latest=latest))
     return recent
-
-
-def engagement_snapshots_for_shares(*, share_ids: Sequence[int]) -> list[tuple[int, datetime, int, int]]:
-    """(share id, collected_at, id, engagements) of the shares' snapshots of existing posts with engagements."""
-    rows = (
-        MetricSnapshot.objects.filter(share_id__in=list(share_ids), post_exists=True, engagements__isnull=False)
-        .order_by("share_id", "collected_at", "pk")
-        .values_list("share_id", "collected_at", "pk", "engagements")
-    )
-    return [(share_id, at, pk, engagements or 0) for share_id, at, pk, engagements in rows]

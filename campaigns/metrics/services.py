@@ -385,12 +385,7 @@ def metrics_pull(
     if per_row is None:
         per_row = connection.vendor != "postgresql"
     store = _Store(pairs=pairs, now=now, report=report, per_row=per_row)
-    publications = list(
-        SharePublication.objects.select_related("share__connected_account", "share__campaign__brand").filter(
-            pk__in=list(pairs), state=PublicationState.PUBLISHED
-        )
-    )
-    work = _plan(publications, report)
+    work = _plan(_publications_load(pairs), report)
     runners = {network: _NetworkRunner(network) for network in {item.network for item in work}}
     for item in work:
         runners[item.network].prepare(item)
@@ -423,6 +418,15 @@ def metrics_pull(
     return report
 
 
+def _publications_load(pairs: dict[int, list[str]]) -> list[SharePublication]:
+    """The published posts to read, with what planning and storing use of their share."""
+    return list(
+        SharePublication.objects.select_related("share__connected_account", "share__campaign__brand").filter(
+            pk__in=list(pairs), state=PublicationState.PUBLISHED
+        )
+    )
+
+
 def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: bool) -> PullReport:
     """Store reads as a pull does after its network calls: in sets, or one by one (``per_row``)."""
     report = PullReport()
@@ -451,6 +455,7 @@ class _Store:
         self.pairs, self.now, self.report, self.per_row = pairs, now, report, per_row
         self.pending: list[MetricRead] = []
         self.chunk = store_chunk()
+        self.declared: dict[str, tuple[str, ...]] = {}
 
     def outcome(self, outcome: _Outcome) -> None:
         self.report.provider_calls += outcome.calls
@@ -464,7 +469,7 @@ class _Store:
 
     def read(self, read: MetricRead) -> None:
         snapshot = read.snapshot
-        if self.per_row or _unknown(read):
+        if self.per_row or self.unknown(read):
             self.one(read)
         elif batchable(read):
             self.pending.append(read)
@@ -477,6 +482,19 @@ class _Store:
             self.report.removed += 1
         elif not snapshot.counts_known:
             self.report.unknown += 1
+
+    def unknown(self, read: MetricRead) -> bool:
+        """``_unknown``, with each network's declared metrics looked up once per store."""
+        snapshot = read.snapshot
+        if not snapshot.exists:
+            return False
+        if not snapshot.counts_known:
+            return True
+        network = read.publication.share.connected_account.network
+        declared = self.declared.get(network)
+        if declared is None:
+            declared = self.declared[network] = tuple(provider_class(network).capabilities.metrics)
+        return bool(declared) and all(getattr(snapshot, name, None) is None for name in declared)
 
     def one(self, read: MetricRead) -> None:
         self.report.snapshots += metric_snapshot_record(
@@ -494,13 +512,6 @@ class _Store:
             logger.warning("metrics set store refused (%s): storing %s reads one by one", refused, len(reads))
             for read in reads:
                 self.one(read)
-
-
-def _unknown(read: MetricRead) -> bool:
-    """A read of an existing post without counts (or without any metric its network declares)."""
-    snapshot = read.snapshot
-    network = read.publication.share.connected_account.network
-    return snapshot.exists and (not snapshot.counts_known or _without_counts(snapshot, network))
 
 
 def _outcome_error_record(outcome: _Outcome, *, pairs: dict[int, list[str]], now: datetime, report: PullReport) -> None:

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from campaigns.metrics.services import metrics_pull_due as pull
+
 #: Held while a sweep runs (ADR 13): a sweep of 10,000 posts can outlast the beat's minute, and two
 #: sweeps at once would ask the network twice for the same posts (and spend its rate limit twice).
 SWEEP_LOCK = "metrics:sweep"
@@ -13,8 +15,6 @@ SWEEP_LOCK = "metrics:sweep"
 
 @shared_task(max_retries=0)
 def metrics_pull_due() -> int:
-    from campaigns.metrics.services import metrics_pull_due as pull
-
     if not cache.add(SWEEP_LOCK, "1", timeout=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 15 * 60))):
         return 0
     try:

@@ -6,6 +6,7 @@ pulls, retention); never in ``save()``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,20 @@ class PublicationState(models.TextChoices):
     UNKNOWN = "unknown", _("Outcome unknown (staff are checking)")
     NEEDS_PROOF = "needs_proof", _("Waiting for you to post")
     PROOF_SUBMITTED = "proof_submitted", _("Checking your post")
+    #: No public read could see the post (private, unreachable, or a network without one): staff look at it,
+    #: and the tracking link's first real clicks verify it meanwhile (``campaigns.publishing.proof``).
+    PROOF_REVIEW = "proof_review", _("Waiting for a check by our team")
     REMOVED = "removed", _("Removed from the network")
+
+
+class ProofVerifiedBy(models.TextChoices):
+    """How a pasted post was verified ("you post, we verify")."""
+
+    NONE = "", _("Not verified")
+    PAGE = "page", _("Its public page")
+    EMBED = "embed", _("The network's public embed")
+    CLICKS = "clicks", _("Real clicks on its link")
+    STAFF = "staff", _("Our team")
 
 
 class HandleKind(models.TextChoices):
@@ -49,6 +63,10 @@ class SharePublication(models.Model):
         UNKNOWN --staff "resolve by asking the network"--> PUBLISHED | QUEUED | UNKNOWN
         FAILED (retry_safe) --publication_retry (influencer / brand)--> QUEUED
         NEEDS_PROOF --proof_submit--> PROOF_SUBMITTED --proof_verify--> PUBLISHED | NEEDS_PROOF (reason)
+                                                                   | PROOF_REVIEW (no public read saw it)
+        PROOF_REVIEW --first real clicks (proofs_verify_by_clicks_due)--> PUBLISHED (verified by clicks)
+        PROOF_REVIEW --staff spot-check--> PUBLISHED | NEEDS_PROOF (reason)
+        PUBLISHED (verified by clicks) --staff spot-check refuses--> REMOVED (reason)
         PUBLISHED --retention check: post gone / disclosure removed--> REMOVED (stops earning)
         PUBLISHED --retention check: still up with its disclosure--> PUBLISHED, ``retained_at`` set
 
@@ -85,6 +103,23 @@ class SharePublication(models.Model):
     auth_refreshed = models.BooleanField(_("token refreshed in this attempt"), default=False)
     proof_url = models.URLField(_("post address you pasted"), max_length=1000, blank=True)
     proof_checked_at = models.DateTimeField(_("proof checked"), null=True, blank=True)
+    proof_submitted_at = models.DateTimeField(_("post address pasted"), null=True, blank=True)
+    proof_verified_by = models.CharField(
+        _("verified by"), max_length=10, choices=ProofVerifiedBy.choices, blank=True, default=ProofVerifiedBy.NONE
+    )
+    #: The staff spot-check of a post no public read could see (``proof_review_decide``; audited).
+    proof_reviewed_at = models.DateTimeField(_("spot-checked"), null=True, blank=True)
+    proof_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("spot-checked by"),
+    )
+    #: Hashed network addresses the influencer used Linkilike from (``campaigns.tracking.capture.visitor_hash``):
+    #: her own clicks never verify her post.
+    proof_own_visitors = models.JSONField(_("the influencer's own addresses (hashed)"), default=list, blank=True)
     retention_checked_at = models.DateTimeField(_("retention checked"), null=True, blank=True)
     #: When the post was found still up with its disclosure after the retention period (the participation
     #: fee is earned for good from then on, ``campaigns.earnings.participation``).

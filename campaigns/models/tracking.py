@@ -218,3 +218,41 @@ class CampaignResultGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.key}"
+
+
+class CampaignPendingHour(models.Model):
+    """One campaign's billable clicks of one UTC hour that are not booked as earnings yet (``accrued_at`` empty).
+
+    Kept by the click triggers (migration 0020) and emptied as the hourly booking marks the clicks: a row
+    whose count falls to 0 is deleted, so a campaign has rows only for the hours still waiting. Includes the
+    clicks of shares on hold and of removed posts; the results read those few shares' clicks apart.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    hour = models.DateTimeField(_("hour (UTC)"))
+    clicks = models.BigIntegerField(_("clicks not booked yet"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign clicks pending per hour")
+        verbose_name_plural = _("campaign clicks pending per hour")
+        constraints = [models.UniqueConstraint(fields=("campaign", "hour"), name="campaigns_pendinghour_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.hour:%Y-%m-%d %H}"
+
+
+class CampaignResultReason(models.Model):
+    """One campaign's recorded clicks that are not billable, per reason (``Click.reason``), kept by the click
+    triggers (migration 0020): the results' "not paid" breakdown reads a few rows, not the clicks."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    reason = models.CharField(_("not billable because"), max_length=16, blank=True)
+    clicks = models.BigIntegerField(_("clicks"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign clicks not paid per reason")
+        verbose_name_plural = _("campaign clicks not paid per reason")
+        constraints = [models.UniqueConstraint(fields=("campaign", "reason"), name="campaigns_resultreason_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.reason}"

@@ -12,6 +12,9 @@ from __future__ import annotations
 from accounts.demo import DemoLogin
 from accounts.models import User
 from campaigns.demo import DEMO_CAMPAIGN_NAME
+from campaigns.matching.demo import seed_demo as matching_seed
+from campaigns.matching.selectors import offer_accounts_usable
+from campaigns.matching.services import match_approve, offer_accept
 from campaigns.models import Match, MatchStatus, Offer, OfferStatus
 from networks.models import Network
 
@@ -19,10 +22,6 @@ DEMO_INFLUENCER_EMAIL = "lena@demo.linkilike.test"
 
 
 def seed_demo() -> list[DemoLogin]:
-    from campaigns.matching.demo import seed_demo as matching_seed
-    from campaigns.matching.selectors import offer_accounts_usable
-    from campaigns.matching.services import match_approve, offer_accept
-
     if Offer.objects.filter(campaign__name=DEMO_CAMPAIGN_NAME, status=OfferStatus.ACCEPTED).exists():
         return []
     match = Match.objects.filter(

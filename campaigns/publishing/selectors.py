@@ -8,9 +8,11 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from campaigns.matching.selectors import share_content
 from campaigns.models import CaptionStatus, MetricSnapshot, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.proof import share_intent_url
 from influencers.models import InfluencerProfile
+from networks.providers.registry import handle_provider_class, network_label, provider_class
 
 #: Badge tone per state (``badge-ok`` / ``badge-warn`` / ``badge-error`` in app.css).
 STATE_TONES = {
@@ -19,6 +21,7 @@ STATE_TONES = {
     PublicationState.UNKNOWN: "warn",
     PublicationState.REMOVED: "error",
     PublicationState.NEEDS_PROOF: "warn",
+    PublicationState.PROOF_REVIEW: "warn",
 }
 
 #: States in which a post is (or may be) out on the network: the influencer is sharing.
@@ -28,6 +31,7 @@ STATES_SHARING = frozenset(
         PublicationState.PUBLISHED,
         PublicationState.UNKNOWN,
         PublicationState.PROOF_SUBMITTED,
+        PublicationState.PROOF_REVIEW,
         PublicationState.REMOVED,
     }
 )
@@ -90,7 +94,13 @@ def share_state_get(*, share: Share) -> ShareStateView:
         external_url=publication.external_url,
         reason=publication.last_error
         if publication.state
-        in (PublicationState.FAILED, PublicationState.UNKNOWN, PublicationState.NEEDS_PROOF, PublicationState.QUEUED)
+        in (
+            PublicationState.FAILED,
+            PublicationState.UNKNOWN,
+            PublicationState.NEEDS_PROOF,
+            PublicationState.PROOF_REVIEW,
+            PublicationState.QUEUED,
+        )
         # A published post whose counts could not be read for a window (campaigns.metrics): say so.
         or publication.error_code == "metrics_unknown"
         else "",
@@ -126,3 +136,47 @@ def latest_snapshot(*, share: Share) -> MetricSnapshot | None:
 
 def publication_list_unknown() -> QuerySet[SharePublication]:
     return SharePublication.objects.filter(state=PublicationState.UNKNOWN).select_related("share__connected_account")
+
+
+@dataclass(frozen=True)
+class SharePostPage:
+    """The phone-friendly page an influencer posts a share from on a "you post, we verify" network (or any
+    network Linkilike may not post to): the caption to copy, the image to download, the network's share page
+    where it has one, and where to paste the link to the post."""
+
+    share: Share
+    state: ShareStateView
+    network_label: str
+    caption: str
+    intent_url: str
+    has_image: bool
+    how_to_post: str
+    permalink_example: str
+    verification: str
+    pays_for: str
+    #: The post is still to be made (or its link pasted again).
+    can_paste: bool
+
+
+def share_post_page_get(*, share: Share) -> SharePostPage | None:
+    """What the share page shows; None when the share is not one the influencer posts herself."""
+    publication: SharePublication | None = getattr(share, "publication", None)
+    if publication is None or (not publication.posted_text and not publication.proof_url):
+        return None
+    cls = handle_provider_class(share.connected_account.network)
+    if cls is None and provider_class(share.connected_account.network).capabilities.api_posting_allowed:
+        return None
+    content = share_content(share=share)
+    return SharePostPage(
+        share=share,
+        state=share_state_get(share=share),
+        network_label=network_label(share.connected_account.network),
+        caption=publication.posted_text,
+        intent_url=share_intent_url(account=share.connected_account, text=publication.posted_text),
+        has_image=bool(content is not None and content.media and content.media_kind == "image"),
+        how_to_post=str(cls.how_to_post) if cls is not None else "",
+        permalink_example=cls.permalink_example if cls is not None else "",
+        verification=cls.verification_label() if cls is not None else "",
+        pays_for=cls.pays_for() if cls is not None else "",
+        can_paste=publication.state in (PublicationState.NEEDS_PROOF, PublicationState.PROOF_REVIEW),
+    )

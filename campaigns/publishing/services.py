@@ -39,6 +39,8 @@ from campaigns.matching.selectors import share_content, share_disclosure
 from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationState, Share, SharePublication, ShareStatus
 from campaigns.publishing.errors import RetryNotAllowed
 from campaigns.publishing.media import ImageTooLarge, image_fit, network_copy_save
+from campaigns.publishing.proof import proofs_redispatch_stalled, proofs_verify_by_clicks_due
+from campaigns.publishing.tasks import publication_publish as publication_publish_task
 from linkilike.user_files import stored_file_url
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
@@ -233,12 +235,10 @@ def _dispatch(publication_id: int) -> None:
     multiplied every minute, while a message lost with a killed worker or a restarted broker (whose notes
     go with it when cache and broker share Redis) is sent again after at most the redispatch time.
     """
-    from campaigns.publishing import tasks
-
     key = _dispatch_key(publication_id)
     cache.set(key, True, settings.PUBLISHING_REDISPATCH_SECONDS)
     try:
-        tasks.publication_publish.delay(publication_id)
+        publication_publish_task.delay(publication_id)
     except Exception:
         cache.delete(key)
         raise
@@ -803,6 +803,19 @@ def _resolve_claimed(
                 network_handle="",
                 network_handle_kind=HandleKind.NONE,
             )
+        elif publication.attempt >= MAX_ATTEMPTS:
+            # Every attempt came back ambiguous and nothing is there (a proxy answering 502 to each create): stop.
+            _retry_later(publication, attempt_id=attempt_id, at=timezone.now(), code="not_sent")
+            return
+        elif publication.attempt > 1:
+            # Sending again is safe, but a write that keeps coming back ambiguous backs off like any other retry.
+            _requeue(
+                publication_id,
+                attempt_id,
+                at=timezone.now() + backoff_delay(attempt=publication.attempt),
+                code="not_sent",
+            )
+            return
         else:
             _requeue(publication_id, attempt_id, at=timezone.now(), code="not_sent")
         _enqueue_after_commit(publication_id)
@@ -880,7 +893,12 @@ def publications_run_due(*, now: datetime | None = None) -> dict[str, int]:
     sent = [publication_id for publication_id in due if _dispatch_key(publication_id) not in in_flight]
     for publication_id in sent:
         _dispatch(publication_id)
-    from campaigns.publishing.proof import proofs_redispatch_stalled
-
     proofs = proofs_redispatch_stalled(now=now)
-    return {"queued": queued, "resolved": resolved, "enqueued": len(sent), "proofs_resent": proofs}
+    by_clicks = proofs_verify_by_clicks_due(now=now)
+    return {
+        "queued": queued,
+        "resolved": resolved,
+        "enqueued": len(sent),
+        "proofs_resent": proofs,
+        "proofs_verified_by_clicks": by_clicks,
+    }

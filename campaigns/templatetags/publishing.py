@@ -21,13 +21,15 @@ register = template.Library()
 @register.inclusion_tag("campaigns/partials/share_state.html")
 def share_state(share: Share, viewer: str = "influencer", brand_slug: str = "", next: str = "") -> dict[str, Any]:
     view = share_state_get(share=share)
-    retry_url = proof_action = reconnect_url = ""
+    retry_url = proof_action = reconnect_url = post_url = ""
     try:
         if viewer == "brand" and brand_slug:
             retry_url = reverse("campaigns:share-retry", kwargs={"brand_slug": brand_slug, "pk": share.pk})
         elif viewer == "influencer":
             retry_url = reverse("influencers:share-retry", kwargs={"pk": share.pk})
             proof_action = reverse("influencers:share-proof", kwargs={"pk": share.pk})
+            if view.needs_proof or view.state == "proof_review":
+                post_url = reverse("influencers:share-post", kwargs={"pk": share.pk})
             reconnect_url = reverse("networks:accounts") if view.needs_reconnect else ""
     except NoReverseMatch:
         retry_url = ""
@@ -37,5 +39,6 @@ def share_state(share: Share, viewer: str = "influencer", brand_slug: str = "", 
         "retry_url": retry_url,
         "proof_action": proof_action,
         "reconnect_url": reconnect_url,
+        "post_url": post_url,
         "next": next,
     }

@@ -263,3 +263,53 @@ def test_a_refused_delta_rolls_the_chunk_back_and_stores_it_per_row(monkeypatch:
     assert calls  # the set path was tried, refused, rolled back
     for part in per_row:
         assert fallen_back[part] == per_row[part], part
+
+
+@pytest.mark.parametrize("spike_first", [False, True])
+def test_a_read_sees_the_snapshots_of_earlier_reads_of_the_same_store_only(spike_first: bool) -> None:
+    """The engagement history of a read is what the per-row path saw at its turn: the influencer's other
+    shares read earlier in the same chunk count, those read after it do not (no history: no hold)."""
+    published_at = timezone.now() - timedelta(days=1)
+    usual = _account(Network.MASTODON, followers=1_000)
+    history = [_publication(funded_campaign(), usual, published_at) for _ in range(3)]
+    spike = _publication(funded_campaign(), usual, published_at)
+    reads = [_read(item, ["+1h"], likes=9, shares=1, replies=0) for item in history]
+    spike_read = _read(spike, ["+1h"], likes=400, shares=50, replies=20)
+    reads = [spike_read, *reads] if spike_first else [*reads, spike_read]
+    now = timezone.now()
+
+    _per_row_reports, per_row = _outcome(lambda: _run([reads], [now], per_row=True))
+    _set_reports, set_based = _outcome(lambda: _run([reads], [now], per_row=False))
+
+    assert set_based["holds"] == per_row["holds"]
+    assert bool(per_row["holds"]) is not spike_first
+
+
+def test_holds_opened_in_one_statement_keep_an_open_hold_and_the_first_detail() -> None:
+    from campaigns.models import HoldReason
+    from campaigns.tracking.services import share_hold_open, share_holds_open
+
+    published_at = timezone.now() - timedelta(days=1)
+    campaign = funded_campaign()
+    held = _publication(campaign, _account(Network.BLUESKY), published_at).share
+    fresh = _publication(campaign, _account(Network.BLUESKY), published_at).share
+    share_hold_open(share_id=held.pk, reason=HoldReason.REACH_ANOMALY, detail="before")
+
+    opened = share_holds_open(
+        holds=[
+            (held.pk, HoldReason.REACH_ANOMALY, "again"),
+            (fresh.pk, HoldReason.ENGAGEMENT_ANOMALY, "first"),
+            (fresh.pk, HoldReason.ENGAGEMENT_ANOMALY, "second"),
+            (fresh.pk, HoldReason.REACH_ANOMALY, "x" * 400),
+        ]
+    )
+
+    assert opened == 2
+    rows = sorted(ShareHold.objects.values_list("share_id", "reason", "detail"))
+    assert rows == sorted(
+        [
+            (held.pk, HoldReason.REACH_ANOMALY, "before"),
+            (fresh.pk, HoldReason.ENGAGEMENT_ANOMALY, "first"),
+            (fresh.pk, HoldReason.REACH_ANOMALY, "x" * 300),
+        ]
+    )

@@ -189,6 +189,32 @@ def test_an_ambiguous_answer_with_nothing_on_the_network_is_sent_again_with_the_
     assert network.posts[0].idempotency_key == publication.idempotency_key
 
 
+def test_a_write_that_keeps_coming_back_ambiguous_backs_off_and_stops(network: Any) -> None:
+    # A proxy answering 502 to every create while reads work: each look-up finds nothing, so sending again is safe,
+    # but not at once and forever (a 502 comes back in milliseconds): like any retry, with backoff and a limit.
+    publication = queued()
+    network.fail_before.extend(AmbiguousOutcome("502 after sending") for _ in range(services.MAX_ATTEMPTS + 2))
+
+    services.publication_publish(publication_id=publication.pk)
+    assert state(publication) == PublicationState.QUEUED
+    assert publication.next_attempt_at is not None
+    assert publication.next_attempt_at <= timezone.now()  # the first resend is at once
+
+    now = timezone.now()
+    for _ in range(services.MAX_ATTEMPTS + 2):
+        services.publication_publish(publication_id=publication.pk, now=now)
+        if state(publication) != PublicationState.QUEUED:
+            break
+        assert publication.next_attempt_at is not None
+        assert publication.next_attempt_at > now  # backing off
+        now = publication.next_attempt_at
+
+    assert state(publication) == PublicationState.FAILED
+    assert publication.retry_safe is True  # nothing is on the network: the person may try again
+    assert network.publish_calls == services.MAX_ATTEMPTS
+    assert network.posts == []
+
+
 def test_outside_the_idempotency_window_an_unresolved_publish_becomes_unknown(network: Any) -> None:
     publication = queued()
     network.fail_before.append(SimulatedCrash())

@@ -1,6 +1,7 @@
 """The request side of a click: classify cheaply, hash the visitor, push to Redis. No ORM writes.
 
-Without Redis (``make run`` on SQLite, no ``REDIS_URL``) the event is recorded directly.
+``handoff.click_push`` hands a click over: onto this queue, or (without Redis: ``make run`` on SQLite, no
+``REDIS_URL``) straight to the recording service.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import logging
 import os
 import re
 import threading
@@ -27,8 +27,6 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-logger = logging.getLogger(__name__)
 
 QUEUE_KEY = "tracking:clicks"
 PROCESSING_KEY = "tracking:clicks:processing"
@@ -348,11 +346,16 @@ def redis_key(name: str) -> str:
     return cache.make_key(name)
 
 
+def drain_trigger() -> int:
+    """Queue length at which a push asks for a drain before the beat schedule's next one (0: never)."""
+    return _conf().drain_trigger
+
+
 def link_cache_key(code: str) -> str:
     return f"tracking:link:{code}"
 
 
-def _lpush(client: Any, payload: str) -> int:
+def queue_push(client: Any, payload: str) -> int:
     """``LPUSH`` the payload onto the click queue and return the queue's length (Redis has stored it)."""
     local = _push
     if local.client is not client or local.pid != os.getpid():
@@ -373,22 +376,3 @@ def _lpush(client: Any, payload: str) -> int:
         # retries, decides; it raises if Redis is really gone, and the redirect fails as before.
         local.connection.disconnect()
         return int(client.lpush(redis_key(QUEUE_KEY), payload))
-
-
-def click_push(*, event: ClickEvent) -> None:
-    """Durable hand-off of one click: LPUSH to Redis, or record it directly without Redis."""
-    client = redis_client()
-    if client is None:
-        from campaigns.tracking.services import clicks_record
-
-        clicks_record(events=[event])
-        return
-    length = _lpush(client, event.to_json())
-    trigger = _conf().drain_trigger
-    if trigger and length % trigger == 0:
-        from campaigns.tracking.tasks import clicks_drain_task
-
-        try:
-            clicks_drain_task.delay()
-        except Exception:  # the beat schedule drains anyway; never fail a redirect over it
-            logger.warning("could not trigger the click drain", exc_info=True)

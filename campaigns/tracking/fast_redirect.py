@@ -31,7 +31,8 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
 from django.utils.translation import get_language_from_request
 
-from campaigns.tracking.capture import click_event_from_meta, click_push
+from campaigns.tracking.capture import click_event_from_meta
+from campaigns.tracking.handoff import click_push
 from campaigns.tracking.services import tracking_link_resolve
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -45,6 +45,7 @@ from campaigns.models import (
     Campaign,
     CampaignResultGroup,
     CampaignResultHour,
+    CampaignResultReason,
     Click,
     ClickReason,
     MetricSnapshot,
@@ -54,6 +55,7 @@ from campaigns.models import (
 from linkilike.db_routing import analytics_read
 from networks.providers.registry import network_label
 from payouts.models import EarningAccrual, ShareEarning
+from payouts.money import money_decimal_string
 
 if TYPE_CHECKING:
     from influencers.models import InfluencerProfile
@@ -250,6 +252,15 @@ def clicks_not_billable_for_shares(shares: QuerySet[Share]) -> dict[str, int]:
         .values_list("reason")
         .annotate(n=Count("pk"))
     )
+    return {reason: int(count) for reason, count in rows}
+
+
+def clicks_not_billable_for_campaign(*, campaign: Campaign, raw: bool = False) -> dict[str, int]:
+    """Reason -> the campaign's recorded clicks that are not billable, from the ``CampaignResultReason`` rollup
+    (one query over a row per reason, migration 0020); ``raw`` (and SQLite) counts the clicks."""
+    if raw or not rollups_enabled():
+        return clicks_not_billable_for_shares(Share.objects.filter(campaign=campaign))
+    rows = CampaignResultReason.objects.filter(campaign=campaign, clicks__gt=0).values_list("reason", "clicks")
     return {reason: int(count) for reason, count in rows}
 
 
@@ -513,7 +524,7 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     results.fee_minor = spend.fee_minor
     results.spend_minor = spend.spent_minor
     results.influencers_total = influencers_total
-    results.clicks_not_billable = clicks_not_billable_for_shares(shares)
+    results.clicks_not_billable = clicks_not_billable_for_campaign(campaign=campaign, raw=raw)
     results.participation_minor = participation_booked_minor_for_campaign(campaign=campaign)
     return results
 
@@ -602,7 +613,6 @@ def share_results_rows(
     ``with_costs`` (the brand's export) adds the platform fee and the spend (earned + fee) of each share;
     the spend column adds up to the campaign's spend in ``payouts.selectors``.
     """
-    from payouts.money import money_decimal_string
 
     def amount(minor: int) -> Decimal:
         return Decimal(money_decimal_string(int(minor)))

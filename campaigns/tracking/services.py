@@ -8,6 +8,7 @@ import secrets
 import statistics
 from bisect import bisect_right, insort
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +54,7 @@ from campaigns.tracking.capture import (
 )
 from linkilike.audit import audit_record
 from networks.models import ConnectedAccount, Network
+from networks.providers.registry import provider_class
 from networks.providers.types import AccountRef
 from payouts.models import EarningAccrual, EarningLine, Metric, MetricSource
 
@@ -346,6 +348,42 @@ def share_hold_open(*, share_id: int, reason: str, detail: str = "") -> ShareHol
         return ShareHold.objects.get(share_id=share_id, reason=reason, released_at__isnull=True)
 
 
+def share_holds_open(*, holds: Sequence[tuple[int, str, str]]) -> int:
+    """``share_hold_open`` for many (share id, reason, detail) in one statement, in the given order.
+
+    A share that has an open hold for the reason keeps it (and its detail), as does the first of several
+    holds given for the same share and reason. Returns the holds opened.
+    """
+    if not holds:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO campaigns_sharehold (share_id, reason, detail, created_at, released_at, released_by_id)
+            SELECT wanted.share_id, wanted.reason, wanted.detail, %s, NULL, NULL
+            FROM (
+                SELECT DISTINCT ON (h.share_id, h.reason) h.share_id, h.reason, h.detail, h.position
+                FROM unnest(%s::bigint[], %s::text[], %s::text[])
+                    WITH ORDINALITY AS h(share_id, reason, detail, position)
+                ORDER BY h.share_id, h.reason, h.position
+            ) wanted
+            WHERE NOT EXISTS (
+                SELECT 1 FROM campaigns_sharehold o
+                WHERE o.share_id = wanted.share_id AND o.reason = wanted.reason AND o.released_at IS NULL
+            )
+            ORDER BY wanted.position
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                timezone.now(),
+                [share_id for share_id, _reason, _detail in holds],
+                [reason for _share_id, reason, _detail in holds],
+                [detail[:300] for _share_id, _reason, detail in holds],
+            ],
+        )
+        return int(cursor.rowcount)
+
+
 @transaction.atomic
 def share_hold_release(*, hold: ShareHold, released_by: User | None) -> ShareHold:
     """Staff reviewed the share: its click earnings resume (held clicks are paid by the next run)."""
@@ -367,18 +405,24 @@ def share_hold_release(*, hold: ShareHold, released_by: User | None) -> ShareHol
 
 def reach_anomaly_check(*, share: Share, reach: int | None) -> ShareHold | None:
     """F2: reach above followers x k puts the share on hold. The metrics pull may call this per snapshot."""
-    followers = share.connected_account.followers_count
+    detail = reach_anomaly_detail(followers=share.connected_account.followers_count, reach=reach)
+    if detail is None:
+        return None
+    return share_hold_open(share_id=share.pk, reason=HoldReason.REACH_ANOMALY, detail=detail)
+
+
+def reach_anomaly_detail(*, followers: int | None, reach: int | None) -> str | None:
+    """The hold's detail when reach is above followers x k (F2), else None: the rule without the hold."""
     if reach is None or not followers:
         return None
     factor = reach_followers_factor()
     if reach <= followers * factor:
         return None
-    return share_hold_open(
-        share_id=share.pk,
-        reason=HoldReason.REACH_ANOMALY,
-        detail=_("Reach %(reach)s is above %(factor)s x %(followers)s followers.")
-        % {"reach": reach, "factor": f"{factor:g}", "followers": followers},
-    )
+    return _("Reach %(reach)s is above %(factor)s x %(followers)s followers.") % {
+        "reach": reach,
+        "factor": f"{factor:g}",
+        "followers": followers,
+    }
 
 
 def engagement_anomaly_check(
@@ -396,6 +440,16 @@ def engagement_anomaly_check(
         return None
     if history is None:
         history = _engagement_rates(share)
+    detail = engagement_anomaly_detail(engagements=engagements, followers=followers, history=history)
+    if detail is None:
+        return None
+    return share_hold_open(share_id=share.pk, reason=HoldReason.ENGAGEMENT_ANOMALY, detail=detail)
+
+
+def engagement_anomaly_detail(*, engagements: int | None, followers: int | None, history: list[float]) -> str | None:
+    """The hold's detail when the engagements are far above the usual of ``history`` (F3), else None."""
+    if engagements is None or not followers or not engagement_anomaly_candidate(engagements, followers):
+        return None
     floor = settings.TRACKING_ENGAGEMENT_ANOMALY_FLOOR
     if len(history) < settings.TRACKING_ENGAGEMENT_ANOMALY_MIN_HISTORY:
         return None
@@ -406,15 +460,10 @@ def engagement_anomaly_check(
         return None
     if usual == 0 and engagements < floor * factor:
         return None
-    return share_hold_open(
-        share_id=share.pk,
-        reason=HoldReason.ENGAGEMENT_ANOMALY,
-        detail=_(
-            "%(engagements)s engagements are %(rate).2f%% of the followers; this influencer usually reaches "
-            "%(usual).2f%% (median of %(count)s shares)."
-        )
-        % {"engagements": engagements, "rate": rate * 100, "usual": usual * 100, "count": len(history)},
-    )
+    return _(
+        "%(engagements)s engagements are %(rate).2f%% of the followers; this influencer usually reaches "
+        "%(usual).2f%% (median of %(count)s shares)."
+    ) % {"engagements": engagements, "rate": rate * 100, "usual": usual * 100, "count": len(history)}
 
 
 def peer_engagement_check(*, share: Share, engagers: tuple[AccountRef, ...]) -> ShareHold | None:
@@ -426,7 +475,6 @@ def peer_engagement_check(*, share: Share, engagers: tuple[AccountRef, ...]) -> 
     """
     if not engagers:
         return None
-    from networks.providers.registry import provider_class
 
     network = share.connected_account.network
     other_influencers = (

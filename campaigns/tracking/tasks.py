@@ -6,6 +6,9 @@ from celery import shared_task
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from campaigns.tracking.services import click_earnings_accrue_due as accrue
+from campaigns.tracking.services import clicks_drain
+
 
 @shared_task(
     name="campaigns.tracking.tasks.clicks_drain_task",
@@ -18,14 +21,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 )
 def clicks_drain_task() -> int:
     """Periodic (every few seconds) and triggered when the queue grows: records queued clicks in batches."""
-    from campaigns.tracking.services import clicks_drain
-
     return clicks_drain()
 
 
 @shared_task(name="campaigns.tracking.tasks.click_earnings_accrue_due", max_retries=0, ignore_result=True)
 def click_earnings_accrue_due() -> int:
     """Periodic: books unique billable clicks of closed hours as earnings (idempotent per share and hour)."""
-    from campaigns.tracking.services import click_earnings_accrue_due as accrue
-
     return accrue()

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
-from campaigns.tracking.capture import click_event_from_request, click_push
+from campaigns.tracking.capture import click_event_from_request
+from campaigns.tracking.handoff import click_push
 from campaigns.tracking.services import tracking_link_resolve
 
 

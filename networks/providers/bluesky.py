@@ -297,13 +297,16 @@ class BlueskyProvider(NetworkProvider):
         bearer: str | None = None,
         write: bool = False,
         refreshing: bool = False,
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
         headers: dict[str, str] = kwargs.pop("headers", {})
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         name = url.rsplit("/", 1)[-1].split("?")[0]
-        response = send(self.http, method, url, label=name, write=write, headers=headers, **kwargs)
+        response = send(
+            self.http, method, url, label=name, write=write, idempotent=idempotent, headers=headers, **kwargs
+        )
         self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
         if response.status_code != 200:
             raise self._classify(response, refreshing=refreshing)
@@ -510,6 +513,8 @@ class BlueskyProvider(NetworkProvider):
                 self._pds("com.atproto.repo.createRecord"),
                 bearer=tokens.access_token,
                 write=True,
+                # The record key comes from the idempotency key: a repeat cannot post twice, so a 5xx is retried.
+                idempotent=True,
                 json={"repo": did, "collection": POST_COLLECTION, "rkey": rkey, "record": record},
             )
         except (Transient, ContentRejected):

@@ -104,15 +104,8 @@ class FacebookProvider(MetaGraphProvider):
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         """The person's long-lived user token: use it only to list their Pages (``list_pages``)."""
         client = self._client()
-        short = self.call(
-            "GET",
-            self.graph_path("/oauth/access_token"),
-            params={
-                "client_id": client.client_id,
-                "client_secret": client.client_secret,
-                "redirect_uri": redirect_uri,
-                "code": code,
-            },
+        short = self.exchange_code(
+            self.graph_path("/oauth/access_token"), code=code, redirect_uri=redirect_uri, method="GET"
         )
         long_lived = self.call(
             "GET",

@@ -140,8 +140,16 @@ class HttpClient:
 #
 # At most once: a write whose request may have reached the network and whose answer was lost is ambiguous (it may
 # have happened: resolve it with ``check_pending_publish``, never send blindly); anything that failed before the
-# request left, or any lost read, is transient (safe to try again). Each adapter adds only its own network's
+# request left, or any lost read, is transient (safe to try again). So is a write answered with one of
+# ``AMBIGUOUS_WRITE_STATUSES``: the origin may have carried it out. Each adapter adds only its own network's
 # mapping of answers (codes in bodies, its 401 meaning, its rate-limit clock) on top of ``status_error``.
+
+#: Answers to a write that do not say whether it happened (docs/adr/0009-publishing-at-most-once.md): the proxy in front
+#: of the network lost the origin's answer (502) or stopped waiting for it (504) while the origin may still be
+#: creating the post, or the origin failed while carrying the request out (500: RFC 9110 says only that it could not
+#: fulfil it, and servers do fail after storing the post, in their post-processing). Not 503: the server says it did
+#: not take the request (RFC 9110, 15.6.4), like 408 and 429 — those stay transient.
+AMBIGUOUS_WRITE_STATUSES = frozenset({500, 502, 504})
 
 #: 4xx answers that refuse this request's content (not the token, not the rate): sending it again cannot help.
 CONTENT_STATUSES = frozenset({400, 403, 404, 413, 415, 422})
@@ -172,13 +180,29 @@ def request_error(error: requests.RequestException, *, label: str, write: bool) 
 
 
 def send(
-    http: HttpClient, method: str, url: str, *, label: str, write: bool = False, **kwargs: Any
+    http: HttpClient,
+    method: str,
+    url: str,
+    *,
+    label: str,
+    write: bool = False,
+    idempotent: bool = False,
+    **kwargs: Any,
 ) -> requests.Response:
-    """``http.request`` with a lost answer turned into ``AmbiguousOutcome`` (writes) or ``Transient``."""
+    """``http.request`` with a lost answer turned into ``AmbiguousOutcome`` (writes) or ``Transient``.
+
+    A write answered with one of ``AMBIGUOUS_WRITE_STATUSES`` is ``AmbiguousOutcome`` too, before any network's own
+    mapping reads it, unless ``idempotent``: the network documents that sending the same write again cannot make a
+    second post (Bluesky's record key derived from the idempotency key), so that answer is left to the network's
+    mapping and retried later like any passing fault.
+    """
     try:
-        return http.request(method, url, **kwargs)
+        response = http.request(method, url, **kwargs)
     except requests.RequestException as error:
         raise request_error(error, label=label, write=write) from error
+    if write and not idempotent and response.status_code in AMBIGUOUS_WRITE_STATUSES:
+        raise AmbiguousOutcome(f"{label}: {response.status_code} after sending, it may have been carried out")
+    return response
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:

@@ -102,19 +102,9 @@ class InstagramProvider(ContainerPublishingProvider):
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         client = self._client()
-        body = self.call(
-            "POST",
-            "/oauth/access_token",
-            host=self.exchange_host,
-            data={
-                "client_id": client.client_id,
-                "client_secret": client.client_secret,
-                "grant_type": "authorization_code",
-                "redirect_uri": redirect_uri,
-                "code": code.removesuffix("#_"),
-            },
+        grant = self.exchange_code(
+            "/oauth/access_token", host=self.exchange_host, code=code.removesuffix("#_"), redirect_uri=redirect_uri
         )
-        grant = body["data"][0] if isinstance(body.get("data"), list) and body["data"] else body
         permissions = grant.get("permissions") or ""
         scope = ",".join(permissions) if isinstance(permissions, list) else str(permissions)
         short = self.token_set(grant, refreshable=False)

@@ -1,7 +1,8 @@
 """Mastodon client API (and every server speaking it, including the built-in sandbox).
 
 Facts from docs.joinmastodon.org and the server's source: apps are registered per instance (``POST /api/v1/apps``);
-OAuth 2 code flow with PKCE S256; tokens never expire and cannot be refreshed, a revoked one
+OAuth 2 code flow (requests-oauthlib) with PKCE S256 where the server takes it (4.3+ says so in its OAuth
+metadata); tokens never expire and cannot be refreshed, a revoked one
 answers 401; media via ``POST /api/v2/media`` (200, or 202 then poll ``GET /api/v1/media/:id``
 206 -> 200); ``POST /api/v1/statuses`` honours ``Idempotency-Key`` for one hour; metrics one
 status per call; rate-limit headers with an ISO-8601 reset.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
@@ -29,11 +29,10 @@ import requests
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy
 
-from networks.providers.base import NetworkProvider, pkce_pair
+from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import (
     AccountAttention,
     AddressRefused,
-    AmbiguousOutcome,
     AuthRevoked,
     ContentRejected,
     NetworkError,
@@ -42,6 +41,7 @@ from networks.providers.exceptions import (
 )
 from networks.providers.http import json_object, send, status_error
 from networks.providers.mastodon_text import MENTION_RE, status_length
+from networks.providers.oauth2_base import authorization_start, exchange_code
 from networks.providers.types import (
     AccountRef,
     AuthStart,
@@ -182,9 +182,6 @@ class MastodonProvider(NetworkProvider):
         if tokens is not None:
             # Calls without a token are limited per address, not per account: they say nothing about its budget.
             self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
-        if write and response.status_code in (502, 504):
-            # The proxy in front of the server gave up (or lost it) while the server may still be creating it.
-            raise AmbiguousOutcome(f"{method} {path}: {response.status_code} from the proxy after sending")
         if response.status_code not in ok:
             raise self.classify_error(response)
         return response
@@ -292,16 +289,35 @@ class MastodonProvider(NetworkProvider):
             for link in links or []
         )
 
-    def _scopes_supported(self) -> set[str] | None:
-        """``scopes_supported`` from the server's OAuth metadata (4.3+); None where it publishes none."""
+    def _oauth_metadata(self) -> dict[str, Any] | None:
+        """The server's OAuth metadata (RFC 8414, Mastodon 4.3+), read once an hour per server; None where it
+        publishes none (or could not be asked this time)."""
+        key = f"{self._cache_key()}:oauth"
+        cached = cache.get(key)
+        if isinstance(cached, dict):
+            return cached
         try:
-            response = self._send("GET", "/.well-known/oauth-authorization-server")
-            supported = self._json(response).get("scopes_supported")
+            metadata = self._json(self._send("GET", "/.well-known/oauth-authorization-server"))
         except AddressRefused:
             raise  # the server's address is not one Linkilike may contact: stop here
         except NetworkError:
             return None
+        cache.set(key, metadata, INSTANCE_CACHE_SECONDS)
+        return metadata
+
+    def _scopes_supported(self) -> set[str] | None:
+        """``scopes_supported`` from the server's OAuth metadata (4.3+); None where it publishes none."""
+        supported = (self._oauth_metadata() or {}).get("scopes_supported")
         return {str(scope) for scope in supported} if isinstance(supported, list) else None
+
+    def takes_pkce(self) -> bool:
+        """PKCE S256 unless the server's metadata lists the methods it takes and S256 is not one of them.
+
+        Mastodon takes PKCE from 4.3 on and says so (``code_challenge_methods_supported``); a server that knows
+        no PKCE ignores the parameters (RFC 7636, section 5), so only a server naming other methods goes without.
+        """
+        methods = (self._oauth_metadata() or {}).get("code_challenge_methods_supported")
+        return not isinstance(methods, list) or "S256" in methods
 
     def negotiate_scopes(self) -> str:
         """The scopes to register with: what Linkilike needs, plus ``profile`` where the server knows it."""
@@ -349,42 +365,33 @@ class MastodonProvider(NetworkProvider):
         return self.client
 
     def begin_auth(self, *, redirect_uri: str) -> AuthStart:
+        """The consent URL on this server (requests-oauthlib), with PKCE S256 where the server takes it."""
         client = self._client()
-        state = secrets.token_urlsafe(32)
-        verifier, challenge = pkce_pair()
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": client.client_id,
-                "redirect_uri": redirect_uri,
-                # Never more than the app was registered with: the server refuses that (invalid_scope).
-                "scope": client.scopes or " ".join(BASE_SCOPES),
-                "state": state,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
+        return authorization_start(
+            self.http,
+            authorize_url=self._url("/oauth/authorize"),
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            # Never more than the app was registered with: the server refuses that (invalid_scope).
+            scope=client.scopes or " ".join(BASE_SCOPES),
+            pkce=self.takes_pkce(),
+            label=str(self.facts.label),
         )
-        url = f"{self._url('/oauth/authorize')}?{query}"
-        return AuthStart(authorization_url=url, state=state, code_verifier=verifier)
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+        """The authorization code grant (requests-oauthlib) with the server's registered app."""
         client = self._client()
-        response = self._send(
-            "POST",
-            "/oauth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "client_id": client.client_id,
-                "client_secret": client.client_secret,
-                "redirect_uri": redirect_uri,
-                "code_verifier": code_verifier,
-                "scope": client.scopes or " ".join(BASE_SCOPES),
-            },
+        body = exchange_code(
+            self.http,
+            self._url("/oauth/token"),
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=code_verifier,
+            answer=self._token_answer,
+            scope=client.scopes or " ".join(BASE_SCOPES),
         )
-        body = self._json(response)
-        if not body.get("access_token"):
-            raise AuthRevoked("token answer without an access token")
         expires_in = _int_or_none(body.get("expires_in"))
         return TokenSet(
             access_token=str(body["access_token"]),
@@ -393,6 +400,14 @@ class MastodonProvider(NetworkProvider):
             scope=str(body.get("scope") or ""),
             token_type=str(body.get("token_type") or "Bearer"),
         )
+
+    def _token_answer(self, response: requests.Response) -> requests.Response:
+        """The token endpoint's answer, before oauthlib reads it: a refusal is Mastodon's own typed error."""
+        if response.status_code != 200:
+            raise self.classify_error(response)
+        if not self._json(response).get("access_token"):
+            raise AuthRevoked("token answer without an access token")
+        return response
 
     def refresh(self, *, tokens: TokenSet) -> TokenSet:
         raise NotSupported("Mastodon access tokens do not expire and cannot be refreshed")

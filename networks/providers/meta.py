@@ -16,18 +16,20 @@ Facts from Meta's Graph API documentation:
 - Access tokens travel as the ``access_token`` parameter.
 
 Meta's confidential web flow takes ``state`` and the app secret, not PKCE: ``begin_auth`` returns an
-empty ``code_verifier`` (the framework still keeps ``state`` single-use in the session).
+empty ``code_verifier`` (the framework still keeps ``state`` single-use in the session). The consent URL and
+the code exchange are standard OAuth 2.0 and go through requests-oauthlib (``authorization_url``,
+``exchange_code``); the swap for a long-lived token (``ig_exchange_token``, ``th_exchange_token``,
+``fb_exchange_token``) and Instagram's and Threads' renewal (``*_refresh_token``) are Meta's own grants, sent
+as plain Graph calls.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
@@ -45,6 +47,7 @@ from networks.providers.exceptions import (
     Transient,
 )
 from networks.providers.http import json_object, send
+from networks.providers.oauth2_base import authorization_start, exchange_code
 from networks.providers.registry import provider_config
 from networks.providers.types import (
     AuthStart,
@@ -245,20 +248,54 @@ class MetaGraphProvider(NetworkProvider):
 
     # --- OAuth helpers ------------------------------------------------------------
 
-    def authorization_url(self, path: str, *, redirect_uri: str, extra: Mapping[str, str] | None = None) -> AuthStart:
+    def authorization_url(self, path: str, *, redirect_uri: str) -> AuthStart:
+        """The consent URL (requests-oauthlib) with a fresh ``state``; Meta's web flow takes no PKCE."""
         client = self._client()
-        state = secrets.token_urlsafe(32)
-        query = {
-            "client_id": client.client_id,
-            "redirect_uri": redirect_uri,
-            "response_type": "code",
-            "scope": client.scopes or self.scopes,
-            "state": state,
-            **(extra or {}),
-        }
-        return AuthStart(
-            authorization_url=f"{self.authorize_host}{path}?{urlencode(query)}", state=state, code_verifier=""
+        return authorization_start(
+            self.http,
+            authorize_url=f"{self.authorize_host}{path}",
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            scope=client.scopes or self.scopes,
+            pkce=False,
+            label=self.network,
         )
+
+    def exchange_code(
+        self, path: str, *, code: str, redirect_uri: str, host: str = "", method: str = "POST"
+    ) -> dict[str, Any]:
+        """The standard authorization code grant (requests-oauthlib) at ``path``: the short-lived token answer.
+
+        The app's id and secret travel as parameters (Meta takes no HTTP Basic); a refusal is a Graph error, read by
+        ``classify_error`` first. Swapping the answer for a long-lived token (``*_exchange_token``) is Meta's own
+        call, made explicitly by each network.
+        """
+        client = self._client()
+        return exchange_code(
+            self.http,
+            f"{host or self.base_url}{path}",
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            code=code,
+            redirect_uri=redirect_uri,
+            method=method,
+            answer=self._token_answer,
+        )
+
+    def _token_answer(self, response: requests.Response) -> requests.Response:
+        """Every token endpoint answer passes here before oauthlib reads it."""
+        self.last_rate_limit = self.parse_rate_limit(response.headers) or self.last_rate_limit
+        if response.status_code != 200:
+            raise self.classify_error(response)
+        body = self.json(response)
+        data = body.get("data")
+        if isinstance(data, list) and data and isinstance(data[0], dict) and "access_token" not in body:
+            # Instagram answers ``{"data": [{"access_token", "user_id", "permissions"}]}``: unwrap it for oauthlib.
+            body = data[0]
+            response._content = json.dumps(body).encode()
+        if not body.get("access_token"):
+            raise AuthRevoked("token answer without an access token")
+        return response
 
     @staticmethod
     def token_set(body: Mapping[str, Any], *, refreshable: bool, scope: str = "") -> TokenSet:

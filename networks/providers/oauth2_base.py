@@ -1,9 +1,12 @@
-"""Plumbing shared by the fixed-host OAuth 2 networks (X, LinkedIn, Tumblr).
+"""Plumbing shared by the fixed-host OAuth 2 networks (X, LinkedIn, Tumblr), and the OAuth 2.0 flows of every network.
 
 The OAuth 2.0 flows (the consent URL, with PKCE S256 where the network takes it; the code exchange; the
 refresh) are requests-oauthlib's ``OAuth2Session``, sending through the provider's ``HttpClient`` (timeouts,
 User-Agent, redacted logs): a token endpoint's refusal is read by the network's own ``classify_error`` before
 oauthlib parses the answer, a lost answer is ``Transient`` (``networks.providers.http.request_error``).
+``authorization_start`` and ``exchange_code`` are the same flows for the networks with a base class of their
+own: Meta's (``networks.providers.meta``, whose long-lived token exchange is Meta's own and stays explicit) and
+Mastodon's (``networks.providers.mastodon``, an app registered per server).
 
 Each of those networks answers its API on one host and shows the consent page on another
 (``api.x.com`` / ``x.com``). ``base_url`` is the API host; the consent page lives on
@@ -14,7 +17,7 @@ so a local test double can serve both.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -159,28 +162,15 @@ class OAuth2HttpProvider(NetworkProvider):
     def _authorization_start(self, *, redirect_uri: str) -> AuthStart:
         """The consent URL with a fresh ``state`` (and a PKCE S256 challenge where the network takes one)."""
         client = self._client()
-        oauth_client = WebApplicationClient(client.client_id)
-        session = HttpClientOAuth2Session(
+        return authorization_start(
             self.http,
-            client=oauth_client,
+            authorize_url=self._web(self.authorize_path),
+            client_id=client.client_id,
             redirect_uri=redirect_uri,
             scope=client.scopes or self.default_scopes,
+            pkce=self.uses_pkce,
+            label=str(self.facts.label),
         )
-        extra: dict[str, str] = {}
-        verifier = ""
-        if self.uses_pkce:
-            verifier = oauth_client.create_code_verifier(PKCE_VERIFIER_LENGTH)
-            extra = {
-                "code_challenge": oauth_client.create_code_challenge(verifier, "S256"),
-                "code_challenge_method": "S256",
-            }
-        try:
-            url, state = session.authorization_url(
-                self._web(self.authorize_path), state=secrets.token_urlsafe(32), **extra
-            )
-        except InsecureTransportError as error:
-            raise NotSupported(f"{self.facts.label}: the consent page must be https") from error
-        return AuthStart(authorization_url=url, state=state, code_verifier=verifier)
 
     def _token_auth(self, client: ClientCredentials) -> tuple[requests.auth.AuthBase | None, str | None]:
         """``(auth, client_secret for the body)`` for the token endpoint."""
@@ -200,13 +190,17 @@ class OAuth2HttpProvider(NetworkProvider):
         """The authorization code grant: tokens for ``code``."""
         client = self._client()
         auth, secret = self._token_auth(client)
-        session = self._oauth_session(redirect_uri=redirect_uri)  # no scope: the answer's scope is taken as it is
-        session.register_compliance_hook("access_token_response", self._token_answer)
-        extra = {"code_verifier": code_verifier} if code_verifier else {}
-        with _token_errors(f"POST {token_url.split('?', 1)[0]}"):
-            token = session.fetch_token(
-                token_url, code=code, auth=auth, include_client_id=True, client_secret=secret, **extra
-            )
+        token = exchange_code(
+            self.http,
+            token_url,
+            client_id=client.client_id,
+            client_secret=secret,
+            auth=auth,
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=code_verifier,
+            answer=self._token_answer,
+        )
         return self._token_set(token)
 
     def _refresh_tokens(self, token_url: str, *, tokens: TokenSet) -> TokenSet:
@@ -216,7 +210,7 @@ class OAuth2HttpProvider(NetworkProvider):
         session = self._oauth_session()
         session.register_compliance_hook("refresh_token_response", self._token_answer)
         body = {"client_id": client.client_id, **({"client_secret": secret} if secret else {})}
-        with _token_errors(f"POST {token_url.split('?', 1)[0]}"):
+        with token_errors(f"POST {token_url.split('?', 1)[0]}"):
             token = session.refresh_token(token_url, refresh_token=tokens.refresh_token, auth=auth, **body)
         return self._token_set(token, previous=tokens)
 
@@ -281,9 +275,77 @@ class HttpClientOAuth2Session(OAuth2Session):
 PKCE_VERIFIER_LENGTH = 96
 
 
+def authorization_start(
+    http: HttpClient,
+    *,
+    authorize_url: str,
+    client_id: str,
+    redirect_uri: str,
+    scope: str,
+    pkce: bool,
+    label: str,
+) -> AuthStart:
+    """The consent URL (``response_type=code``) with a fresh ``state``; with ``pkce`` an S256 challenge too (its
+    verifier in ``AuthStart.code_verifier``, "" without). ``scope`` is sent as the network writes it (Meta: commas).
+    """
+    oauth_client = WebApplicationClient(client_id)
+    session = HttpClientOAuth2Session(http, client=oauth_client, redirect_uri=redirect_uri, scope=scope or None)
+    extra: dict[str, str] = {}
+    verifier = ""
+    if pkce:
+        verifier = oauth_client.create_code_verifier(PKCE_VERIFIER_LENGTH)
+        extra = {
+            "code_challenge": oauth_client.create_code_challenge(verifier, "S256"),
+            "code_challenge_method": "S256",
+        }
+    try:
+        url, state = session.authorization_url(authorize_url, state=secrets.token_urlsafe(32), **extra)
+    except InsecureTransportError as error:
+        raise NotSupported(f"{label}: the consent page must be https") from error
+    return AuthStart(authorization_url=url, state=state, code_verifier=verifier)
+
+
+def exchange_code(
+    http: HttpClient,
+    token_url: str,
+    *,
+    client_id: str,
+    code: str,
+    redirect_uri: str,
+    answer: Callable[[requests.Response], requests.Response],
+    client_secret: str | None = None,
+    auth: requests.auth.AuthBase | None = None,
+    code_verifier: str = "",
+    method: str = "POST",
+    **body: str,
+) -> dict[str, Any]:
+    """The authorization code grant at ``token_url`` (``method`` POST, or GET where the network documents it).
+
+    ``answer`` sees every answer first: it raises the network's own typed error for a refusal and may reshape a
+    successful answer (Instagram wraps it in ``data``). The client id (and ``client_secret`` unless ``auth`` sends
+    it) travel in the body; ``body`` adds the network's extra parameters. The session has no scope, so oauthlib
+    takes the answer's scope as it is.
+    """
+    session = HttpClientOAuth2Session(http, client_id=client_id, redirect_uri=redirect_uri)
+    session.register_compliance_hook("access_token_response", answer)
+    extra = {"code_verifier": code_verifier} if code_verifier else {}
+    with token_errors(f"{method} {token_url.split('?', 1)[0]}"):
+        token = session.fetch_token(
+            token_url,
+            code=code,
+            method=method,
+            auth=auth,
+            include_client_id=True,
+            client_secret=client_secret,
+            **extra,
+            **body,
+        )
+    return dict(token)
+
+
 @contextmanager
-def _token_errors(label: str) -> Iterator[None]:
-    """A token request's failures as typed errors (the endpoint's refusals are raised by ``_token_answer``)."""
+def token_errors(label: str) -> Iterator[None]:
+    """A token request's failures as typed errors (the endpoint's refusals are raised by its answer hook)."""
     try:
         yield
     except requests.RequestException as error:

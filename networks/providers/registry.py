@@ -20,6 +20,7 @@ from django.utils.module_loading import import_string
 
 from networks.providers.base import NetworkProvider
 from networks.providers.http import HttpClient
+from networks.providers.proof_of_post import ProofOfPostProvider
 from networks.providers.types import ClientCredentials, DisplayFacts, LinkHandling, NetworkInfo
 
 #: The counts CPM is paid on, in the order the metric pull takes them (``campaigns.metrics``: reach, else
@@ -103,6 +104,7 @@ def network_info(network: str) -> NetworkInfo | None:
         needs_media=caps.image_required,
         max_hashtags=facts.max_hashtags,
         note=facts.note,
+        proof_of_post=not caps.api_posting_allowed,
     )
 
 
@@ -148,6 +150,20 @@ def connect_options() -> list[ConnectOption]:
     """Every configured network people can connect an account on, in the settings' order."""
     options = (connect_option(network) for network in settings.NETWORK_PROVIDERS)
     return [option for option in options if option is not None]
+
+
+def handle_provider_class(network: str) -> type[ProofOfPostProvider] | None:
+    """The provider of a "you post, we verify" network (connected by handle, posts verified by Linkilike), else None."""
+    try:
+        cls = provider_class(network)
+    except ImproperlyConfigured:
+        return None
+    return cls if issubclass(cls, ProofOfPostProvider) else None
+
+
+def handle_networks() -> list[str]:
+    """The configured "you post, we verify" networks, in the settings' order."""
+    return [network for network in settings.NETWORK_PROVIDERS if handle_provider_class(network) is not None]
 
 
 def share_intent_url(network: str, *, text: str, instance_url: str = "") -> str | None:

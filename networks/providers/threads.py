@@ -87,18 +87,7 @@ class ThreadsProvider(ContainerPublishingProvider):
 
     def complete_auth(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
         client = self._client()
-        short = self.call(
-            "POST",
-            "/oauth/access_token",
-            host=self.exchange_host,
-            data={
-                "client_id": client.client_id,
-                "client_secret": client.client_secret,
-                "grant_type": "authorization_code",
-                "redirect_uri": redirect_uri,
-                "code": code,
-            },
-        )
+        short = self.exchange_code("/oauth/access_token", host=self.exchange_host, code=code, redirect_uri=redirect_uri)
         long_lived = self.call(
             "GET",
             "/access_token",

@@ -253,3 +253,7 @@ class NetworkInfo:
     needs_media: bool
     max_hashtags: int | None
     note: Promise | str
+    #: "You post, we verify": Linkilike may not post there, so it reads none of the network's counts. Only the
+    #: participation fee and the clicks Linkilike measures on the tracking link can be paid (no reach, no
+    #: engagement).
+    proof_of_post: bool = False

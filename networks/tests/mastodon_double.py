@@ -172,6 +172,9 @@ class DoubleState:
     #: False: no ``GET /api/v1/accounts/:id/statuses`` (a server that cannot list an account's posts).
     account_statuses_supported: bool = True
     token_expires_in: int | None = None  # when set, tokens expire and come with refresh tokens
+    #: The PKCE methods the server takes (and names in its OAuth metadata). Without S256 the server ignores
+    #: challenges and verifiers, as one that knows no PKCE does; with it every authorisation must carry one.
+    pkce_methods: tuple[str, ...] = ("S256",)
     refresh_delay: float = 0.0
     refresh_calls: int = 0
     issue_new_refresh_token: bool = True
@@ -402,7 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "app_registration_endpoint": f"{origin}/api/v1/apps",
                     "scopes_supported": sorted(self.state.known_scopes),
                     "response_types_supported": ["code"],
-                    "code_challenge_methods_supported": ["S256"],
+                    "code_challenge_methods_supported": list(self.state.pkce_methods),
                     "grant_types_supported": ["authorization_code", "client_credentials"],
                 },
             )
@@ -519,13 +522,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "state": query.get("state", ""),
             }
             return self._redirect(f"{redirect_uri}?{urlencode(error)}")
-        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+        pkce = "S256" in self.state.pkce_methods
+        if pkce and (query.get("code_challenge_method") != "S256" or not query.get("code_challenge")):
             return self._reply(400, {"error": "invalid_request"})
         code = secrets.token_urlsafe(16)
         self.state.codes[code] = {
             "client_id": app["client_id"],
             "redirect_uri": redirect_uri,
-            "challenge": query["code_challenge"],
+            "challenge": query["code_challenge"] if pkce else "",
             "scopes": " ".join(sorted(scopes)),
         }
         self._redirect(f"{redirect_uri}?{urlencode({'code': code, 'state': query.get('state', '')})}")
@@ -606,7 +610,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(400, {"error": "invalid_grant", "error_description": "The code is invalid"})
         if data.get("redirect_uri") != grant["redirect_uri"]:
             return self._reply(400, {"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
-        if _s256(str(data.get("code_verifier", ""))) != grant["challenge"]:
+        if grant["challenge"] and _s256(str(data.get("code_verifier", ""))) != grant["challenge"]:
             return self._reply(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
         return self._reply(200, self._issue("109000000000000001", app, scopes=grant["scopes"]))
 

@@ -3,7 +3,9 @@
 At most once: a write whose request may have reached the network and whose answer was lost is ambiguous; a
 request that never left, or a lost read, is transient. The transport cases run over real sockets on this machine
 (a server that resets the connection after reading the request, a port nobody listens on, a server that never
-answers); the status cases classify real ``requests.Response`` objects.
+answers); the status cases classify real ``requests.Response`` objects. A write the origin may have carried out
+(500, 502, 504 after sending) is shown per network against its local double: ambiguous, then found by the
+network's own look-up, one post on the network.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import struct
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from networks.providers import exceptions as net
+from networks.providers.facebook import FacebookProvider
 from networks.providers.http import (
     HttpClient,
     json_object,
@@ -28,6 +34,22 @@ from networks.providers.http import (
     send,
     status_error,
 )
+from networks.providers.instagram import InstagramProvider
+from networks.providers.linkedin import LinkedInProvider
+from networks.providers.mastodon import MastodonProvider
+from networks.providers.threads import ThreadsProvider
+from networks.providers.tumblr import TumblrProvider
+from networks.providers.types import ClientCredentials, MediaItem, PostDraft, PublishState, TokenSet
+from networks.providers.x import XProvider
+from networks.tests import test_bluesky_unit as bluesky_unit
+from networks.tests.doubles.helpers import REDIRECT, client_for, connect
+from networks.tests.doubles.linkedin_double import running_linkedin_double
+from networks.tests.doubles.meta_double import CLIENT_ID, CLIENT_SECRET, MetaDouble, running_meta_double
+from networks.tests.doubles.tumblr_double import running_tumblr_double
+from networks.tests.doubles.x_double import running_x_double
+from networks.tests.mastodon_double import MastodonDouble
+
+META_CLIENT = ClientCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 
 
 class _Server:
@@ -224,3 +246,170 @@ def test_json_object_wants_an_object() -> None:
         json_object(_response(200, body=b"<html>"))
     with pytest.raises(net.Transient, match="shape"):
         json_object(_response(200, body=b"[1]"))
+
+
+# --- a write the origin may have carried out: 500, 502, 504 after sending, per network ----------------------------
+#
+# The post is created, then the proxy in front of the network answers 502 (it lost the origin's answer) or 504 (it
+# stopped waiting), or the origin answers 500 (it failed after storing the post, in its post-processing). Sent again
+# blindly, that is a second post; ambiguous, it is resolved by each network's own look-up: one post, found.
+# 503 stays transient: the server says it did not take the request (RFC 9110, 15.6.4).
+
+AFTER_THE_WRITE = (500, 502, 504)
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_x_gateway_answer_to_a_create_is_ambiguous_and_found(status: int) -> None:
+    with running_x_double() as double:
+        provider = XProvider(base_url=double.url, client=client_for(double.state))
+        tokens = connect(provider)
+        draft = PostDraft(text=f"did it post? {status}", link="https://brand.example/p")
+        double.state.gateway_after_create = status
+        with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+            provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert len(double.state.posts) == 1
+        found = provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert found.state == PublishState.PUBLISHED
+        assert list(double.state.posts) == [found.external_id]
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_linkedin_gateway_answer_to_a_create_is_ambiguous_and_found(status: int) -> None:
+    with running_linkedin_double() as double:
+        provider = LinkedInProvider(base_url=double.url, client=client_for(double.state))
+        tokens = connect(provider)
+        draft = PostDraft(text=f"did it post? {status}")
+        double.state.gateway_after_create = status
+        with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+            provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert len(double.state.posts) == 1
+        found = provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert found.state == PublishState.PUBLISHED
+        assert list(double.state.posts) == [found.external_id]  # the duplicate check named it: no second post
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_tumblr_gateway_answer_to_a_create_is_ambiguous_and_found(status: int) -> None:
+    with running_tumblr_double() as double:
+        provider = TumblrProvider(base_url=double.url, client=client_for(double.state))
+        tokens = connect(provider)
+        draft = PostDraft(text=f"did it post? {status}")
+        double.state.gateway_after_create = status
+        with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+            provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert len(double.state.posts) == 1
+        found = provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert found.state == PublishState.PUBLISHED
+        assert found.external_id.endswith(next(iter(double.state.posts)))
+
+
+def _meta_connect(double: MetaDouble, provider: Any) -> TokenSet:
+    start = provider.begin_auth(redirect_uri=REDIRECT)
+    location = requests.get(start.authorization_url, allow_redirects=False, timeout=5).headers["Location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    return provider.complete_auth(code=code, redirect_uri=REDIRECT, code_verifier=start.code_verifier)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_facebook_gateway_answer_to_a_post_is_ambiguous_and_found(status: int) -> None:
+    with running_meta_double("facebook") as double:
+        provider = FacebookProvider(base_url=double.url, client=META_CLIENT)
+        user_tokens = _meta_connect(double, provider)
+        tokens = provider.page_tokens(provider.list_pages(tokens=user_tokens)[0])
+        draft = PostDraft(text=f"Croissants are back {status}")
+        double.state.gateway_after_publish = status
+        with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+            provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert len(double.state.posts) == 1
+        found = provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert found.state == PublishState.PUBLISHED
+        assert list(double.state.posts) == [found.external_id]
+
+
+@pytest.mark.parametrize("network", ["instagram", "threads"])
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_container_publish_gateway_answer_is_ambiguous_and_completed_once(network: str, status: int) -> None:
+    provider_class = {"instagram": InstagramProvider, "threads": ThreadsProvider}[network]
+    with running_meta_double(network) as double:
+        provider = provider_class(base_url=double.url, client=META_CLIENT)
+        provider.poll_interval = 0.01
+        tokens = _meta_connect(double, provider)
+        image = MediaItem(
+            content=b"\xff\xd8\xff\xd9", filename="a.jpg", content_type="image/jpeg", url="https://c/a.jpg"
+        )
+        draft = PostDraft(text=f"Fresh loaves {status}", media=(image,))
+        pending = provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+        assert pending.state == PublishState.PENDING
+        double.state.gateway_after_publish = status
+        with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+            provider.complete_pending_publish(tokens=tokens, draft=draft, pending_id=pending.external_id)
+        assert len(double.state.posts) == 1
+        again = provider.complete_pending_publish(tokens=tokens, draft=draft, pending_id=pending.external_id)
+        assert again.state == PublishState.PUBLISHED
+        assert list(double.state.posts) == [again.external_id]
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_mastodon_gateway_answer_to_a_create_is_ambiguous_and_found(
+    mastodon_double: MastodonDouble, status: int
+) -> None:
+    client = MastodonProvider(base_url=mastodon_double.url).register_app(redirect_uri=REDIRECT, website="x")
+    provider = MastodonProvider(base_url=mastodon_double.url, client=client)
+    tokens = connect(provider)
+    draft = PostDraft(text=f"did it post? {status}")
+    mastodon_double.state.fail_after_create_with = status
+    with pytest.raises(net.AmbiguousOutcome, match=str(status)):
+        provider.publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+    assert len(mastodon_double.state.statuses) == 1
+    found = provider.check_pending_publish(tokens=tokens, draft=draft, idempotency_key="share-1")
+    assert found.state == PublishState.PUBLISHED
+    assert list(mastodon_double.state.statuses) == [found.external_id]
+
+
+@pytest.mark.parametrize("status", AFTER_THE_WRITE)
+def test_bluesky_documents_idempotent_creates_so_a_gateway_answer_stays_transient(status: int) -> None:
+    # The record key is derived from the idempotency key: a repeated create cannot make a second post, so a retry
+    # later (with backoff) is safe and is what the publisher does.
+    script = bluesky_unit.Script()
+    handler = type("Handler", (bluesky_unit._Handler,), {"script": script})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        script.on("com.atproto.server.getSession", 200, {"did": bluesky_unit.DID, "handle": "alice.test"})
+        script.on("com.atproto.repo.getRecord", 400, bluesky_unit._record_not_found)
+        script.on("com.atproto.repo.createRecord", status, {"error": "UpstreamFailure"})
+        with pytest.raises(net.Transient) as caught:
+            bluesky_unit.make(base).publish(
+                tokens=bluesky_unit.TOKENS, draft=PostDraft(text="hello"), idempotency_key="share-1"
+            )
+        assert not isinstance(caught.value, net.AmbiguousOutcome)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_write_the_server_says_it_did_not_take_is_not_ambiguous(status: int) -> None:
+    with running_x_double() as double:
+        provider = XProvider(base_url=double.url, client=client_for(double.state))
+        tokens = connect(provider)
+        double.state.fail_next_with = status
+        with pytest.raises((net.Transient, net.RateLimited)):
+            provider.publish(tokens=tokens, draft=PostDraft(text="not taken"), idempotency_key="share-1")
+        assert double.state.posts == {}
+
+
+def test_send_makes_gateway_answers_to_writes_ambiguous_unless_the_write_is_idempotent() -> None:
+    with running_x_double() as double:
+        double.state.fail_next_with = 502
+        with pytest.raises(net.AmbiguousOutcome):
+            send(HttpClient(), "POST", f"{double.url}/2/tweets", label="POST /2/tweets", write=True, json={})
+        double.state.fail_next_with = 502
+        answer = send(
+            HttpClient(), "POST", f"{double.url}/2/tweets", label="POST /2/tweets", write=True, idempotent=True, json={}
+        )
+        assert answer.status_code == 502  # left to the network's own mapping (Transient)
+        double.state.fail_next_with = 502
+        assert send(HttpClient(), "GET", f"{double.url}/2/tweets", label="GET", json={}).status_code == 502

@@ -33,7 +33,7 @@ from campaigns.earnings.pricing import RETENTION_AFTER
 from campaigns.earnings.selectors import campaign_reserved_minor
 from campaigns.earnings.services import PARTICIPATION_WINDOW, MetricDelta, earnings_accrue, earnings_release_due
 from campaigns.metrics.services import publication_remove
-from campaigns.models import PublicationState, SharePublication
+from campaigns.models import Offer, PublicationState, SharePublication
 from payouts import selectors
 from payouts.errors import BelowMinimumPayout, InsufficientFunds
 from payouts.models import AccountKind, EarningAccrual, LedgerAccount, LedgerEntry, PayoutStatus
@@ -42,6 +42,7 @@ from payouts.services.destinations import payout_destination_add
 from payouts.services.ledger import brand_fund, brand_refund, ledger_transaction_reverse, platform_account
 from payouts.services.payouts import payout_approve, payout_mark_failed, payout_request
 from tests.factories.brands import BrandFactory
+from tests.factories.campaigns import OfferFactory
 from tests.factories.influencers import InfluencerProfileFactory
 from tests.factories.payouts import CampaignFactory
 from tests.factories.tracking import ShareFactory
@@ -229,11 +230,10 @@ class LedgerMachine(RuleBasedStateMachine):
         """A share promised ``fee`` goes up: the sweep books its participation (set-based)."""
         index = data.draw(st.integers(0, len(self.campaigns) - 1))
         campaign = self.campaigns[index]
-        share = ShareFactory(
-            offer__match__campaign=campaign.obj,
-            offer__match__influencer=self.influencers[person],
-            participation_fee_minor=fee,
-        )
+        offer = Offer.objects.filter(campaign=campaign.obj, influencer=self.influencers[person]).first()
+        if offer is None:  # one offer per campaign and influencer; one share per account of it
+            offer = OfferFactory.create(match__campaign=campaign.obj, match__influencer=self.influencers[person])
+        share = ShareFactory(offer=offer, participation_fee_minor=fee)
         publication = SharePublication.objects.create(
             share=share,
             state=PublicationState.PUBLISHED,

@@ -148,7 +148,8 @@ def _wait_healthy(stack: Stack, deadline: float) -> None:
     raise RuntimeError(f"the journey stack never became healthy ({last}):\n{stack.logs()}")
 
 
-def stack_start(work_dir: Path | None = None) -> Stack:
+def stack_start(work_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> Stack:
+    """``extra_env``: settings of this journey only (the hosts of local counterparts of a network)."""
     work = work_dir or Path(tempfile.mkdtemp(prefix="linkilike-journey-"))
     mail_dir, log_dir, media_dir = work / "mail", work / "logs", work / "media"
     for folder in (mail_dir, log_dir, media_dir):
@@ -192,6 +193,7 @@ def stack_start(work_dir: Path | None = None) -> Stack:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(extra_env or {})
     _psql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     _psql(f'CREATE DATABASE "{db_name}"')
     stack = Stack(base_url=base_url, env=env, mail_dir=mail_dir, log_dir=log_dir, db_name=db_name, redis_db=redis_db)

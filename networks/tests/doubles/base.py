@@ -61,6 +61,9 @@ class DoubleState:
     refresh_calls: int = 0
     fail_next_with: int | None = None  # answer the next API request with this status
     create_delay: float = 0.0  # seconds before answering a post creation
+    #: The post is created, then the proxy in front of the network answers this status instead (502 Bad Gateway,
+    #: 504 Gateway Timeout, or the origin's own 500 raised after the post was stored): one post creation only.
+    gateway_after_create: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -228,6 +231,15 @@ class DoubleHandler(BaseHTTPRequestHandler):
             return None, "expired"
         return grant, ""
 
+    def gateway_instead(self) -> bool:
+        """After a post creation: True when the proxy answered in the network's place (``gateway_after_create``)."""
+        with self.state.lock:
+            status, self.state.gateway_after_create = self.state.gateway_after_create, None
+        if status is None:
+            return False
+        gateway_page(self, status)
+        return True
+
     def take_failure(self) -> int | None:
         with self.state.lock:
             status, self.state.fail_next_with = self.state.fail_next_with, None
@@ -236,6 +248,16 @@ class DoubleHandler(BaseHTTPRequestHandler):
     def next_id(self) -> int:
         with self.state.lock:
             return next(self.state.ids)
+
+
+def gateway_page(handler: BaseHTTPRequestHandler, status: int) -> None:
+    """What nginx in front of a network answers when it lost (or never got) the origin's answer: an HTML page."""
+    payload = f"<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center></body></html>"
+    handler.send_response(status)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload.encode())
 
 
 class _QuietServer(ThreadingHTTPServer):

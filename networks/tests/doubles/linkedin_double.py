@@ -245,6 +245,8 @@ class LinkedInHandler(DoubleHandler):
             urn = f"urn:li:share:{7400000000000000000 + next(self.state.ids)}"
             self.state.posts[urn] = {"author": author, "commentary": commentary, "content": content}
         time.sleep(self.state.create_delay)
+        if self.gateway_instead():
+            return None
         return self.reply(201, None, {"x-restli-id": urn, "x-linkedin-id": urn})
 
     def do_PUT(self) -> None:

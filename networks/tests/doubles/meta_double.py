@@ -41,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from networks.tests.doubles.base import gateway_page
+
 CLIENT_ID = "1234567890"
 CLIENT_SECRET = "app-secret-for-tests"
 VERSIONS = {"instagram": "v23.0", "threads": "v1.0", "facebook": "v23.0"}
@@ -75,6 +77,8 @@ class MetaState:
     quota_usage: int = 0
     container_polls: int = 2  # reads answering IN_PROGRESS before FINISHED
     publish_delay: float = 0.0  # sleep after publishing (media_publish / threads_publish / feed)
+    #: The post is published, then the proxy in front of Graph answers this status instead (one publish only).
+    gateway_after_publish: int | None = None
     #: endpoint -> rate_limit | server_error | policy | permission | app_token
     fail_next: dict[str, str] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=lambda: {"call_count": 7, "total_cputime": 3, "total_time": 4})
@@ -207,6 +211,14 @@ class _Handler(BaseHTTPRequestHandler):
                 code=368,
                 subcode=1390008,
             )
+        return True
+
+    def _gateway_instead(self) -> bool:
+        with self.state.lock:
+            status, self.state.gateway_after_publish = self.state.gateway_after_publish, None
+        if status is None:
+            return False
+        gateway_page(self, status)
         return True
 
     def _new_id(self) -> str:
@@ -405,6 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
             "insights": {},
         }
         time.sleep(self.state.publish_delay)
+        if self._gateway_instead():
+            return None
         return self._reply(200, {"id": media_id})
 
     def _insights(self, post_id: str, params: dict[str, Any], allowed: set[str], removed: set[str]) -> None:
@@ -781,6 +795,8 @@ class _Handler(BaseHTTPRequestHandler):
             "insights": {},
         }
         time.sleep(self.state.publish_delay)
+        if self._gateway_instead():
+            return None
         return self._reply(200, {"id": post_id})
 
 

@@ -227,6 +227,8 @@ class TumblrHandler(DoubleHandler):
                 "media": {k: v.content for k, v in uploads.items()},
             }
         time.sleep(self.state.create_delay)
+        if self.gateway_instead():
+            return None
         return self.ok(201, {"id": post_id})
 
     def token(self, form: Form) -> None:

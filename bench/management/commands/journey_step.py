@@ -1,5 +1,8 @@
 """Test-only helper for the browser journey (tests/browser): staff set-up and time travel.
 
+It lives in the bench app, which production never installs (settings add it only for tests, benchmarks and
+the journey).
+
 Refuses to run unless DEBUG is on or LINKILIKE_JOURNEY=1 is set (the journey sets it), so it can
 never move clocks or create staff accounts on a real deployment.
 """

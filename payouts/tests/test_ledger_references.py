@@ -1,0 +1,97 @@
+"""The database refuses ledger rows that point at nothing, and deleting what ledger rows point at (ADR 14).
+
+The references of entries, transactions, accruals and explanation lines are checked by statement-level
+triggers (migration 0006) instead of per-row deferred foreign keys. These tests go around Django (raw SQL),
+as a bug or a hand-made fix would, and show the guarantee a foreign key gave still holds.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from campaigns.earnings.services import earnings_accrue
+from payouts.models import EarningAccrual, EarningLine, LedgerAccount, LedgerEntry, LedgerTransaction
+from payouts.tests.helpers import delta, funded_campaign, influencer
+
+pytestmark = pytest.mark.django_db
+
+MISSING = 987_654_321
+
+
+@pytest.fixture
+def booked():
+    campaign = funded_campaign(budget=100_000, cpe_minor=10)
+    person = influencer()
+    earnings_accrue(delta=delta(campaign, person, "w1", engagements=30))
+    accrual = EarningAccrual.objects.get()
+    return campaign, person, accrual
+
+
+def _refused(sql: str, params: list[object] | None = None) -> None:
+    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_rows_pointing_at_nothing_are_refused(booked):
+    campaign, person, accrual = booked
+    txn = accrual.ledger_transaction
+    account = LedgerEntry.objects.filter(transaction=txn).first().account
+    # A balanced pair of entries, so only the reference can be what is refused.
+    _refused(
+        "INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency) "
+        "VALUES (%s, %s, 5, 'EUR'), (%s, %s, -5, 'EUR')",
+        [MISSING, account.pk, MISSING, account.pk],
+    )
+    _refused(
+        "INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency) "
+        "VALUES (%s, %s, 5, 'EUR'), (%s, %s, -5, 'EUR')",
+        [txn.pk, MISSING, txn.pk, account.pk],
+    )
+    _refused(
+        "INSERT INTO payouts_ledgertransaction (kind, description, campaign_id, created_at) "
+        "VALUES ('earning', '', %s, now())",
+        [MISSING],
+    )
+    _refused(
+        "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
+        "VALUES (%s, 'engagements', 1, 1, 1, 1)",
+        [MISSING],
+    )
+    # A change of a reference is checked as well (a foreign key checks updates that change it).
+    _refused("UPDATE payouts_earningaccrual SET influencer_id = %s WHERE id = %s", [MISSING, accrual.pk])
+    assert EarningLine.objects.filter(accrual=accrual).count() == 1
+
+
+def test_one_bad_row_refuses_the_whole_statement(booked):
+    _campaign, _person, accrual = booked
+    _refused(
+        "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
+        "VALUES (%s, 'engagements', 1, 1, 1, 1), (%s, 'engagements', 1, 1, 1, 1)",
+        [accrual.pk, MISSING],
+    )
+    assert EarningLine.objects.filter(accrual=accrual).count() == 1
+
+
+def test_rows_the_ledger_points_at_cannot_be_deleted_or_truncated(booked):
+    campaign, person, accrual = booked
+    account = LedgerEntry.objects.filter(transaction=accrual.ledger_transaction).first().account
+    _refused("DELETE FROM payouts_ledgeraccount WHERE id = %s", [account.pk])
+    _refused("DELETE FROM payouts_earningaccrual WHERE id = %s", [accrual.pk])
+    _refused("DELETE FROM influencers_influencerprofile WHERE id = %s", [person.pk])
+    _refused("UPDATE payouts_ledgeraccount SET id = %s WHERE id = %s", [MISSING, account.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no queued foreign-key check
+    _refused("TRUNCATE payouts_ledgeraccount CASCADE")  # entries stay: they still point at the accounts
+    assert LedgerAccount.objects.filter(pk=account.pk).exists()
+    assert EarningAccrual.objects.filter(pk=accrual.pk).exists()
+
+
+def test_unreferenced_rows_and_references_that_do_not_change_are_free(booked):
+    campaign, person, accrual = booked
+    spare = LedgerAccount.objects.create(key="test:spare", kind="external_write_off", currency="EUR", is_external=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM payouts_ledgeraccount WHERE id = %s", [spare.pk])
+        cursor.execute("UPDATE payouts_earningaccrual SET pending_minor = 0 WHERE id = %s", [accrual.pk])
+    assert not LedgerAccount.objects.filter(pk=spare.pk).exists()
+    assert LedgerTransaction.objects.filter(pk=accrual.ledger_transaction_id).exists()
