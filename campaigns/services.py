@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from brands.models import Brand
-from campaigns import captions, tasks
+from campaigns import captions
+from campaigns.jobs import campaign_status_email_send
 from campaigns.audit import CampaignAuditAction
 from campaigns.earnings.budget import campaign_budget_release, campaign_budget_reserve
 from campaigns.earnings.pricing import campaign_participation_priced, participation_bands, participation_bands_problems
@@ -323,7 +324,7 @@ def _notify(campaign: Campaign, kind: str, detail: str = "") -> None:
     message = notification_message(kind=kind, name=campaign.name, detail=detail) or ""
     Notification.objects.create(brand=campaign.brand, campaign=campaign, kind=kind, message=message, detail=detail)
     campaign_id = campaign.pk
-    transaction.on_commit(lambda: tasks.campaign_status_email_send.delay(campaign_id, kind))
+    transaction.on_commit(lambda: campaign_status_email_send.delay(campaign_id, kind))
 
 
 @transaction.atomic
@@ -377,7 +378,7 @@ def campaign_funds_needed_notify(*, campaign: Campaign) -> Notification | None:
     )
     campaign_id = locked.pk
     transaction.on_commit(
-        lambda: tasks.campaign_status_email_send.delay(campaign_id, NotificationKind.FUNDS_NEEDED.value)
+        lambda: campaign_status_email_send.delay(campaign_id, NotificationKind.FUNDS_NEEDED.value)
     )
     return notice
 

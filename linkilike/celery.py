@@ -46,13 +46,16 @@ app = Celery("linkilike", task_cls=PlatformTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Celery looks for ``<app>.tasks``; campaigns keeps its tasks per concern in sub-packages.
-app.autodiscover_tasks(
-    [
-        "campaigns.matching",
-        "campaigns.publishing",
-        "campaigns.metrics",
-        "campaigns.tracking",
-        "campaigns.influencer",
-        "campaigns.earnings",
-    ]
-)
+CAMPAIGN_TASK_PACKAGES = [
+    "campaigns.matching",
+    "campaigns.publishing",
+    "campaigns.metrics",
+    "campaigns.tracking",
+    "campaigns.influencer",
+    "campaigns.earnings",
+]
+app.autodiscover_tasks(CAMPAIGN_TASK_PACKAGES)
+# ``<package>.jobs``: the tasks a package's services enqueue, kept apart from its entry points (``tasks``),
+# which call those services (docs/ARCHITECTURE.md).
+app.autodiscover_tasks(related_name="jobs")
+app.autodiscover_tasks(CAMPAIGN_TASK_PACKAGES, related_name="jobs")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from campaigns.models import Campaign, CampaignStatus, Match, MatchStatus, ShareHold
+from campaigns.models import Campaign, CampaignStatus, Match, MatchStatus, PublicationState, ShareHold, SharePublication
 from payouts.models import PayoutRequest, PayoutStatus
 
 
@@ -29,6 +29,8 @@ def staff_queue_list() -> list[StaffQueue]:
     matches = Match.objects.filter(status=MatchStatus.PROPOSED).count()
     holds = ShareHold.objects.filter(released_at__isnull=True).count()
     payouts = PayoutRequest.objects.filter(status=PayoutStatus.REQUESTED).count()
+    # Posts no public read could see ("you post, we verify"): staff spot-check them (campaigns.publishing.proof).
+    proofs = SharePublication.objects.filter(state=PublicationState.PROOF_REVIEW).count()
     return [
         StaffQueue(
             count=campaigns,
@@ -44,6 +46,12 @@ def staff_queue_list() -> list[StaffQueue]:
             count=holds,
             label=ngettext("share on hold", "shares on hold", holds),
             url=reverse("admin:campaigns_sharehold_changelist") + "?released_at__isempty=1",
+        ),
+        StaffQueue(
+            count=proofs,
+            label=ngettext("post to spot-check", "posts to spot-check", proofs),
+            url=reverse("admin:campaigns_sharepublication_changelist")
+            + f"?state__exact={PublicationState.PROOF_REVIEW}",
         ),
         StaffQueue(
             count=payouts,

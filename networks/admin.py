@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from networks import services
 from networks.models import ConnectedAccount, NetworkAppCredential, OAuthApp
+from networks.tasks import accounts_profile_refresh_enqueue
 
 SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 
@@ -51,7 +51,7 @@ class ConnectedAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Re-read profile and follower count now"))
     def refresh_profiles(self, request: HttpRequest, queryset: QuerySet[ConnectedAccount]) -> None:
-        count = services.accounts_profile_refresh_enqueue(account_ids=list(queryset.values_list("pk", flat=True)))
+        count = accounts_profile_refresh_enqueue(account_ids=list(queryset.values_list("pk", flat=True)))
         message = ngettext("%(count)d account queued for refresh.", "%(count)d accounts queued for refresh.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
 

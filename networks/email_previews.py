@@ -7,8 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from linkilike.email_previews import EmailPreview, email_preview_register
+from networks.jobs import reconsent_email_context
 from networks.models import ConnectedAccount
-from networks.tasks import reconsent_email_context
 
 
 def _reconsent(language: str) -> dict[str, Any] | None:

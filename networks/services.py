@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from influencers.models import InfluencerProfile
 from linkilike.safe_fetch import UnsafeFetch, address_check, safe_fetch
-from networks import tasks
 from networks.errors import ConnectError, InstanceUrlInvalid
+from networks.jobs import account_reconsent_email_send
 from networks.models import AccountStatus, ConnectedAccount, Network, OAuthApp
 from networks.providers.exceptions import (
     AuthExpired,
@@ -336,7 +335,7 @@ def account_reconsent_warn(*, account_id: int) -> bool:
     if send:
         account.reconsent_warned_at = timezone.now()
         fields.append("reconsent_warned_at")
-        transaction.on_commit(lambda: tasks.account_reconsent_email_send.delay(account_id))
+        transaction.on_commit(lambda: account_reconsent_email_send.delay(account_id))
     account.save(update_fields=fields)
     return send
 
@@ -372,13 +371,6 @@ def _profile_store(*, account_id: int, profile: AccountRef) -> ConnectedAccount 
     account.last_error_at = None
     account.save()
     return account
-
-
-def accounts_profile_refresh_enqueue(*, account_ids: list[int]) -> int:
-    """Queue a profile/follower-count refresh for each account (admin action, after commit)."""
-    for account_id in account_ids:
-        transaction.on_commit(partial(tasks.account_profile_refresh.delay, account_id))
-    return len(account_ids)
 
 
 def sandbox_enabled() -> bool:

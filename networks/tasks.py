@@ -1,15 +1,16 @@
-"""Background work for connected accounts: token renewal, reconnect warnings, profile refresh."""
+"""Background work for connected accounts: token renewal, reconnect warnings, profile refresh. These tasks call
+``networks.services``; the reconnect email the services enqueue is in ``networks.jobs``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from celery import Task, shared_task
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 
-from linkilike.emails import email_send_to_user
-from networks.models import ConnectedAccount
+from networks import selectors, services
 from networks.providers.exceptions import RateLimited, Transient
 
 #: Never wait longer than this for a rate-limit window, whatever the network announces.
@@ -25,10 +26,8 @@ def _retry_after_rate_limit(task: Task[Any, Any], error: RateLimited) -> Excepti
     bind=True, max_retries=5, autoretry_for=(Transient,), retry_backoff=30, retry_backoff_max=1800, retry_jitter=True
 )
 def account_token_refresh(self: Task[Any, Any], account_id: int) -> None:
-    from networks.services import account_token_refresh as refresh
-
     try:
-        refresh(account_id=account_id)
+        services.account_token_refresh(account_id=account_id)
     except RateLimited as error:
         raise _retry_after_rate_limit(self, error) from error
 
@@ -36,8 +35,6 @@ def account_token_refresh(self: Task[Any, Any], account_id: int) -> None:
 @shared_task(max_retries=3)
 def tokens_refresh_due() -> None:
     """Periodic: renew tokens about to expire; warn people whose tokens cannot be renewed."""
-    from networks import selectors, services
-
     now = timezone.now()
     for account_id in selectors.connected_account_ids_due_for_refresh(now=now, ahead=services.TOKEN_REFRESH_AHEAD):
         account_token_refresh.delay(account_id)
@@ -49,10 +46,8 @@ def tokens_refresh_due() -> None:
     bind=True, max_retries=5, autoretry_for=(Transient,), retry_backoff=30, retry_backoff_max=1800, retry_jitter=True
 )
 def account_profile_refresh(self: Task[Any, Any], account_id: int) -> None:
-    from networks.services import account_profile_refresh as refresh
-
     try:
-        refresh(account_id=account_id)
+        services.account_profile_refresh(account_id=account_id)
     except RateLimited as error:
         raise _retry_after_rate_limit(self, error) from error
 
@@ -60,24 +55,13 @@ def account_profile_refresh(self: Task[Any, Any], account_id: int) -> None:
 @shared_task(max_retries=3)
 def profiles_refresh_stale() -> None:
     """Periodic: follower counts and profile data older than PROFILE_MAX_AGE."""
-    from networks import selectors, services
-
     before = timezone.now() - services.PROFILE_MAX_AGE
     for account_id in selectors.connected_account_ids_with_stale_profile(before=before):
         account_profile_refresh.delay(account_id)
 
 
-@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
-def account_reconsent_email_send(account_id: int) -> None:
-    account = ConnectedAccount.objects.select_related("influencer__user").filter(pk=account_id).first()
-    if account is None or account.token_expires_at is None:
-        return
-    email_send_to_user(
-        user=account.influencer.user,
-        template="networks/email/reconsent_warning",
-        context=reconsent_email_context(account=account),
-    )
-
-
-def reconsent_email_context(*, account: object) -> dict[str, object]:
-    return {"account": account, "accounts_path": reverse("networks:accounts")}
+def accounts_profile_refresh_enqueue(*, account_ids: list[int]) -> int:
+    """Queue a profile/follower-count refresh for each account (admin action, after commit)."""
+    for account_id in account_ids:
+        transaction.on_commit(partial(account_profile_refresh.delay, account_id))
+    return len(account_ids)

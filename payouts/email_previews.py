@@ -7,8 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from linkilike.email_previews import EmailPreview, email_preview_register
+from payouts.jobs import payout_status_email_context
 from payouts.models import PayoutRequest, PayoutStatus
-from payouts.tasks import payout_status_email_context
 
 
 def _payout_status(language: str) -> dict[str, Any] | None:

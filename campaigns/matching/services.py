@@ -41,7 +41,7 @@ from campaigns.matching.selectors import (
     share_content,
     share_disclosure,
 )
-from campaigns.matching.tasks import offer_new_email_send
+from campaigns.matching.jobs import offer_new_email_send
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -58,7 +58,7 @@ from campaigns.models import (
     ShareStatus,
 )
 from campaigns.publishing.services import share_publication_schedule
-from campaigns.tasks import caption_waiting_email_send
+from campaigns.jobs import caption_waiting_email_send
 from influencers.models import InfluencerProfile
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence
@@ -292,10 +292,6 @@ def match_reject(*, match: Match, decided_by: User | None, reason: str) -> Match
 
 
 @transaction.atomic
-def offer_notified_mark(*, offer: Offer) -> None:
-    Offer.objects.filter(pk=offer.pk).update(notified_at=timezone.now())
-
-
 # --- expiry -------------------------------------------------------------------------------
 
 

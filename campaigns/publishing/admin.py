@@ -31,6 +31,8 @@ class SharePublicationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "state",
         "attempt",
         "external_url",
+        "proof_url",
+        "proof_verified_by",
         "published_at",
         "error_code",
         "next_attempt_at",

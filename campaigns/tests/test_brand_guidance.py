@@ -186,7 +186,7 @@ def test_review_blocked_for_funds_tells_the_brand_on_its_pages_and_by_email(
 
 
 def test_funds_email_is_not_sent_when_the_brand_topped_up_meanwhile(staff: Client) -> None:
-    from campaigns.tasks import campaign_status_email_send
+    from campaigns.jobs import campaign_status_email_send
 
     campaign = ready_campaign(status=CampaignStatus.IN_REVIEW)
     MembershipFactory(brand=campaign.brand, role=BrandRole.OWNER)

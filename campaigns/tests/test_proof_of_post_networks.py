@@ -395,7 +395,9 @@ def test_the_admin_spot_check_actions(settings: Any) -> None:
     admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
     publication = waiting_share("facebook_profile")
     submit(publication, FACEBOOK_POST)
+    assert "post to spot-check" in admin_client.get(reverse("admin:index")).content.decode()
     url = reverse("admin:campaigns_sharepublication_changelist")
+    assert FACEBOOK_POST in admin_client.get(url + "?state__exact=proof_review").content.decode()
     page = admin_client.post(url, {"action": "spot_check_refused", "_selected_action": [publication.pk]})
     assert page.status_code == 200
     assert "Reason (the influencer sees it)" in page.content.decode()

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -239,6 +241,13 @@ def _next_count_at(shares: QuerySet[Share], windows: list[tuple[str, timedelta]]
     """
     if not windows:
         return None
+    if rollups_enabled():
+        return _next_count_at_in_order(shares, windows)
+    return _next_count_at_aggregate(shares, windows)
+
+
+def _next_count_at_aggregate(shares: QuerySet[Share], windows: list[tuple[str, timedelta]]) -> datetime | None:
+    """``_next_count_at`` in one aggregate (SQLite, and the reference the PostgreSQL walk is tested against)."""
     missing = {}
     for index, (label, _offset) in enumerate(windows):
         read = MetricSnapshot.objects.filter(share_id=OuterRef("share_id"), window=label)
@@ -259,13 +268,47 @@ def _next_count_at(shares: QuerySet[Share], windows: list[tuple[str, timedelta]]
     return min(due) if due else None
 
 
+def _next_count_at_in_order(shares: QuerySet[Share], windows: list[tuple[str, timedelta]]) -> datetime | None:
+    """``_next_count_at`` on PostgreSQL, one query that stops at the first post missing each window.
+
+    The posts are sorted by publication time once (a materialised CTE); per window a scalar subquery walks
+    them in that order and stops at the first one whose window is neither read nor given up. The aggregate
+    of the generic version looked the window up for every post and window (2,000 posts: 12,000 lookups,
+    40-50 ms, P2). The posts missing a window are usually the oldest ones (windows not due yet) or a
+    recent one: most walks stop at once, and none looks up more than the aggregate did.
+    """
+    try:
+        posts_sql, posts_params = (
+            SharePublication.objects.filter(
+                share__in=shares, state=PublicationState.PUBLISHED, published_at__isnull=False
+            )
+            .exclude(external_id="")
+            .order_by("published_at", "share_id")
+            .values("share_id", "published_at")
+            .query.sql_with_params()
+        )
+    except EmptyResultSet:  # no shares (``.none()``)
+        return None
+    # A CTE scan returns the rows in the order they were stored: the walk below follows publication time.
+    walk = (
+        "(SELECT p.published_at FROM posts p WHERE "
+        'NOT EXISTS (SELECT 1 FROM campaigns_metricsnapshot m WHERE m.share_id = p.share_id AND m."window" = %s) '
+        "AND NOT EXISTS (SELECT 1 FROM campaigns_metricwindowretry r WHERE r.share_id = p.share_id "
+        'AND r."window" = %s AND r.gave_up_at IS NOT NULL) LIMIT 1)'
+    )
+    sql = f"WITH posts AS MATERIALIZED ({posts_sql}) SELECT {', '.join([walk] * len(windows))}"
+    params = [*posts_params, *(label for label, _offset in windows for _twice in range(2))]
+    with connections[shares.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        earliest = cursor.fetchone()
+    due = [at + offset for at, (_label, offset) in zip(earliest, windows, strict=True) if at is not None]
+    return min(due) if due else None
+
+
 def results_timing_for_shares(
     shares: QuerySet[Share], *, now: datetime | None = None, clicks: ClicksPending | None = None
 ) -> ResultsTiming:
     """When the shares' results are from and when they change next (3 queries, or 2 and ``clicks``)."""
-    # Imported here: the metrics services import the tracking services and the network providers, which a
-    # results page has no other reason to load at import time.
-
     now = now or timezone.now()
     windows = metric_windows()
     return ResultsTiming(

@@ -72,7 +72,7 @@ def test_people_who_are_not_staff_cannot_open_previews() -> None:
 
 
 def test_plain_text_and_subjects_are_not_html_escaped_but_the_html_part_is() -> None:
-    from campaigns.tasks import campaign_status_email_context
+    from campaigns.jobs import campaign_status_email_context
     from linkilike.emails import email_render
     from tests.factories.campaigns import CampaignFactory
 

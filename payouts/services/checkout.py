@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from payouts import tasks
+from payouts import jobs
 from payouts.errors import (
     CardDeclined,
     CheckoutClosed,
@@ -154,12 +154,12 @@ def funding_local_checkout_pay(*, token: str, card_number: str) -> str:
     reason = card_decline_reason(card_number)
     if reason is not None:
         raise CardDeclined(reason)
-    tasks.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_PAID)
+    jobs.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_PAID)
     return session.success_url
 
 
 def funding_local_checkout_cancel(*, token: str) -> str:
     """The test checkout's "Cancel": returns the cancel address; the session expires (books nothing)."""
     session = _local_checkout_open(token)
-    tasks.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_EXPIRED)
+    jobs.local_checkout_webhook_send.delay(token, LOCAL_CHECKOUT_EXPIRED)
     return session.cancel_url

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linkilike.audit import audit_record
-from payouts import tasks
+from payouts import jobs
 from payouts.audit import PayoutAuditAction
 from payouts.errors import (
     BelowMinimumPayout,
@@ -152,7 +152,7 @@ def payout_approve(*, payout: PayoutRequest, reviewed_by: User | None) -> Payout
         before={"status": PayoutStatus.REQUESTED},
         after={"status": payout.status, "amount_minor": payout.amount_minor, "currency": payout.currency},
     )
-    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
+    transaction.on_commit(partial(jobs.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -206,7 +206,7 @@ def payout_reject(*, payout: PayoutRequest, reviewed_by: User | None, reason: st
         after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
         reason=reason,
     )
-    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
+    transaction.on_commit(partial(jobs.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -250,7 +250,7 @@ def payout_mark_sent(*, payout: PayoutRequest, provider_reference: str = "") -> 
             "provider_reference": payout.provider_reference,
         },
     )
-    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
+    transaction.on_commit(partial(jobs.payout_status_email_send.delay, payout.pk, payout.status))
     return payout
 
 
@@ -284,5 +284,5 @@ def payout_mark_failed(*, payout: PayoutRequest, reason: str) -> PayoutRequest:
         after={"status": payout.status, "returned_minor": payout.amount_minor, "currency": payout.currency},
         reason=reason,
     )
-    transaction.on_commit(partial(tasks.payout_status_email_send.delay, payout.pk, payout.status))
+    transaction.on_commit(partial(jobs.payout_status_email_send.delay, payout.pk, payout.status))
     return payout

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.earnings.services import earnings_accrue, earnings_release_due
 from linkilike import emails
-from payouts import tasks
+from payouts import jobs
 from payouts.models import PayoutStatus
 from payouts.services.batches import payout_batches_run
 from payouts.services.destinations import payout_destination_add
@@ -38,12 +38,8 @@ def _payout(person: Any = None, *, amount_minor: int = 2_550) -> Any:
     now = timezone.now()
     earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=500), now=now)
     earnings_release_due(now=now + timedelta(days=15))
-    destination = payout_destination_add(
-        influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
-    )
-    return payout_request(
-        influencer=person, amount_minor=amount_minor, currency="EUR", destination=destination
-    )
+    destination = payout_destination_add(influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN)
+    return payout_request(influencer=person, amount_minor=amount_minor, currency="EUR", destination=destination)
 
 
 def _html(message: Any) -> str:
@@ -144,11 +140,11 @@ def test_stale_or_missing_payout_sends_nothing() -> None:
     payout_approve(payout=payout, reviewed_by=None)
     payout_mark_sent(payout=payout)
 
-    tasks.payout_status_email_send.delay(payout.pk, PayoutStatus.APPROVED)  # overtaken by "sent"
-    tasks.payout_status_email_send.delay(-1, PayoutStatus.SENT)
+    jobs.payout_status_email_send.delay(payout.pk, PayoutStatus.APPROVED)  # overtaken by "sent"
+    jobs.payout_status_email_send.delay(-1, PayoutStatus.SENT)
     assert mail.outbox == []
 
-    tasks.payout_status_email_send.delay(payout.pk, PayoutStatus.SENT)
+    jobs.payout_status_email_send.delay(payout.pk, PayoutStatus.SENT)
     assert len(mail.outbox) == 1
 
 
@@ -178,7 +174,7 @@ def test_email_is_rendered_in_the_preferred_language(monkeypatch: pytest.MonkeyP
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(emails, "email_send", lambda **kwargs: calls.append(kwargs))
 
-    tasks.payout_status_email_send.delay(payout.pk, PayoutStatus.REJECTED)
+    jobs.payout_status_email_send.delay(payout.pk, PayoutStatus.REJECTED)
 
     [call] = calls
     assert call["language"] == "de"

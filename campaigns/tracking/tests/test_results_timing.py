@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import time as time_filter
 from django.test import Client
@@ -21,10 +22,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brands.models import BrandRole
-from campaigns.models import Campaign, HoldReason, MetricWindowRetry, PublicationState, Share, SharePublication
+from campaigns.metrics.services import metric_windows
+from campaigns.models import (
+    Campaign,
+    HoldReason,
+    MetricSnapshot,
+    MetricWindowRetry,
+    PublicationState,
+    Share,
+    SharePublication,
+)
 from campaigns.tracking import services
 from campaigns.tracking.selectors_timing import (
     PendingClickHour,
+    _next_count_at_aggregate,
+    _next_count_at_in_order,
     clicks_pending_for_influencer,
     results_timing_get_for_campaign,
     schedule_words,
@@ -178,3 +190,42 @@ def test_the_landing_page_no_longer_promises_results_every_minute(settings: Any,
     assert "its results grow in steps, each time the network&#x27;s counts are read" in page or (
         "its results grow in steps, each time the network's counts are read" in page
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ordered walk is PostgreSQL only")
+def test_the_ordered_walk_for_the_next_count_equals_the_aggregate() -> None:
+    """PostgreSQL walks the posts in publication order and stops at the first one missing each window (P2:
+    the aggregate looked every window of every post up); the times must be the aggregate's."""
+    now = timezone.now()
+    campaign: Campaign = CampaignFactory.create(status="approved")
+    windows = metric_windows()
+    shares = Share.objects.filter(campaign=campaign)
+    times = [now - timedelta(hours=hours) for hours in (800, 100, 30, 5, 2)]
+    posts = [_published_share(campaign, published_at=at) for at in times]
+    SharePublication.objects.filter(share=_published_share(campaign, published_at=now - timedelta(days=60)).pk).update(
+        state=PublicationState.REMOVED
+    )  # a removed post waits for nothing
+    SharePublication.objects.filter(share=_published_share(campaign, published_at=now - timedelta(days=61))).update(
+        external_id=""
+    )  # nor a post the network never confirmed
+
+    def both() -> datetime | None:
+        walked = _next_count_at_in_order(shares, windows)
+        assert walked == _next_count_at_aggregate(shares, windows)
+        return walked
+
+    assert both() == times[0] + timedelta(hours=1)  # nothing read: the oldest's +1h
+    # Every window due so far is read, the oldest post's last one given up: the next is the 5-hour-old post's +6h.
+    for share, published_at in zip(posts, times, strict=True):
+        for label, offset in windows:
+            if published_at + offset <= now and (share, label) != (posts[0], "+28d"):
+                MetricSnapshotFactory(share=share, window=label, collected_at=published_at + offset)
+    MetricWindowRetry.objects.create(share=posts[0], window="+28d", attempts=6, gave_up_at=now)
+    assert both() == times[3] + timedelta(hours=6)
+    # A missed window of an older post comes first again (due now).
+    MetricSnapshot.objects.filter(share=posts[2], window="+24h").delete()
+    assert both() == times[2] + timedelta(hours=24)
+    assert times[2] + timedelta(hours=24) <= now
+    MetricWindowRetry.objects.filter(share=posts[0]).delete()
+    assert both() == times[0] + timedelta(days=28)
+    assert _next_count_at_in_order(Share.objects.none(), windows) is None
