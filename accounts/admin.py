@@ -41,7 +41,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(admin.ModelAdmin):
     """Staff can see who holds tokens and revoke one (delete); never the digest, and never make one."""
 
     list_display = ("name", "user", "token_key", "created", "expiry", "last_used")

@@ -37,7 +37,7 @@ def login_locked_message() -> SafeString:
 class LoginForm(AllauthLoginForm):
     def clean(self) -> dict[str, Any]:
         try:
-            return super().clean()  # type: ignore[no-any-return]
+            return super().clean()
         except ValidationError as error:
             if getattr(error, "code", None) != LOCKED_CODE:
                 raise

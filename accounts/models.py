@@ -55,7 +55,7 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects: ClassVar[EmailUserManager] = EmailUserManager()  # type: ignore[assignment]
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
     if TYPE_CHECKING:  # declared by knox's untyped token base (accounts.ApiToken.user)
         auth_token_set: RelatedManager[ApiToken]
 

@@ -40,7 +40,7 @@ class ApiTokenListView(LoginRequiredMixin, TemplateView):
 # A token outlives the session that made it: like the two-factor pages, ask for the password again
 # so a hijacked session cannot mint itself a lasting credential. never_cache: the page shows the token.
 @method_decorator([never_cache, login_required, reauthentication_required], name="dispatch")
-class ApiTokenCreateView(FormView):  # type: ignore[type-arg]
+class ApiTokenCreateView(FormView):
     template_name = "accounts/api_token_new.html"
     form_class = ApiTokenCreateForm
 

@@ -86,11 +86,11 @@ class Answered:
 class Runs:
     results: dict[str, list] = field(default_factory=dict)
 
-    def best(self, app: str):  # type: ignore[no-untyped-def]
+    def best(self, app: str):
         return max(self.results[app], key=lambda r: r.rps)
 
 
-def queue_settled(redis, key: str, *, quiet: float = 3.0, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def queue_settled(redis, key: str, *, quiet: float = 3.0, timeout: float = 60.0) -> None:
     """Waits until the click queue stops growing: requests still in the listen backlog are served."""
     deadline = time.monotonic() + timeout
     last, since = -1, time.monotonic()

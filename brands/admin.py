@@ -24,13 +24,13 @@ class RefuseLastOwnerChangesMixin:
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
         except LastOwnerError as error:
             return self._refused(request, error)
 
     def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().delete_view(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().delete_view(request, *args, **kwargs)  # type: ignore[misc]
         except LastOwnerError as error:
             return self._refused(request, error)
 
@@ -38,18 +38,18 @@ class RefuseLastOwnerChangesMixin:
         # The bulk "delete selected" action: one transaction, so a refusal keeps every row (and log entry).
         try:
             with transaction.atomic():
-                return super().changelist_view(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+                return super().changelist_view(request, *args, **kwargs)  # type: ignore[misc]
         except LastOwnerError as error:
             return self._refused(request, error)
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ("user",)
 
 
-class BrandAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class BrandAdminForm(forms.ModelForm):
     # A list, as in the brand's own settings form: free text let "eur" or "€" through.
     currency = forms.ChoiceField(label=Brand._meta.get_field("currency").verbose_name, choices=CURRENCY_CHOICES)
     website = forms.URLField(label=Brand._meta.get_field("website").verbose_name, required=False, assume_scheme="https")
@@ -60,7 +60,7 @@ class BrandAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Brand)
-class BrandAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class BrandAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):
     form = BrandAdminForm
     list_display = ("name", "slug", "country", "currency", "category", "is_demo", "created_at")
     list_filter = ("country", "currency", "category", "is_demo")
@@ -99,7 +99,7 @@ class BrandAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):  # type: ignore
 
 
 @admin.register(Membership)
-class MembershipAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):
     list_display = ("user", "brand", "role", "created_at")
     list_filter = ("role", "brand")
     search_fields = ("user__email", "brand__name")
@@ -123,7 +123,7 @@ class MembershipAdmin(RefuseLastOwnerChangesMixin, admin.ModelAdmin):  # type: i
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvitationAdmin(admin.ModelAdmin):
     list_display = ("email", "brand", "role", "status", "created_at", "expires_at", "responded_at")
     list_filter = ("status", "role")
     search_fields = ("email", "brand__name")

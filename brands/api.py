@@ -20,7 +20,7 @@ from linkilike.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_call
 from linkilike.text_safety import validate_no_control_characters
 
 
-class BrandOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class BrandOutput(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code")
     # Not a URLField: a brand without a website answers "", which is no URI.
     website = serializers.CharField(help_text="The brand's website (https://...), or empty.")
@@ -31,7 +31,7 @@ class BrandOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class BrandInput(serializers.Serializer):  # type: ignore[type-arg]
+class BrandInput(serializers.Serializer):
     # The name goes into email subjects (invitations, offers, caption decisions).
     name = serializers.CharField(max_length=120, validators=[validate_no_control_characters])
     # Checked here: an unknown code made brand_update's full_clean fail with a 500 (found by schemathesis).
@@ -56,7 +56,7 @@ class BrandUpdateInput(BrandInput):
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     ),
 )
-class BrandListCreateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class BrandListCreateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Not brand-scoped: it lists only the caller's own brands and creates new ones."""
 
     serializer_class = BrandOutput
@@ -94,7 +94,7 @@ class BrandDetailViewSet(BrandScopedViewSet):
         return Response(BrandOutput(brand).data)
 
 
-class MembershipOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MembershipOutput(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
     name = serializers.CharField(source="user.full_name")
 
@@ -104,7 +104,7 @@ class MembershipOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class MembershipRoleInput(serializers.Serializer):  # type: ignore[type-arg]
+class MembershipRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=BrandRole.choices)
 
 
@@ -136,7 +136,7 @@ class MembershipViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Retrie
             raise ValidationError({"detail": str(error)}) from error
 
 
-class InvitationOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class InvitationOutput(serializers.ModelSerializer):
     class Meta:
         model = Invitation
         fields = ("id", "email", "role", "status", "created_at", "expires_at")
@@ -152,7 +152,7 @@ class InvitationsThrottled(Throttled):
         self.wait = error.retry_after
 
 
-class InvitationInput(serializers.Serializer):  # type: ignore[type-arg]
+class InvitationInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)  # the column's length
     role = serializers.ChoiceField(choices=BrandRole.choices, default=BrandRole.MANAGER)
 

@@ -11,7 +11,7 @@ from linkilike.text_safety import validate_no_control_characters
 CURRENCY_CHOICES = [("EUR", "EUR"), ("CHF", "CHF"), ("GBP", "GBP"), ("USD", "USD")]
 
 
-class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
+class BrandForm(forms.ModelForm):
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, initial="EUR")
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 

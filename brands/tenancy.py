@@ -95,7 +95,7 @@ class BrandScopedViewMixin(LoginRequiredMixin, BrandScope):
         return context
 
 
-class BrandScopedViewSet(BrandScope, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class BrandScopedViewSet(BrandScope, viewsets.GenericViewSet):
     """For DRF viewsets under ``/api/v1/brands/<brand_slug>/``."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

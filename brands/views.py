@@ -24,7 +24,7 @@ from brands.selectors import brand_get_demo, invitation_list_pending_for_brand, 
 from brands.tenancy import BrandScopedViewMixin
 
 
-class BrandCreateView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
+class BrandCreateView(LoginRequiredMixin, FormView):
     template_name = "brands/create.html"
     form_class = BrandForm
 
@@ -42,7 +42,7 @@ class BrandDashboardView(BrandScopedViewMixin, TemplateView):
     template_name = "brands/dashboard.html"
 
 
-class BrandSettingsView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
+class BrandSettingsView(BrandScopedViewMixin, FormView):
     template_name = "brands/settings.html"
     form_class = BrandForm
     read_action = BrandAction.MANAGE_BRAND
@@ -65,7 +65,7 @@ class BrandSettingsView(BrandScopedViewMixin, FormView):  # type: ignore[type-ar
         return redirect("brands:settings", brand_slug=self.brand.slug)
 
 
-class MemberListView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
+class MemberListView(BrandScopedViewMixin, FormView):
     """Members and pending invitations; owners invite from here."""
 
     template_name = "brands/members.html"
@@ -101,7 +101,7 @@ class MemberListView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
         return redirect("brands:members", brand_slug=self.brand.slug)
 
 
-class BrandObjectActionView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class BrandObjectActionView(BrandScopedViewMixin, SingleObjectMixin, View):
     """A POST-only action on one brand-owned object, found through the scoped queryset."""
 
     http_method_names = ["post"]

@@ -35,7 +35,7 @@ from networks.providers.registry import campaign_networks
 # --- errors ----------------------------------------------------------------------------------------
 
 
-class ErrorOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ErrorOutput(serializers.Serializer):
     detail = serializers.CharField(help_text="A translated message fit to show the person.")
     field = serializers.CharField(required=False, allow_null=True, help_text="The input field at fault, if any.")
     code = serializers.CharField(required=False, help_text="`invalid_transition` for lifecycle refusals (409).")
@@ -46,10 +46,10 @@ class CampaignRefused(APIException):
 
     def __init__(self, error: CampaignError) -> None:
         super().__init__()
-        self.detail = {"detail": str(error), "field": error.field}  # type: ignore[assignment,dict-item]
+        self.detail = {"detail": str(error), "field": error.field}  # type: ignore[dict-item]
         if isinstance(error, CampaignTransitionError):
             self.status_code = status.HTTP_409_CONFLICT
-            self.detail = {"detail": str(error), "code": "invalid_transition"}  # type: ignore[assignment,dict-item]
+            self.detail = {"detail": str(error), "code": "invalid_transition"}  # type: ignore[dict-item]
 
 
 # 400 is documented for every operation by linkilike.api_schema: invalid input answers each field's
@@ -64,7 +64,7 @@ TRANSITION_ERRORS = {
 }
 
 
-class StrictInput(serializers.Serializer):  # type: ignore[type-arg]
+class StrictInput(serializers.Serializer):
     """Refuses fields it does not declare, so ``status``, ``brand`` or budget bookkeeping cannot be set."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -80,7 +80,7 @@ class StrictInput(serializers.Serializer):  # type: ignore[type-arg]
 # --- campaigns -------------------------------------------------------------------------------------
 
 
-class EstimateOutput(serializers.Serializer):  # type: ignore[type-arg]
+class EstimateOutput(serializers.Serializer):
     shares = serializers.IntegerField(help_text="Shares the budget buys at the typical cost per share.")
     reach = serializers.IntegerField()
     engagements = serializers.IntegerField()
@@ -94,7 +94,7 @@ class EstimateOutput(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CampaignOutput(serializers.ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)  # type: ignore[var-annotated]
     countries = serializers.SerializerMethodField()
     is_live = serializers.BooleanField(read_only=True, help_text="Approved and between its start and end.")
@@ -149,7 +149,7 @@ class CampaignOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         return dict(EstimateOutput(campaign_estimate(campaign=campaign)).data)
 
 
-class NetworkFitOutput(serializers.Serializer):  # type: ignore[type-arg]
+class NetworkFitOutput(serializers.Serializer):
     network = serializers.CharField(source="network.code")
     caption = serializers.CharField(help_text="As shared: disclosure first, text, tracking link placeholder, hashtags.")
     length = serializers.IntegerField(help_text="Counted as the network counts (links as 23 on X and Mastodon).")
@@ -159,13 +159,13 @@ class NetworkFitOutput(serializers.Serializer):  # type: ignore[type-arg]
     warnings = serializers.ListField(child=serializers.CharField())
 
 
-class VariantPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
+class VariantPreviewOutput(serializers.Serializer):
     language = serializers.CharField(source="variant.language")
     text = serializers.CharField(source="variant.text")
     networks = NetworkFitOutput(source="fits", many=True)
 
 
-class ContentPreviewOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ContentPreviewOutput(serializers.Serializer):
     content_id = serializers.IntegerField(source="content.pk")
     title = serializers.CharField(source="content.title")
     variants = VariantPreviewOutput(many=True)
@@ -370,12 +370,12 @@ class CampaignViewSet(BrandScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
 # --- content ---------------------------------------------------------------------------------------
 
 
-class VariantIO(serializers.Serializer):  # type: ignore[type-arg]
+class VariantIO(serializers.Serializer):
     text = serializers.CharField(max_length=5000)
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
 
 
-class ContentOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ContentOutput(serializers.ModelSerializer):
     variants = VariantIO(many=True, read_only=True)
     media_kind = serializers.ChoiceField(
         choices=MediaKind.choices, allow_blank=True, read_only=True, help_text="Empty while there is no media."

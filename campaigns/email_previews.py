@@ -8,9 +8,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.influencer.tasks import caption_decision_email_context
+from campaigns.jobs import campaign_status_email_context, caption_waiting_email_context
 from campaigns.matching.jobs import offer_new_email_context
 from campaigns.models import Campaign, CampaignStatus, NotificationKind, Offer, Share
-from campaigns.jobs import campaign_status_email_context, caption_waiting_email_context
 from linkilike.email_previews import EmailPreview, email_preview_register
 
 

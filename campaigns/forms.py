@@ -69,7 +69,7 @@ class MoneyField(forms.DecimalField):
             return f"{Decimal(value) / 100:.2f}"
         return value
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         amount = super().clean(value)
         if amount is None:
             return None
@@ -88,7 +88,7 @@ class BoundedMoneyField(MoneyField):
         self.max_minor = max_minor
         self.too_high = too_high
 
-    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+    def clean(self, value: Any) -> int | None:
         amount = forms.DecimalField.clean(self, value)
         if amount is None:
             return None

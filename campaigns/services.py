@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from brands.models import Brand
 from campaigns import captions
-from campaigns.jobs import campaign_status_email_send
 from campaigns.audit import CampaignAuditAction
 from campaigns.earnings.budget import campaign_budget_release, campaign_budget_reserve
 from campaigns.earnings.pricing import campaign_participation_priced, participation_bands, participation_bands_problems
@@ -38,6 +37,7 @@ from campaigns.errors import (
     CampaignNotEditable,
     CampaignTransitionError,
 )
+from campaigns.jobs import campaign_status_email_send
 from campaigns.matching.tasks import matching_run as matching_run_task
 from campaigns.models import (
     Campaign,
@@ -604,7 +604,7 @@ def _store_media(piece: ContentPiece, media: UploadedFile, stored: list[Any]) ->
         piece.thumbnail.save(f"{token}_thumb.jpg", thumbnail_make(media), save=False)
         stored.append(piece.thumbnail)
     else:
-        piece.thumbnail = None  # type: ignore[assignment]
+        piece.thumbnail = None
 
 
 def _content_write(
@@ -635,7 +635,7 @@ def _content_write(
         with transaction.atomic():
             piece.title, piece.target_url, piece.hashtags = title, url, tags
             if remove_media and media is None:
-                piece.media, piece.thumbnail = None, None  # type: ignore[assignment]
+                piece.media, piece.thumbnail = None, None
                 piece.media_kind, piece.media_size = "", None
             if media is not None:
                 _store_media(piece, media, stored)

@@ -55,7 +55,7 @@ def _show_error(form: Any, error: CampaignError) -> None:
     form.add_error(field, str(error))
 
 
-class CampaignListView(BrandScopedViewMixin, ListView):  # type: ignore[type-arg]
+class CampaignListView(BrandScopedViewMixin, ListView):
     model = Campaign
     template_name = "campaigns/list.html"
     context_object_name = "campaigns"
@@ -90,7 +90,7 @@ class CampaignFormMixin(BrandScopedViewMixin):
         return self.campaign.platform_fee_bps if self.campaign else DEFAULT_PLATFORM_FEE_BPS
 
     def render_form(self, form: CampaignForm, *, partial: bool = False) -> HttpResponse:
-        context = self.get_context_data(form=form)  # type: ignore[attr-defined]
+        context = self.get_context_data(form=form)
         context["estimate"] = form.estimate(platform_fee_bps=self.fee_bps()) if form.is_bound else None
         if context["estimate"] is None and self.campaign is not None and not form.is_bound:
             context["estimate"] = campaign_estimate(campaign=self.campaign)
@@ -98,7 +98,7 @@ class CampaignFormMixin(BrandScopedViewMixin):
         context["estimate_currency"] = form["currency"].value() or self.brand.currency
         context["campaign"] = self.campaign
         template = "campaigns/partials/campaign_form_validate.html" if partial else self.template_name
-        return self.response_class(  # type: ignore[attr-defined,no-any-return]
+        return self.response_class(  # type: ignore[attr-defined]
             request=self.request, template=[template], context=context
         )
 
@@ -123,7 +123,7 @@ class CampaignFormMixin(BrandScopedViewMixin):
         raise NotImplementedError
 
 
-class CampaignCreateView(CampaignFormMixin, FormView):  # type: ignore[type-arg]
+class CampaignCreateView(CampaignFormMixin, FormView):
     def save(self, form: CampaignForm) -> Campaign:
         campaign = services.campaign_create(
             brand=self.brand,
@@ -134,7 +134,7 @@ class CampaignCreateView(CampaignFormMixin, FormView):  # type: ignore[type-arg]
         return campaign
 
 
-class CampaignUpdateView(CampaignFormMixin, SingleObjectMixin, FormView):  # type: ignore[type-arg]
+class CampaignUpdateView(CampaignFormMixin, SingleObjectMixin, FormView):
     model = Campaign
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -165,7 +165,7 @@ class CampaignUpdateView(CampaignFormMixin, SingleObjectMixin, FormView):  # typ
         return campaign
 
 
-class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type-arg]
+class CampaignDetailView(BrandScopedViewMixin, DetailView):
     model = Campaign
     template_name = "campaigns/detail.html"
     context_object_name = "campaign"
@@ -225,7 +225,7 @@ class CampaignDetailView(BrandScopedViewMixin, DetailView):  # type: ignore[type
         ]
 
 
-class CampaignActionView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class CampaignActionView(BrandScopedViewMixin, SingleObjectMixin, View):
     """A POST-only lifecycle action; refusals come back as an error message on the detail page."""
 
     model = Campaign
@@ -392,9 +392,9 @@ class ContentFormMixin(BrandScopedViewMixin):
         return ContentForm(**kwargs)
 
     def render(self, form: ContentForm) -> HttpResponse:
-        context = self.get_context_data(form=form)  # type: ignore[attr-defined]
+        context = self.get_context_data(form=form)
         context.update(campaign=self.campaign, content=self.content)
-        return self.response_class(  # type: ignore[attr-defined,no-any-return]
+        return self.response_class(  # type: ignore[attr-defined]
             request=self.request, template=[self.template_name], context=context
         )
 
@@ -415,7 +415,7 @@ class ContentFormMixin(BrandScopedViewMixin):
                     campaign=self.campaign, text=text, language=language, hashtags=hashtags, has_media=has_media
                 )
                 rows.append({"number": index, "language": language, "fits": fits})
-        return self.response_class(  # type: ignore[attr-defined,no-any-return]
+        return self.response_class(  # type: ignore[attr-defined]
             request=self.request,
             template=["campaigns/partials/content_preview.html"],
             context={"rows": rows, "campaign": self.campaign},
@@ -449,7 +449,7 @@ class ContentFormMixin(BrandScopedViewMixin):
         raise NotImplementedError
 
 
-class ContentCreateView(ContentFormMixin, SingleObjectMixin, FormView):  # type: ignore[type-arg]
+class ContentCreateView(ContentFormMixin, SingleObjectMixin, FormView):
     model = Campaign
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -471,7 +471,7 @@ class ContentCreateView(ContentFormMixin, SingleObjectMixin, FormView):  # type:
         )
 
 
-class ContentUpdateView(ContentFormMixin, SingleObjectMixin, FormView):  # type: ignore[type-arg]
+class ContentUpdateView(ContentFormMixin, SingleObjectMixin, FormView):
     model = ContentPiece
     brand_lookup = "campaign__brand"
 
@@ -505,7 +505,7 @@ class ContentUpdateView(ContentFormMixin, SingleObjectMixin, FormView):  # type:
         )
 
 
-class ContentDeleteView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class ContentDeleteView(BrandScopedViewMixin, SingleObjectMixin, View):
     model = ContentPiece
     brand_lookup = "campaign__brand"
     http_method_names = ["post"]

@@ -37,7 +37,7 @@ def _rows(shares: Any) -> list[dict[str, Any]]:
     return rows
 
 
-class CaptionListView(BrandScopedViewMixin, DetailView):  # type: ignore[type-arg]
+class CaptionListView(BrandScopedViewMixin, DetailView):
     model = Campaign
     template_name = "campaigns/captions/list.html"
     context_object_name = "campaign"
@@ -53,7 +53,7 @@ class CaptionListView(BrandScopedViewMixin, DetailView):  # type: ignore[type-ar
         return context
 
 
-class CaptionDecisionView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class CaptionDecisionView(BrandScopedViewMixin, SingleObjectMixin, View):
     model = Share
     brand_lookup = "campaign__brand"
     read_action = BrandAction.APPROVE_CAPTIONS

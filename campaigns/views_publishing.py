@@ -23,7 +23,7 @@ from campaigns.publishing import services as publishing
 from campaigns.publishing.errors import PublishingError
 
 
-class ShareRetryView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class ShareRetryView(BrandScopedViewMixin, SingleObjectMixin, View):
     model = Share
     brand_lookup = "campaign__brand"
     read_action = BrandAction.EDIT_CAMPAIGNS

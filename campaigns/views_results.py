@@ -109,7 +109,7 @@ def campaign_tab_context(*, campaign: Campaign, tab: str, request: HttpRequest) 
     return {}
 
 
-class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class CampaignResultsExportView(BrandScopedViewMixin, SingleObjectMixin, View):
     """CSV: one row per share with its latest network-reported counts, measured clicks, earnings (and what of
     them is still on hold, until when), the platform fee and the spend."""
 
@@ -131,7 +131,7 @@ class EmvPricesForm(forms.Form):
     clicks = MoneyField(label=_("Per unique click"), max_value=10_000)
 
 
-class CampaignEmvPricesView(BrandScopedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class CampaignEmvPricesView(BrandScopedViewMixin, SingleObjectMixin, View):
     """POST: the prices behind the earned-media-value estimate on the results tab."""
 
     model = Campaign

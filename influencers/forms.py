@@ -10,12 +10,12 @@ from influencers.timezones import time_zone_names
 from influencers.topics import LANGUAGE_CHOICES
 
 
-class TopicChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Topic) -> str:  # type: ignore[override]
+class TopicChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Topic) -> str:
         return obj.label
 
 
-class InfluencerProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+class InfluencerProfileForm(forms.ModelForm):
     """Parses the profile form; the rules (terms, VAT ID, limits) live in influencers.services."""
 
     topics = TopicChoiceField(

@@ -36,7 +36,7 @@ class InfluencerHomeView(InfluencerOwnedViewMixin, TemplateView):
         return context
 
 
-class InfluencerOnboardingView(LoginRequiredMixin, FormView):  # type: ignore[type-arg]
+class InfluencerOnboardingView(LoginRequiredMixin, FormView):
     """Creates the signed-in person's own profile, or edits it. There is no way to name another one."""
 
     template_name = "influencers/onboarding.html"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ("key", "scope", "user", "response_status", "created_at")
     list_filter = ("scope", "response_status")
     search_fields = ("key", "user__email")
@@ -32,7 +32,7 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: nobody edits or deletes the trail here (the database refuses it anyway)."""
 
     list_display = ("created_at", "category", "action", "actor_label", "target_label", "target_type", "brand", "reason")
@@ -101,7 +101,7 @@ class ResolvedFilter(admin.SimpleListFilter):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DeadLetterAdmin(admin.ModelAdmin):
     """Tasks that failed for good. Fields are read-only; the actions re-enqueue or resolve."""
 
     list_display = ("last_failed_at", "task_name", "exception_type", "attempts", "first_failed_at", "resolved_at")

@@ -99,7 +99,7 @@ class AuditContextMiddleware:
 def _request_user() -> AbstractUser | None:
     context = _context.get()
     user = getattr(context.request, "user", None) if context else None
-    return user if user is not None and user.is_authenticated else None  # type: ignore[return-value]
+    return user if user is not None and user.is_authenticated else None
 
 
 # --- the service -----------------------------------------------------------------------

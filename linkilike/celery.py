@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkilike.settings")
 logger = logging.getLogger(__name__)
 
 
-class PlatformTask(Task):  # type: ignore[type-arg]
+class PlatformTask(Task):
     def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         # start-up order: this module loads with the settings, before Django's app registry, so the models that
         # dead_letters imports can only be imported once a task runs.

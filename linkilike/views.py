@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send a signed-in person to their workspace, or let them choose when they have several."""
     if not request.user.is_authenticated:
         return redirect("landing")
-    workspaces = workspace_list_for_user(user=request.user)  # type: ignore[arg-type]
+    workspaces = workspace_list_for_user(user=request.user)
     if len(workspaces) == 1:
         return redirect(workspaces[0].url)
     return render(request, "accounts/home.html", {"workspaces": workspaces})

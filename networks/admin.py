@@ -16,7 +16,7 @@ SECRET_FIELDS = ("access_token", "refresh_token", "client_secret")
 
 
 @admin.register(ConnectedAccount)
-class ConnectedAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ConnectedAccountAdmin(admin.ModelAdmin):
     list_display = (
         "handle",
         "network",
@@ -57,7 +57,7 @@ class ConnectedAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OAuthApp)
-class OAuthAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OAuthAppAdmin(admin.ModelAdmin):
     list_display = ("instance_url", "network", "redirect_uri", "created_at")
     list_filter = ("network",)
     search_fields = ("instance_url", "client_id")
@@ -65,7 +65,7 @@ class OAuthAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ("network", "instance_url", "redirect_uri", "scopes", "client_id", "created_at")
 
 
-class NetworkAppCredentialForm(forms.ModelForm):  # type: ignore[type-arg]
+class NetworkAppCredentialForm(forms.ModelForm):
     """The secret is write-only: typed once, stored encrypted, never shown again."""
 
     secret = forms.CharField(
@@ -92,7 +92,7 @@ class NetworkAppCredentialForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(NetworkAppCredential)
-class NetworkAppCredentialAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NetworkAppCredentialAdmin(admin.ModelAdmin):
     form = NetworkAppCredentialForm
     fields = ("network", "client_id", "secret")
     list_display = ("network", "client_id", "updated_by", "updated_at")

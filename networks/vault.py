@@ -74,7 +74,7 @@ def rotate(ciphertext: str) -> str:
     return PREFIX + _fernet().rotate(ciphertext.removeprefix(PREFIX).encode()).decode()
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column holding a Fernet token; Python sees the plaintext ("" when empty).
 
     Not searchable and not comparable in queries: each write produces a different ciphertext.

@@ -71,7 +71,7 @@ class OAuthFormsPageMixin:
         return response
 
 
-class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView):
     model = ConnectedAccount
     template_name = "networks/accounts.html"
     context_object_name = "accounts"
@@ -86,7 +86,7 @@ class AccountListView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, ListView): 
         return context
 
 
-class MastodonConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, FormView):  # type: ignore[type-arg]
+class MastodonConnectView(OAuthFormsPageMixin, InfluencerOwnedViewMixin, FormView):
     template_name = "networks/connect_mastodon.html"
     form_class = MastodonConnectForm
 
@@ -159,7 +159,7 @@ class OAuthCallbackView(InfluencerOwnedViewMixin, View):
         return HttpResponseRedirect(destination)
 
 
-class AccountActionView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class AccountActionView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     """A POST on one of the influencer's own accounts, found through the scoped queryset."""
 
     model = ConnectedAccount

@@ -20,7 +20,7 @@ from networks.services_bluesky import bluesky_account_connect
 
 
 @method_decorator(sensitive_post_parameters("app_password"), name="dispatch")
-class BlueskyConnectView(InfluencerOwnedViewMixin, FormView):  # type: ignore[type-arg]
+class BlueskyConnectView(InfluencerOwnedViewMixin, FormView):
     template_name = "networks/connect_bluesky.html"
     form_class = BlueskyConnectForm
 

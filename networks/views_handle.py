@@ -20,7 +20,7 @@ from networks.providers.registry import handle_provider_class
 from networks.services_handle import handle_account_connect
 
 
-class HandleConnectView(InfluencerOwnedViewMixin, FormView):  # type: ignore[type-arg]
+class HandleConnectView(InfluencerOwnedViewMixin, FormView):
     template_name = "networks/connect_handle.html"
     form_class = HandleConnectForm
 

@@ -42,7 +42,7 @@ from payouts.services.ledger import brand_fund
 from payouts.services.payouts import payout_approve, payout_mark_failed, payout_reject
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     """The ledger is written only by services; staff browse it."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -55,7 +55,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-class LedgerEntryInline(admin.TabularInline):  # type: ignore[type-arg]
+class LedgerEntryInline(admin.TabularInline):
     model = LedgerEntry
     fields = ("account", "amount_minor", "currency")
     readonly_fields = fields
@@ -116,7 +116,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     search_fields = ("account__key",)
 
 
-class BankTransferForm(forms.ModelForm):  # type: ignore[type-arg]
+class BankTransferForm(forms.ModelForm):
     brand = forms.ModelChoiceField(queryset=Brand.objects.order_by("name"))
     # A list, not free text: "eur" or "€" typed by hand would open a balance in a currency nobody uses.
     currency = forms.ChoiceField(label=gettext_lazy("currency"), choices=CURRENCY_CHOICES, initial="EUR")
@@ -135,7 +135,7 @@ class BankTransferForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Funding)
-class FundingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class FundingAdmin(admin.ModelAdmin):
     """Staff record received bank transfers here ("Add"); card top-ups arrive by webhook."""
 
     list_display = ("brand", "source", "reference", "amount", "status", "created_by", "created_at", "completed_at")
@@ -189,7 +189,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ("event_id",)
 
 
-class EarningLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class EarningLineInline(admin.TabularInline):
     model = EarningLine
     fields = ("metric", "units", "price_minor", "per_units", "amount_minor")
     readonly_fields = fields
@@ -265,14 +265,14 @@ class PayoutDestinationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Charity)
-class CharityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CharityAdmin(admin.ModelAdmin):
     list_display = ("name", "is_active", "website")
     list_filter = ("is_active",)
     search_fields = ("name",)
 
 
 @admin.register(PayoutRequest)
-class PayoutRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PayoutRequestAdmin(admin.ModelAdmin):
     """The payout review queue: filter by status, approve or reject in bulk, send approved ones."""
 
     list_display = (

@@ -30,13 +30,13 @@ MONEY_THROTTLES: list[type[BaseThrottle]] = [UserRateThrottle, ScopedRateThrottl
 # --- brand funds ----------------------------------------------------------------------
 
 
-class CheckoutInput(serializers.Serializer):  # type: ignore[type-arg]
+class CheckoutInput(serializers.Serializer):
     amount_minor = serializers.IntegerField(min_value=1, max_value=MAX_TOP_UP_MINOR)
     success_url = serializers.URLField()
     cancel_url = serializers.URLField()
 
 
-class CheckoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CheckoutOutput(serializers.ModelSerializer):
     class Meta:
         model = Funding
         fields = ("id", "reference", "amount_minor", "currency", "status", "checkout_url")
@@ -82,7 +82,7 @@ class BrandTopUpViewSet(BrandScopedViewSet):
 # --- influencer earnings and payouts --------------------------------------------------
 
 
-class InfluencerScopedViewSet(InfluencerScope, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class InfluencerScopedViewSet(InfluencerScope, viewsets.GenericViewSet):
     """DRF twin of InfluencerOwnedViewMixin: everything is filtered by the caller's own profile."""
 
     #: actions that move money: a request without Idempotency-Key is malformed, so it is refused (400)
@@ -99,7 +99,7 @@ class InfluencerScopedViewSet(InfluencerScope, viewsets.GenericViewSet):  # type
         self.influencer = profile
 
 
-class PayoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PayoutOutput(serializers.ModelSerializer):
     destination = serializers.CharField(source="destination.masked", default=None)
     charity = serializers.CharField(source="charity.name", default=None)
 
@@ -109,7 +109,7 @@ class PayoutOutput(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields = fields
 
 
-class PayoutRequestInput(serializers.Serializer):  # type: ignore[type-arg]
+class PayoutRequestInput(serializers.Serializer):
     amount_minor = serializers.IntegerField(min_value=1)
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$",
@@ -121,7 +121,7 @@ class PayoutRequestInput(serializers.Serializer):  # type: ignore[type-arg]
     charity_id = serializers.IntegerField(required=False)
 
 
-class CurrencyBalanceOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CurrencyBalanceOutput(serializers.Serializer):
     currency = serializers.CharField()
     pending_minor = serializers.IntegerField()
     available_minor = serializers.IntegerField()
@@ -129,7 +129,7 @@ class CurrencyBalanceOutput(serializers.Serializer):  # type: ignore[type-arg]
     paid_minor = serializers.IntegerField()
 
 
-class EarningsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class EarningsOutput(serializers.Serializer):
     """The top-level amounts are in ``currency``, the largest available balance; ``balances`` has every currency."""
 
     currency = serializers.CharField()

@@ -21,7 +21,7 @@ class AmountField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
 
-    def clean(self, value: Any) -> int:  # type: ignore[override]
+    def clean(self, value: Any) -> int:
         text = super().clean(value)
         amount = money_parse(text)
         if amount is None or amount <= 0:

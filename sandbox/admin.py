@@ -22,7 +22,7 @@ from sandbox.models import (
 
 
 @admin.register(SandboxPersona)
-class SandboxPersonaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxPersonaAdmin(admin.ModelAdmin):
     list_display = ("handle", "display_name", "owner", "activity", "created_at")
     list_filter = (("owner", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("handle", "display_name", "owner__email")
@@ -30,7 +30,7 @@ class SandboxPersonaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxFollow)
-class SandboxFollowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxFollowAdmin(admin.ModelAdmin):
     list_display = ("follower", "followee", "created_at")
     list_filter = ("created_at",)
     search_fields = ("follower__handle", "followee__handle")
@@ -38,7 +38,7 @@ class SandboxFollowAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxApp)
-class SandboxAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxAppAdmin(admin.ModelAdmin):
     list_display = ("name", "website", "scopes", "created_at")
     list_filter = ("created_at",)
     search_fields = ("name", "website")
@@ -48,7 +48,7 @@ class SandboxAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxAuthorizationCode)
-class SandboxAuthorizationCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxAuthorizationCodeAdmin(admin.ModelAdmin):
     list_display = ("app", "persona", "scopes", "created_at", "expires_at", "used_at")
     list_filter = ("created_at", ("used_at", admin.EmptyFieldListFilter))
     search_fields = ("persona__handle", "app__name")
@@ -66,7 +66,7 @@ class SandboxAuthorizationCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxAccessToken)
-class SandboxAccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxAccessTokenAdmin(admin.ModelAdmin):
     list_display = ("persona", "app", "scopes", "created_at", "revoked_at")
     list_filter = ("created_at", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("persona__handle", "app__name")
@@ -74,7 +74,7 @@ class SandboxAccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = ("app", "persona", "scopes", "created_at")
 
 
-class MediaInline(admin.TabularInline):  # type: ignore[type-arg]
+class MediaInline(admin.TabularInline):
     model = SandboxMedia
     fields = ("file", "content_type", "description", "width", "height", "ready_at")
     readonly_fields = fields
@@ -82,7 +82,7 @@ class MediaInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxStatus)
-class SandboxStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxStatusAdmin(admin.ModelAdmin):
     list_display = ("id", "persona", "visibility", "created_at", "favourites_count", "reblogs_count", "replies_count")
     list_filter = ("visibility", "sensitive", "created_at")
     search_fields = ("persona__handle", "text", "spoiler_text")
@@ -92,7 +92,7 @@ class SandboxStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxScheduledStatus)
-class SandboxScheduledStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxScheduledStatusAdmin(admin.ModelAdmin):
     list_display = ("id", "persona", "scheduled_at", "created_at")
     list_filter = ("scheduled_at",)
     search_fields = ("persona__handle",)
@@ -101,7 +101,7 @@ class SandboxScheduledStatusAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxIdempotencyKey)
-class SandboxIdempotencyKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxIdempotencyKeyAdmin(admin.ModelAdmin):
     list_display = ("persona", "key", "status_id", "scheduled_status_id", "created_at")
     list_filter = ("created_at",)
     search_fields = ("persona__handle", "key")
@@ -113,7 +113,7 @@ class SandboxIdempotencyKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxMedia)
-class SandboxMediaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxMediaAdmin(admin.ModelAdmin):
     list_display = ("id", "persona", "status", "width", "height", "created_at", "ready_at")
     list_filter = ("created_at",)
     search_fields = ("persona__handle", "description")
@@ -126,7 +126,7 @@ class SandboxMediaAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxInteraction)
-class SandboxInteractionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxInteractionAdmin(admin.ModelAdmin):
     list_display = ("status", "persona", "kind", "created_at")
     list_filter = ("kind", "created_at")
     search_fields = ("persona__handle", "text")
@@ -134,7 +134,7 @@ class SandboxInteractionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SandboxExposure)
-class SandboxExposureAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxExposureAdmin(admin.ModelAdmin):
     list_display = ("status", "persona", "degree", "via", "exposed_at", "seen_at", "processed_at")
     list_filter = ("degree", ("processed_at", admin.EmptyFieldListFilter))
     search_fields = ("persona__handle",)

@@ -54,9 +54,9 @@ def test_visibility_timeout_outlives_every_countdown_and_backoff() -> None:
     assert isinstance(visibility_timeout, int)
     assert visibility_timeout > MAX_RATE_LIMIT_WAIT  # the longest explicit countdown in the code
     too_long = {
-        name: task.retry_backoff_max  # type: ignore[attr-defined]
+        name: task.retry_backoff_max
         for name, task in _project_tasks().items()
-        if getattr(task, "retry_backoff", False) and task.retry_backoff_max >= visibility_timeout  # type: ignore[attr-defined]
+        if getattr(task, "retry_backoff", False) and task.retry_backoff_max >= visibility_timeout
     }
     assert not too_long, f"backoff caps at or above the visibility timeout: {too_long}"
 
@@ -79,6 +79,6 @@ def test_automatic_retries_back_off_with_a_cap_and_jitter() -> None:
 
 def test_a_poison_task_gives_up_soon() -> None:
     """T4: after at most this many retries a failing task is dead-lettered (``linkilike.celery.PlatformTask``)."""
-    budgets = {name: task.max_retries for name, task in _project_tasks().items()}  # type: ignore[attr-defined]
+    budgets = {name: task.max_retries for name, task in _project_tasks().items()}
 
     assert all(budget is not None and budget <= 10 for budget in budgets.values()), budgets

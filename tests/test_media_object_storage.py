@@ -292,7 +292,7 @@ def test_sandbox_media_is_stored_in_the_bucket_and_served_by_the_app_with_the_lo
     assert response["Content-Type"] == "image/gif"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
-    assert b"".join(response.streaming_content) == s3_media.read(key)  # type: ignore[attr-defined]
+    assert b"".join(response.streaming_content) == s3_media.read(key)
 
 
 # --- production settings --------------------------------------------------------------------------

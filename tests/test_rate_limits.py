@@ -30,7 +30,7 @@ from tests.factories.influencers import InfluencerProfileFactory
 pytestmark = pytest.mark.django_db
 
 LIMIT = 3
-MONEY_RATES: dict[str, str] = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # type: ignore[index,assignment]
+MONEY_RATES: dict[str, str] = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # type: ignore[assignment]
 
 
 @pytest.fixture

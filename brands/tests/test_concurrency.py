@@ -155,7 +155,7 @@ def test_concurrent_invitations_from_many_brands_to_one_address_stop_at_the_limi
     assert Invitation.objects.filter(email="victim@example.test").count() == 3
 
 
-def test_concurrent_invitations_from_one_brand_stop_at_the_limit(settings) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_invitations_from_one_brand_stop_at_the_limit(settings) -> None:
     settings.INVITATION_LIMIT_PER_BRAND_PER_HOUR = 2
     owner = cast(Membership, MembershipFactory(role=BrandRole.OWNER))
 

@@ -28,7 +28,7 @@ def _invite(owner: Membership, email: str) -> Invitation:
 
 
 def _age(invitations: object, by: timedelta) -> None:
-    for invitation in Invitation.objects.filter(pk__in=[i.pk for i in invitations]):  # type: ignore[attr-defined]
+    for invitation in Invitation.objects.filter(pk__in=[i.pk for i in invitations]):
         Invitation.objects.filter(pk=invitation.pk).update(created_at=invitation.created_at - by)
 
 
@@ -53,7 +53,7 @@ def test_a_brand_sends_at_most_twenty_invitations_an_hour() -> None:
 
 
 def test_an_address_receives_at_most_three_invitations_a_day_even_when_each_revokes_the_last(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     owner = _owner()
 
@@ -78,7 +78,7 @@ def test_the_address_limit_counts_invitations_from_every_brand() -> None:
     _invite(_owner(), "victim@example.test")
 
 
-def test_limits_come_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_limits_come_from_settings(settings) -> None:
     settings.INVITATION_LIMIT_PER_BRAND_PER_HOUR = 2
     owner = _owner()
     _invite(owner, "a@example.test")
@@ -108,7 +108,7 @@ def test_the_members_page_explains_the_limit_and_keeps_the_input() -> None:
     assert not Invitation.objects.filter(brand=owner.brand).exists()
 
 
-def test_the_members_page_explains_the_brand_limit(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_members_page_explains_the_brand_limit(settings) -> None:
     settings.INVITATION_LIMIT_PER_BRAND_PER_HOUR = 1
     owner = _owner()
     _invite(owner, "first@example.test")

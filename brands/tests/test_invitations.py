@@ -34,7 +34,7 @@ def _client_for(email: str) -> Client:
 
 
 def test_owner_invites_by_form_and_colleague_accepts_from_the_emailed_link(
-    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,
 ) -> None:
     owner = MembershipFactory(role=BrandRole.OWNER)
     owner_client = Client()
@@ -88,7 +88,7 @@ def test_expired_link_is_refused_with_a_clear_message() -> None:
     assert not Membership.objects.filter(brand=invitation.brand, user__email=invitation.email).exists()
 
 
-def test_link_past_its_signature_age_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+def test_link_past_its_signature_age_is_refused(settings) -> None:
     invitation, path = _invite()
     settings.INVITATION_MAX_AGE = timedelta(seconds=-1)
     client = _client_for(invitation.email)

@@ -47,7 +47,7 @@ def _thumbnail(piece: ContentPiece) -> str:
     return "-"
 
 
-class ContentPieceInline(admin.StackedInline):  # type: ignore[type-arg]
+class ContentPieceInline(admin.StackedInline):
     model = ContentPiece
     extra = 0
     can_delete = False
@@ -67,7 +67,7 @@ class ContentPieceInline(admin.StackedInline):  # type: ignore[type-arg]
         return False
 
 
-class CampaignAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class CampaignAdminForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown and editable
@@ -84,7 +84,7 @@ class CampaignAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CampaignAdmin(admin.ModelAdmin):
     form = CampaignAdminForm
     list_display = ("name", "brand", "status", "submitted_at", "budget", "starts_at", "ends_at", "networks_list")
     list_filter = ("status", ("submitted_at", admin.DateFieldListFilter), "brand")
@@ -162,7 +162,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.status not in (CampaignStatus.DRAFT, CampaignStatus.IN_REVIEW):
             # Approved money is reserved in the ledger: changing terms afterwards would break it.
-            return [f for fs in self.fieldsets for f in fs[1]["fields"]]  # type: ignore[index]
+            return [f for fs in self.fieldsets for f in fs[1]["fields"]]
         return (*LIFECYCLE_FIELDS, "review_checklist")
 
     @admin.display(description=gettext_lazy("review checklist"))
@@ -240,7 +240,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ContentPiece)
-class ContentPieceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ContentPieceAdmin(admin.ModelAdmin):
     list_display = ("title", "preview", "campaign", "media_kind", "created_at")
     list_filter = ("media_kind", "campaign__status", "campaign__brand")
     search_fields = ("title", "campaign__name", "target_url")
@@ -253,7 +253,7 @@ class ContentPieceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CaptionVariant)
-class CaptionVariantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CaptionVariantAdmin(admin.ModelAdmin):
     list_display = ("__str__", "language", "content")
     list_filter = ("language",)
     search_fields = ("text", "content__title", "content__campaign__name")
@@ -261,7 +261,7 @@ class CaptionVariantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NotificationAdmin(admin.ModelAdmin):
     list_display = ("message", "brand", "kind", "created_at", "read_at")
     list_filter = ("kind", "brand")
     search_fields = ("message", "brand__name", "campaign__name")

@@ -14,7 +14,7 @@ from payouts.api import MONEY_THROTTLES
 from payouts.models import LedgerAccount
 
 
-class CampaignSpendOutput(serializers.Serializer):  # type: ignore[type-arg]
+class CampaignSpendOutput(serializers.Serializer):
     campaign_id = serializers.IntegerField(source="campaign.pk")
     campaign_name = serializers.CharField(source="campaign.name")
     budget_minor = serializers.IntegerField()
@@ -25,7 +25,7 @@ class CampaignSpendOutput(serializers.Serializer):  # type: ignore[type-arg]
     released_minor = serializers.IntegerField()
 
 
-class BrandFundsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class BrandFundsOutput(serializers.Serializer):
     currency = serializers.CharField()
     available_minor = serializers.IntegerField()
     reserved_minor = serializers.IntegerField()

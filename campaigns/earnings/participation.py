@@ -15,7 +15,7 @@ Its life, booked through the one pricing policy (``PRICING``'s ``ParticipationFe
    hold it becomes available like any earning (and so goes wherever the influencer sends her balance, a
    charity included).
 4. **Taken back** when the post is removed or stripped of its disclosure before that: the removal's
-   booking (``campaigns.metrics.services.publication_remove``) carries ``participations`` -1, reversing the
+   booking (``campaigns.metrics.removal.publication_remove``) carries ``participations`` -1, reversing the
    fee still on hold. A post removed after it was kept keeps its fee.
 """
 

@@ -45,7 +45,7 @@ class BrandFundsView(BrandScopedViewMixin, TemplateView):
         return context
 
 
-class BrandTopUpView(BrandScopedViewMixin, FormView):  # type: ignore[type-arg]
+class BrandTopUpView(BrandScopedViewMixin, FormView):
     """POST only: opens a card checkout for a top-up and sends the owner there."""
 
     http_method_names = ["post"]

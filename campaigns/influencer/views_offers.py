@@ -56,7 +56,7 @@ def _add_error(form: Any, error: CampaignError) -> None:
         form.add_error(field if field in form.fields else None, problem)
 
 
-class OfferListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+class OfferListView(InfluencerOwnedViewMixin, ListView):
     model = Offer
     template_name = "influencers/offers/list.html"
     context_object_name = "offers"
@@ -92,7 +92,7 @@ class OfferListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-ar
         return context
 
 
-class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[type-arg]
+class OfferDetailView(InfluencerOwnedViewMixin, DetailView):
     """The offer: brief, content, pay, estimate, deadline; the accept form while it is new; its shares after."""
 
     model = Offer
@@ -241,7 +241,7 @@ class OfferDetailView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[typ
             form.add_error("caption", problem)
 
 
-class OfferPreviewView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class OfferPreviewView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     """htmx: the per-network preview of the caption being typed (POST, nothing is saved)."""
 
     model = Offer
@@ -263,7 +263,7 @@ class OfferPreviewView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # ty
         return render(request, "influencers/offers/partials/caption_preview.html", {"preview": preview})
 
 
-class OfferDeclineView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class OfferDeclineView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     model = Offer
     template_name = "influencers/offers/decline.html"
 
@@ -289,7 +289,7 @@ class OfferDeclineView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # ty
         return redirect("influencers:offers")
 
 
-class ShareCaptionResubmitView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class ShareCaptionResubmitView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     """After the brand asked for changes: the influencer sends a new caption for one share."""
 
     model = Share

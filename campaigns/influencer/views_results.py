@@ -20,7 +20,7 @@ from influencers.ownership import InfluencerOwnedViewMixin
 from linkilike.csv_export import csv_response
 
 
-class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+class InfluencerResultsView(InfluencerOwnedViewMixin, ListView):
     model = Share
     template_name = "influencers/results.html"
     context_object_name = "shares"

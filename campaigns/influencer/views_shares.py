@@ -41,7 +41,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect("influencers:shares")
 
 
-class ShareListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-arg]
+class ShareListView(InfluencerOwnedViewMixin, ListView):
     model = Share
     template_name = "influencers/shares/list.html"
     context_object_name = "shares"
@@ -56,7 +56,7 @@ class ShareListView(InfluencerOwnedViewMixin, ListView):  # type: ignore[type-ar
         return context
 
 
-class ShareRetryView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class ShareRetryView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     model = Share
     http_method_names = ["post"]
 
@@ -74,7 +74,7 @@ class ShareRetryView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type
         return _back(request)
 
 
-class ShareProofView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class ShareProofView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     model = Share
     http_method_names = ["post"]
 
@@ -99,7 +99,7 @@ class ShareProofView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type
         return _back(request)
 
 
-class SharePostView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[type-arg]
+class SharePostView(InfluencerOwnedViewMixin, DetailView):
     """The phone-friendly page to post a share from yourself: the caption to copy, the image to download, the
     network's share page where it has one, and the field for the link to your post."""
 
@@ -122,7 +122,7 @@ class SharePostView(InfluencerOwnedViewMixin, DetailView):  # type: ignore[type-
         return context
 
 
-class SharePostImageView(InfluencerOwnedViewMixin, SingleObjectMixin, View):  # type: ignore[type-arg]
+class SharePostImageView(InfluencerOwnedViewMixin, SingleObjectMixin, View):
     """The share's image as a download (for networks where the influencer posts it herself)."""
 
     model = Share

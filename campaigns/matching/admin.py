@@ -107,7 +107,7 @@ class CountryFilter(admin.SimpleListFilter):
         return queryset.filter(influencer__country=self.value())
 
 
-class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
+class ModerationEventInline(admin.TabularInline):
     model = ModerationEvent
     fk_name = "match"
     extra = 0
@@ -121,7 +121,7 @@ class ModerationEventInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MatchAdmin(admin.ModelAdmin):
     # Who, for which campaign and where it stands first: at 1280 px the trailing columns were cut off, so
     # two matches of one influencer looked like duplicates. Conflicts head the "why" cell (and have a filter).
     list_display = ("influencer", "campaign_brand", "status", "points", "why")
@@ -273,7 +273,7 @@ class MatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OfferAdmin(admin.ModelAdmin):
     list_display = ("influencer", "campaign", "status", "created_at", "expires_at", "accepted_at", "notified_at")
     list_filter = ("status", ("campaign", admin.RelatedOnlyFieldListFilter), "campaign__brand")
     search_fields = ("influencer__display_name", "campaign__name", "campaign__brand__name")
@@ -343,7 +343,7 @@ class OfferAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShareAdmin(admin.ModelAdmin):
     list_display = ("influencer", "campaign", "connected_account", "status", "caption_status", "scheduled_at")
     list_filter = ("status", "caption_status", "connected_account__network", "campaign__brand")
     search_fields = ("influencer__display_name", "campaign__name", "caption_text")
@@ -372,7 +372,7 @@ class ShareAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ModerationEvent)
-class ModerationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ModerationEventAdmin(admin.ModelAdmin):
     list_display = ("created_at", "actor", "action", "match", "offer", "share", "before", "after", "reason")
     list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reason", "match__influencer__display_name", "match__campaign__name")

@@ -28,7 +28,9 @@ from campaigns.errors import (
     OfferNotOpen,
     ShareCaptionTransitionError,
 )
+from campaigns.jobs import caption_waiting_email_send
 from campaigns.matching import engine
+from campaigns.matching.jobs import offer_new_email_send
 from campaigns.matching.selectors import (
     caption_problems,
     conflict_flags_for,
@@ -41,7 +43,6 @@ from campaigns.matching.selectors import (
     share_content,
     share_disclosure,
 )
-from campaigns.matching.jobs import offer_new_email_send
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -58,7 +59,6 @@ from campaigns.models import (
     ShareStatus,
 )
 from campaigns.publishing.services import share_publication_schedule
-from campaigns.jobs import caption_waiting_email_send
 from influencers.models import InfluencerProfile
 from linkilike.audit import audit_record
 from linkilike.i18n import label_in_sentence

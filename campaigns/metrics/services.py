@@ -43,12 +43,12 @@ from django.utils.translation import ngettext
 from campaigns.earnings.participation import (
     participation_fees_book_due,
     participation_retain_due,
-    participation_reversal,
 )
 from campaigns.earnings.pricing import RETENTION_AFTER
 from campaigns.earnings.services import MetricDelta, earnings_accrue
 from campaigns.matching.engine import sandbox_allowed
 from campaigns.metrics.counts import COUNT_NAMES, METRICS_UNKNOWN, reach_like, snapshot_counts
+from campaigns.metrics.removal import publication_remove
 from campaigns.metrics.selectors import (
     accrued_totals_for_share,
     metric_pairs_due,
@@ -64,11 +64,11 @@ from campaigns.models import (
     Share,
     SharePublication,
 )
+from campaigns.publishing.proof import proof_retention_check
 from campaigns.tracking.services import (
     engagement_anomaly_check,
     peer_engagement_check,
     reach_anomaly_check,
-    share_clicks_unbill,
 )
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
@@ -188,8 +188,6 @@ def retention_check_due(*, now: datetime | None = None) -> int:
     Posts published through an API are re-checked on every pull (a post the network no longer has is REMOVED);
     one still PUBLISHED after ``RETENTION_AFTER`` has stayed up (``retained_at``, the participation fee kept).
     """
-    from campaigns.publishing.proof import proof_retention_check
-
     now = now or timezone.now()
     ids = proof_publication_ids_due_retention(now=now, after=RETENTION_AFTER)
     for publication_id in ids:
@@ -685,42 +683,3 @@ def _book(*, publication: SharePublication, window: str, impressions: int | None
     if delta.impressions == 0 and delta.engagements == 0:
         return
     earnings_accrue(delta=delta)
-
-
-@transaction.atomic
-def publication_remove(*, publication: SharePublication, now: datetime | None = None) -> SharePublication:
-    """The post is gone (or lost its disclosure): REMOVED, stops earning, unheld earnings are reversed.
-
-    Click earnings still on hold are reversed with the rest, and those clicks, the clicks not booked yet
-    and every later click are not billable (reason "post removed", ADR 9 and the offer page's terms).
-    """
-    now = now or timezone.now()
-    locked = SharePublication.objects.select_for_update().select_related("share").get(pk=publication.pk)
-    if locked.state == PublicationState.REMOVED:
-        return locked
-    locked.state = PublicationState.REMOVED
-    locked.removed_at = now
-    locked.retention_checked_at = now
-    locked.save(update_fields=["state", "removed_at", "retention_checked_at", "updated_at"])
-    share = locked.share
-    impressions, engagements = accrued_totals_for_share(share_key=str(share.pk))
-    clicks = share_clicks_unbill(share_id=share.pk, now=now)
-    # The participation fee is taken back unless the post already stayed up for the retention period.
-    participations, participation_price = participation_reversal(share=share, retained=locked.retained_at is not None)
-    if impressions or engagements or clicks or participations:
-        earnings_accrue(
-            delta=MetricDelta(
-                share_key=str(share.pk),
-                campaign_id=share.campaign_id,
-                influencer_id=share.influencer_id,
-                window=MetricWindow.REMOVED,
-                impressions=-impressions,
-                engagements=-engagements,
-                unique_clicks=-clicks,
-                participations=participations,
-                participation_price_minor=participation_price,
-                source=MetricSource.NETWORK_REPORTED,
-            ),
-            now=now,
-        )
-    return locked

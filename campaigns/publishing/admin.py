@@ -24,7 +24,7 @@ class ProofRefuseForm(forms.Form):
 
 
 @admin.register(SharePublication)
-class SharePublicationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SharePublicationAdmin(admin.ModelAdmin):
     list_display = (
         "pk",
         "share",
@@ -154,7 +154,7 @@ class SharePublicationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(MetricSnapshot)
-class MetricSnapshotAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MetricSnapshotAdmin(admin.ModelAdmin):
     list_display = (
         "share",
         "window",

@@ -37,12 +37,13 @@ from django.utils.translation import gettext as _
 from campaigns.audit import CampaignAuditAction
 from campaigns.earnings.pricing import RETENTION_AFTER
 from campaigns.matching.selectors import share_disclosure
-from campaigns.metrics.services import publication_remove
+from campaigns.metrics.removal import publication_remove
 from campaigns.models import Click, ProofVerifiedBy, PublicationState, SharePublication
 from campaigns.publishing.errors import ProofRefused
-from campaigns.publishing.tasks import proof_verify as proof_verify_task
+from campaigns.publishing.task_names import PROOF_VERIFY
 from influencers.models import InfluencerProfile
 from linkilike.audit import audit_record
+from linkilike.dispatch import task_enqueue
 from linkilike.safe_fetch import AddressPolicy, UnsafeFetch, safe_fetch
 from networks.models import ConnectedAccount
 from networks.providers import registry
@@ -152,7 +153,7 @@ def _verify_note(publication_id: int) -> str:
 
 def _verify_send(publication_id: int) -> None:
     cache.set(_verify_note(publication_id), True, settings.PUBLISHING_REDISPATCH_SECONDS)
-    proof_verify_task.delay(publication_id)
+    task_enqueue(PROOF_VERIFY, publication_id)
 
 
 def proofs_redispatch_stalled(*, now: datetime | None = None) -> int:

@@ -40,7 +40,8 @@ from campaigns.models import ContentPiece, HandleKind, MediaKind, PublicationSta
 from campaigns.publishing.errors import RetryNotAllowed
 from campaigns.publishing.media import ImageTooLarge, image_fit, network_copy_save
 from campaigns.publishing.proof import proofs_redispatch_stalled, proofs_verify_by_clicks_due
-from campaigns.publishing.tasks import publication_publish as publication_publish_task
+from campaigns.publishing.task_names import PUBLICATION_PUBLISH
+from linkilike.dispatch import task_enqueue
 from linkilike.user_files import stored_file_url
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
@@ -238,7 +239,7 @@ def _dispatch(publication_id: int) -> None:
     key = _dispatch_key(publication_id)
     cache.set(key, True, settings.PUBLISHING_REDISPATCH_SECONDS)
     try:
-        publication_publish_task.delay(publication_id)
+        task_enqueue(PUBLICATION_PUBLISH, publication_id)
     except Exception:
         cache.delete(key)
         raise

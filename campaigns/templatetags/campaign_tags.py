@@ -43,7 +43,7 @@ def currency_symbol(currency: str) -> str:
 
 @register.filter
 def status_badge(status: str) -> str:
-    return BADGE.get(status, "")  # type: ignore[call-overload,no-any-return]
+    return BADGE.get(status, "")  # type: ignore[call-overload]
 
 
 @register.inclusion_tag("campaigns/partials/dashboard_section.html")

@@ -125,7 +125,7 @@ def test_a_deleted_post_is_removed_stops_earning_and_reverses_unheld_earnings(ne
     assert publication.state == PublicationState.REMOVED
     assert earned(publication) == 0
     held = EarningAccrual.objects.filter(share__share_key=str(publication.share_id)).order_by("pk")
-    assert held.first().pending_minor == 0  # type: ignore[union-attr]
+    assert held.first().pending_minor == 0
     # Removed posts are not pulled any more.
     calls = len(network.metrics_calls)
     metrics.metrics_pull_due(now=after(publication, timedelta(days=8)))

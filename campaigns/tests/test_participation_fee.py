@@ -30,7 +30,7 @@ from campaigns.earnings.services import PARTICIPATION_WINDOW, earnings_release_d
 from campaigns.forms import CampaignForm
 from campaigns.matching.selectors import offer_estimate_get, participation_terms
 from campaigns.matching.services import offer_accept
-from campaigns.metrics.services import publication_remove
+from campaigns.metrics.removal import publication_remove
 from campaigns.models import PublicationState, Share, SharePublication
 from campaigns.pricing import budget_estimate
 from campaigns.tracking.selectors import share_results_rows

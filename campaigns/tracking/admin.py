@@ -15,7 +15,7 @@ from campaigns.tracking.services import share_hold_release
 
 
 @admin.register(TrackingLink)
-class TrackingLinkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TrackingLinkAdmin(admin.ModelAdmin):
     list_display = ("code", "share", "target_url", "created_at")
     list_filter = ("share__campaign__brand",)
     search_fields = ("code", "target_url", "share__campaign__name", "share__influencer__display_name")
@@ -24,7 +24,7 @@ class TrackingLinkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Click)
-class ClickAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClickAdmin(admin.ModelAdmin):
     list_display = ("occurred_at", "link", "billable", "reason", "ua_family", "referrer_host", "accrued_at")
     list_filter = ("billable", "reason", "ua_family")
     search_fields = ("link__code", "ip_hash", "referrer_host")
@@ -39,7 +39,7 @@ class ClickAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ShareHold)
-class ShareHoldAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShareHoldAdmin(admin.ModelAdmin):
     list_display = ("share", "reason", "detail", "created_at", "released_at", "released_by")
     list_filter = ("reason", ("released_at", admin.EmptyFieldListFilter))
     search_fields = ("share__campaign__name", "share__influencer__display_name", "detail")

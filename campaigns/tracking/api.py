@@ -14,7 +14,7 @@ from campaigns.models import Campaign
 from campaigns.tracking.selectors import Results, Totals, campaign_results_get_for_campaign, page_number
 
 
-class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class TotalsOutput(serializers.Serializer):
     shares = serializers.IntegerField()
     reach = serializers.IntegerField(allow_null=True, help_text="network-reported; null = no network reports it")
     impressions = serializers.IntegerField(allow_null=True, help_text="network-reported")
@@ -26,20 +26,20 @@ class TotalsOutput(serializers.Serializer):  # type: ignore[type-arg]
     earned_minor = serializers.IntegerField(help_text="measured (ledger), minor units")
 
 
-class BreakdownOutput(serializers.Serializer):  # type: ignore[type-arg]
+class BreakdownOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField(help_text="network name or the influencer's display name")
     totals = TotalsOutput()
 
 
-class SeriesOutput(serializers.Serializer):  # type: ignore[type-arg]
+class SeriesOutput(serializers.Serializer):
     day = serializers.DateField()
     reach = serializers.IntegerField()
     engagements = serializers.IntegerField()
     unique_clicks = serializers.IntegerField()
 
 
-class ResultsOutput(serializers.Serializer):  # type: ignore[type-arg]
+class ResultsOutput(serializers.Serializer):
     currency = serializers.CharField()
     totals = TotalsOutput()
     spend_minor = serializers.IntegerField(help_text="measured: earnings + platform fee booked, minor units")

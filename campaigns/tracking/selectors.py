@@ -641,9 +641,9 @@ def share_results_rows(
     for share in queryset.iterator(chunk_size=500):
         publication = getattr(share, "publication", None)
         published_at: datetime | None = publication.published_at if publication else None
-        until: datetime | None = share.held_until  # type: ignore[attr-defined]
+        until: datetime | None = share.held_until
         earned = int(share.earned_minor)  # type: ignore[attr-defined]
-        fee = int(share.fee_minor)  # type: ignore[attr-defined]
+        fee = int(share.fee_minor)
         costs = [amount(fee), amount(earned + fee)] if with_costs else []
         participation = share_participation(share)
         yield [
@@ -663,7 +663,7 @@ def share_results_rows(
             amount(earned),
             *costs,
             currency or share.campaign.currency,
-            amount(share.held_minor),  # type: ignore[attr-defined]
+            amount(share.held_minor),
             # In the active time zone, like the date on the influencer's earnings page.
             timezone.localtime(until).replace(microsecond=0).isoformat() if until else "",
             "yes" if share.on_hold else "no",  # type: ignore[attr-defined]

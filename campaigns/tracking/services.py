@@ -764,7 +764,7 @@ def share_clicks_unbill(*, share_id: int, now: datetime) -> int:
     Those are the clicks not booked yet, and the clicks of every hour whose click earnings are still on
     hold (not released to the influencer); the clicks of released hours stay billable and paid. Returns
     the clicks the ledger counted for the hours on hold, which the caller reverses in the removal's
-    booking (``campaigns.metrics.services.publication_remove``). Idempotent once that booking is made.
+    booking (``campaigns.metrics.removal.publication_remove``). Idempotent once that booking is made.
     """
     hours_on_hold: set[str] = set()
     by_hour: dict[str, list[int]] = defaultdict(list)

@@ -81,7 +81,7 @@ def test_the_field_reads_its_choices_from_the_registry_with_translated_labels() 
 
     assert set(choices) == {info.value for info in audit_actions.action_list()}
     with translation.override("de"):
-        assert event.get_action_display() == "Rolle eines Mitglieds geändert"  # type: ignore[attr-defined]
+        assert event.get_action_display() == "Rolle eines Mitglieds geändert"
         assert str(choices["payout.sent"]) == "Auszahlung gesendet"
 
 

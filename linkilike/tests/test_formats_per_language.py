@@ -112,7 +112,7 @@ def test_counts_use_plural_forms(settings: object, django_capture_on_commit_call
     from tests.factories.accounts import UserFactory
     from tests.factories.campaigns import MatchFactory
 
-    settings.STAFF_MFA_REQUIRED = False  # type: ignore[attr-defined]
+    settings.STAFF_MFA_REQUIRED = False
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
     queue = reverse("admin:campaigns_match_changelist")

@@ -49,7 +49,7 @@ def test_health_reports_database_cache_and_the_worker_heartbeat() -> None:
 
 
 @pytest.mark.django_db
-def test_error_pages_are_friendly(settings) -> None:  # type: ignore[no-untyped-def]
+def test_error_pages_are_friendly(settings) -> None:
     settings.DEBUG = False
 
     response = Client().get("/no/such/page/")
@@ -59,7 +59,7 @@ def test_error_pages_are_friendly(settings) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.mark.django_db
-def test_the_landing_page_lists_the_demo_accounts_only_when_enabled(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_landing_page_lists_the_demo_accounts_only_when_enabled(settings) -> None:
     from linkilike.demo import seed_all
 
     seed_all()

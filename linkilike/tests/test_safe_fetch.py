@@ -15,7 +15,7 @@ from linkilike.safe_fetch import AddressPolicy, FetchTooLarge, FetchTooSlow, Uns
 LOCAL_ONLY = AddressPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 
 
-def fake_resolver(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def fake_resolver(table: dict[str, list[str]]):
     def resolve(host: str, port: int) -> list[str]:
         if host not in table:
             raise OSError("unknown host")

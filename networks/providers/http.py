@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 
 from linkilike.log_filters import redact
 from linkilike.safe_fetch import AddressGuard, AddressPolicy, PinnedPoolManager, UnsafeFetch
+from networks.providers.config import provider_base_url
 from networks.providers.exceptions import (
     AddressRefused,
     AmbiguousOutcome,
@@ -52,8 +53,6 @@ def instance_address_policy() -> AddressPolicy:
 
 def _configured_hosts() -> frozenset[tuple[str, int]]:
     """``(host, port)`` of every server the settings name (the built-in sandbox, fixed-URL networks)."""
-    from networks.providers.registry import provider_base_url  # the registry imports this module
-
     hosts = set()
     for network in settings.NETWORK_PROVIDERS:
         parts = urlsplit(provider_base_url(network))

@@ -254,7 +254,7 @@ class HttpClientOAuth2Session(OAuth2Session):
         super().__init__(**kwargs)
         self.linkilike_http = http
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,

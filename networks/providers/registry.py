@@ -12,28 +12,22 @@ never name a network themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from networks.providers.base import NetworkProvider
+from networks.providers.config import provider_base_url, provider_config
 from networks.providers.http import HttpClient
 from networks.providers.proof_of_post import ProofOfPostProvider
 from networks.providers.types import ClientCredentials, DisplayFacts, LinkHandling, NetworkInfo
 
+__all__ = ["provider_base_url", "provider_config"]  # read here by most callers; they live in ``config``
+
 #: The counts CPM is paid on, in the order the metric pull takes them (``campaigns.metrics``: reach, else
 #: impressions, else views). A network that reports none of them never earns CPM.
 AUDIENCE_METRICS = ("reach", "impressions", "views")
-
-
-def provider_config(network: str) -> dict[str, Any]:
-    try:
-        config: dict[str, Any] = settings.NETWORK_PROVIDERS[network]
-    except KeyError as error:
-        raise ImproperlyConfigured(f"No provider configured for network {network!r}") from error
-    return config
 
 
 def provider_class(network: str) -> type[NetworkProvider]:
@@ -173,14 +167,6 @@ def share_intent_url(network: str, *, text: str, instance_url: str = "") -> str 
     except ImproperlyConfigured:
         return None
     return cls.share_intent_url(text=text, instance_url=instance_url)
-
-
-def provider_base_url(network: str) -> str:
-    """The fixed base URL of a network ("" for per-instance networks such as Mastodon)."""
-    config = provider_config(network)
-    if config.get("base_url_setting"):
-        return str(getattr(settings, config["base_url_setting"])).rstrip("/")
-    return str(config.get("base_url", "")).rstrip("/")
 
 
 def provider_get(

@@ -307,7 +307,7 @@ def _meta_connect(double: MetaDouble, provider: Any) -> TokenSet:
     start = provider.begin_auth(redirect_uri=REDIRECT)
     location = requests.get(start.authorization_url, allow_redirects=False, timeout=5).headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
-    return provider.complete_auth(code=code, redirect_uri=REDIRECT, code_verifier=start.code_verifier)  # type: ignore[no-any-return]
+    return provider.complete_auth(code=code, redirect_uri=REDIRECT, code_verifier=start.code_verifier)
 
 
 @pytest.mark.parametrize("status", AFTER_THE_WRITE)

@@ -27,7 +27,7 @@ OLD_TEXT = "Limited by the cap per share or the campaign's remaining budget"
 
 def _page(person: object) -> str:
     client = Client()
-    client.force_login(person.user)  # type: ignore[attr-defined]
+    client.force_login(person.user)
     page = html.unescape(client.get(reverse("payouts:earnings")).content.decode())
     return re.sub(r"\s+", " ", page)
 

@@ -32,7 +32,7 @@ from campaigns.earnings.participation import participation_fees_book_due, partic
 from campaigns.earnings.pricing import RETENTION_AFTER
 from campaigns.earnings.selectors import campaign_reserved_minor
 from campaigns.earnings.services import PARTICIPATION_WINDOW, MetricDelta, earnings_accrue, earnings_release_due
-from campaigns.metrics.services import publication_remove
+from campaigns.metrics.removal import publication_remove
 from campaigns.models import Offer, PublicationState, SharePublication
 from payouts import selectors
 from payouts.errors import BelowMinimumPayout, InsufficientFunds

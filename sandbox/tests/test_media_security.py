@@ -174,7 +174,7 @@ def test_served_media_carries_its_sniffed_type_a_safe_name_and_the_lockdown_head
     assert response["Content-Disposition"] == f'inline; filename="sandbox-media-{media_id}.png"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == MEDIA_CSP
-    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (32, 24)  # type: ignore[attr-defined]
+    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (32, 24)
 
 
 def test_status_pages_still_show_the_attached_image(api: Client, persona: SandboxPersona) -> None:

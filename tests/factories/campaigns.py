@@ -20,7 +20,7 @@ def png_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (2
 
 
 def png_upload(name: str = "photo.png", **kwargs: object) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")  # type: ignore[arg-type]
+    return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):

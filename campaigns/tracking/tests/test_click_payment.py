@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from brands.models import BrandRole
 from campaigns.earnings.services import earnings_release_due
-from campaigns.metrics.services import publication_remove
+from campaigns.metrics.removal import publication_remove
 from campaigns.models import Campaign, Click, ClickReason, PublicationState, Share, SharePublication, TrackingLink
 from campaigns.tracking import capture, services
 from campaigns.tracking.capture import ClickEvent

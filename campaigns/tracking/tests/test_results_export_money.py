@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(response: object) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(body)))
 
 

@@ -31,7 +31,7 @@ def _campaign() -> Campaign:
     return campaign
 
 
-def _queries(function):  # type: ignore[no-untyped-def]
+def _queries(function):
     with (
         CaptureQueriesContext(connections["default"]) as primary,
         CaptureQueriesContext(connections["replica"]) as replica,
@@ -40,7 +40,7 @@ def _queries(function):  # type: ignore[no-untyped-def]
     return result, len(primary), len(replica)
 
 
-def test_results_are_read_from_the_replica_when_one_is_configured(settings) -> None:  # type: ignore[no-untyped-def]
+def test_results_are_read_from_the_replica_when_one_is_configured(settings) -> None:
     settings.ANALYTICS_READS_DATABASE = "replica"
     campaign = _campaign()
 
@@ -61,11 +61,11 @@ def test_without_a_replica_everything_stays_on_the_primary() -> None:
     assert on_replica == 0
 
 
-def test_inside_a_transaction_reads_stay_on_the_primary(settings) -> None:  # type: ignore[no-untyped-def]
+def test_inside_a_transaction_reads_stay_on_the_primary(settings) -> None:
     settings.ANALYTICS_READS_DATABASE = "replica"
     campaign = _campaign()
 
-    def in_transaction():  # type: ignore[no-untyped-def]
+    def in_transaction():
         with transaction.atomic():
             return campaign_results_get_for_campaign(campaign=campaign)
 
@@ -76,7 +76,7 @@ def test_inside_a_transaction_reads_stay_on_the_primary(settings) -> None:  # ty
     assert on_replica == 0
 
 
-def test_an_object_read_from_the_replica_is_written_to_the_primary(settings) -> None:  # type: ignore[no-untyped-def]
+def test_an_object_read_from_the_replica_is_written_to_the_primary(settings) -> None:
     settings.ANALYTICS_READS_DATABASE = "replica"
     campaign = _campaign()
     with analytics_reads():
@@ -90,7 +90,7 @@ def test_an_object_read_from_the_replica_is_written_to_the_primary(settings) -> 
     assert on_replica == 0
 
 
-def test_the_results_tab_and_api_answer_from_the_replica(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_results_tab_and_api_answer_from_the_replica(settings) -> None:
     settings.ANALYTICS_READS_DATABASE = "replica"
     campaign = _campaign()
     client = Client()

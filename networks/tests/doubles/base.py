@@ -12,10 +12,11 @@ import base64
 import hashlib
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -43,6 +44,42 @@ class Grant:
 
 
 @dataclass
+class LateLanding:
+    """Posts the origin is still creating after the proxy in front of it answered in its place.
+
+    Off (``after`` None), a gateway answer comes after the post exists. On, the gateway answers at once and the
+    post appears ``after`` seconds later (a timer), or, with ``math.inf``, only when the test calls ``land()``:
+    a look-up made right after the gateway answer finds nothing although the post is on its way.
+    """
+
+    after: float | None = None
+    pending: list[Callable[[], object]] = field(default_factory=list)
+    landed: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def on(self) -> bool:
+        return self.after is not None
+
+    def schedule(self, create: Callable[[], object]) -> None:
+        with self.lock:
+            self.pending.append(create)
+        if self.after is not None and math.isfinite(self.after):
+            timer = threading.Timer(self.after, self.land)
+            timer.daemon = True
+            timer.start()
+
+    def land(self) -> int:
+        """The origin finishes: every post still on its way appears now. How many did."""
+        with self.lock:
+            pending, self.pending = self.pending, []
+            self.landed += len(pending)
+        for create in pending:
+            create()
+        return len(pending)
+
+
+@dataclass
 class DoubleState:
     client_id: str = "linkilike-client"
     client_secret: str = "linkilike-secret"
@@ -64,6 +101,8 @@ class DoubleState:
     #: The post is created, then the proxy in front of the network answers this status instead (502 Bad Gateway,
     #: 504 Gateway Timeout, or the origin's own 500 raised after the post was stored): one post creation only.
     gateway_after_create: int | None = None
+    #: With ``gateway_after_create``: the origin stores the post only after the gateway answered (``LateLanding``).
+    late: LateLanding = field(default_factory=LateLanding)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -237,6 +276,18 @@ class DoubleHandler(BaseHTTPRequestHandler):
             status, self.state.gateway_after_create = self.state.gateway_after_create, None
         if status is None:
             return False
+        gateway_page(self, status)
+        return True
+
+    def gateway_now_post_later(self, create: Callable[[], object]) -> bool:
+        """With ``late`` on and a gateway answer due: answer it now and let the origin create the post later."""
+        if not self.state.late.on:
+            return False
+        with self.state.lock:
+            status, self.state.gateway_after_create = self.state.gateway_after_create, None
+        if status is None:
+            return False
+        self.state.late.schedule(create)
         gateway_page(self, status)
         return True
 

@@ -31,7 +31,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from networks.tests.doubles.base import gateway_page
+from networks.tests.doubles.base import LateLanding, gateway_page
 
 CLIENT_ID = "1234567890"
 CLIENT_SECRET = "app-secret-for-tests"
@@ -79,6 +79,8 @@ class MetaState:
     publish_delay: float = 0.0  # sleep after publishing (media_publish / threads_publish / feed)
     #: The post is published, then the proxy in front of Graph answers this status instead (one publish only).
     gateway_after_publish: int | None = None
+    #: With ``gateway_after_publish``: the post appears only after the gateway answered (``LateLanding``).
+    late: LateLanding = field(default_factory=LateLanding)
     #: endpoint -> rate_limit | server_error | policy | permission | app_token
     fail_next: dict[str, str] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=lambda: {"call_count": 7, "total_cputime": 3, "total_time": 4})
@@ -218,6 +220,18 @@ class _Handler(BaseHTTPRequestHandler):
             status, self.state.gateway_after_publish = self.state.gateway_after_publish, None
         if status is None:
             return False
+        gateway_page(self, status)
+        return True
+
+    def _gateway_now_post_later(self, create: Callable[[], object]) -> bool:
+        """With ``late`` on and a gateway answer due: answer it now and let Graph create the post later."""
+        if not self.state.late.on:
+            return False
+        with self.state.lock:
+            status, self.state.gateway_after_publish = self.state.gateway_after_publish, None
+        if status is None:
+            return False
+        self.state.late.schedule(create)
         gateway_page(self, status)
         return True
 
@@ -785,15 +799,22 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if duplicate:
             return self._error(400, "(#506) Duplicate status message", code=506)
-        post_id = f"{page['id']}_{self._new_id()}"
-        self.state.posts[post_id] = {
-            "owner": page["id"],
-            "text": message,
-            "link": link,
-            "photos": [item["media_fbid"] for item in attached],
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
-            "insights": {},
-        }
+
+        def store() -> str:
+            post_id = f"{page['id']}_{self._new_id()}"
+            self.state.posts[post_id] = {
+                "owner": page["id"],
+                "text": message,
+                "link": link,
+                "photos": [item["media_fbid"] for item in attached],
+                "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                "insights": {},
+            }
+            return post_id
+
+        if self._gateway_now_post_later(store):
+            return None
+        post_id = store()
         time.sleep(self.state.publish_delay)
         if self._gateway_instead():
             return None

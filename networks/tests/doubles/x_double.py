@@ -243,13 +243,20 @@ class XHandler(DoubleHandler):
             duplicate = any(p["user"] == user and p["text"] == text for p in self.state.posts.values())
             if duplicate:
                 return self.problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
-            post_id = self.state.add_post(text=text, user=user)
-            self.state.posts[post_id]["media"] = media_ids
+        if self.gateway_now_post_later(lambda: self.store_post(user=user, text=text, media_ids=media_ids)):
+            return None
+        post_id = self.store_post(user=user, text=text, media_ids=media_ids)
         time.sleep(self.state.create_delay)
         if self.gateway_instead():
             return None
         shortened = URL.sub("https://t.co/abc123", text)
         return self.reply(201, {"data": {"id": post_id, "text": shortened}}, self.rate_headers())
+
+    def store_post(self, *, user: str, text: str, media_ids: list[str]) -> str:
+        with self.state.lock:
+            post_id = self.state.add_post(text=text, user=user)
+            self.state.posts[post_id]["media"] = media_ids
+        return post_id
 
     def token(self, raw: bytes) -> None:
         expected = base64.b64encode(f"{self.state.client_id}:{self.state.client_secret}".encode()).decode()
