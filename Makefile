@@ -83,7 +83,7 @@ templates-lint: install-dev
 
 messages: export DJANGO_DEBUG ?= 1
 messages: install
-	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules --ignore="networks/devenv/*"
+	$(PY) manage.py makemessages -l de --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules --ignore="networks/devenv/*" --ignore="tests/*" --ignore="*/tests/*"
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # Benchmarks (docs/SCALING.md): each prints its figures beside its target and exits non-zero on a miss;

@@ -14,6 +14,7 @@ from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db.models.signals import post_migrate
+from django.utils import translation
 
 from tests.doubles.s3 import MediaBucket, S3Server, running_s3_server
 
@@ -72,6 +73,15 @@ def _clean_cache_and_media(settings: Any, tmp_path: Path) -> Iterator[None]:
     _clear_cache()
     yield
     _clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the site's default language: a request in German must not leave German active
+    for the next test in the same worker (messages asserted in English would then fail only in some orders)."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

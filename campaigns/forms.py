@@ -246,7 +246,7 @@ class CampaignForm(forms.Form):
         self.band_rows: list[tuple[forms.BoundField, forms.BoundField]] = []
         for index in range(1, BAND_SLOTS + 1):
             self.fields[f"band_{index}_up_to"] = forms.IntegerField(
-                label=_("Band %(number)s: up to followers") % {"number": index},
+                label=_("Band %(number)s: follower limit") % {"number": index},
                 required=False,
                 min_value=1,
                 max_value=MAX_INTEGER,

@@ -116,7 +116,7 @@ def participation_note_for_campaign(*, campaign: Campaign) -> str:
     return gettext(
         "The participation fee is booked once your post is up and is earned when it has stayed up with its "
         "disclosure for %(days)s days; if the post is removed or loses its disclosure before that, the fee is "
-        "taken back. Your fee is set by your followers when you accept and does not change later."
+        "taken back. Your fee is set by your follower count when you accept and does not change later."
     ) % {"days": RETENTION_AFTER.days}
 
 

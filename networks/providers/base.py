@@ -69,10 +69,13 @@ class NetworkProvider(ABC):
     per_instance: ClassVar[bool] = False
     #: True when the client must be registered on each server before OAuth (Mastodon).
     needs_app_registration: ClassVar[bool] = False
-    #: How long the network may still be carrying out a write after Linkilike stopped waiting for its answer.
-    #: Until then an ambiguous publish is only looked up (``lookup_publish``), never sent again: a server that
-    #: remembers an idempotency key only once the post exists would make a second post. 0: no such wait.
-    ambiguous_settle: ClassVar[timedelta] = timedelta(0)
+    #: How long the network may still be carrying out a write after Linkilike stopped waiting for its answer (a
+    #: proxy's 502/504, a lost connection, a timeout: the origin can create the post after the proxy answered).
+    #: Until then an ambiguous publish is only looked up (``lookup_publish``), never sent again, and its claim is
+    #: kept; the look-up that may lead to sending again (``check_pending_publish``) comes after it. Every network
+    #: whose look-up can miss a post still being created keeps this default; 0 only where a repeated create
+    #: cannot make a second post (Bluesky's record key).
+    ambiguous_settle: ClassVar[timedelta] = timedelta(minutes=5)
 
     def __init__(self, *, base_url: str, http: HttpClient | None = None, client: ClientCredentials | None = None):
         self.base_url = base_url.rstrip("/")

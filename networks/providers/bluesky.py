@@ -34,7 +34,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
@@ -271,6 +271,9 @@ class BlueskyProvider(NetworkProvider):
         return "https://bsky.app/intent/compose?" + urlencode({"text": text})
 
     last_rate_limit: RateLimitInfo | None = None
+    #: No wait after an unclear create: the record key is derived from the idempotency key, so a create repeated
+    #: while the first is still being carried out cannot make a second post (its gateway answers stay transient).
+    ambiguous_settle: ClassVar[timedelta] = timedelta(0)
     #: JWT scopes of sessions made with an app password (the main password gives "com.atproto.access").
     app_password_scopes: ClassVar[tuple[str, ...]] = ("com.atproto.appPass", "com.atproto.appPassPrivileged")
 

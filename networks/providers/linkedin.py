@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -124,6 +124,10 @@ class LinkedInProvider(OAuth2HttpProvider):
     #: Features that need LinkedIn's approval before they work for Linkilike.
     gated_features: ClassVar[tuple[str, ...]] = ("analytics", "token_refresh")
     article_title_max: ClassVar[int] = 200
+    #: The default settle time stays: ``check_pending_publish`` sends the post again and relies on LinkedIn's
+    #: duplicate check, which sees only posts that exist. A resend while the first create is still being carried
+    #: out behind the gateway would pass that check and make a second post, so it waits like a look-up does.
+    ambiguous_settle: ClassVar[timedelta] = timedelta(minutes=5)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -97,6 +97,9 @@ class RecordingProvider(NetworkProvider):
         token_refresh=True,
     )
     idempotency_window: ClassVar[timedelta] = timedelta(hours=1)
+    #: Its posts exist before any answer is lost, so a look-up right away is exact: these tests drive what follows
+    #: the look-up; the wait before it is shown against the late-landing doubles (test_publishing_settle.py).
+    ambiguous_settle: ClassVar[timedelta] = timedelta(0)
     state: ClassVar[RecordingNetwork] = RecordingNetwork()
     last_rate_limit: RateLimitInfo | None = None
 
