@@ -14,13 +14,13 @@ the production path, one metrics window each:
 3. rate-bound: ``metrics_pull`` of 2,000 posts with the double's limit cut to 20 calls a second, so the
    limiter must pace.
 
-0. differential (issue 22): the posts of ``DIFF_ACCOUNTS`` accounts pulled for +1h and then +6h (half
+0. differential: the posts of ``DIFF_ACCOUNTS`` accounts pulled for +1h and then +6h (half
    the counts fallen: reversals), stored one by one (``per_row=True``) and in sets from the same state,
    each in a transaction rolled back after; snapshots, retries, holds, accruals, ledger and balances,
    results rollups compared.
 
 Phase 1 has counts (in replies and quotes: see ``_post``), so every post books a delta; the sweep's
-whole time, storing and booking included, is held against 3x the network's lower bound (issue 22).
+whole time, storing and booking included, is held against 3x the network's lower bound.
 The other phases answer zero counts.
 
 Profile and optimisations (figures from runs on the shared 2-core bench machine, load 9-17):
@@ -70,7 +70,7 @@ LATENCY = 0.020
 BEFORE_ACCOUNTS = 100
 #: Accounts (10 posts each) whose reads are stored both ways for the differential check.
 DIFF_ACCOUNTS = int(os.environ.get("BENCH_P3_DIFF_ACCOUNTS", "50"))
-#: The whole sweep, storing included, within this many times the network's lower bound (issue 22).
+#: The whole sweep, storing included, within this many times the network's lower bound.
 SWEEP_TARGET = 3.0
 PACED_ACCOUNTS = 200
 TIGHT = {"requests": 20, "seconds": 1.0}
@@ -556,7 +556,7 @@ def main() -> int:
         with own_part_reads_off():
             diff = differential(double, limit=limit.requests, seconds=limit.seconds)
         # 1. After: the beat's sweep over all posts, batches across accounts, `concurrency` in flight; the
-        # double answers counts, so every post books a delta (set-based storing and booking, issue 22).
+        # double answers counts, so every post books a delta (set-based storing and booking).
         profile = Profile()
         with own_part_reads_off():
             after = run_phase(

@@ -37,7 +37,7 @@ CPM_MAX_MINOR = 10_000  # 100.00 per 1,000 reach
 CPE_MAX_MINOR = 1_000  # 10.00 per engagement
 CPC_MAX_MINOR = 1_000  # 10.00 per unique click
 PARTICIPATION_MAX_MINOR = 100_000  # 1,000.00 per share
-#: Rows of the participation fee's audience bands (issue 21); empty rows are ignored.
+#: Rows of the participation fee's audience bands; empty rows are ignored.
 BAND_SLOTS = 4
 
 

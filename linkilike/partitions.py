@@ -1,4 +1,4 @@
-"""Monthly range partitions of the append-only tables that grow with traffic (ADR 20). PostgreSQL only.
+"""Monthly range partitions of the append-only tables that grow with traffic (ADR 19). PostgreSQL only.
 
 A partitioned table ``t`` on column ``c`` has one partition per UTC month, ``t_pYYYYMM`` holding
 ``[first of the month, first of the next)``, and a DEFAULT partition ``t_default`` that catches any row
@@ -271,7 +271,7 @@ def table_partition(schema_editor: Any, table: str, column: str, *, months_ahead
 
     Partitions cover the months from the oldest row (or this month) to ``months_ahead`` after the newest
     row (or this month), plus the DEFAULT partition. Copies the rows in one statement: the table is
-    locked while it runs (ADR 20 has the figures and the way for a table too big for that).
+    locked while it runs (ADR 19 has the figures and the way for a table too big for that).
     """
     if schema_editor.connection.vendor == "postgresql":
         _rebuild(schema_editor, table, column, partition=True, months_ahead=months_ahead)

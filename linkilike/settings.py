@@ -470,7 +470,7 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
 # tests check both files against this.
 WORKER_QUEUE_GROUPS: dict[str, tuple[str, ...]] = {name: (name,) for name in TASK_QUEUE_NAMES}
 
-# --- monthly partitions (ADR 20; PostgreSQL only) -----------------------------------------
+# --- monthly partitions (ADR 19; PostgreSQL only) -----------------------------------------
 # Months kept ready ahead of the current one by the partitions_maintain task.
 PARTITIONS_MONTHS_AHEAD = env_int("LINKILIKE_PARTITIONS_MONTHS_AHEAD", 3)
 # Whole months kept before the current one; 0 keeps every month. Clicks of a month with a billable click
@@ -700,7 +700,7 @@ NETWORK_PROVIDERS: dict[str, dict[str, str]] = {
         "client_id_setting": "FACEBOOK_APP_ID",
         "client_secret_setting": "FACEBOOK_APP_SECRET",
     },
-    # "You post, we verify" (issue 21, networks.providers.proof_of_post): no API posting, connected by handle.
+    # "You post, we verify" (networks.providers.proof_of_post): no API posting, connected by handle.
     "facebook_profile": {
         "class": "networks.providers.facebook_profile.FacebookProfileProvider",
         "base_url": "https://www.facebook.com",
@@ -747,7 +747,7 @@ TUMBLR_CLIENT_SECRET = env_str("LINKILIKE_TUMBLR_CLIENT_SECRET", "")
 BLUESKY_PDS_URL = env_str("LINKILIKE_BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
 BLUESKY_APPVIEW_URL = env_str("LINKILIKE_BLUESKY_APPVIEW_URL", "https://public.api.bsky.app").rstrip("/")
 BLUESKY_WEB_URL = env_str("LINKILIKE_BLUESKY_WEB_URL", "https://bsky.app").rstrip("/")
-# Where proof-of-post checks read posts (issue 21): TikTok's public oEmbed endpoint, LinkedIn's public post pages.
+# Where proof-of-post checks read posts: TikTok's public oEmbed endpoint, LinkedIn's public post pages.
 # Settings so tests point them at a local server.
 TIKTOK_WEB_URL = env_str("LINKILIKE_TIKTOK_WEB_URL", "https://www.tiktok.com").rstrip("/")
 LINKEDIN_WEB_URL = env_str("LINKILIKE_LINKEDIN_WEB_URL", "https://www.linkedin.com").rstrip("/")

@@ -1,5 +1,5 @@
 """Platform-wide tasks: the heartbeat that shows workers and the scheduler are alive, and the monthly
-partitions of the tables that grow with traffic (ADR 20)."""
+partitions of the tables that grow with traffic (ADR 19)."""
 
 from celery import shared_task
 

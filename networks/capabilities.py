@@ -21,9 +21,9 @@ from networks.providers.registry import (
     handle_provider_class,
     network_label,
     provider_class,
-    provider_get,
 )
 from networks.providers.types import Capabilities, LinkHandling, Reveal
+from networks.selectors import provider_get_for_network
 
 METRIC_LABELS: dict[str, Promise] = {
     "impressions": gettext_lazy("impressions"),
@@ -89,7 +89,7 @@ def _labels(names: tuple[str, ...]) -> tuple[str, ...]:
 def _configured(network: str) -> bool:
     """Whether Linkilike can connect accounts: app credentials present (per-server apps register themselves)."""
     try:
-        provider = provider_get(network)
+        provider = provider_get_for_network(network)
     except (ImproperlyConfigured, NotSupported):
         # No fixed server: a per-instance network (Mastodon) registers an app on each server itself.
         return provider_class(network).per_instance

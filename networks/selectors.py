@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 
 from influencers.models import InfluencerProfile
-from networks.models import AccountStatus, ConnectedAccount, OAuthApp
+from networks.models import AccountStatus, ConnectedAccount, NetworkAppCredential, OAuthApp
 from networks.providers.base import NetworkProvider
 from networks.providers.http import HttpClient
-from networks.providers.registry import handle_networks, provider_get
+from networks.providers.registry import handle_networks, provider_class, provider_get
 from networks.providers.types import ClientCredentials, TokenSet
 
 
@@ -65,6 +65,24 @@ def oauth_app_credentials(app: OAuthApp) -> ClientCredentials:
     )
 
 
+def staff_client_credentials(network: str) -> ClientCredentials | None:
+    """The app credentials staff entered in the admin for a fixed-URL network, if any."""
+    credential = NetworkAppCredential.objects.filter(network=network).first()
+    if credential is None:
+        return None
+    return ClientCredentials(client_id=credential.client_id, client_secret=credential.client_secret)
+
+
+def provider_get_for_network(
+    network: str, *, base_url: str = "", client: ClientCredentials | None = None, http: HttpClient | None = None
+) -> NetworkProvider:
+    """The provider of ``network``, with the staff-entered app credentials of a fixed-URL network unless
+    ``client`` is given (a per-server network such as Mastodon registers its own app on each server)."""
+    if client is None and not provider_class(network).per_instance:
+        client = staff_client_credentials(network)
+    return provider_get(network, base_url=base_url, client=client, http=http)
+
+
 def provider_get_for_account(*, account: ConnectedAccount, http: HttpClient | None = None) -> NetworkProvider:
     """The provider that talks to ``account``'s server, with Linkilike's app there (for token refresh)."""
     app = (
@@ -73,7 +91,7 @@ def provider_get_for_account(*, account: ConnectedAccount, http: HttpClient | No
         .first()
     )
     client = oauth_app_credentials(app) if app is not None else None
-    return provider_get(account.network, base_url=account.instance_url, http=http, client=client)
+    return provider_get_for_network(account.network, base_url=account.instance_url, http=http, client=client)
 
 
 def token_set_get_for_account(*, account: ConnectedAccount) -> TokenSet:

@@ -29,9 +29,14 @@ from networks.providers.exceptions import (
     NotSupported,
 )
 from networks.providers.http import instance_address_policy, private_instances_allowed
-from networks.providers.registry import handle_networks, provider_base_url, provider_class, provider_get
+from networks.providers.registry import handle_networks, provider_base_url, provider_class
 from networks.providers.types import AccountRef, AuthStart, TokenSet
-from networks.selectors import oauth_app_credentials, provider_get_for_account, token_set_get_for_account
+from networks.selectors import (
+    oauth_app_credentials,
+    provider_get_for_account,
+    provider_get_for_network,
+    token_set_get_for_account,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +128,7 @@ def oauth_app_get_or_register(*, network: str, instance_url: str, redirect_uri: 
     existing = OAuthApp.objects.filter(network=network, instance_url=instance_url, redirect_uri=redirect_uri).first()
     if existing is not None:
         return existing
-    provider = provider_get(network, base_url=instance_url)
+    provider = provider_get_for_network(network, base_url=instance_url)
     try:
         credentials = provider.register_app(redirect_uri=redirect_uri, website=settings.SITE_URL)
     except NetworkError as error:
@@ -150,7 +155,7 @@ def account_connect_begin(*, network: str, instance_url: str, redirect_uri: str)
     if cls.needs_app_registration:
         app = oauth_app_get_or_register(network=network, instance_url=instance_url, redirect_uri=redirect_uri)
         client = oauth_app_credentials(app)
-    provider = provider_get(network, base_url=instance_url, client=client)
+    provider = provider_get_for_network(network, base_url=instance_url, client=client)
     return provider.begin_auth(redirect_uri=redirect_uri)
 
 
@@ -172,7 +177,7 @@ def account_connect_complete(
         if app is None:
             raise ConnectError(_("This connection attempt is no longer valid. Please start again."))
         client = oauth_app_credentials(app)
-    provider = provider_get(network, base_url=instance_url, client=client)
+    provider = provider_get_for_network(network, base_url=instance_url, client=client)
     try:
         tokens = provider.complete_auth(code=code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         profile = provider.fetch_account(tokens=tokens)

@@ -20,7 +20,7 @@ from networks.errors import ConnectError
 from networks.models import ConnectedAccount, Network
 from networks.providers.bluesky import BlueskyProvider
 from networks.providers.exceptions import AuthExpired, AuthRevoked, NetworkError, RateLimited
-from networks.providers.registry import provider_get
+from networks.selectors import provider_get_for_network
 from networks.services import connected_account_upsert
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def _attempt_count(influencer: InfluencerProfile) -> int:
 
 
 def bluesky_provider() -> BlueskyProvider:
-    provider = provider_get(Network.BLUESKY)
+    provider = provider_get_for_network(Network.BLUESKY)
     assert isinstance(provider, BlueskyProvider)  # noqa: S101 - settings.NETWORK_PROVIDERS wiring
     return provider
 

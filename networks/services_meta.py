@@ -23,8 +23,9 @@ from networks.errors import ConnectError
 from networks.models import ConnectedAccount
 from networks.providers.exceptions import NetworkError
 from networks.providers.facebook import FacebookProvider, PageRef
-from networks.providers.registry import provider_base_url, provider_get
+from networks.providers.registry import provider_base_url
 from networks.providers.types import TokenSet
+from networks.selectors import provider_get_for_network
 from networks.services import connected_account_upsert
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class FacebookLogin:
 
 
 def facebook_provider() -> FacebookProvider:
-    provider = provider_get(FACEBOOK)
+    provider = provider_get_for_network(FACEBOOK)
     if not isinstance(provider, FacebookProvider):
         raise ImproperlyConfigured("NETWORK_PROVIDERS['facebook'] must be a FacebookProvider")
     return provider

@@ -28,7 +28,8 @@ from networks import services, services_meta
 from networks.errors import ConnectError, OAuthStateError
 from networks.oauth import PendingAuth, pending_auth_pop, pending_auth_store, safe_next_path
 from networks.providers.meta import MetaGraphProvider
-from networks.providers.registry import network_label, provider_base_url, provider_class, provider_get
+from networks.providers.registry import network_label, provider_base_url, provider_class
+from networks.selectors import provider_get_for_network
 from networks.views import oauth_redirect_uri
 
 
@@ -37,7 +38,7 @@ def facebook_redirect_uri() -> str:
 
 
 def _provider(network: str) -> MetaGraphProvider:
-    provider = provider_get(network)
+    provider = provider_get_for_network(network)
     if not isinstance(provider, MetaGraphProvider):
         raise ImproperlyConfigured(f"NETWORK_PROVIDERS[{network!r}] must be a Meta Graph provider")
     return provider

@@ -273,7 +273,7 @@ class Metric(models.TextChoices):
     REACH = "reach", _("Impressions / reach")
     ENGAGEMENTS = "engagements", _("Engagements")
     UNIQUE_CLICKS = "unique_clicks", _("Unique clicks")
-    #: A flat fee per share that stayed up with its disclosure (issue 21).
+    #: A flat fee per share that stayed up with its disclosure.
     PARTICIPATION = "participation", _("Participation fee")
     CAP = "cap", _("Cap adjustment")
 

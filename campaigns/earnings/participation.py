@@ -1,4 +1,4 @@
-"""The participation fee (issue 21): a flat amount per share that stayed up with its disclosure.
+"""The participation fee: a flat amount per share that stayed up with its disclosure.
 
 Its life, booked through the one pricing policy (``PRICING``'s ``ParticipationFee``) like every price:
 

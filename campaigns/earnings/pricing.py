@@ -18,7 +18,7 @@ and the methods of ``PriceComponent``. Booking, batch SQL, explanation lines and
 it; a count it adds is a ``ShareEarning`` column and a ``MetricDelta`` field of the same name, staged like
 the others.
 
-The participation fee (issue 21, ``ParticipationFee``) is such a component: a flat amount per share that
+The participation fee (``ParticipationFee``) is such a component: a flat amount per share that
 stayed up with its disclosure, optionally by audience band (``ParticipationBand``). Its price is fixed per
 share when the offer is accepted (``participation_fee_for``, stored on ``campaigns.Share``) and travels
 with the booking as a count (``participation_price_minor``) beside ``participations`` (0 or 1), so a later

@@ -1,4 +1,4 @@
-"""Reads of the participation fee (issue 21) for results pages, the CSV export and the API: what each share was
+"""Reads of the participation fee for results pages, the CSV export and the API: what each share was
 promised, what is booked, and where it stands (``campaigns.earnings.participation`` has its life)."""
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ class MetricDelta:
     impressions: int = 0
     engagements: int = 0
     unique_clicks: int = 0
-    #: The participation fee (issue 21): +1 with the share's promised fee when it is booked, -1 with
+    #: The participation fee: +1 with the share's promised fee when it is booked, -1 with
     #: minus that fee when it is taken back (``campaigns.earnings.participation``).
     participations: int = 0
     participation_price_minor: int = 0
@@ -348,7 +348,7 @@ def earnings_release_due(*, now: datetime | None = None) -> int:
         .filter(key=OuterRef("share__share_key"))
     )
     # A participation fee is earned only once its post stayed up with its disclosure for the retention
-    # period (issue 21): until then it stays pending, to be taken back if the post goes.
+    # period: until then it stays pending, to be taken back if the post goes.
     retained = (
         SharePublication.objects.filter(retained_at__isnull=False)
         .annotate(key=Cast("share_id", output_field=CharField()))

@@ -73,10 +73,10 @@ from campaigns.tracking.services import (
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import AccountAttention, AuthExpired, AuthRevoked, NetworkError, RateLimited
-from networks.providers.registry import provider_class, provider_get
+from networks.providers.registry import provider_class
 from networks.providers.types import MetricsAccess, MetricsSnapshot, Reveal, TokenSet
 from networks.rate_limits import RateLimit, RateLimiter
-from networks.selectors import provider_get_for_account, token_set_get_for_account
+from networks.selectors import provider_get_for_account, provider_get_for_network, token_set_get_for_account
 from networks.services import account_network_error_record
 from payouts.models import MetricSource
 
@@ -193,7 +193,7 @@ def retention_check_due(*, now: datetime | None = None) -> int:
     for publication_id in ids:
         proof_retention_check(publication_id=publication_id, now=now)
     participation_retain_due(now=now, after=RETENTION_AFTER)
-    # Participation fees of posts verified published since the last sweep (issue 21).
+    # Participation fees of posts verified published since the last sweep.
     participation_fees_book_due(now=now)
     return len(ids)
 
@@ -273,7 +273,7 @@ class _NetworkRunner:
             return
         pool: queue.SimpleQueue[NetworkProvider] = queue.SimpleQueue()
         for _ in range(self.concurrency):
-            pool.put(provider_get(self.network, base_url=work.base_url))
+            pool.put(provider_get_for_network(self.network, base_url=work.base_url))
         self.providers[work.base_url] = pool
 
     def limiter(self, work: _Work) -> RateLimiter | None:

@@ -1,4 +1,4 @@
-"""Set-based storing of metric reads (issue 22, ADR 21): snapshots, deltas and rollups of many posts at once.
+"""Set-based storing of metric reads (ADR 20): snapshots, deltas and rollups of many posts at once.
 
 ``metric_snapshots_store_batch`` stores what ``campaigns.metrics.services.metric_snapshot_record`` stores
 read by read, for reads of posts that exist and whose counts are known, in a handful of statements per

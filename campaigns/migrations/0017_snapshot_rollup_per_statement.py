@@ -1,4 +1,4 @@
-"""Results rollups (ADR 12) of new snapshots kept per statement, not per row (issue 22, ADR 21).
+"""Results rollups (ADR 12) of new snapshots kept per statement, not per row (ADR 20).
 
 0007 kept ``ShareResult`` and ``CampaignResultHour`` with a row-level BEFORE trigger on snapshots: a
 bulk ``INSERT`` of 10,000 snapshots ran 10,000 trigger calls of five to six statements each (and

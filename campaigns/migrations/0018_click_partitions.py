@@ -1,4 +1,4 @@
-"""Clicks partitioned by month on ``occurred_at`` in PostgreSQL (ADR 20); SQLite keeps a plain table.
+"""Clicks partitioned by month on ``occurred_at`` in PostgreSQL (ADR 19); SQLite keeps a plain table.
 
 Every row is kept (copied into the partitioned table), with its id, indexes, the link's foreign key and
 the results rollup triggers (ADR 12, statement-level with transition tables, which PostgreSQL allows on

@@ -57,7 +57,7 @@ class Campaign(models.Model):
     cpm_minor = models.BigIntegerField(_("price per 1,000 reach"), null=True, blank=True)
     cpe_minor = models.BigIntegerField(_("price per engagement"), null=True, blank=True)
     cpc_minor = models.BigIntegerField(_("price per unique click"), null=True, blank=True)
-    #: A flat fee per share that stays up with its disclosure for the retention period (issue 21); the
+    #: A flat fee per share that stays up with its disclosure for the retention period; the
     #: bands below override it by audience, this applies to every audience no band covers.
     participation_fee_minor = models.BigIntegerField(_("participation fee per share"), null=True, blank=True)
     #: ``[{"up_to": 1000, "fee_minor": 500}, ..., {"up_to": null, "fee_minor": 3000}]``: the fee by the

@@ -1,4 +1,4 @@
-"""Clicks partitioned by month (ADR 20): the table the click volume grows (about 25 GB a month at 100
+"""Clicks partitioned by month (ADR 19): the table the click volume grows (about 25 GB a month at 100
 million clicks). Retention ``CLICKS_RETENTION_MONTHS`` (0: keep every month); a month still holding a
 billable click not yet turned into earnings (a held share's clicks wait for staff) is never expired.
 

@@ -187,7 +187,7 @@ class Results:
     influencer_page: int = 1
     #: reason -> recorded clicks that are not billable (``ClickReason``); ``totals.unique_clicks`` are the paid ones.
     clicks_not_billable: dict[str, int] = field(default_factory=dict)
-    #: Participation fees booked and not taken back (issue 21), part of the earnings; 0 when none.
+    #: Participation fees booked and not taken back, part of the earnings; 0 when none.
     participation_minor: int = 0
 
     @property
@@ -568,7 +568,7 @@ CSV_HEADER = [
     "impressions (network-reported)",
     "engagements (network-reported)",
     "unique_clicks (measured)",
-    # The participation fee (issue 21): the share's promised fee and where it stands (promised, on_hold,
+    # The participation fee: the share's promised fee and where it stands (promised, on_hold,
     # earned, taken_back); empty when the campaign pays none. Part of "earned" once booked.
     "participation_fee",
     "participation_fee_state",

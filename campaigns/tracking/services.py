@@ -193,7 +193,7 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     if not events:
         return []
     # A replayed event carries its own ``occurred_at``: bounding the lookup by the batch's times lets
-    # PostgreSQL read only the month partitions they fall in (ADR 20), not every month's index.
+    # PostgreSQL read only the month partitions they fall in (ADR 19), not every month's index.
     moments = [datetime.fromtimestamp(e.occurred_at, tz=UTC) for e in events]
     known = set(
         Click.objects.filter(

@@ -1,4 +1,4 @@
-"""Audit events partitioned by month on ``created_at`` in PostgreSQL (ADR 20); SQLite keeps a plain table.
+"""Audit events partitioned by month on ``created_at`` in PostgreSQL (ADR 19); SQLite keeps a plain table.
 
 Every row is kept, with its id, indexes and the append-only trigger (migration 0003; a row trigger on the
 partitioned table applies to every partition). No unique constraint besides the primary key, which becomes

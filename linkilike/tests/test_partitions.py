@@ -1,4 +1,4 @@
-"""Audit events partitioned by month (ADR 20): the boundary, the append-only trigger on every partition,
+"""Audit events partitioned by month (ADR 19): the boundary, the append-only trigger on every partition,
 retention, the migration both ways; the month arithmetic; SQLite untouched."""
 
 from __future__ import annotations

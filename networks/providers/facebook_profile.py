@@ -1,4 +1,4 @@
-"""A personal Facebook profile: you post through Facebook's share dialog, Linkilike verifies (issue 21).
+"""A personal Facebook profile: you post through Facebook's share dialog, Linkilike verifies.
 
 Meta lets apps post to Pages only (``networks.providers.facebook``), never to a personal profile. The
 influencer opens Facebook's share dialog (``sharer.php?u=<link>``: it takes the link only; a prefilled

@@ -1,4 +1,4 @@
-"""A personal Instagram account, or one without API access: you post in the app, Linkilike verifies (issue 21).
+"""A personal Instagram account, or one without API access: you post in the app, Linkilike verifies.
 
 Instagram's publishing API serves professional accounts connected through Linkilike's reviewed app
 (``networks.providers.instagram``). Everyone else posts in the Instagram app: Instagram has no web share

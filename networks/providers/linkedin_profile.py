@@ -1,4 +1,4 @@
-"""A personal LinkedIn profile through LinkedIn's share page: you post, Linkilike verifies (issue 21).
+"""A personal LinkedIn profile through LinkedIn's share page: you post, Linkilike verifies.
 
 For people who connect LinkedIn without Linkilike's API access (``networks.providers.linkedin`` posts as the
 member with the network's app): the influencer opens LinkedIn's share page

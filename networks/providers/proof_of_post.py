@@ -1,4 +1,4 @@
-"""Networks where Linkilike may not post for the person: "you post, we verify" (issue 21).
+"""Networks where Linkilike may not post for the person: "you post, we verify".
 
 A personal Facebook profile, a personal Instagram account, TikTok and a personal LinkedIn profile without the
 network's app review have no API Linkilike may post through. The influencer posts herself (through the

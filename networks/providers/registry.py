@@ -176,21 +176,11 @@ def provider_get(
     client: ClientCredentials | None = None,
     http: HttpClient | None = None,
 ) -> NetworkProvider:
-    """An instance for ``network``; ``base_url`` defaults to the configured one (fixed-URL networks)."""
+    """An instance for ``network``; ``base_url`` defaults to the configured one (fixed-URL networks).
+
+    Reads no database: ``networks.selectors.provider_get_for_network`` adds the app credentials staff entered
+    in the admin for a fixed-URL network."""
     url = base_url or provider_base_url(network)
     if not url:
         raise ImproperlyConfigured(f"Network {network!r} needs a base URL")
-    cls = provider_class(network)
-    if client is None and not cls.per_instance:
-        client = staff_client_credentials(network)
-    return cls(base_url=url, http=http, client=client)
-
-
-def staff_client_credentials(network: str) -> ClientCredentials | None:
-    """The app credentials staff entered in the admin for a fixed-URL network, if any."""
-    from networks.models import NetworkAppCredential  # providers stay importable without apps loaded
-
-    credential = NetworkAppCredential.objects.filter(network=network).first()
-    if credential is None:
-        return None
-    return ClientCredentials(client_id=credential.client_id, client_secret=credential.client_secret)
+    return provider_class(network)(base_url=url, http=http, client=client)

@@ -1,4 +1,4 @@
-"""TikTok: you post in the app, Linkilike verifies through TikTok's public oEmbed endpoint (issue 21).
+"""TikTok: you post in the app, Linkilike verifies through TikTok's public oEmbed endpoint.
 
 TikTok has no web page that posts a video from an address, and its Content Posting API is for audited apps
 only: the influencer makes her video in the TikTok app with the caption copied from Linkilike's share page.

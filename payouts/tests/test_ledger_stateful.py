@@ -1,5 +1,5 @@
 """M1: a Hypothesis state machine over fund / reserve / accrue / hold-release / payout / payout-fails /
-reverse / refund / release, and participation fees (issue 21: a real share's fee booked set-based when its post
+reverse / refund / release, and participation fees (a real share's fee booked set-based when its post
 is up, kept by the retention check, taken back when the post goes before it), checking after every step that
 
 * every transaction balances per currency,

@@ -1,4 +1,4 @@
-"""Clicks partitioned by month (ADR 20): next month's partition is made ahead and rows at the month
+"""Clicks partitioned by month (ADR 19): next month's partition is made ahead and rows at the month
 boundary land in their months; the default partition catches what no month covers and maintenance moves
 it out; retention detaches or drops old months but never one with clicks still to be paid; the migration
 keeps every row both ways."""
