@@ -205,7 +205,8 @@ def compare(report: Report, label: str) -> bool:
     return bool(same)
 
 
-#: The same run before issue 22 (per-row deferred foreign-key checks at commit, no work_mem for the batch).
+#: The same run before per-statement reference checks (per-row deferred foreign-key checks at commit,
+#: no work_mem for the batch).
 BEFORE = (
     "980,000 deltas in one batch 120.3 s, of which commit 45.4 s; amounts (window functions) 17.1 s, "
     "entries 12.4 s, transactions 10.2 s, lines 7.9 s, accruals 7.8 s, copy into the booking table 5.5 s"

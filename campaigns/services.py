@@ -377,9 +377,7 @@ def campaign_funds_needed_notify(*, campaign: Campaign) -> Notification | None:
         % {"name": locked.name, "shortfall": money_format(gap.shortfall_minor, gap.currency)},
     )
     campaign_id = locked.pk
-    transaction.on_commit(
-        lambda: campaign_status_email_send.delay(campaign_id, NotificationKind.FUNDS_NEEDED.value)
-    )
+    transaction.on_commit(lambda: campaign_status_email_send.delay(campaign_id, NotificationKind.FUNDS_NEEDED.value))
     return notice
 
 

@@ -299,9 +299,7 @@ def test_payout_life_is_recorded_and_the_iban_is_masked() -> None:
 
     destination = as_request_of(
         person.user,
-        lambda: payout_destination_add(
-            influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
-        ),
+        lambda: payout_destination_add(influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN),
     )
     payout = as_request_of(
         person.user,
@@ -348,9 +346,7 @@ def test_a_top_up_rolled_back_with_its_request_leaves_no_event() -> None:
 def test_payout_rejection_is_recorded() -> None:
     person = influencer()
     _available_money(person)
-    destination = payout_destination_add(
-        influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN
-    )
+    destination = payout_destination_add(influencer=person, kind="sepa", holder_name="Lena Berger", iban=IBAN)
     payout = payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination)
     staff = staff_user()
 

@@ -29,9 +29,7 @@ def funded_campaign(*, budget: int = 10_000, fund: int | None = None, **fields: 
 def delta(
     campaign: Campaign, influencer: InfluencerProfile, window: str, share: str = "share-1", **metrics: int
 ) -> MetricDelta:
-    return MetricDelta(
-        share_key=share, campaign_id=campaign.pk, influencer_id=influencer.pk, window=window, **metrics
-    )
+    return MetricDelta(share_key=share, campaign_id=campaign.pk, influencer_id=influencer.pk, window=window, **metrics)
 
 
 def influencer() -> InfluencerProfile:

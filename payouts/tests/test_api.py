@@ -142,9 +142,7 @@ def test_influencers_cannot_use_someone_elses_destination_or_see_their_payouts()
 @pytest.mark.django_db
 def test_brand_funds_api_reads_the_ledger_and_checkout_needs_fund_rights(provider_double):
     membership = MembershipFactory()
-    brand_fund(
-        brand=membership.brand, amount_minor=12_345, currency="EUR", source="bank_transfer", reference="api"
-    )
+    brand_fund(brand=membership.brand, amount_minor=12_345, currency="EUR", source="bank_transfer", reference="api")
     client = _client(membership.user)
     funds = client.get(reverse("api-brand-funds", args=[membership.brand.slug])).json()
     assert funds["available_minor"] == 12_345

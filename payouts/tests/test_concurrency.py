@@ -84,9 +84,7 @@ def test_twenty_concurrent_payout_requests_never_exceed_the_balance():
 
     ok, refused, unexpected = _race(
         20,
-        lambda _index: payout_request(
-            influencer=person, amount_minor=3_000, currency="EUR", destination=destination
-        ),
+        lambda _index: payout_request(influencer=person, amount_minor=3_000, currency="EUR", destination=destination),
     )
 
     assert unexpected == []
@@ -99,9 +97,7 @@ def test_twenty_concurrent_payout_requests_never_exceed_the_balance():
 
 def test_the_same_campaign_reserved_concurrently_books_once():
     campaign = CampaignFactory(budget_minor=1_000)
-    brand_fund(
-        brand=campaign.brand, amount_minor=5_000, currency="EUR", source="bank_transfer", reference="M2-same"
-    )
+    brand_fund(brand=campaign.brand, amount_minor=5_000, currency="EUR", source="bank_transfer", reference="M2-same")
     ok, refused, unexpected = _race(10, lambda _index: campaign_budget_reserve(campaign=campaign))
     assert (ok, refused, unexpected) == (10, 0, [])
     assert LedgerTransaction.objects.filter(kind="reservation").count() == 1

@@ -34,9 +34,7 @@ def _fees():
 def test_prices_every_metric_books_the_fee_on_top_and_explains_each_line():
     campaign = funded_campaign(budget=10_000)  # CPM 6.00, CPE 0.10, CPC 0.15, fee 15 %
     person = influencer()
-    accrual = earnings_accrue(
-        delta=delta(campaign, person, "w1", impressions=2_500, engagements=30, unique_clicks=4)
-    )
+    accrual = earnings_accrue(delta=delta(campaign, person, "w1", impressions=2_500, engagements=30, unique_clicks=4))
     # 2,500 * 600 / 1000 = 1,500; 30 * 10 = 300; 4 * 15 = 60 -> 1,860; fee 15 % = 279
     assert accrual.earned_minor == 1_860
     assert accrual.fee_minor == 279

@@ -26,9 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _fund(brand, amount=50_000, reference="BANK-1"):
-    return brand_fund(
-        brand=brand, amount_minor=amount, currency="EUR", source="bank_transfer", reference=reference
-    )
+    return brand_fund(brand=brand, amount_minor=amount, currency="EUR", source="bank_transfer", reference=reference)
 
 
 def test_funding_credits_the_brand_and_books_balanced_entries():

@@ -34,7 +34,7 @@ def _refused(sql: str, params: list[object] | None = None) -> None:
 
 
 def test_rows_pointing_at_nothing_are_refused(booked):
-    campaign, person, accrual = booked
+    _campaign, _person, accrual = booked
     txn = accrual.ledger_transaction
     account = LedgerEntry.objects.filter(transaction=txn).first().account
     # A balanced pair of entries, so only the reference can be what is refused.
@@ -74,7 +74,7 @@ def test_one_bad_row_refuses_the_whole_statement(booked):
 
 
 def test_rows_the_ledger_points_at_cannot_be_deleted_or_truncated(booked):
-    campaign, person, accrual = booked
+    _campaign, person, accrual = booked
     account = LedgerEntry.objects.filter(transaction=accrual.ledger_transaction).first().account
     _refused("DELETE FROM payouts_ledgeraccount WHERE id = %s", [account.pk])
     _refused("DELETE FROM payouts_earningaccrual WHERE id = %s", [accrual.pk])
@@ -88,7 +88,7 @@ def test_rows_the_ledger_points_at_cannot_be_deleted_or_truncated(booked):
 
 
 def test_unreferenced_rows_and_references_that_do_not_change_are_free(booked):
-    campaign, person, accrual = booked
+    _campaign, _person, accrual = booked
     spare = LedgerAccount.objects.create(key="test:spare", kind="external_write_off", currency="EUR", is_external=True)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM payouts_ledgeraccount WHERE id = %s", [spare.pk])

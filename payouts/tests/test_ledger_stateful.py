@@ -103,9 +103,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.brands = [BrandFactory(), BrandFactory()]
         self.influencers = [InfluencerProfileFactory(), InfluencerProfileFactory()]
         self.destinations = [
-            payout_destination_add(
-                influencer=person, kind="sepa", holder_name="Holder", iban="AT611904300234573201"
-            )
+            payout_destination_add(influencer=person, kind="sepa", holder_name="Holder", iban="AT611904300234573201")
             for person in self.influencers
         ]
         self.brand_available = [0, 0]
@@ -287,18 +285,12 @@ class LedgerMachine(RuleBasedStateMachine):
         target = {"destination": self.destinations[person]}
         if amount < 2_000:
             with pytest.raises(BelowMinimumPayout):
-                payout_request(
-                    influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
-                )
+                payout_request(influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target)
         elif amount > self.available[person]:
             with pytest.raises(InsufficientFunds):
-                payout_request(
-                    influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
-                )
+                payout_request(influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target)
         else:
-            payout = payout_request(
-                influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target
-            )
+            payout = payout_request(influencer=self.influencers[person], amount_minor=amount, currency="EUR", **target)
             payout_approve(payout=payout, reviewed_by=None)
             self.payouts.append(payout)
             self.available[person] -= amount
@@ -346,9 +338,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(brand=st.integers(0, 1), amount=st.integers(1, 20_000))
     def refund(self, brand: int, amount: int) -> None:
         if self.brand_available[brand] >= amount:
-            brand_refund(
-                brand=self.brands[brand], amount_minor=amount, currency="EUR", reference=f"R-{next(_serial)}"
-            )
+            brand_refund(brand=self.brands[brand], amount_minor=amount, currency="EUR", reference=f"R-{next(_serial)}")
             self.brand_available[brand] -= amount
         else:
             with pytest.raises(InsufficientFunds):

@@ -46,9 +46,7 @@ def _generous_money_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
 def _earn(person: InfluencerProfile, currency: str, engagements: int = 1_000) -> int:
     """Earnings in ``currency`` past the hold period; returns the person's available balance in it."""
     brand = BrandFactory(currency=currency)
-    brand_fund(
-        brand=brand, amount_minor=200_000, currency=currency, source="bank_transfer", reference=f"T-{brand.pk}"
-    )
+    brand_fund(brand=brand, amount_minor=200_000, currency=currency, source="bank_transfer", reference=f"T-{brand.pk}")
     campaign = CampaignFactory(brand=brand, currency=currency, budget_minor=200_000)
     campaign_budget_reserve(campaign=campaign)
     now = timezone.now()

@@ -27,9 +27,7 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 def _earned_available(person, engagements=500):
     campaign = funded_campaign(budget=100_000)
     now = timezone.now()
-    earnings_accrue(
-        delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=engagements), now=now
-    )
+    earnings_accrue(delta=delta(campaign, person, "w1", share=f"s-{person.pk}", engagements=engagements), now=now)
     earnings_release_due(now=now + timedelta(days=15))
     return campaign
 
@@ -125,17 +123,13 @@ def test_paypal_payouts_go_over_http_and_failed_items_are_reversed(provider_doub
         influencer=ok,
         amount_minor=2_345,
         currency="EUR",
-        destination=payout_destination_add(
-            influencer=ok, kind="paypal", paypal_email="Lena@Example.test"
-        ),
+        destination=payout_destination_add(influencer=ok, kind="paypal", paypal_email="Lena@Example.test"),
     )
     bad = payout_request(
         influencer=failing,
         amount_minor=2_000,
         currency="EUR",
-        destination=payout_destination_add(
-            influencer=failing, kind="paypal", paypal_email="nobody@example.test"
-        ),
+        destination=payout_destination_add(influencer=failing, kind="paypal", paypal_email="nobody@example.test"),
     )
     for payout in (good, bad):
         payout_approve(payout=payout, reviewed_by=None)
@@ -159,9 +153,7 @@ def test_stripe_connect_transfers_carry_idempotency_keys(provider_double):
         influencer=person,
         amount_minor=2_000,
         currency="EUR",
-        destination=payout_destination_add(
-            influencer=person, kind="stripe", stripe_account="acct_1Lena"
-        ),
+        destination=payout_destination_add(influencer=person, kind="stripe", stripe_account="acct_1Lena"),
     )
     payout_approve(payout=payout, reviewed_by=None)
     [batch] = payout_batches_run()
@@ -184,9 +176,7 @@ def test_several_influencers_sharing_one_iban_are_flagged():
     first, second, third = influencer(), influencer(), influencer()
     _iban(first)
     _iban(second)
-    payout_destination_add(
-        influencer=third, kind="sepa", holder_name="T", iban="DE89370400440532013000"
-    )
+    payout_destination_add(influencer=third, kind="sepa", holder_name="T", iban="DE89370400440532013000")
     assert selectors.destination_sharing_counts() == {"iban:AT611904300234573201": 2}
 
 
@@ -199,9 +189,7 @@ def test_a_batch_whose_provider_was_down_is_sent_on_the_next_run(provider_double
         influencer=person,
         amount_minor=2_000,
         currency="EUR",
-        destination=payout_destination_add(
-            influencer=person, kind="paypal", paypal_email="l@x.test"
-        ),
+        destination=payout_destination_add(influencer=person, kind="paypal", paypal_email="l@x.test"),
     )
     payout_approve(payout=payout, reviewed_by=None)
     reachable = settings.PAYPAL_API_BASE

@@ -72,9 +72,7 @@ def _earning_influencer():
         now=now - timedelta(days=20),
     )
     earnings_release_due()
-    earnings_accrue(
-        delta=delta(campaign, person, "2026-05-02/+72h", share=f"share-42-{person.pk}", unique_clicks=10)
-    )
+    earnings_accrue(delta=delta(campaign, person, "2026-05-02/+72h", share=f"share-42-{person.pk}", unique_clicks=10))
     return person
 
 

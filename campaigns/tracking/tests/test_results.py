@@ -155,18 +155,14 @@ def _book_in_the_ledger(accrual: EarningAccrual) -> None:
             campaign=campaign,
             brand=campaign.brand,
             postings=[
-                Posting(
-                    campaign_reserved_account(campaign=campaign), -(accrual.earned_minor + accrual.fee_minor)
-                ),
+                Posting(campaign_reserved_account(campaign=campaign), -(accrual.earned_minor + accrual.fee_minor)),
                 Posting(
                     influencer_account(
                         influencer=accrual.influencer, kind=AccountKind.INFLUENCER_PENDING, currency="EUR"
                     ),
                     accrual.earned_minor,
                 ),
-                Posting(
-                    platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR"), accrual.fee_minor
-                ),
+                Posting(platform_account(kind=AccountKind.PLATFORM_FEES, currency="EUR"), accrual.fee_minor),
             ],
         )
     accrual.save(update_fields=["ledger_transaction"])

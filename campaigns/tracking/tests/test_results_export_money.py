@@ -41,9 +41,7 @@ def test_brand_csv_has_fee_spend_and_the_hold_the_influencer_sees(client: Client
     share = ShareFactory(offer__match__campaign=campaign)
     held = ShareFactory(offer__match__campaign=campaign)
     for item, engagements in ((share, 8), (held, 10)):
-        earnings_accrue(
-            delta=delta(campaign, item.influencer, "+1h", share=str(item.pk), engagements=engagements)
-        )
+        earnings_accrue(delta=delta(campaign, item.influencer, "+1h", share=str(item.pk), engagements=engagements))
     ShareHold.objects.create(share=held, reason=HoldReason.CLICK_VELOCITY)
     hold_until = EarningAccrual.objects.filter(share__share_key=str(share.pk)).get().hold_until
 
