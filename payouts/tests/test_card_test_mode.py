@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from brands.models import Membership
-from payouts import selectors, tasks
+from payouts import jobs, selectors
 from payouts.models import Funding, FundingStatus, LedgerTransaction, TransactionKind, WebhookEvent
 from tests.factories.brands import MembershipFactory
 from tests.production import MONEY_ENV
@@ -45,7 +45,7 @@ def test_mode(settings: Any) -> Any:
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The webhooks the test checkout sends (token, event type), instead of sending them."""
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(tasks.local_checkout_webhook_send, "delay", lambda *args: calls.append(args))
+    monkeypatch.setattr(jobs.local_checkout_webhook_send, "delay", lambda *args: calls.append(args))
     return calls
 
 
