@@ -7,23 +7,15 @@ they were first registered under (``campaigns.tasks.*``): queued messages and th
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.urls import reverse
 
 from campaigns.models import Campaign, CaptionStatus, NotificationKind, Share
 from campaigns.selectors import campaign_funding_gap, review_recipient_list_for_campaign
 from campaigns.selectors_captions import caption_approver_list_for_campaign
-from linkilike.emails import email_send_to_user
+from linkilike.emails import email_send_to_user, email_task
 
 
-@shared_task(
-    name="campaigns.tasks.campaign_status_email_send",
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@email_task("campaigns.tasks.campaign_status_email_send")
 def campaign_status_email_send(campaign_id: int, kind: str) -> None:
     campaign = Campaign.objects.select_related("brand").filter(pk=campaign_id).first()
     if campaign is None:
@@ -50,14 +42,7 @@ def campaign_status_email_context(*, campaign: Campaign, user: object) -> dict[s
     }
 
 
-@shared_task(
-    name="campaigns.tasks.caption_waiting_email_send",
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@email_task("campaigns.tasks.caption_waiting_email_send")
 def caption_waiting_email_send(share_id: int) -> None:
     """Tell who can approve captions that an influencer's caption waits for them. Nothing is sent once the
     caption was decided, so a late retry does not ask about a caption already handled."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context
@@ -12,6 +14,17 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 from linkilike.text_safety import single_line
+
+_P = ParamSpec("_P")
+
+
+def email_task(name: str) -> Callable[[Callable[_P, None]], Task[_P, None]]:
+    """A Celery task that sends an email: retried up to five times, backing off up to ten minutes with jitter,
+    while the mail server cannot be reached (``OSError``). ``name`` is the task's registered name (queued
+    messages and the routes in settings name it)."""
+    return shared_task(
+        name=name, max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True
+    )
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,13 @@ keeps the module it was first registered under (``networks.tasks.*``): queued me
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.urls import reverse
 
-from linkilike.emails import email_send_to_user
+from linkilike.emails import email_send_to_user, email_task
 from networks.models import ConnectedAccount
 
 
-@shared_task(
-    name="networks.tasks.account_reconsent_email_send",
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@email_task("networks.tasks.account_reconsent_email_send")
 def account_reconsent_email_send(account_id: int) -> None:
     account = ConnectedAccount.objects.select_related("influencer__user").filter(pk=account_id).first()
     if account is None or account.token_expires_at is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.urls import reverse
 
-from linkilike.emails import email_send_to_user
+from linkilike.emails import email_send_to_user, email_task
 from payouts.errors import ProviderError
 from payouts.models import PayoutRequest, PayoutStatus
 from payouts.providers.local_checkout import local_checkout_webhook_post
@@ -41,14 +41,7 @@ def local_checkout_webhook_send(token: str, event_type: str) -> None:
         raise
 
 
-@shared_task(
-    name="payouts.tasks.payout_status_email_send",
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@email_task("payouts.tasks.payout_status_email_send")
 def payout_status_email_send(payout_id: int, status: str) -> None:
     """Tell the influencer their payout was approved, sent, failed or rejected.
 

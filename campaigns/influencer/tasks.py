@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.urls import reverse
 
 from campaigns.models import CaptionStatus, Share
-from linkilike.emails import email_send_to_user
+from linkilike.emails import email_send_to_user, email_task
 
 
-@shared_task(max_retries=5, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, retry_jitter=True)
+@email_task("campaigns.influencer.tasks.caption_decision_email_send")
 def caption_decision_email_send(share_id: int) -> None:
     """Tell the influencer the brand approved their caption or asked for changes (safe to run twice)."""
     share = (

@@ -7,14 +7,13 @@ the module it was first registered under (``campaigns.matching.tasks.*``): queue
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from campaigns.matching.selectors import offer_estimate_get, offer_pay_terms
 from campaigns.matching.services_notify import offer_notified_mark
 from campaigns.models import Offer, OfferStatus
-from linkilike.emails import email_send, user_email_language
+from linkilike.emails import email_send, email_task, user_email_language
 
 
 def offer_path(offer: Offer) -> str:
@@ -25,14 +24,7 @@ def offer_path(offer: Offer) -> str:
         return "/i/"
 
 
-@shared_task(
-    name="campaigns.matching.tasks.offer_new_email_send",
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@email_task("campaigns.matching.tasks.offer_new_email_send")
 def offer_new_email_send(offer_id: int) -> None:
     offer = (
         Offer.objects.select_related("campaign", "campaign__brand", "influencer", "influencer__user")

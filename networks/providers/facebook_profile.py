@@ -11,16 +11,13 @@ by the first real clicks on its tracking link and spot-checked by staff.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 from django.utils.translation import gettext_lazy
 
-from networks.providers.base import first_url
-from networks.providers.proof_of_post import ProofOfPostProvider, Verification
-from networks.providers.types import Capabilities, DisplayFacts, LinkHandling
+from networks.providers.proof_of_post import QUERY, ProofOfPostProvider, Verification, proof_of_post_capabilities
+from networks.providers.types import DisplayFacts, LinkHandling
 
 _ID = r"(?:pfbid[A-Za-z0-9]+|\d+)"
-_QUERY = r"(?:\?.*)?"
 
 
 class FacebookProfileProvider(ProofOfPostProvider):
@@ -30,28 +27,25 @@ class FacebookProfileProvider(ProofOfPostProvider):
     web_hosts = frozenset({"facebook.com", "www.facebook.com", "m.facebook.com", "web.facebook.com"})
     short_hosts = frozenset({"fb.me", "fb.watch"})
     permalink_patterns = (
-        re.compile(rf"/(?P<author>[A-Za-z0-9.]{{5,50}})/(?:posts|videos)/{_ID}/?{_QUERY}"),
+        re.compile(rf"/(?P<author>[A-Za-z0-9.]{{5,50}})/(?:posts|videos)/{_ID}/?{QUERY}"),
         re.compile(r"/(?:permalink|story)\.php\?(?=.*story_fbid=[A-Za-z0-9]+)(?=.*\bid=\d+).*"),
-        re.compile(rf"/share/[prv]/[A-Za-z0-9]+/?{_QUERY}"),
-        re.compile(rf"/reel/\d+/?{_QUERY}"),
+        re.compile(rf"/share/[prv]/[A-Za-z0-9]+/?{QUERY}"),
+        re.compile(rf"/reel/\d+/?{QUERY}"),
     )
     profile_path = re.compile(r"/(?P<handle>[A-Za-z0-9.]{5,50})/?")
     handle_pattern = re.compile(r"[A-Za-z0-9.]{5,50}")
     profile_template = "https://www.facebook.com/{handle}"
     permalink_example = "https://www.facebook.com/share/p/1AbCdEfGh/"
+    share_page_url = "https://www.facebook.com/sharer/sharer.php"
+    share_page_param = "u"
     how_to_post = gettext_lazy(
         "Copy the text, open Facebook's share window with the button below, paste the text above the link and "
         "post it publicly. Then copy your post's address (… menu, Copy link) and paste it here."
     )
-    capabilities = Capabilities(
+    capabilities = proof_of_post_capabilities(
         max_chars=63206,
         max_images=10,
-        video=True,
         link_handling=LinkHandling.IN_TEXT,
-        reach_reported=False,
-        metrics_batch_size=1,
-        api_posting_allowed=False,
-        metrics=(),
         requirements=(
             "Personal profile: Meta lets apps post only to Pages. Posts must be public so the link can be clicked "
             "and checked."
@@ -67,7 +61,3 @@ class FacebookProfileProvider(ProofOfPostProvider):
             "No sign-in to Facebook: you post yourself and paste the link to your post. Make your post public."
         ),
     )
-
-    @classmethod
-    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
-        return "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": first_url(text)})

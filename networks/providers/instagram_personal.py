@@ -13,10 +13,8 @@ import re
 
 from django.utils.translation import gettext_lazy
 
-from networks.providers.proof_of_post import ProofOfPostProvider, Verification
-from networks.providers.types import Capabilities, DisplayFacts, LinkHandling
-
-_QUERY = r"(?:\?.*)?"
+from networks.providers.proof_of_post import QUERY, ProofOfPostProvider, Verification, proof_of_post_capabilities
+from networks.providers.types import DisplayFacts, LinkHandling
 
 
 class InstagramPersonalProvider(ProofOfPostProvider):
@@ -25,9 +23,9 @@ class InstagramPersonalProvider(ProofOfPostProvider):
     verification = Verification.CLICKS
     web_hosts = frozenset({"instagram.com", "www.instagram.com"})
     short_hosts = frozenset({"instagr.am"})
-    short_patterns = (re.compile(rf"/(?:p|reel)/[A-Za-z0-9_-]{{5,40}}/?{_QUERY}"),)
+    short_patterns = (re.compile(rf"/(?:p|reel)/[A-Za-z0-9_-]{{5,40}}/?{QUERY}"),)
     permalink_patterns = (
-        re.compile(rf"(?:/(?P<author>[A-Za-z0-9._]{{1,30}}))?/(?:p|reel|reels|tv)/[A-Za-z0-9_-]{{5,40}}/?{_QUERY}"),
+        re.compile(rf"(?:/(?P<author>[A-Za-z0-9._]{{1,30}}))?/(?:p|reel|reels|tv)/[A-Za-z0-9_-]{{5,40}}/?{QUERY}"),
     )
     profile_path = re.compile(r"/(?P<handle>[A-Za-z0-9._]{1,30})/?")
     handle_pattern = re.compile(r"[A-Za-z0-9._]{1,30}")
@@ -37,16 +35,11 @@ class InstagramPersonalProvider(ProofOfPostProvider):
         "Download the image, copy the text, and post both in the Instagram app. Then open your post, tap … "
         "and Copy link, and paste the link here. Links in captions cannot be tapped: put it in your bio too."
     )
-    capabilities = Capabilities(
+    capabilities = proof_of_post_capabilities(
         max_chars=2200,
         max_images=10,
-        video=True,
         link_handling=LinkHandling.NOT_CLICKABLE,
-        reach_reported=False,
-        metrics_batch_size=1,
-        api_posting_allowed=False,
         image_required=True,
-        metrics=(),
         requirements="Personal accounts and accounts without API access: you post in the Instagram app.",
     )
     facts = DisplayFacts(

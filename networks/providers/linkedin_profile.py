@@ -12,15 +12,12 @@ local server.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy
 
-from networks.providers.base import first_url
-from networks.providers.proof_of_post import ProofOfPostProvider, Verification
-from networks.providers.types import Capabilities, DisplayFacts, LinkHandling
-
-_QUERY = r"(?:\?.*)?"
+from networks.providers.proof_of_post import QUERY, ProofOfPostProvider, Verification, proof_of_post_capabilities
+from networks.providers.types import DisplayFacts, LinkHandling
 
 
 class LinkedInProfileProvider(ProofOfPostProvider):
@@ -30,26 +27,22 @@ class LinkedInProfileProvider(ProofOfPostProvider):
     web_hosts = frozenset({"linkedin.com", "www.linkedin.com"})
     short_hosts = frozenset({"lnkd.in"})
     permalink_patterns = (
-        re.compile(rf"/posts/(?P<author>[A-Za-z0-9-]{{3,100}})_[^/]*?activity-\d{{10,25}}-[A-Za-z0-9_-]+/?{_QUERY}"),
-        re.compile(rf"/feed/update/urn:li:(?:activity|share|ugcPost):\d{{10,25}}/?{_QUERY}"),
+        re.compile(rf"/posts/(?P<author>[A-Za-z0-9-]{{3,100}})_[^/]*?activity-\d{{10,25}}-[A-Za-z0-9_-]+/?{QUERY}"),
+        re.compile(rf"/feed/update/urn:li:(?:activity|share|ugcPost):\d{{10,25}}/?{QUERY}"),
     )
     profile_path = re.compile(r"/in/(?P<handle>[A-Za-z0-9-]{3,100})/?")
     handle_pattern = re.compile(r"[A-Za-z0-9-]{3,100}")
     profile_template = "https://www.linkedin.com/in/{handle}/"
     permalink_example = "https://www.linkedin.com/posts/yourname_coffee-activity-7301234567890123456-AbCd/"
+    share_page_url = "https://www.linkedin.com/sharing/share-offsite/"
     how_to_post = gettext_lazy(
         "Copy the text, open LinkedIn's share window with the button below, paste the text and post it to "
         "Anyone. Then copy your post's address (… menu, Copy link to post) and paste it here."
     )
-    capabilities = Capabilities(
+    capabilities = proof_of_post_capabilities(
         max_chars=3000,
         max_images=20,
-        video=True,
         link_handling=LinkHandling.IN_TEXT,
-        reach_reported=False,
-        metrics_batch_size=1,
-        api_posting_allowed=False,
-        metrics=(),
         requirements="Personal profile without LinkedIn's app review: you post through LinkedIn's share page.",
     )
     facts = DisplayFacts(
@@ -63,10 +56,6 @@ class LinkedInProfileProvider(ProofOfPostProvider):
             "No sign-in to LinkedIn: you post yourself and paste the link to your post. Share it with Anyone."
         ),
     )
-
-    @classmethod
-    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
-        return "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": first_url(text)})
 
     def verification_url(self, permalink: str) -> str | None:
         parts = urlsplit(permalink)

@@ -34,18 +34,41 @@ import requests
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from networks.providers.base import NetworkProvider
+from networks.providers.base import NetworkProvider, first_url
 from networks.providers.exceptions import NetworkError, NotSupported
 from networks.providers.http import status_error
 from networks.providers.types import (
     AccountRef,
     AuthStart,
+    Capabilities,
+    LinkHandling,
     MetricsSnapshot,
     PostDraft,
     PublishResult,
     RateLimitInfo,
     TokenSet,
 )
+
+#: What may follow a post address's path (its query string), in ``permalink_patterns``.
+QUERY = r"(?:\?.*)?"
+
+
+def proof_of_post_capabilities(
+    *, max_chars: int, max_images: int, link_handling: LinkHandling, requirements: str, image_required: bool = False
+) -> Capabilities:
+    """A "you post, we verify" network's capabilities: never posted to through an API, no counts read."""
+    return Capabilities(
+        max_chars=max_chars,
+        max_images=max_images,
+        video=True,
+        link_handling=link_handling,
+        reach_reported=False,
+        metrics_batch_size=1,
+        api_posting_allowed=False,
+        image_required=image_required,
+        metrics=(),
+        requirements=requirements,
+    )
 
 
 class Verification(StrEnum):
@@ -87,7 +110,7 @@ class ProofOfPostProvider(NetworkProvider):
     #: Post addresses the network gives out (matched against the path and query, after the host is checked).
     permalink_patterns: ClassVar[tuple[re.Pattern[str], ...]] = ()
     #: Short-link paths, accepted only on ``short_hosts``.
-    short_patterns: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"/[A-Za-z0-9_-]{4,40}/?(?:\?.*)?"),)
+    short_patterns: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(rf"/[A-Za-z0-9_-]{{4,40}}/?{QUERY}"),)
     #: The network's public web address (``ConnectedAccount.instance_url`` of its accounts).
     production_web_url: ClassVar[str] = ""
     #: A profile address's path; group ``handle`` is the handle.
@@ -100,8 +123,18 @@ class ProofOfPostProvider(NetworkProvider):
     permalink_example: ClassVar[str] = ""
     #: How the influencer gets the content onto the network, in one line (the share page).
     how_to_post: ClassVar[Promise | str] = ""
+    #: The network's share page that takes the post's link ("": none, the influencer posts in the app).
+    share_page_url: ClassVar[str] = ""
+    #: The share page's query parameter that carries the link.
+    share_page_param: ClassVar[str] = "url"
 
     # --- what the pages say -----------------------------------------------------------
+
+    @classmethod
+    def share_intent_url(cls, *, text: str, instance_url: str = "") -> str | None:
+        if not cls.share_page_url:
+            return None
+        return share_page(cls.share_page_url, **{cls.share_page_param: first_url(text)})
 
     @classmethod
     def pays_for(cls) -> str:

@@ -15,10 +15,15 @@ from urllib.parse import urlencode, urlsplit
 
 from django.utils.translation import gettext_lazy
 
-from networks.providers.proof_of_post import PostEvidence, ProofOfPostProvider, Verification, oembed_evidence
-from networks.providers.types import Capabilities, DisplayFacts, LinkHandling
-
-_QUERY = r"(?:\?.*)?"
+from networks.providers.proof_of_post import (
+    QUERY,
+    PostEvidence,
+    ProofOfPostProvider,
+    Verification,
+    oembed_evidence,
+    proof_of_post_capabilities,
+)
+from networks.providers.types import DisplayFacts, LinkHandling
 
 
 class TikTokProvider(ProofOfPostProvider):
@@ -28,8 +33,8 @@ class TikTokProvider(ProofOfPostProvider):
     web_hosts = frozenset({"tiktok.com", "www.tiktok.com", "m.tiktok.com"})
     short_hosts = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
     permalink_patterns = (
-        re.compile(rf"/@(?P<author>[A-Za-z0-9._]{{2,24}})/(?:video|photo)/\d{{5,25}}/?{_QUERY}"),
-        re.compile(rf"/t/[A-Za-z0-9]{{5,20}}/?{_QUERY}"),
+        re.compile(rf"/@(?P<author>[A-Za-z0-9._]{{2,24}})/(?:video|photo)/\d{{5,25}}/?{QUERY}"),
+        re.compile(rf"/t/[A-Za-z0-9]{{5,20}}/?{QUERY}"),
     )
     profile_path = re.compile(r"/@(?P<handle>[A-Za-z0-9._]{2,24})/?")
     handle_pattern = re.compile(r"[A-Za-z0-9._]{2,24}")
@@ -39,15 +44,10 @@ class TikTokProvider(ProofOfPostProvider):
         "Download the image, copy the text, and make your post in the TikTok app. Then tap Share, Copy link, "
         "and paste the link here. Links in captions cannot be tapped: put it in your bio too."
     )
-    capabilities = Capabilities(
+    capabilities = proof_of_post_capabilities(
         max_chars=4000,
         max_images=35,
-        video=True,
         link_handling=LinkHandling.NOT_CLICKABLE,
-        reach_reported=False,
-        metrics_batch_size=1,
-        api_posting_allowed=False,
-        metrics=(),
         requirements="Posting for you needs TikTok's audited Content Posting API: you post in the TikTok app.",
     )
     facts = DisplayFacts(

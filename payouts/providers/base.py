@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
@@ -121,6 +121,9 @@ class DestinationField:
     autocomplete: str = ""
     #: The value identifies an account (an IBAN, an email): masked in the audit trail.
     private: bool = True
+    #: Normalises and checks a value that is present and not too long (the IBAN's compact form), raising
+    #: ``InvalidDestination`` about this field; None: kept as typed, stripped.
+    clean: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,11 +159,11 @@ class PayoutProvider(ABC):
         """Sends the batch. Safe to call again for the same ``message_id`` (providers deduplicate)."""
 
     def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
-        """Validates a payout account typed in: only this provider's fields, stripped, required ones present.
+        """Validates a payout account typed in: only this provider's fields, stripped, required ones present
+        and not too long, then each through its field's ``clean``, in field order.
 
         Raises ``InvalidDestination`` with a translated message and ``field`` naming the input it is about.
-        Subclasses extend it (``super().destination_clean(data)``, then check the values) and set the
-        fingerprint; the default one is the first field's value.
+        The fingerprint is ``destination_fingerprint``'s.
         """
         fields: dict[str, str] = {}
         for spec in self.destination_fields:
@@ -172,8 +175,15 @@ class PayoutProvider(ABC):
                     _("Enter at most %(limit)d characters.") % {"limit": spec.max_length}, field=spec.name
                 )
             fields[spec.name] = value
+        for spec in self.destination_fields:
+            if spec.clean is not None:
+                fields[spec.name] = spec.clean(fields[spec.name])
+        return CleanDestination(fields=fields, fingerprint=self.destination_fingerprint(fields))
+
+    def destination_fingerprint(self, fields: Mapping[str, str]) -> str:
+        """The cleaned account's identity, prefixed (to spot two people sharing one): the first field's value."""
         first = next(iter(fields.values()), "")
-        return CleanDestination(fields=fields, fingerprint=f"{self.name}:{first}")
+        return f"{self.name}:{first}"
 
     def destination_masked(self, fields: Mapping[str, str]) -> str:
         """The account as shown in lists and emails, with most of it hidden."""

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 from payouts.errors import InvalidDestination, ProviderError
 from payouts.money import money_decimal_string
 from payouts.providers.base import (
-    CleanDestination,
     DestinationField,
     PayoutBatchRequest,
     PayoutBatchResult,
@@ -50,6 +49,16 @@ def _call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     return body
 
 
+def paypal_email_clean(value: str) -> str:
+    """The PayPal account's email in lower case, or ``InvalidDestination``."""
+    email = value.lower()
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise InvalidDestination(_("Enter the email address of your PayPal account."), field="paypal_email") from error
+    return email
+
+
 class PayPalPayoutsProvider(PayoutProvider):
     name = "paypal"
     label = gettext_lazy("PayPal Payouts")
@@ -63,21 +72,12 @@ class PayPalPayoutsProvider(PayoutProvider):
             max_length=254,
             input_type="email",
             autocomplete="email",
+            clean=paypal_email_clean,
         ),
     )
     #: PayPal's currency codes that Payouts accepts, limited to the ones campaigns are priced in.
     currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
     required_settings = ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET")
-
-    def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
-        email = super().destination_clean(data).fields["paypal_email"].lower()
-        try:
-            validate_email(email)
-        except ValidationError as error:
-            raise InvalidDestination(
-                _("Enter the email address of your PayPal account."), field="paypal_email"
-            ) from error
-        return CleanDestination(fields={"paypal_email": email}, fingerprint=f"paypal:{email}")
 
     def destination_masked(self, fields: Mapping[str, str]) -> str:
         name, _at, domain = fields.get("paypal_email", "").partition("@")

@@ -27,7 +27,6 @@ from schwifty.exceptions import InvalidCountryCode, InvalidLength, SchwiftyExcep
 from payouts.errors import InvalidDestination, ProviderError
 from payouts.money import money_decimal_string
 from payouts.providers.base import (
-    CleanDestination,
     DestinationField,
     PayoutBatchRequest,
     PayoutBatchResult,
@@ -161,20 +160,23 @@ class SepaFileProvider(PayoutProvider):
             private=False,
         ),
         DestinationField(
-            "iban", gettext_lazy("IBAN"), required_message=gettext_lazy("Enter your IBAN."), max_length=42
+            "iban",
+            gettext_lazy("IBAN"),
+            required_message=gettext_lazy("Enter your IBAN."),
+            max_length=42,
+            clean=iban_clean,
         ),
-        DestinationField("bic", gettext_lazy("BIC (optional)"), required=False, max_length=11, private=False),
+        DestinationField(
+            "bic", gettext_lazy("BIC (optional)"), required=False, max_length=11, private=False, clean=bic_clean
+        ),
     )
     #: SEPA credit transfers are euro payments by definition (EPC scheme rulebook).
     currencies = frozenset({"EUR"})
     required_settings = ("PAYOUTS_PLATFORM_ACCOUNT_NAME", "PAYOUTS_PLATFORM_IBAN")
 
-    def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
-        fields = dict(super().destination_clean(data).fields)
-        fields["iban"] = iban_clean(fields["iban"])
-        fields["bic"] = bic_clean(fields.get("bic", ""))
+    def destination_fingerprint(self, fields: Mapping[str, str]) -> str:
         # The IBAN identifies the account whatever the provider, as it did before providers owned it.
-        return CleanDestination(fields=fields, fingerprint=f"iban:{fields['iban']}")
+        return f"iban:{fields['iban']}"
 
     def destination_masked(self, fields: Mapping[str, str]) -> str:
         iban = fields.get("iban", "")

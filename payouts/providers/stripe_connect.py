@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from payouts.errors import InvalidDestination, ProviderError
 from payouts.providers.base import (
-    CleanDestination,
     DestinationField,
     PayoutBatchRequest,
     PayoutBatchResult,
@@ -23,6 +22,13 @@ from payouts.providers.base import (
 from payouts.providers.stripe_common import stripe_post
 
 ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]+")
+
+
+def stripe_account_clean(value: str) -> str:
+    """A Stripe Connect account id (``acct_…``) as typed, or ``InvalidDestination``."""
+    if not ACCOUNT_ID.fullmatch(value):
+        raise InvalidDestination(_("A Stripe Connect account id looks like acct_1A2b3C."), field="stripe_account")
+    return value
 
 
 class StripeConnectProvider(PayoutProvider):
@@ -36,17 +42,12 @@ class StripeConnectProvider(PayoutProvider):
             required_message=gettext_lazy("Enter your Stripe account ID."),
             help_text=gettext_lazy("It starts with acct_; Stripe shows it in your account settings."),
             max_length=64,
+            clean=stripe_account_clean,
         ),
     )
     #: Transfers in the currencies campaigns are priced in (the platform holds a balance in each).
     currencies = frozenset({"EUR", "CHF", "GBP", "USD"})
     required_settings = ("STRIPE_SECRET_KEY",)
-
-    def destination_clean(self, data: Mapping[str, str]) -> CleanDestination:
-        account = super().destination_clean(data).fields["stripe_account"]
-        if not ACCOUNT_ID.fullmatch(account):
-            raise InvalidDestination(_("A Stripe Connect account id looks like acct_1A2b3C."), field="stripe_account")
-        return CleanDestination(fields={"stripe_account": account}, fingerprint=f"stripe:{account}")
 
     def destination_masked(self, fields: Mapping[str, str]) -> str:
         return f"Stripe {fields.get('stripe_account', '')[:8]}•••"
