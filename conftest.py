@@ -44,6 +44,10 @@ post_migrate.connect(_reference_rows_restore, dispatch_uid="tests-reference-rows
 XDIST_GROUPS = {"bluesky": "bluesky", "browser": "browser"}
 
 
+# tryfirst: pytest-xdist's own hook reads the xdist_group markers to put each group on one worker; a marker
+# added after it has run is ignored (the Bluesky tests were then split over two workers, and the second one
+# found the dev-env's fixed ports taken by the first).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         uses_devenv = "atproto_devenv" in getattr(item, "fixturenames", ())
