@@ -8,10 +8,7 @@ plain dataclasses and store what comes back. Every failure is one of
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -33,14 +30,6 @@ from networks.providers.types import (
     RateLimitInfo,
     TokenSet,
 )
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A PKCE ``(code_verifier, S256 code_challenge)`` pair (RFC 7636)."""
-    verifier = secrets.token_urlsafe(64)[:96]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
 
 _URL_IN_TEXT = re.compile(r"https?://\S+")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -10,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from networks.providers.base import pkce_pair
 from networks.providers.exceptions import (
     AccountAttention,
     AmbiguousOutcome,
@@ -21,6 +22,7 @@ from networks.providers.exceptions import (
 )
 from networks.providers.http import HttpClient
 from networks.providers.mastodon import MastodonProvider
+from networks.providers.oauth2_base import authorization_start
 from networks.providers.types import MediaItem, PostDraft, PublishState, TokenSet
 from networks.tests.mastodon_double import NOT_READY, MastodonDouble
 
@@ -50,10 +52,27 @@ def connect(double: MastodonDouble) -> tuple[FastMastodon, TokenSet]:
 
 
 def test_pkce_pair_is_s256() -> None:
-    verifier, challenge = pkce_pair()
+    verifier, challenge = _pkce_start()
     assert 43 <= len(verifier) <= 128
     assert challenge != verifier
     assert "=" not in challenge
+    assert challenge == base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _pkce_start() -> tuple[str, str]:
+    """A verifier and its S256 challenge as the adapters make them (requests-oauthlib, oauth2_base)."""
+    start = authorization_start(
+        HttpClient(),
+        authorize_url="https://example.test/oauth/authorize",
+        client_id="client",
+        redirect_uri=REDIRECT,
+        scope="read",
+        pkce=True,
+        label="test",
+    )
+    query = parse_qs(urlsplit(start.authorization_url).query)
+    assert query["code_challenge_method"] == ["S256"]
+    return start.code_verifier, query["code_challenge"][0]
 
 
 def test_oauth_dance_and_profile(mastodon_double: MastodonDouble) -> None:
@@ -282,7 +301,7 @@ def test_the_double_refuses_scopes_as_the_server_does(mastodon_double: MastodonD
         data={"client_name": "x", "redirect_uris": REDIRECT, "scopes": "read:accounts"},
         timeout=5,
     ).json()
-    _verifier, challenge = pkce_pair()
+    _verifier, challenge = _pkce_start()
     query = {
         "response_type": "code",
         "client_id": app["client_id"],
