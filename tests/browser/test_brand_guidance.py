@@ -162,6 +162,8 @@ def test_a_new_brand_is_guided_and_asked_before_destructive_actions(guidance: Gu
     slug = brand.url.rstrip("/").rsplit("/", 1)[-1]
     logo = brand.locator("img.brand-logo")
     expect(logo).to_be_visible()
+    # Visible is not loaded: wait until the browser has finished with the image (loaded or broken), then look.
+    brand.wait_for_function("(img) => img.complete", arg=logo.element_handle())
     assert brand.evaluate("(img) => img.naturalWidth", logo.element_handle()) > 0, "the logo did not load"
     steps = brand.locator(".steps-list li")
     expect(steps).to_have_count(4)
