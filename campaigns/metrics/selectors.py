@@ -8,14 +8,61 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
-from campaigns.models import MetricSnapshot, MetricWindowRetry, PublicationState, Share, SharePublication
+from campaigns.models import Campaign, MetricSnapshot, MetricWindowRetry, PublicationState, Share, SharePublication
 from networks.models import ConnectedAccount
 from payouts.models import ShareEarning
 
 #: At most this many publications per sweep (the next sweep takes the rest).
 SWEEP_LIMIT = 10_000
+
+
+def _in_field_order(model: type[Model], names: set[str]) -> tuple[str, ...]:
+    """``names`` (attnames) in the model's field order, which ``Model.from_db`` expects its values in."""
+    return tuple(field.attname for field in model._meta.concrete_fields if field.attname in names)
+
+
+#: What a metrics sweep reads of the posts it pulls and of their shares (the primary key first); every other
+#: field is deferred (loaded on first use, as with ``QuerySet.only``).
+_PUBLICATION_FIELDS = _in_field_order(
+    SharePublication,
+    {"id", "share_id", "state", "external_id", "published_at", "retained_at", "removed_at", "error_code", "last_error"},
+)
+_SHARE_FIELDS = _in_field_order(
+    Share, {"id", "campaign_id", "influencer_id", "connected_account_id", "participation_fee_minor", "status"}
+)
+
+
+def publications_for_metrics(*, ids: Sequence[int]) -> list[SharePublication]:
+    """The published posts among ``ids`` with their share, the share's account and campaign (with its brand).
+
+    Built from one row per post plus the accounts and campaigns once each: ``select_related`` over the four
+    tables made five model instances of every post (a sweep of 10,000 posts spent 0.9 s in it, a fifth of
+    the whole sweep). The instances carry the fields above; others load on first use.
+    """
+    rows = list(
+        SharePublication.objects.filter(pk__in=list(ids), state=PublicationState.PUBLISHED).values_list(
+            *_PUBLICATION_FIELDS, *(f"share__{name}" for name in _SHARE_FIELDS[1:])
+        )
+    )
+    width, share_at = len(_PUBLICATION_FIELDS), _PUBLICATION_FIELDS.index("share_id")
+    pairs = [
+        (
+            SharePublication.from_db(connection.alias, _PUBLICATION_FIELDS, row[:width]),
+            Share.from_db(connection.alias, _SHARE_FIELDS, (row[share_at], *row[width:])),
+        )
+        for row in rows
+    ]
+    accounts = ConnectedAccount.objects.in_bulk({share.connected_account_id for _publication, share in pairs})
+    campaigns = Campaign.objects.select_related("brand").in_bulk({share.campaign_id for _publication, share in pairs})
+    publications = []
+    for publication, share in pairs:
+        share.campaign = campaigns[share.campaign_id]
+        share.connected_account = accounts[share.connected_account_id]
+        publication.share = share
+        publications.append(publication)
+    return publications
 
 
 def metric_pairs_due(*, now: datetime, windows: list[tuple[str, timedelta]]) -> dict[int, list[str]]:

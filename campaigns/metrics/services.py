@@ -54,6 +54,7 @@ from campaigns.metrics.selectors import (
     metric_pairs_due,
     proof_publication_ids_due_retention,
     publication_peer_checks,
+    publications_for_metrics,
 )
 from campaigns.metrics.services_batch import MetricBatchRefused, MetricRead, batchable, metric_snapshots_store_batch
 from campaigns.models import (
@@ -404,8 +405,10 @@ def metrics_pull(
                 futures.append(executor.submit(runners[item.network].run, item))
         for item in inline:
             store.outcome(runners[item.network].run(item))
-        # Stored once every concurrent read is back: storing on this thread meanwhile would compete with the
-        # readers for the interpreter (profiled: calls took 2-4x their latency) and storing is the slow part.
+        # Stored once every concurrent read is back: storing on this thread meanwhile competes with the
+        # readers for the interpreter. Profiled twice: per-row storing made calls take 2-4x their latency;
+        # storing 5,000-read chunks in sets as reads came back saved 0.3 s of a 10,000-post sweep but
+        # stretched the reads from 1.2x to 1.5x their bound.
         outcomes = [future.result() for future in as_completed(futures)]
     finally:
         for executor in executors.values():
@@ -418,11 +421,7 @@ def metrics_pull(
 
 def _publications_load(pairs: dict[int, list[str]]) -> list[SharePublication]:
     """The published posts to read, with what planning and storing use of their share."""
-    return list(
-        SharePublication.objects.select_related("share__connected_account", "share__campaign__brand").filter(
-            pk__in=list(pairs), state=PublicationState.PUBLISHED
-        )
-    )
+    return publications_for_metrics(ids=list(pairs))
 
 
 def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: bool) -> PullReport:

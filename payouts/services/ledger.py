@@ -128,7 +128,9 @@ class Posting:
 
 def _lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:
     ids = sorted({account.pk for account in accounts})
-    locked = LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    # FOR NO KEY UPDATE: what changing a balance needs. It waits for other balance changes, but not for a
+    # statement that only refers to the account (new entries lock it FOR KEY SHARE, as a foreign key would).
+    locked = LedgerAccount.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
     return {account.pk: account for account in locked}
 
 
@@ -200,7 +202,9 @@ def ledger_transaction_for_key(idempotency_key: str) -> LedgerTransaction | None
 
 
 def ledger_account_balance_lock(account: LedgerAccount) -> int:
-    return LedgerAccount.objects.select_for_update().values_list("balance_minor", flat=True).get(pk=account.pk)
+    return (
+        LedgerAccount.objects.select_for_update(no_key=True).values_list("balance_minor", flat=True).get(pk=account.pk)
+    )
 
 
 # --- funding --------------------------------------------------------------------------

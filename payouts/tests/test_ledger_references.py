@@ -95,3 +95,18 @@ def test_unreferenced_rows_and_references_that_do_not_change_are_free(booked):
         cursor.execute("UPDATE payouts_earningaccrual SET pending_minor = 0 WHERE id = %s", [accrual.pk])
     assert not LedgerAccount.objects.filter(pk=spare.pk).exists()
     assert LedgerTransaction.objects.filter(pk=accrual.ledger_transaction_id).exists()
+
+
+def test_large_statements_are_checked_by_their_own_plan(booked):
+    """Above 10,000 rows a statement's references are checked by a query planned for its size (migration
+    0007): one row of many that points at nothing still refuses the whole statement; all present, it is kept."""
+    _campaign, _person, accrual = booked
+    line = (
+        "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
+        "SELECT CASE WHEN g = %s THEN %s ELSE %s END, 'engagements', 1, 1, 1, 1 FROM generate_series(1, 12000) g"
+    )
+    _refused(line, [7_000, MISSING, accrual.pk])
+    assert EarningLine.objects.filter(accrual=accrual).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute(line, [0, MISSING, accrual.pk])
+    assert EarningLine.objects.filter(accrual=accrual).count() == 12_001
