@@ -141,6 +141,7 @@ class LedgerTransaction(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         db_constraint=False,  # checked per statement (migration 0006)
+        db_index=False,  # indexed where set (Meta.indexes): most transactions are booked by the platform
         null=True,
         blank=True,
         related_name="+",
@@ -152,6 +153,9 @@ class LedgerTransaction(models.Model):
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
         ordering = ("-created_at", "-pk")
+        indexes = [
+            models.Index(fields=["recorded_by"], name="ledger_txn_recorded_by", condition=Q(recorded_by__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()}"
@@ -313,7 +317,12 @@ class EarningAccrual(models.Model):
 
     # References checked per statement (migration 0006), see LedgerEntry.
     share = models.ForeignKey(
-        ShareEarning, on_delete=models.PROTECT, db_constraint=False, related_name="accruals", verbose_name=_("share")
+        ShareEarning,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,  # the unique (share, window) index serves every lookup by share
+        related_name="accruals",
+        verbose_name=_("share"),
     )
     window = models.CharField(_("metrics window"), max_length=80)
     campaign = models.ForeignKey(
