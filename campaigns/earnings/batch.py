@@ -477,50 +477,47 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
         kind=_lit(AccountKind.CAMPAIGN_RESERVED), campaign="t.campaign_id", currency="t.currency"
     )
     phase.switch("ledger transactions")
-    _accounts_open(
-        moving=f"SELECT influencer_id, currency FROM {_BOOK} WHERE txn_id IS NOT NULL",
-        reversing=f"SELECT influencer_id, currency FROM {_BOOK} WHERE earned < 0",
+    # One pass over the booked deltas: what moves per (campaign, influencer, currency), and whether a
+    # reversal is among it. The accounts are opened and looked up by key from these few rows, and the
+    # balance totals summed from them (not from every entry).
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE earnings_batch_pairs ON COMMIT DROP AS
+        SELECT campaign_id, influencer_id, currency, sum(earned)::bigint AS earned, sum(fee_delta)::bigint AS fee,
+            bool_or(earned < 0) AS reverses
+        FROM {_BOOK} WHERE txn_id IS NOT NULL GROUP BY campaign_id, influencer_id, currency
+        """
     )
-    # The accounts of every (campaign, influencer, currency) the batch moves money for, looked up by key once:
-    # the entries then join them by id (a key built and matched per entry cost seconds per million).
+    _accounts_open(
+        moving="SELECT influencer_id, currency FROM earnings_batch_pairs",
+        reversing="SELECT influencer_id, currency FROM earnings_batch_pairs WHERE reverses",
+    )
+    # The entries join these accounts by id (a key built and matched per entry cost seconds per million).
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_routes ON COMMIT DROP AS
-        SELECT t.campaign_id, t.influencer_id, t.currency, r.id AS reserved_id, p.id AS pending_id, f.id AS fee_id
-        FROM (SELECT DISTINCT campaign_id, influencer_id, currency FROM {_BOOK} WHERE txn_id IS NOT NULL) t
+        SELECT t.campaign_id, t.influencer_id, t.currency, t.earned, t.fee,
+            r.id AS reserved_id, p.id AS pending_id, f.id AS fee_id
+        FROM earnings_batch_pairs t
         JOIN payouts_ledgeraccount r ON r.key = {reserved_key}
         JOIN payouts_ledgeraccount p ON p.key = {influencer_key(pending, "t.")}
         JOIN payouts_ledgeraccount f ON f.key = {platform_key(fees, "t.")}
         """
     )
     (routes,) = _fetch_one("SELECT count(*) FROM earnings_batch_routes")
-    (wanted,) = _fetch_one(
-        f"""SELECT count(*) FROM (
-            SELECT DISTINCT campaign_id, influencer_id, currency FROM {_BOOK} WHERE txn_id IS NOT NULL
-        ) t"""
-    )
+    (wanted,) = _fetch_one("SELECT count(*) FROM earnings_batch_pairs")
     if routes != wanted:
         raise PayoutsError(_("A ledger account the earnings move through is missing."))
     _execute("ANALYZE earnings_batch_routes")
     _execute(
-        f"""
-        CREATE TEMPORARY VIEW earnings_batch_lines AS
-        SELECT b.txn_id, b.currency, x.account_id, x.amount
-        FROM {_BOOK} b
-        JOIN earnings_batch_routes r
-            ON r.campaign_id = b.campaign_id AND r.influencer_id = b.influencer_id AND r.currency = b.currency
-        CROSS JOIN LATERAL (VALUES
-            (r.reserved_id, -(b.earned + b.fee_delta)),
-            (r.pending_id, b.earned),
-            (r.fee_id, b.fee_delta)
-        ) AS x(account_id, amount)
-        WHERE b.txn_id IS NOT NULL AND x.amount <> 0
-        """
-    )
-    _execute(
         """
         CREATE TEMPORARY TABLE earnings_batch_accounts ON COMMIT DROP AS
-        SELECT account_id, sum(amount)::bigint AS total FROM earnings_batch_lines GROUP BY account_id
+        SELECT account_id, sum(amount)::bigint AS total FROM (
+            SELECT reserved_id AS account_id, -(earned + fee) AS amount FROM earnings_batch_routes
+            UNION ALL SELECT pending_id, earned FROM earnings_batch_routes
+            UNION ALL SELECT fee_id, fee FROM earnings_batch_routes
+        ) moved
+        GROUP BY account_id
         """
     )
     placeholders = {"share": "\x01", "window": "\x02"}
@@ -548,9 +545,19 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
     )
     phase.switch("entries")
     entries = _execute(
-        """
+        f"""
         INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency)
-        SELECT txn_id, account_id, amount, currency FROM earnings_batch_lines ORDER BY txn_id, account_id
+        SELECT b.txn_id, x.account_id, x.amount, b.currency
+        FROM {_BOOK} b
+        JOIN earnings_batch_routes r
+            ON r.campaign_id = b.campaign_id AND r.influencer_id = b.influencer_id AND r.currency = b.currency
+        CROSS JOIN LATERAL (VALUES
+            (r.reserved_id, -(b.earned + b.fee_delta)),
+            (r.pending_id, b.earned),
+            (r.fee_id, b.fee_delta)
+        ) AS x(account_id, amount)
+        WHERE b.txn_id IS NOT NULL AND x.amount <> 0
+        ORDER BY b.txn_id, x.account_id
         """
     )
     phase.switch(None)
@@ -615,8 +622,7 @@ def _balances_write(*, phase: _Phases) -> None:
             FROM earnings_batch_accounts t WHERE a.id = t.account_id
             """
         )
-        _execute("DROP VIEW earnings_batch_lines")
-        _execute("DROP TABLE earnings_batch_routes, earnings_batch_accounts")
+        _execute("DROP TABLE earnings_batch_pairs, earnings_batch_routes, earnings_batch_accounts")
 
 
 def _write_accruals(*, now: datetime, phase: _Phases) -> None:
