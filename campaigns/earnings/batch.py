@@ -62,7 +62,7 @@ BATCH_WORK_MEM = "256MB"
 #: Planner settings for the batch's statements (restored after). Memoize off: over a million deltas the
 #: planner cached the per-row VALUES lists of the entries and explanation lines (a cache that never hits:
 #: 5.0 s instead of 3.8 for the lines' rows).
-BATCH_SETTINGS = {"work_mem": BATCH_WORK_MEM, "enable_memoize": "off"}
+BATCH_SETTINGS = {"work_mem": BATCH_WORK_MEM, "enable_memoize": "off", "jit": "off"}
 
 #: The share's cumulative counts the pricing policy reads (``MetricDelta`` fields, stage columns).
 COUNTS = PRICING.counts
@@ -222,14 +222,13 @@ def platform_fee_sql(earned: str, bps: str) -> str:
 
 def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
     with phase("staging"):
-        total = _checked_and_locked()
+        total, valid_total = _checked_and_locked()
     if not total:
         return BatchResult(0, 0, 0, 0, 0, 0, 0)
     with phase("amounts"):
         _compute_amounts()
     (booked, money_moves) = _fetch_one(f"SELECT count(*), count(txn_id) FROM {_BOOK}")
     (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
-    (valid_total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
     entries = _write_money(now=now, phase=phase) if money_moves else 0
     _write_accruals(now=now, phase=phase)
     if money_moves:
@@ -247,12 +246,13 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
     )
 
 
-def _checked_and_locked() -> int:
+def _checked_and_locked() -> tuple[int, int]:
     """Refuses unverified sources, drops the sandbox deltas that may not earn, opens the shares and takes
-    the locks; returns the number of deltas staged (0: nothing to do)."""
+    the locks; returns the deltas staged (0: nothing to do) and of them those of known shares, influencers
+    and campaigns (repeats included)."""
     (total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
     if not total:
-        return 0
+        return 0, 0
     (bad_sources,) = _fetch_one(
         f"SELECT count(*) FROM {STAGE_TABLE} WHERE source NOT IN %s", [tuple(MetricSource.values)]
     )
@@ -284,16 +284,17 @@ def _checked_and_locked() -> int:
         f"""
         INSERT INTO payouts_shareearning (share_key, campaign_id, influencer_id, {_each("{c}")},
             earned_minor, fee_minor, updated_at)
-        SELECT first.share_key, first.campaign_id, first.influencer_id, {_each("0")}, 0, 0, %(now)s
-        FROM (
-            SELECT DISTINCT ON (s.share_key) s.share_key, s.campaign_id, s.influencer_id, s.seq
+        SELECT s.share_key, s.campaign_id, s.influencer_id, {_each("0")}, 0, 0, %(now)s
+        FROM {STAGE_TABLE} s JOIN (
+            -- Each new share's first delta (grouped by hash: sorting a million deltas by key took a second).
+            SELECT min(s.seq) AS seq
             FROM {STAGE_TABLE} s
             JOIN campaigns_campaign c ON c.id = s.campaign_id
             JOIN influencers_influencerprofile i ON i.id = s.influencer_id
             WHERE NOT EXISTS (SELECT 1 FROM payouts_shareearning e WHERE e.share_key = s.share_key)
-            ORDER BY s.share_key, s.seq
-        ) first
-        ORDER BY first.seq
+            GROUP BY s.share_key
+        ) first ON first.seq = s.seq
+        ORDER BY s.seq
         ON CONFLICT (share_key) DO NOTHING
         """,
         {"now": timezone.now()},
@@ -315,8 +316,18 @@ def _checked_and_locked() -> int:
         )
         """
     )
+    (valid_total,) = _fetch_one(f"SELECT count(*) FROM {STAGE_TABLE}")
+    # A repeat of a (share, window) earlier in the batch books nothing (earnings_accrue finds the first one's
+    # accrual): it leaves too, so no later step filters on a window function (which the planner cannot
+    # estimate: it took the amounts pass's million rows for two and joined the campaigns by nested loop).
+    _execute(
+        f"""
+        DELETE FROM {STAGE_TABLE} s USING {STAGE_TABLE} t
+        WHERE t.share_key = s.share_key AND t."window" = s."window" AND t.seq < s.seq
+        """
+    )
     _execute(f"ANALYZE {STAGE_TABLE}")
-    return int(total)
+    return int(total), int(valid_total)
 
 
 def _compute_amounts() -> None:
@@ -357,8 +368,7 @@ def _compute_amounts() -> None:
             SELECT s.seq, s.share_key, s.campaign_id, s.influencer_id, s."window", s.source,
                 {_each("s.{c} AS d_{c}")},
                 sh.id AS share_id, {_each("sh.{c} AS b0_{c}")},
-                sh.earned_minor AS earned0, sh.fee_minor AS fee0, COALESCE(held.pending0, 0) AS pending0,
-                row_number() OVER (PARTITION BY sh.id, s."window" ORDER BY s.seq) AS repeat
+                sh.earned_minor AS earned0, sh.fee_minor AS fee0, COALESCE(held.pending0, 0) AS pending0
             FROM {STAGE_TABLE} s
             JOIN payouts_shareearning sh ON sh.share_key = s.share_key
             LEFT JOIN held ON held.share_id = sh.id
@@ -369,7 +379,7 @@ def _compute_amounts() -> None:
         running AS (
             SELECT v.*,
                 {_each("b0_{c} + (sum(d_{c}) OVER share_order)::bigint AS s_{c}")}
-            FROM valid v WHERE repeat = 1
+            FROM valid v
             WINDOW share_order AS (PARTITION BY share_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
         ),
         counted AS (
@@ -441,13 +451,15 @@ def _compute_amounts() -> None:
                 j.seq < COALESCE(min(seq) FILTER (WHERE hard) OVER (PARTITION BY campaign_id), j.seq + 1) AS clean
             FROM judged j
         )
-        -- Ids drawn in delta order (PostgreSQL evaluates volatile output columns after the sort): a
-        -- share's accruals stack by id, newest on top, as the per-row service creates them.
+        -- Ids drawn in delta order within each campaign (PostgreSQL evaluates volatile output columns after
+        -- the sort, and the campaign pass above already left the rows in this order): a share's accruals
+        -- stack by id, newest on top, as the per-row service creates them. Across campaigns the order is
+        -- free, as between two bookings that run at the same time.
         SELECT k.*,
             CASE WHEN k.clean THEN {accrual_id} END AS accrual_id,
             CASE WHEN k.clean AND k.earned <> 0 THEN {txn_id} END AS txn_id
         FROM cleaned k
-        ORDER BY k.seq
+        ORDER BY k.campaign_id, k.seq
         """
     )
     # Statistics for the statements that read it (a temporary table is never analyzed on its own).
@@ -665,27 +677,33 @@ def _write_accruals(*, now: datetime, phase: _Phases) -> None:
         {"hold_until": now + hold_period(), "stamp": stamp},
     )
     # Same lines as campaigns.earnings.services._explain: one per pricing component that moved, then what
-    # the cap took.
-    values = []
+    # the cap took. One SELECT per kind of line, joined by UNION ALL (a lateral VALUES list per accrual ran
+    # a nested loop over every accrual).
+    kinds = []
     for i, component in enumerate(PRICING.components):
         before = {count: f"b.nb_{count}" for count in component.counts}
         after = {count: f"b.n1_{count}" for count in component.counts}
         units = component.units_sql(before, after)
         per_units = PRICING.line_sql(component, "b", before, after)[1]
-        values.append(f"({i}, {_lit(component.metric)}, {units}, b.lp_{i}, {per_units}, b.v1_{i} - b.vb_{i})")
+        kinds.append((i, _lit(component.metric), units, f"b.lp_{i}", per_units, f"b.v1_{i} - b.vb_{i}"))
     moved = " + ".join(f"(b.v1_{i} - b.vb_{i})" for i in range(len(PRICING.components)))
-    values.append(f"({len(values)}, {_lit(Metric.CAP)}, 0, 0, 1, b.earned - ({moved}))")
-    lines = ",\n            ".join(values)
+    kinds.append((len(kinds), _lit(Metric.CAP), "0", "0", "1", f"b.earned - ({moved})"))
+    lines = "\n            UNION ALL\n            ".join(
+        f"SELECT b.accrual_id, {position} AS position, {metric}::varchar AS metric, ({units})::bigint AS units, "
+        f"({price})::bigint AS price, ({per_units})::integer AS per_units, ({amount})::bigint AS amount "
+        f"FROM {_BOOK} b"
+        for position, metric, units, price, per_units, amount in kinds
+    )
     phase.switch("explanation lines")
     _execute(
         f"""
         INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor)
-        SELECT b.accrual_id, x.metric, x.units, x.price, x.per_units, x.amount
-        FROM {_BOOK} b CROSS JOIN LATERAL (VALUES
+        SELECT x.accrual_id, x.metric, x.units, x.price, x.per_units, x.amount
+        FROM (
             {lines}
-        ) AS x(position, metric, units, price, per_units, amount)
+        ) x
         WHERE x.units <> 0 OR x.amount <> 0
-        ORDER BY b.accrual_id, x.position
+        ORDER BY x.accrual_id, x.position
         """
     )
     phase.switch("shares")
