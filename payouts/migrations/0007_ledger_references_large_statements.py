@@ -4,9 +4,11 @@
 the planner takes a statement's transition table for 200 distinct keys and probes the parent's primary
 key once per key. A set-based earnings batch writes a million accruals at once; probing a million keys
 one by one took 3 to 4.5 s per reference (bench P4's EXPLAIN ANALYZE: 17 s of the batch in these
-triggers). A statement of more than ``LARGE`` rows now checks each reference in one query planned for its
-size: its distinct keys gathered once, the parent's rows read by the keys' range and hash-joined with them
-(nested loops switched off for that query only). Small statements keep static plans. Distinct keys are
+triggers). A statement of more than ``LARGE`` rows now counts each reference's distinct keys by hash; when
+they lie in a range at most twice their number (a batch refers to rows it just wrote, numbered by one
+sequence) and the parent has every id of that range, the range's index is all that is read (and locked,
+``FOR KEY SHARE`` where the reference locks); otherwise the keys are hash-joined with the parent's rows of
+their range (nested loops switched off for that query only). Small statements keep static plans. Distinct keys are
 counted with a hash instead of ``count(DISTINCT)``'s sort. What is checked and locked is unchanged.
 """
 
@@ -53,17 +55,27 @@ def _insert_function(child: str, references: tuple[tuple[str, str, bool], ...], 
                     WHERE p.id IN (SELECT n.{column} FROM payouts_refs_new n){lock_clause}) locked;
             END IF;"""
         if large:
-            # One pass over the keys (a materialized set), the parent read by the keys' range.
+            # The keys counted once by hash. When they lie in a narrow range (a batch refers to rows it just
+            # wrote, numbered by one sequence) and the parent has every id of that range, every key is present:
+            # the range is read (and locked) by its index alone. Otherwise the keys are hash-joined with the
+            # parent's rows of their range.
             found = f"""IF total > {LARGE} THEN
-                nestloop := current_setting('enable_nestloop');
-                PERFORM set_config('enable_nestloop', 'off', true);
-                WITH r AS MATERIALIZED (
-                    SELECT DISTINCT n.{column} AS ref FROM payouts_refs_new n WHERE n.{column} IS NOT NULL
-                )
-                SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM (SELECT 1 FROM {parent} p JOIN r ON r.ref = p.id
-                    WHERE p.id BETWEEN (SELECT min(ref) FROM r) AND (SELECT max(ref) FROM r){lock_clause}) locked)
-                INTO wanted, found;
-                PERFORM set_config('enable_nestloop', nestloop, true);
+                SELECT count(*), min(d.ref), max(d.ref) INTO wanted, lo, hi
+                    FROM (SELECT DISTINCT n.{column} AS ref FROM payouts_refs_new n WHERE n.{column} IS NOT NULL) d;
+                found := 0;
+                IF wanted > 0 AND hi - lo + 1 <= 2 * wanted THEN
+                    SELECT count(*) INTO found FROM (SELECT 1 FROM {parent} p
+                        WHERE p.id BETWEEN lo AND hi{lock_clause}) locked;
+                    found := CASE WHEN found = hi - lo + 1 THEN wanted ELSE 0 END;
+                END IF;
+                IF wanted > 0 AND found < wanted THEN
+                    nestloop := current_setting('enable_nestloop');
+                    PERFORM set_config('enable_nestloop', 'off', true);
+                    SELECT count(*) INTO found FROM (SELECT 1 FROM {parent} p
+                        JOIN (SELECT DISTINCT n.{column} AS ref FROM payouts_refs_new n) r ON r.ref = p.id
+                        WHERE p.id BETWEEN lo AND hi{lock_clause}) locked;
+                    PERFORM set_config('enable_nestloop', nestloop, true);
+                END IF;
             ELSE
                 {small}
             END IF;"""
@@ -89,6 +101,8 @@ def _insert_function(child: str, references: tuple[tuple[str, str, bool], ...], 
         total bigint;
         wanted bigint;
         found bigint;
+        lo bigint;
+        hi bigint;
         nestloop text;
         missing text;
     BEGIN

@@ -110,3 +110,22 @@ def test_large_statements_are_checked_by_their_own_plan(booked):
     with connection.cursor() as cursor:
         cursor.execute(line, [0, MISSING, accrual.pk])
     assert EarningLine.objects.filter(accrual=accrual).count() == 12_001
+
+
+def test_large_statements_whose_keys_fill_their_range_are_checked_by_the_range(booked):
+    """Keys that fill their range (a batch referring to the rows it just wrote) are checked by counting the
+    parent's ids of that range: a gap in it still refuses the statement."""
+    campaign, person, accrual = booked
+    earnings_accrue(delta=delta(campaign, person, "w2", engagements=10))
+    second = EarningAccrual.objects.exclude(pk=accrual.pk).get()
+    line = (
+        "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
+        "SELECT CASE WHEN g %% 2 = 0 THEN %s ELSE %s END, 'engagements', 1, 1, 1, 1 FROM generate_series(1, 12000) g"
+    )
+    gap = max(accrual.pk, second.pk) + 1  # the next id: no accrual has it yet
+    _refused(line, [max(accrual.pk, second.pk), gap])
+    low, high = sorted((accrual.pk, second.pk))
+    assert high == low + 1  # consecutive ids: the range path
+    with connection.cursor() as cursor:
+        cursor.execute(line, [low, high])
+    assert EarningLine.objects.filter(accrual__in=(accrual, second)).count() == 12_000 + 2
