@@ -239,7 +239,7 @@ class DoubleProcess:
 #: another includes it; ``Profile.rows`` reports the store's parts and its commit separately).
 PROFILED = (
     ("campaigns.metrics.services", "metric_pairs_due", "due pairs read"),
-    ("campaigns.metrics.services", "_publications_load", "publications loaded"),
+    ("campaigns.metrics.services", "publications_for_metrics", "publications loaded"),
     ("campaigns.metrics.services", "_plan", "plan (batches, peers)"),
     ("campaigns.metrics.services", "publication_peer_checks", "plan: peer-check reads"),
     ("campaigns.metrics.services", "_Store.outcome", "reads handed to the store (incl. stores of full chunks)"),

@@ -478,6 +478,7 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
     """Accounts, transactions and entries of the set-based earnings (balances: ``_balances_write``)."""
     stamp = timezone.now()
     pending, fees = _lit(AccountKind.INFLUENCER_PENDING), _lit(AccountKind.PLATFORM_FEES)
+    available, write_off = _lit(AccountKind.INFLUENCER_AVAILABLE), _lit(AccountKind.EXTERNAL_WRITE_OFF)
 
     def influencer_key(kind: str, alias: str = "") -> str:
         return INFLUENCER_ACCOUNT_KEY.sql(kind=kind, influencer=f"{alias}influencer_id", currency=f"{alias}currency")
@@ -500,9 +501,28 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
         FROM {_BOOK} WHERE txn_id IS NOT NULL GROUP BY campaign_id, influencer_id, currency
         """
     )
-    _accounts_open(
-        moving="SELECT influencer_id, currency FROM earnings_batch_pairs",
-        reversing="SELECT influencer_id, currency FROM earnings_batch_pairs WHERE reverses",
+    # earnings_accrue opens these lazily the same way (ledger_account_get_or_create); a reversal opens
+    # the available and write-off accounts even when it takes nothing from them.
+    _execute(
+        f"""
+        INSERT INTO payouts_ledgeraccount (key, kind, currency, is_external, brand_id, campaign_id, influencer_id,
+            balance_minor, created_at)
+        SELECT key, kind, currency, kind = {write_off}, NULL, NULL, influencer_id, 0, %(stamp)s FROM (
+            SELECT DISTINCT {influencer_key(pending)} AS key, {pending} AS kind, currency, influencer_id
+            FROM earnings_batch_pairs
+            UNION
+            SELECT DISTINCT {platform_key(fees)}, {fees}, currency, NULL::bigint FROM earnings_batch_pairs
+            UNION
+            SELECT DISTINCT {influencer_key(available)}, {available}, currency, influencer_id
+            FROM earnings_batch_pairs WHERE reverses
+            UNION
+            SELECT DISTINCT {platform_key(write_off)}, {write_off}, currency, NULL::bigint
+            FROM earnings_batch_pairs WHERE reverses
+        ) wanted
+        ORDER BY key
+        ON CONFLICT (key) DO NOTHING
+        """,
+        {"stamp": stamp},
     )
     # The entries join these accounts by id (a key built and matched per entry cost seconds per million).
     _execute(
@@ -574,44 +594,6 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
     )
     phase.switch(None)
     return entries
-
-
-def _accounts_open(*, moving: str, reversing: str) -> None:
-    """Opens (empty) the ledger accounts money will move through, in key order; an existing one stays.
-
-    ``moving``: a query of (influencer_id, currency) whose earnings move money (the influencer's pending and
-    the platform's fee accounts); ``reversing``: the same for reversals, which open the influencer's available
-    and the write-off accounts even when they take nothing from them. ``earnings_accrue`` opens the same
-    accounts lazily (``ledger_account_get_or_create``).
-    """
-    pending, fees = _lit(AccountKind.INFLUENCER_PENDING), _lit(AccountKind.PLATFORM_FEES)
-    available, write_off = _lit(AccountKind.INFLUENCER_AVAILABLE), _lit(AccountKind.EXTERNAL_WRITE_OFF)
-
-    def influencer_key(kind: str) -> str:
-        return INFLUENCER_ACCOUNT_KEY.sql(kind=kind, influencer="influencer_id", currency="currency")
-
-    def platform_key(kind: str) -> str:
-        return PLATFORM_ACCOUNT_KEY.sql(kind=kind, currency="currency")
-
-    _execute(
-        f"""
-        INSERT INTO payouts_ledgeraccount (key, kind, currency, is_external, brand_id, campaign_id, influencer_id,
-            balance_minor, created_at)
-        SELECT key, kind, currency, kind = {write_off}, NULL, NULL, influencer_id, 0, %(stamp)s FROM (
-            SELECT DISTINCT {influencer_key(pending)} AS key, {pending} AS kind, currency, influencer_id
-            FROM ({moving}) m
-            UNION
-            SELECT DISTINCT {platform_key(fees)}, {fees}, currency, NULL::bigint FROM ({moving}) m
-            UNION
-            SELECT DISTINCT {influencer_key(available)}, {available}, currency, influencer_id FROM ({reversing}) r
-            UNION
-            SELECT DISTINCT {platform_key(write_off)}, {write_off}, currency, NULL::bigint FROM ({reversing}) r
-        ) wanted
-        ORDER BY key
-        ON CONFLICT (key) DO NOTHING
-        """,
-        {"stamp": timezone.now()},
-    )
 
 
 def _balances_write(*, phase: _Phases) -> None:

@@ -384,7 +384,7 @@ def metrics_pull(
     if per_row is None:
         per_row = connection.vendor != "postgresql"
     store = _Store(pairs=pairs, now=now, report=report, per_row=per_row)
-    work = _plan(_publications_load(pairs), report)
+    work = _plan(publications_for_metrics(ids=list(pairs)), report)
     runners = {network: _NetworkRunner(network) for network in {item.network for item in work}}
     for item in work:
         runners[item.network].prepare(item)
@@ -417,11 +417,6 @@ def metrics_pull(
         store.outcome(outcome)
     store.flush()
     return report
-
-
-def _publications_load(pairs: dict[int, list[str]]) -> list[SharePublication]:
-    """The published posts to read, with what planning and storing use of their share."""
-    return publications_for_metrics(ids=list(pairs))
 
 
 def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: bool) -> PullReport:
