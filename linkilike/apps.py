@@ -15,7 +15,14 @@ class PlatformConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
         from linkilike import checks  # noqa: F401 - registers the deploy check
+        from linkilike.lookups import AnyOf
+
+        # ``field__any=values``: one array parameter for many values (relations keep lookups of their own).
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)
 
         # Every app's ``audit`` and ``email_previews`` module registers its entries when imported.
         actions_discover()

@@ -385,5 +385,5 @@ def earnings_release_due(*, now: datetime | None = None) -> int:
                 ),
             ],
         )
-        EarningAccrual.objects.filter(pk__in=[accrual.pk for accrual in accruals]).update(pending_minor=0)
+        EarningAccrual.objects.filter(pk__any=[accrual.pk for accrual in accruals]).update(pending_minor=0)
     return len(groups)

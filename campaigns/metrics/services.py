@@ -71,11 +71,12 @@ from campaigns.tracking.services import (
     peer_engagement_check,
     reach_anomaly_check,
 )
+from linkilike.runtime import collector_paused, switch_interval
 from networks.models import ConnectedAccount, Network
 from networks.providers.base import NetworkProvider
 from networks.providers.exceptions import AccountAttention, AuthExpired, AuthRevoked, NetworkError, RateLimited
 from networks.providers.registry import provider_class
-from networks.providers.types import MetricsAccess, MetricsSnapshot, Reveal, TokenSet
+from networks.providers.types import Capabilities, MetricsAccess, MetricsSnapshot, Reveal, TokenSet
 from networks.rate_limits import RateLimit, RateLimiter
 from networks.selectors import provider_get_for_account, provider_get_for_network, token_set_get_for_account
 from networks.services import account_network_error_record
@@ -174,6 +175,7 @@ def network_metrics_limits(network: str) -> tuple[int, RateLimit | None]:
     return max(1, concurrency), (RateLimit(requests=pair[0], seconds=pair[1]) if pair else None)
 
 
+@collector_paused()  # a sweep makes about a million short-lived objects (linkilike.runtime)
 def metrics_pull_due(*, now: datetime | None = None, per_row: bool | None = None) -> PullReport:
     """Pull every due (share, window) pair in as few provider calls as the networks allow."""
     now = now or timezone.now()
@@ -205,35 +207,39 @@ def _plan(publications: list[SharePublication], report: PullReport) -> list[_Wor
     by_account: dict[int, list[SharePublication]] = defaultdict(list)
     accounts: dict[int, ConnectedAccount] = {}
     unusable: set[int] = set()
+    named: list[SharePublication] = []
+    capabilities_of: dict[str, Capabilities] = {}  # per network, looked up once (not once per post)
     for publication in publications:
         account = publication.share.connected_account
         if not account.is_usable:
             unusable.add(account.pk)
             continue
-        if provider_class(account.network).capabilities.metrics_access == MetricsAccess.APP:
+        capabilities = capabilities_of.get(account.network)
+        if capabilities is None:
+            capabilities = capabilities_of[account.network] = provider_class(account.network).capabilities
+        if capabilities.metrics_access == MetricsAccess.APP:
             app_level[(account.network, account.instance_url)].append(publication)
         else:
             accounts[account.pk] = account
             by_account[account.pk].append(publication)
+        # The built-in sandbox's audience is simulated and names nobody: asking it would only cost requests.
+        if capabilities.engagers_named and account.network != Network.SANDBOX:
+            named.append(publication)
     report.skipped_accounts += len(unusable)
-    # The built-in sandbox's audience is simulated and names nobody: asking it would only cost requests.
-    named = [
-        publication
-        for publication in publications
-        if publication.share.connected_account.network != Network.SANDBOX
-        and provider_class(publication.share.connected_account.network).capabilities.engagers_named
-    ]
     peers = publication_peer_checks(publications=named)
+    sessions_of: dict[int, TokenSet] = {}  # an author's session, read once however many of her posts are due
     work: list[_Work] = []
     for (network, base_url), group in app_level.items():
-        capabilities = provider_class(network).capabilities
+        capabilities = capabilities_of[network]
         for batch in _batches(group, capabilities.metrics_batch_size):
             sessions: dict[int, TokenSet] = {}
             if capabilities.own_engagement != Reveal.NO:
                 # What only a read as the author reveals (Bluesky: her own like and repost) needs her session.
                 for publication in batch:
                     account = publication.share.connected_account
-                    sessions[account.pk] = token_set_get_for_account(account=account)
+                    if account.pk not in sessions_of:
+                        sessions_of[account.pk] = token_set_get_for_account(account=account)
+                    sessions[account.pk] = sessions_of[account.pk]
             batch_peers = {publication.pk: peers[publication.pk] for publication in batch if publication.pk in peers}
             work.append(
                 _Work(network=network, base_url=base_url, batches=[batch], sessions=sessions, peers=batch_peers)
@@ -369,6 +375,7 @@ class _NetworkRunner:
         return result
 
 
+@collector_paused()
 def metrics_pull(
     *, pairs: dict[int, list[str]], now: datetime | None = None, per_row: bool | None = None
 ) -> PullReport:
@@ -394,25 +401,30 @@ def metrics_pull(
         if runner.concurrency > 1
     }
     outcomes: list[_Outcome] = []
-    try:
-        futures: list[Future[_Outcome]] = []
-        inline: list[_Work] = []
-        for item in work:
-            executor = executors.get(item.network)
-            if executor is None:
-                inline.append(item)
-            else:
-                futures.append(executor.submit(runners[item.network].run, item))
-        for item in inline:
-            store.outcome(runners[item.network].run(item))
-        # Stored once every concurrent read is back: storing on this thread meanwhile competes with the
-        # readers for the interpreter. Profiled twice: per-row storing made calls take 2-4x their latency;
-        # storing 5,000-read chunks in sets as reads came back saved 0.3 s of a 10,000-post sweep but
-        # stretched the reads from 1.2x to 1.5x their bound.
-        outcomes = [future.result() for future in as_completed(futures)]
-    finally:
-        for executor in executors.values():
-            executor.shutdown(wait=True, cancel_futures=True)
+    with switch_interval(READER_SWITCH_INTERVAL):
+        try:
+            futures: list[Future[_Outcome]] = []
+            inline: list[_Work] = []
+            for item in work:
+                executor = executors.get(item.network)
+                if executor is None:
+                    inline.append(item)
+                else:
+                    futures.append(executor.submit(runners[item.network].run, item))
+            for item in inline:
+                store.outcome(runners[item.network].run(item))
+            # In sets, a chunk is stored as soon as its reads are back, while later reads are in flight: its
+            # statements run in PostgreSQL, and the interpreter is left to the readers (ADR 22). One by one,
+            # the reads are stored once all are back: per-row storing on this thread made calls take 2-4x
+            # their latency.
+            for future in as_completed(futures):
+                if per_row:
+                    outcomes.append(future.result())
+                else:
+                    store.outcome(future.result())
+        finally:
+            for executor in executors.values():
+                executor.shutdown(wait=True, cancel_futures=True)
     for outcome in outcomes:
         store.outcome(outcome)
     store.flush()
@@ -427,6 +439,11 @@ def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: b
         store.read(read)
     store.flush()
     return report
+
+
+#: How often threads take turns while reads are in flight (``linkilike.runtime.switch_interval``): a reader
+#: whose answer came waits at most this long for the storing thread to hand over the interpreter.
+READER_SWITCH_INTERVAL = 0.002
 
 
 def store_chunk() -> int:

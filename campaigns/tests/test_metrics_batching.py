@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
+from django.db.models import signals
 
 from campaigns.metrics import services as metrics
+from campaigns.metrics.selectors import publications_for_metrics
 from campaigns.models import MetricSnapshot, PublicationState, SharePublication
 from campaigns.publishing import services as publishing
 from networks.providers.exceptions import RateLimited
@@ -202,3 +204,41 @@ def test_a_sweep_is_skipped_while_another_one_runs(settings: Any, network: Recor
     assert metrics_pull_due() == 2
     assert len(network.metrics_calls) == 1
     assert cache.get(SWEEP_LOCK) is None
+
+
+def test_the_sweep_loads_posts_as_the_orm_would(network: RecordingNetwork) -> None:
+    """``publications_for_metrics`` builds instances without ``Model.__init__``: same values, deferred fields
+    load on use, and they save as loaded rows (an update, not an insert)."""
+    publications = published(2)
+    loaded = {publication.pk: publication for publication in publications_for_metrics(ids=[p.pk for p in publications])}
+    assert set(loaded) == {p.pk for p in publications}
+    for publication in publications:
+        fresh = loaded[publication.pk]
+        orm = SharePublication.objects.select_related("share").get(pk=publication.pk)
+        assert fresh._state.adding is False
+        assert fresh._state.db == "default"
+        assert fresh.external_id == orm.external_id
+        assert fresh.published_at == orm.published_at
+        assert fresh.share.campaign_id == orm.share.campaign_id
+        assert fresh.share.connected_account.pk == orm.share.connected_account_id
+        assert "media_ids" in fresh.get_deferred_fields()
+        assert fresh.media_ids == orm.media_ids  # deferred: read on first use
+        fresh.last_error = "checked"
+        fresh.save(update_fields=["last_error"])
+    assert SharePublication.objects.filter(last_error="checked").count() == 2
+    assert SharePublication.objects.count() == 2
+
+
+def test_a_model_with_init_listeners_is_loaded_through_from_db(network: RecordingNetwork) -> None:
+    publication = published(1)[0]
+    seen: list[int] = []
+
+    def listener(sender: Any, instance: SharePublication, **kwargs: Any) -> None:
+        seen.append(instance.pk)
+
+    signals.post_init.connect(listener, sender=SharePublication)
+    try:
+        publications_for_metrics(ids=[publication.pk])
+    finally:
+        signals.post_init.disconnect(listener, sender=SharePublication)
+    assert seen == [publication.pk]

@@ -197,7 +197,7 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     moments = [datetime.fromtimestamp(e.occurred_at, tz=UTC) for e in events]
     known = set(
         Click.objects.filter(
-            event_id__in=[e.event_id for e in events], occurred_at__range=(min(moments), max(moments))
+            event_id__any=[e.event_id for e in events], occurred_at__range=(min(moments), max(moments))
         ).values_list("event_id", flat=True)
     )
     fresh = sorted((e for e in events if e.event_id not in known), key=lambda e: e.occurred_at)
@@ -206,7 +206,7 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     link_ids = {e.link_id for e in fresh}
     share_of: dict[int, int] = {}
     removed: set[int] = set()
-    for link_id, share_id, state in TrackingLink.objects.filter(pk__in=link_ids).values_list(
+    for link_id, share_id, state in TrackingLink.objects.filter(pk__any=link_ids).values_list(
         "pk", "share_id", "share__publication__state"
     ):
         share_of[link_id] = share_id
@@ -220,7 +220,7 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     visitors = {e.ip_hash for e in fresh}
     last_seen: dict[tuple[int, str], datetime] = {}
     for link_id, ip_hash, occurred_at in Click.objects.filter(
-        link_id__in=link_ids, billable=True, occurred_at__gte=first - window, ip_hash__in=visitors
+        link_id__any=link_ids, billable=True, occurred_at__gte=first - window, ip_hash__any=visitors
     ).values_list("link_id", "ip_hash", "occurred_at"):
         key = (link_id, ip_hash)
         if key not in last_seen or occurred_at > last_seen[key]:
@@ -228,14 +228,14 @@ def clicks_record(*, events: list[ClickEvent]) -> list[Click]:
     # Billable clicks per visitor on any link, sorted: the rate counts those in (moment - window, moment].
     by_visitor: dict[str, list[datetime]] = defaultdict(list)
     for ip_hash, occurred_at in Click.objects.filter(
-        ip_hash__in=visitors, billable=True, occurred_at__gt=first - rate_window
+        ip_hash__any=visitors, billable=True, occurred_at__gt=first - rate_window
     ).values_list("ip_hash", "occurred_at"):
         by_visitor[ip_hash].append(occurred_at)
     for moments in by_visitor.values():
         moments.sort()
     per_minute: dict[tuple[int, datetime], int] = defaultdict(int)
     for link_id, occurred_at in Click.objects.filter(
-        link_id__in=link_ids, billable=True, occurred_at__gte=_minute(first)
+        link_id__any=link_ids, billable=True, occurred_at__gte=_minute(first)
     ).values_list("link_id", "occurred_at"):
         per_minute[(link_id, _minute(occurred_at))] += 1
 
@@ -528,7 +528,7 @@ def _engagement_rates(share: Share) -> list[float]:
     latest: dict[int, int] = {}
     rows = (
         MetricSnapshot.objects.filter(
-            share_id__in=list(followers_by_share), post_exists=True, engagements__isnull=False
+            share_id__any=list(followers_by_share), post_exists=True, engagements__isnull=False
         )
         .order_by("share_id", "collected_at", "pk")
         .values_list("share_id", "engagements")
@@ -632,7 +632,7 @@ def _split_booked_before(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any
     keys = {str(row["link__share_id"]) for row in rows}
     windows = {click_window(row["hour"]) for row in rows}
     booked = set(
-        EarningAccrual.objects.filter(share__share_key__in=keys, window__in=windows).values_list(
+        EarningAccrual.objects.filter(share__share_key__any=keys, window__any=windows).values_list(
             "share__share_key", "window"
         )
     )
@@ -669,7 +669,7 @@ def _clicks_mark(*, rows: list[dict[str, Any]], now: datetime, late: bool = Fals
     marked = 0
     for hour, share_ids in shares_by_hour.items():
         marked += Click.objects.filter(
-            link__share_id__in=share_ids,
+            link__share_id__any=share_ids,
             billable=True,
             accrued_at__isnull=True,
             occurred_at__gte=hour,
@@ -695,7 +695,7 @@ def _clicks_over_budget(*, rows: list[dict[str, Any]], now: datetime) -> None:
     campaign_ids = {row["link__share__campaign_id"] for row in rows}
     prices = {
         pk: int(price)
-        for pk, price in Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "cpc_minor")
+        for pk, price in Campaign.objects.filter(pk__any=campaign_ids).values_list("pk", "cpc_minor")
         if price
     }
     priced = [row for row in rows if row["link__share__campaign_id"] in prices]
@@ -704,8 +704,8 @@ def _clicks_over_budget(*, rows: list[dict[str, Any]], now: datetime) -> None:
     earned = {
         (key, window): amount
         for key, window, amount in EarningAccrual.objects.filter(
-            share__share_key__in={str(row["link__share_id"]) for row in priced},
-            window__in={click_window(row["hour"]) for row in priced},
+            share__share_key__any={str(row["link__share_id"]) for row in priced},
+            window__any={click_window(row["hour"]) for row in priced},
         ).values_list("share__share_key", "window", "earned_minor")
     }
     for row in priced:
@@ -723,7 +723,7 @@ def _clicks_over_budget(*, rows: list[dict[str, Any]], now: datetime) -> None:
             occurred_at__gte=hour,
             occurred_at__lt=hour + timedelta(hours=1),
         ).order_by("-occurred_at", "-pk")
-        Click.objects.filter(pk__in=list(last.values_list("pk", flat=True)[:unpaid])).update(
+        Click.objects.filter(pk__any=list(last.values_list("pk", flat=True)[:unpaid])).update(
             billable=False, reason=ClickReason.OVER_BUDGET
         )
 
@@ -777,7 +777,7 @@ def share_clicks_unbill(*, share_id: int, now: datetime) -> int:
         if hold_until > now or pending > 0:
             hours_on_hold.add(hour)
     accruals = [pk for hour in hours_on_hold for pk in by_hour[hour]]
-    counted = EarningLine.objects.filter(accrual_id__in=accruals, metric=Metric.UNIQUE_CLICKS).aggregate(
+    counted = EarningLine.objects.filter(accrual_id__any=accruals, metric=Metric.UNIQUE_CLICKS).aggregate(
         units=Sum("units")
     )["units"]
     unpaid = Q(accrued_at__isnull=True)

@@ -45,7 +45,7 @@ def payout_batch_create(*, provider: str, currency: str, created_by: User | None
         message_id=f"LK{timezone.now():%Y%m%d%H%M%S}{secrets.token_hex(4).upper()}",
         created_by=created_by,
     )
-    PayoutRequest.objects.filter(pk__in=[payout.pk for payout in payouts]).update(batch=batch)
+    PayoutRequest.objects.filter(pk__any=[payout.pk for payout in payouts]).update(batch=batch)
     return batch
 
 

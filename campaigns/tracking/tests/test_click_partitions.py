@@ -133,7 +133,7 @@ def test_the_replay_check_reads_only_the_months_of_the_batch():
     )
     with CaptureQueriesContext(connection) as queries:
         services.clicks_record(events=[event])
-    known = next(q["sql"] for q in queries.captured_queries if '"event_id" IN' in q["sql"])
+    known = next(q["sql"] for q in queries.captured_queries if '"event_id" = ANY(' in q["sql"])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + known.replace("SELECT", "SELECT", 1))
         plan = "\n".join(row[0] for row in cursor.fetchall())
