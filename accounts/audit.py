@@ -1,5 +1,6 @@
-"""Audit of permission changes made outside our services: staff flags and groups edited in the
-Django admin, and two-factor methods added or removed through allauth.
+"""Audit of permission changes: staff flags and groups edited in the Django admin, two-factor methods
+added or removed through allauth, and personal API tokens created and revoked (``accounts.services``,
+in the token's own transaction; the trail names the token, never its secret or digest).
 
 The admin saves the user and its groups in one transaction, so the event commits with the
 change. allauth announces MFA changes by signal after its own commit, so those events are
@@ -27,6 +28,9 @@ class AccountAuditAction(models.TextChoices):
     USER_PERMISSIONS_CHANGED = "user.permissions_changed", _("Staff flags or groups changed")
     MFA_ADDED = "user.mfa_added", _("Two-factor method added")
     MFA_REMOVED = "user.mfa_removed", _("Two-factor method removed")
+    API_TOKEN_CREATED = "user.api_token_created", _("API token created")
+    API_TOKEN_REVOKED = "user.api_token_revoked", _("API token revoked")
+    API_TOKENS_REVOKED = "user.api_tokens_revoked", _("All API tokens revoked")
 
 
 audit_actions.register("accounts", AccountAuditAction, category=AuditCategory.PERMISSION)

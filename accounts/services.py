@@ -10,9 +10,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.audit import AccountAuditAction
 from accounts.errors import ApiTokenLimitReached
 from accounts.models import ApiToken, User
 from accounts.selectors import api_token_list_for_user
+from linkilike.audit import audit_record
 
 #: More live tokens than anyone needs for their scripts; a cap keeps a stolen session from minting many.
 API_TOKENS_PER_PERSON = 20
@@ -29,16 +31,29 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
             % {"count": API_TOKENS_PER_PERSON}
         )
     token, raw = ApiToken.objects.create(user=user, name=name.strip()[:100])
+    audit_record(
+        action=AccountAuditAction.API_TOKEN_CREATED,
+        target=user,
+        after={"id": token.pk, "name": token.name, "expires": token.expiry.isoformat() if token.expiry else None},
+    )
     return token, raw
 
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk).delete()
+    deleted, _by_model = ApiToken.objects.filter(pk=token.pk).delete()
+    if deleted:
+        audit_record(
+            action=AccountAuditAction.API_TOKEN_REVOKED,
+            target=token.user,
+            before={"id": token.pk, "name": token.name},
+        )
 
 
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User) -> int:
     """Revokes every token of ``user`` (also the expired ones); returns how many there were."""
     deleted, _by_model = ApiToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(action=AccountAuditAction.API_TOKENS_REVOKED, target=user, before={"count": deleted})
     return deleted

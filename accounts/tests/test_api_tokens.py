@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
-from accounts.services import api_token_create
+from accounts.services import api_token_create, api_tokens_revoke_all
+from linkilike.models import AuditEvent
 from tests.factories.accounts import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +225,37 @@ def test_schema_documents_the_token_scheme() -> None:
     assert scheme["in"] == "header"
     assert scheme["name"] == "Authorization"
     assert "/accounts/tokens/" in scheme["description"]
+
+
+def test_creating_and_revoking_tokens_is_in_the_audit_trail_without_the_secret() -> None:
+    user = UserFactory()
+    client = _signed_in(user)
+    raw = _create_on_page(client)
+    token = ApiToken.objects.get(user=user)
+    client.post(reverse("accounts:api-token-revoke", args=[token.pk]))
+    api_token_create(user=user, name="second")
+    api_token_create(user=user, name="third")
+    client.post(reverse("accounts:api-tokens-revoke-all"))
+
+    events = list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("pk"))
+    assert [event.action for event in events] == [
+        "user.api_token_created",
+        "user.api_token_revoked",
+        "user.api_token_created",
+        "user.api_token_created",
+        "user.api_tokens_revoked",
+    ]
+    assert events[0].actor_id == user.pk  # the person on the page
+    assert events[0].after["name"] == "CI deploy"
+    assert events[1].before == {"id": token.pk, "name": "CI deploy"}  # keys named like "token" are redacted
+    assert events[4].before == {"count": 2}
+    stored = " ".join(str(event.before) + str(event.after) for event in events)
+    assert raw not in stored
+    assert token.digest not in stored
+    assert token.token_key not in stored
+
+
+def test_revoking_all_of_nothing_records_nothing() -> None:
+    user = UserFactory()
+    assert api_tokens_revoke_all(user=user) == 0
+    assert not AuditEvent.objects.filter(target_id=str(user.pk)).exists()

@@ -33,7 +33,14 @@ def test_each_app_registers_its_own_actions_and_the_core_none() -> None:
 
     assert set(by_app) == {"accounts", "brands", "campaigns", "payouts"}
     assert by_app["brands"] == {"membership.role_changed", "membership.removed", "invitation.accepted"}
-    assert by_app["accounts"] == {"user.permissions_changed", "user.mfa_added", "user.mfa_removed"}
+    assert by_app["accounts"] == {
+        "user.permissions_changed",
+        "user.mfa_added",
+        "user.mfa_removed",
+        "user.api_token_created",
+        "user.api_token_revoked",
+        "user.api_tokens_revoked",
+    }
     assert {"campaign.approved", "budget.reserved", "share.hold_released"} <= by_app["campaigns"]
     assert {"funding.confirmed", "payout.sent", "payout_destination.added"} <= by_app["payouts"]
     assert not any(value.startswith(("budget.", "campaign.")) for value in by_app["payouts"])  # money layer
