@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.earnings.selectors import campaign_spend_get_for_campaign
 from campaigns.earnings.selectors_participation import (
@@ -153,6 +154,8 @@ class BreakdownRow:
     key: str
     label: str
     totals: Totals
+    #: The currency of ``totals.earned_minor`` where rows of one table differ (an influencer's campaigns).
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,10 @@ class Results:
     clicks_not_billable: dict[str, int] = field(default_factory=dict)
     #: Participation fees booked and not taken back, part of the earnings; 0 when none.
     participation_minor: int = 0
+    #: (currency, earned) per currency where the shares earn in more than one (an influencer working with
+    #: brands that pay in different currencies): ``totals.earned_minor`` then adds up amounts that cannot be
+    #: added, and pages show these instead.
+    earned_by_currency: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def clicks_not_billable_rows(self) -> list[UnbilledClicks]:
@@ -529,11 +536,35 @@ def campaign_results_get_for_campaign(*, campaign: Campaign, influencer_page: in
     return results
 
 
+#: The currency an influencer's results are shown in before any share earned (campaigns default to it).
+DEFAULT_RESULTS_CURRENCY = "EUR"
+
+
 @analytics_read
 def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> Results:
     """The influencer's own shares across campaigns, with what they earned (from the analytics replica)."""
     shares = Share.objects.filter(influencer=influencer)
-    results = _results(shares=shares, currency="EUR", emv_prices=dict(EMV_DEFAULT_PRICES))
+    earned = [
+        (row["campaign__currency"], int(row["earned"] or 0))
+        for row in _grouped(shares, "campaign__currency").order_by("campaign__currency")
+    ]
+    currency = earned[0][0] if len(earned) == 1 else DEFAULT_RESULTS_CURRENCY
+    results = _results(shares=shares, currency=currency, emv_prices=dict(EMV_DEFAULT_PRICES))
+    if len(earned) > 1:
+        # Amounts in different currencies are never added up: the totals and each network's row per currency.
+        results.earned_by_currency = earned
+        results.by_network = [
+            BreakdownRow(
+                key=f"{row['network']}:{row['campaign__currency']}",
+                label=_("%(network)s (%(currency)s)")
+                % {"network": network_label(row["network"]), "currency": row["campaign__currency"]},
+                totals=_totals_from(row),
+                currency=row["campaign__currency"],
+            )
+            for row in _grouped(shares, "campaign__currency", network=F("connected_account__network")).order_by(
+                "network", "campaign__currency"
+            )
+        ]
     results.by_influencer = []
     results.clicks_not_billable = clicks_not_billable_for_shares(shares)
     return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from campaigns.models import (
 )
 from campaigns.tracking import services
 from networks.models import ConnectedAccount, Network
+from networks.providers.registry import network_label
 from payouts.models import EarningAccrual, ShareEarning
 from tests.factories.brands import MembershipFactory
 from tests.factories.campaigns import CampaignFactory, OfferFactory
@@ -376,3 +378,51 @@ def test_over_time_series_counts_a_catch_up_pull_once() -> None:
         )
     results = campaign_results_get_for_campaign(campaign=share.campaign)
     assert results.series[-1].engagements == 23
+
+
+def _earning(share: Share, earned_minor: int) -> None:
+    """What the earnings engine keeps per share (its rollup trigger carries it into the results)."""
+    ShareEarning.objects.create(
+        share_key=str(share.pk), campaign=share.campaign, influencer_id=share.influencer_id, earned_minor=earned_minor
+    )
+
+
+def test_an_influencer_earning_in_two_currencies_never_sees_them_added_up(client: Client) -> None:
+    euro = ShareFactory(offer__match__campaign__currency="EUR")
+    franc = ShareFactory(
+        offer__match__influencer=euro.influencer,
+        offer__match__campaign__currency="CHF",
+        connected_account=euro.connected_account,
+    )
+    _earning(euro, 1_250)
+    _earning(franc, 900)
+    client.force_login(euro.influencer.user)
+
+    response = client.get(reverse("influencers:results"))
+    html = response.content.decode()
+    results = response.context["results"]
+
+    assert results.earned_by_currency == [("CHF", 900), ("EUR", 1_250)]
+    assert "€12.50" in html
+    assert re.search(r"CHF\s9\.00", html)  # a no-break space between code and amount
+    assert "€21.50" not in html  # never the two added up as euros
+    network = network_label(euro.connected_account.network)
+    assert [(row.label, row.currency, row.totals.earned_minor) for row in results.by_network] == [
+        (f"{network} (CHF)", "CHF", 900),
+        (f"{network} (EUR)", "EUR", 1_250),
+    ]
+
+
+def test_an_influencer_earning_in_one_other_currency_sees_it(client: Client) -> None:
+    share = ShareFactory(offer__match__campaign__currency="GBP")
+    _earning(share, 700)
+    client.force_login(share.influencer.user)
+
+    response = client.get(reverse("influencers:results"))
+
+    results = response.context["results"]
+    assert results.currency == "GBP"
+    assert results.earned_by_currency == []
+    html = response.content.decode()
+    assert "£7.00" in html
+    assert "€7.00" not in html
