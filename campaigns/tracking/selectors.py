@@ -467,21 +467,46 @@ def _results(
     series: list[SeriesPoint] | None = None,
     influencer_page: int = 1,
     raw: bool = False,
+    by_currency: bool = False,
+    per_influencer: bool = True,
 ) -> Results:
+    """``by_currency``: the shares' campaigns may pay in different currencies (an influencer's results). One
+    currency is shown as itself; several are never added up: each network's row is split per currency and
+    ``earned_by_currency`` holds the totals. ``per_influencer=False`` leaves the by-influencer table empty."""
     by_network = []
     totals = Totals()
-    for row in _grouped(shares, raw=raw, network=F("connected_account__network")).order_by("network"):
+    split = ("campaign__currency",) if by_currency else ()
+    rows = list(_grouped(shares, *split, raw=raw, network=F("connected_account__network")).order_by("network", *split))
+    currencies = sorted({row["campaign__currency"] for row in rows}) if by_currency else []
+    if len(currencies) == 1:
+        currency = currencies[0]
+    earned_by_currency: dict[str, int] = defaultdict(int)
+    for row in rows:
         row_totals = _totals_from(row)
         totals.add(row_totals)
-        by_network.append(BreakdownRow(key=row["network"], label=network_label(row["network"]), totals=row_totals))
+        if len(currencies) > 1:
+            row_currency = row["campaign__currency"]
+            earned_by_currency[row_currency] += row_totals.earned_minor
+            label = _("%(network)s (%(currency)s)") % {
+                "network": network_label(row["network"]),
+                "currency": row_currency,
+            }
+            key = f"{row['network']}:{row_currency}"
+            by_network.append(BreakdownRow(key=key, label=label, totals=row_totals, currency=row_currency))
+        else:
+            by_network.append(BreakdownRow(key=row["network"], label=network_label(row["network"]), totals=row_totals))
     # Paged: a campaign with thousands of influencers shows 50 per page (the CSV export has every share).
     offset = (influencer_page - 1) * INFLUENCER_BREAKDOWN_LIMIT
-    by_influencer = [
-        BreakdownRow(key=str(row["influencer_id"]), label=row["influencer__display_name"], totals=_totals_from(row))
-        for row in _grouped(shares, "influencer_id", "influencer__display_name", raw=raw).order_by(
-            F("engagements").desc(nulls_last=True), "influencer__display_name", "influencer_id"
-        )[offset : offset + INFLUENCER_BREAKDOWN_LIMIT]
-    ]
+    by_influencer = (
+        [
+            BreakdownRow(key=str(row["influencer_id"]), label=row["influencer__display_name"], totals=_totals_from(row))
+            for row in _grouped(shares, "influencer_id", "influencer__display_name", raw=raw).order_by(
+                F("engagements").desc(nulls_last=True), "influencer__display_name", "influencer_id"
+            )[offset : offset + INFLUENCER_BREAKDOWN_LIMIT]
+        ]
+        if per_influencer
+        else []
+    )
     return Results(
         currency=currency,
         totals=totals,
@@ -491,6 +516,7 @@ def _results(
         influencer_page=influencer_page,
         emv_prices=emv_prices,
         open_holds=_open_holds(shares),
+        earned_by_currency=sorted(earned_by_currency.items()),
     )
 
 
@@ -544,28 +570,13 @@ DEFAULT_RESULTS_CURRENCY = "EUR"
 def influencer_results_get_for_influencer(*, influencer: InfluencerProfile) -> Results:
     """The influencer's own shares across campaigns, with what they earned (from the analytics replica)."""
     shares = Share.objects.filter(influencer=influencer)
-    earned = [
-        (row["campaign__currency"], int(row["earned"] or 0))
-        for row in _grouped(shares, "campaign__currency").order_by("campaign__currency")
-    ]
-    currency = earned[0][0] if len(earned) == 1 else DEFAULT_RESULTS_CURRENCY
-    results = _results(shares=shares, currency=currency, emv_prices=dict(EMV_DEFAULT_PRICES))
-    if len(earned) > 1:
-        # Amounts in different currencies are never added up: the totals and each network's row per currency.
-        results.earned_by_currency = earned
-        results.by_network = [
-            BreakdownRow(
-                key=f"{row['network']}:{row['campaign__currency']}",
-                label=_("%(network)s (%(currency)s)")
-                % {"network": network_label(row["network"]), "currency": row["campaign__currency"]},
-                totals=_totals_from(row),
-                currency=row["campaign__currency"],
-            )
-            for row in _grouped(shares, "campaign__currency", network=F("connected_account__network")).order_by(
-                "network", "campaign__currency"
-            )
-        ]
-    results.by_influencer = []
+    results = _results(
+        shares=shares,
+        currency=DEFAULT_RESULTS_CURRENCY,
+        emv_prices=dict(EMV_DEFAULT_PRICES),
+        by_currency=True,
+        per_influencer=False,
+    )
     results.clicks_not_billable = clicks_not_billable_for_shares(shares)
     return results
 
