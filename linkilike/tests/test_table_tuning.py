@@ -27,10 +27,12 @@ def _rows(sql: str, params: object = None) -> list[tuple[object, ...]]:
 
 
 def test_rollup_and_counter_tables_leave_room_on_their_pages() -> None:
-    options = dict(_rows("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [list(TUNED)]))
-    assert {table: f"fillfactor={ROLLUP_FILLFACTOR}" in (options[table] or []) for table in TUNED} == dict.fromkeys(
-        TUNED, True
-    )
+    options = {
+        str(table): [str(setting) for setting in settings or ()]
+        for table, settings in _rows("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [list(TUNED)])
+    }
+    wanted = f"fillfactor={ROLLUP_FILLFACTOR}"
+    assert {table: wanted in options.get(table, []) for table in TUNED} == dict.fromkeys(TUNED, True)
 
 
 def test_keys_compared_whole_have_no_text_pattern_index() -> None:
