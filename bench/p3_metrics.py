@@ -403,9 +403,10 @@ class _Rollback(Exception):
 
 
 def stored_state() -> dict[str, Any]:
-    """What storing left: snapshots, retry rows, holds, accruals with their lines, ledger transactions and
-    balances, the results rollups; without database ids or wall-clock moments (accruals land in the hour of
-    their booking, so campaign hours are compared by their snapshot columns and their spend per campaign)."""
+    """What storing left: snapshots, retry rows, holds, accruals with their lines, the ledger (earnings as
+    flows per campaign and account, ADR 24) and balances, the results rollups; without database ids or
+    wall-clock moments (accruals land in the hour of their booking, so campaign hours are compared by their
+    snapshot columns and their spend per campaign)."""
     from django.db.models import Sum
 
     from campaigns.models import (

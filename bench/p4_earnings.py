@@ -6,8 +6,10 @@ Seeds two identical copies (A, B) of campaigns, influencers and 1,000,000 metric
 1. per-row: ``earnings_accrue`` once per delta, each in its own transaction (as the metrics pull and
    the click accrual call it), over the first ``--subset`` deltas of copy A (all of them with
    ``--full``; the estimate for all is printed either way);
-2. set-based: ``earnings_accrue_batch`` over the same deltas of copy B -> every accrual, line,
-   transaction (entries by account kind) and balance compared with copy A: must be identical;
+2. set-based: ``earnings_accrue_batch`` over the same deltas of copy B -> every accrual, line and
+   balance, and the ledger's flows (what each account received per campaign and transaction kind: the
+   per-row path posts one transaction per delta, the batch one per campaign and direction, ADR 24),
+   compared with copy A: must be identical;
 3. set-based over the remaining deltas of copy B (the throughput figure for the ratio), and over all
    deltas of copy A (its first ``--subset`` are already booked: skipped) -> the full copies compared;
 4. the same batch again on copy B: books nothing; ``ledger_reconcile``: 0 drift.
@@ -152,9 +154,6 @@ WITH acc AS (
     SELECT substr(s.share_key, 1, 1) AS copy, substr(s.share_key, 3) AS share, a."window",
         concat_ws('|', a.earned_minor, a.fee_minor, a.pending_minor, a.source, a.currency, a.hold_until,
             t.kind, t.description IS NOT NULL,
-            (SELECT string_agg(la.kind || ':' || e.amount_minor, ',' ORDER BY la.kind, e.amount_minor)
-             FROM payouts_ledgerentry e JOIN payouts_ledgeraccount la ON la.id = e.account_id
-             WHERE e.transaction_id = a.ledger_transaction_id),
             (SELECT string_agg(concat_ws(':', l.metric, l.units, l.price_minor, l.per_units, l.amount_minor), ','
                 ORDER BY l.id) FROM payouts_earningline l WHERE l.accrual_id = a.id)) AS signature
     FROM payouts_earningaccrual a JOIN payouts_shareearning s ON s.id = a.share_id
@@ -163,6 +162,26 @@ WITH acc AS (
 SELECT count(*) FILTER (WHERE x.signature IS DISTINCT FROM y.signature), count(x.share), count(y.share)
 FROM (SELECT * FROM acc WHERE copy = 'A') x FULL JOIN (SELECT * FROM acc WHERE copy = 'B') y
     ON x.share = y.share AND x."window" = y."window"
+"""
+
+# The ledger's earnings per campaign: what each account received, by transaction kind. The per-row path posts
+# a transaction per delta, the batch one per campaign and direction (ADR 24): the sums must be equal.
+FLOWS_SQL = """
+WITH flows AS (
+    SELECT upper(mc.copy) AS copy, mc.idx AS campaign_idx, t.kind AS txn_kind, a.kind AS account_kind,
+        COALESCE(mi.idx, ma.idx, -1) AS owner_idx, sum(e.amount_minor) AS amount
+    FROM payouts_ledgerentry e
+    JOIN payouts_ledgertransaction t ON t.id = e.transaction_id AND t.kind IN ('earning', 'earning_reversal')
+    JOIN bench_map mc ON mc.kind = 'c' AND mc.id = t.campaign_id
+    JOIN payouts_ledgeraccount a ON a.id = e.account_id
+    LEFT JOIN bench_map mi ON mi.kind = 'i' AND mi.id = a.influencer_id
+    LEFT JOIN bench_map ma ON ma.kind = 'c' AND ma.id = a.campaign_id
+    GROUP BY 1, 2, 3, 4, 5
+)
+SELECT count(*) FILTER (WHERE x.amount IS DISTINCT FROM y.amount), count(x.amount), count(y.amount)
+FROM (SELECT * FROM flows WHERE copy = 'A') x FULL JOIN (SELECT * FROM flows WHERE copy = 'B') y
+    ON x.campaign_idx = y.campaign_idx AND x.txn_kind = y.txn_kind AND x.account_kind = y.account_kind
+    AND x.owner_idx = y.owner_idx
 """
 
 SHARES_SQL = """
@@ -195,12 +214,21 @@ def compare(report: Report, label: str) -> bool:
     accrual_diff, accruals_a, accruals_b = _rows(COMPARE_SQL)[0]
     (share_diff,) = _rows(SHARES_SQL)[0]
     account_diff, accounts_a, accounts_b, pending = _rows(ACCOUNTS_SQL)[0]
-    same = accrual_diff == 0 and share_diff == 0 and account_diff == 0 and accruals_a == accruals_b
+    flow_diff, flows_a, flows_b = _rows(FLOWS_SQL)[0]
+    same = (
+        accrual_diff == 0
+        and share_diff == 0
+        and account_diff == 0
+        and flow_diff == 0
+        and accruals_a == accruals_b
+        and flows_a == flows_b
+    )
     report.info(
         f"{label}: A vs B",
         f"{accruals_a:,} / {accruals_b:,} accruals, {accounts_a:,} / {accounts_b:,} accounts, "
-        f"differences: accruals+entries+lines {accrual_diff}, shares {share_diff}, balances {account_diff} "
-        f"(influencer pending {pending:,} minor)",
+        f"{flows_a:,} / {flows_b:,} ledger flows (campaign, kind, account), "
+        f"differences: accruals+lines {accrual_diff}, ledger flows {flow_diff}, shares {share_diff}, "
+        f"balances {account_diff} (influencer pending {pending:,} minor)",
     )
     return bool(same)
 

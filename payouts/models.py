@@ -346,13 +346,15 @@ class EarningAccrual(models.Model):
     #: What of this accrual still sits on hold; the hold release and reversals consume it.
     pending_minor = models.BigIntegerField(_("still on hold"), default=0)
     hold_until = models.DateTimeField(_("on hold until"), db_index=True)
-    ledger_transaction = models.OneToOneField(
+    #: The transaction that moved this accrual's money: its own (``earnings_accrue``), or the one its
+    #: set-based batch posted for the campaign's earnings or reversals (ADR 24).
+    ledger_transaction = models.ForeignKey(
         LedgerTransaction,
         on_delete=models.PROTECT,
         db_constraint=False,
         null=True,
         blank=True,
-        related_name="accrual",
+        related_name="accruals",
         verbose_name=_("ledger transaction"),
     )
     created_at = models.DateTimeField(_("booked"), auto_now_add=True)

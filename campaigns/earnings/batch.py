@@ -1,8 +1,10 @@
 """Set-based earnings: many verified metric deltas booked in a few SQL statements (ADR 14).
 
-``earnings_accrue_batch`` books exactly what calling ``campaigns.earnings.services.earnings_accrue`` once per
-delta, in the order given, would book: the same accruals, explanation lines, ledger transactions,
-entries, idempotency keys and balances. It gets there by splitting the work:
+``earnings_accrue_batch`` books what calling ``campaigns.earnings.services.earnings_accrue`` once per delta,
+in the order given, would book: the same accruals, explanation lines, amounts and balances. The ledger gets
+one transaction per campaign and direction (earnings, reversals) with one entry per account, where the
+per-row service posts one per delta: every account receives the same sums (ADR 24). It gets there by
+splitting the work:
 
 * The common case, a positive delta on a campaign whose reservation still covers it, depends only on
   the share's cumulative counts and on the campaign's running spend. Both are window functions over
@@ -39,10 +41,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.earnings.budget import CLOSED_CAMPAIGN_STATUSES, RELEASE_KEY, RESERVE_KEY
 from campaigns.earnings.pricing import PRICING
-from campaigns.earnings.services import EARNING_KEY, SHARE_ID_KEY, MetricDelta, earnings_accrue
+from campaigns.earnings.services import EARNING_BATCH_KEY, SHARE_ID_KEY, MetricDelta, earnings_accrue
 from networks.models import Network
 from payouts.errors import PayoutsError
 from payouts.keys import sql_literal
@@ -209,6 +212,12 @@ def _fetch_one(sql: str, params: Any = None) -> tuple[Any, ...]:
     return tuple(row)
 
 
+def _rows(sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def _execute(sql: str, params: Any = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -227,10 +236,10 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
         return BatchResult(0, 0, 0, 0, 0, 0, 0)
     with phase("amounts"):
         _compute_amounts()
-    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(txn_id) FROM {_BOOK}")
+    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(*) FILTER (WHERE earned <> 0) FROM {_BOOK}")
     (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
-    entries = _write_money(now=now, phase=phase) if money_moves else 0
-    _write_accruals(now=now, phase=phase)
+    transactions, entries = _write_money(phase=phase) if money_moves else (0, 0)
+    _write_accruals(now=now, phase=phase, money_moves=bool(money_moves))
     if money_moves:
         _balances_write(phase=phase)
     with phase("per-row"):
@@ -241,7 +250,7 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
         booked_per_row=per_row,
         skipped=int(valid_total) - int(considered),
         refused=total - int(valid_total),
-        transactions=int(money_moves),
+        transactions=transactions,
         entries=entries,
     )
 
@@ -348,7 +357,7 @@ def _compute_amounts() -> None:
         for i, component in components
     )
     value_after = " + ".join(f"v1_{i}" for i, _component in components)
-    accrual_id, txn_id = _next_id("payouts_earningaccrual"), _next_id("payouts_ledgertransaction")
+    accrual_id = _next_id("payouts_earningaccrual")
     # Sums are cast back to bigint: PostgreSQL sums bigint into numeric, and numeric arithmetic made every
     # later column numeric (wider rows, slower arithmetic and sorts).
     # Every figure earnings_accrue computes for a delta, assuming nothing earlier in its campaign was
@@ -455,9 +464,7 @@ def _compute_amounts() -> None:
         -- the sort, and the campaign pass above already left the rows in this order): a share's accruals
         -- stack by id, newest on top, as the per-row service creates them. Across campaigns the order is
         -- free, as between two bookings that run at the same time.
-        SELECT k.*,
-            CASE WHEN k.clean THEN {accrual_id} END AS accrual_id,
-            CASE WHEN k.clean AND k.earned <> 0 THEN {txn_id} END AS txn_id
+        SELECT k.*, CASE WHEN k.clean THEN {accrual_id} END AS accrual_id
         FROM cleaned k
         ORDER BY k.campaign_id, k.seq
         """
@@ -474,8 +481,14 @@ def _next_id(table: str) -> str:
     return f"nextval({_lit(sequence)}::regclass)"
 
 
-def _write_money(*, now: datetime, phase: _Phases) -> int:
-    """Accounts, transactions and entries of the set-based earnings (balances: ``_balances_write``)."""
+def _write_money(*, phase: _Phases) -> tuple[int, int]:
+    """Accounts, transactions and entries of the set-based earnings (balances: ``_balances_write``).
+
+    One ledger transaction per campaign and direction (earnings, reversals) for the whole batch, with one
+    entry per account: the campaign's reservation, each influencer's pending account, the platform's fees
+    (ADR 24). Each delta keeps its own accrual and explanation lines, which point to that transaction.
+    Returns (transactions, entries) written.
+    """
     stamp = timezone.now()
     pending, fees = _lit(AccountKind.INFLUENCER_PENDING), _lit(AccountKind.PLATFORM_FEES)
     available, write_off = _lit(AccountKind.INFLUENCER_AVAILABLE), _lit(AccountKind.EXTERNAL_WRITE_OFF)
@@ -490,15 +503,15 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
         kind=_lit(AccountKind.CAMPAIGN_RESERVED), campaign="t.campaign_id", currency="t.currency"
     )
     phase.switch("ledger transactions")
-    # One pass over the booked deltas: what moves per (campaign, influencer, currency), and whether a
-    # reversal is among it. The accounts are opened and looked up by key from these few rows, and the
-    # balance totals summed from them (not from every entry).
+    # One pass over the booked deltas: what moves per (campaign, influencer, currency) and direction. The
+    # accounts are opened and looked up by key from these few rows, and the entries and balance totals
+    # summed from them (not from every delta).
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_pairs ON COMMIT DROP AS
-        SELECT campaign_id, influencer_id, currency, sum(earned)::bigint AS earned, sum(fee_delta)::bigint AS fee,
-            bool_or(earned < 0) AS reverses
-        FROM {_BOOK} WHERE txn_id IS NOT NULL GROUP BY campaign_id, influencer_id, currency
+        SELECT campaign_id, influencer_id, currency, earned > 0 AS earning,
+            sum(earned)::bigint AS earned, sum(fee_delta)::bigint AS fee
+        FROM {_BOOK} WHERE earned <> 0 GROUP BY campaign_id, influencer_id, currency, earned > 0
         """
     )
     # earnings_accrue opens these lazily the same way (ledger_account_get_or_create); a reversal opens
@@ -514,10 +527,10 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
             SELECT DISTINCT {platform_key(fees)}, {fees}, currency, NULL::bigint FROM earnings_batch_pairs
             UNION
             SELECT DISTINCT {influencer_key(available)}, {available}, currency, influencer_id
-            FROM earnings_batch_pairs WHERE reverses
+            FROM earnings_batch_pairs WHERE NOT earning
             UNION
             SELECT DISTINCT {platform_key(write_off)}, {write_off}, currency, NULL::bigint
-            FROM earnings_batch_pairs WHERE reverses
+            FROM earnings_batch_pairs WHERE NOT earning
         ) wanted
         ORDER BY key
         ON CONFLICT (key) DO NOTHING
@@ -528,72 +541,94 @@ def _write_money(*, now: datetime, phase: _Phases) -> int:
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_routes ON COMMIT DROP AS
-        SELECT t.campaign_id, t.influencer_id, t.currency, t.earned, t.fee,
-            r.id AS reserved_id, p.id AS pending_id, f.id AS fee_id
-        FROM earnings_batch_pairs t
+        SELECT t.campaign_id, t.influencer_id, t.currency, r.id AS reserved_id, p.id AS pending_id, f.id AS fee_id
+        FROM (SELECT DISTINCT campaign_id, influencer_id, currency FROM earnings_batch_pairs) t
         JOIN payouts_ledgeraccount r ON r.key = {reserved_key}
         JOIN payouts_ledgeraccount p ON p.key = {influencer_key(pending, "t.")}
         JOIN payouts_ledgeraccount f ON f.key = {platform_key(fees, "t.")}
         """
     )
     (routes,) = _fetch_one("SELECT count(*) FROM earnings_batch_routes")
-    (wanted,) = _fetch_one("SELECT count(*) FROM earnings_batch_pairs")
+    (wanted,) = _fetch_one("SELECT count(DISTINCT (campaign_id, influencer_id, currency)) FROM earnings_batch_pairs")
     if routes != wanted:
         raise PayoutsError(_("A ledger account the earnings move through is missing."))
-    _execute("ANALYZE earnings_batch_routes")
+    # What each account receives, per transaction (campaign and direction): the entries, and summed per
+    # account the balance changes.
+    _execute(
+        """
+        CREATE TEMPORARY TABLE earnings_batch_moves ON COMMIT DROP AS
+        SELECT p.campaign_id, p.earning, p.currency, x.account_id, sum(x.amount)::bigint AS amount
+        FROM earnings_batch_pairs p
+        JOIN earnings_batch_routes r
+            ON r.campaign_id = p.campaign_id AND r.influencer_id = p.influencer_id AND r.currency = p.currency
+        CROSS JOIN LATERAL (VALUES
+            (r.reserved_id, -(p.earned + p.fee)),
+            (r.pending_id, p.earned),
+            (r.fee_id, p.fee)
+        ) AS x(account_id, amount)
+        GROUP BY p.campaign_id, p.earning, p.currency, x.account_id
+        HAVING sum(x.amount) <> 0
+        """
+    )
     _execute(
         """
         CREATE TEMPORARY TABLE earnings_batch_accounts ON COMMIT DROP AS
-        SELECT account_id, sum(amount)::bigint AS total FROM (
-            SELECT reserved_id AS account_id, -(earned + fee) AS amount FROM earnings_batch_routes
-            UNION ALL SELECT pending_id, earned FROM earnings_batch_routes
-            UNION ALL SELECT fee_id, fee FROM earnings_batch_routes
-        ) moved
-        GROUP BY account_id
+        SELECT account_id, sum(amount)::bigint AS total FROM earnings_batch_moves GROUP BY account_id
         """
     )
-    placeholders = {"share": "\x01", "window": "\x02"}
-    earning = _("Earnings of share %(share)s, window %(window)s") % placeholders
-    reversal = _("Metrics of share %(share)s fell in window %(window)s") % placeholders
-    phase.switch("ledger transactions")
+    # The transactions: ids drawn here, in (campaign, direction) order; the idempotency key names the
+    # campaign and the batch's first accrual of that direction (accrual ids are never reused).
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE earnings_batch_txns ON COMMIT DROP AS
+        SELECT g.*, {_next_id("payouts_ledgertransaction")} AS txn_id FROM (
+            SELECT campaign_id, brand_id, earned > 0 AS earning, count(*) AS windows, min(accrual_id) AS first_accrual
+            FROM {_BOOK} WHERE earned <> 0 GROUP BY campaign_id, brand_id, earned > 0
+            ORDER BY campaign_id, earned > 0 DESC
+        ) g
+        """
+    )
+    groups = _rows("SELECT txn_id, earning, windows FROM earnings_batch_txns ORDER BY txn_id")
+    descriptions = [
+        (
+            ngettext("Earnings of %(count)d window", "Earnings of %(count)d windows", windows)
+            if earning
+            else ngettext("Metrics fell in %(count)d window", "Metrics fell in %(count)d windows", windows)
+        )
+        % {"count": windows}
+        for _txn, earning, windows in groups
+    ]
     _execute(
         f"""
         INSERT INTO payouts_ledgertransaction (id, kind, idempotency_key, description, reverses_id, brand_id,
             campaign_id, influencer_id, recorded_by_id, created_at)
-        SELECT txn_id, CASE WHEN earned > 0 THEN %(earning_kind)s ELSE %(reversal_kind)s END,
-            {EARNING_KEY.sql(share="share_id", window='"window"')},
-            left(replace(replace(CASE WHEN earned > 0 THEN %(earning)s ELSE %(reversal)s END,
-                chr(1), share_key), chr(2), "window"), 300),
-            NULL, brand_id, campaign_id, influencer_id, NULL, %(stamp)s
-        FROM {_BOOK} WHERE txn_id IS NOT NULL ORDER BY txn_id
+        SELECT t.txn_id, CASE WHEN t.earning THEN %(earning_kind)s ELSE %(reversal_kind)s END,
+            {EARNING_BATCH_KEY.sql(campaign="t.campaign_id", accrual="t.first_accrual")},
+            left(d.description, 300), NULL, t.brand_id, t.campaign_id, NULL, NULL, %(stamp)s
+        FROM earnings_batch_txns t
+        JOIN unnest(%(ids)s::bigint[], %(descriptions)s::text[]) AS d(txn_id, description) ON d.txn_id = t.txn_id
+        ORDER BY t.txn_id
         """,
         {
             "earning_kind": TransactionKind.EARNING.value,
             "reversal_kind": TransactionKind.EARNING_REVERSAL.value,
-            "earning": earning,
-            "reversal": reversal,
+            "ids": [row[0] for row in groups],
+            "descriptions": descriptions,
             "stamp": stamp,
         },
     )
     phase.switch("entries")
     entries = _execute(
-        f"""
+        """
         INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency)
-        SELECT b.txn_id, x.account_id, x.amount, b.currency
-        FROM {_BOOK} b
-        JOIN earnings_batch_routes r
-            ON r.campaign_id = b.campaign_id AND r.influencer_id = b.influencer_id AND r.currency = b.currency
-        CROSS JOIN LATERAL (VALUES
-            (r.reserved_id, -(b.earned + b.fee_delta)),
-            (r.pending_id, b.earned),
-            (r.fee_id, b.fee_delta)
-        ) AS x(account_id, amount)
-        WHERE b.txn_id IS NOT NULL AND x.amount <> 0
-        ORDER BY b.txn_id, x.account_id
+        SELECT t.txn_id, m.account_id, m.amount, m.currency
+        FROM earnings_batch_moves m
+        JOIN earnings_batch_txns t ON t.campaign_id = m.campaign_id AND t.earning = m.earning
+        ORDER BY t.txn_id, m.account_id
         """
     )
     phase.switch(None)
-    return entries
+    return len(groups), entries
 
 
 def _balances_write(*, phase: _Phases) -> None:
@@ -616,11 +651,17 @@ def _balances_write(*, phase: _Phases) -> None:
             FROM earnings_batch_accounts t WHERE a.id = t.account_id
             """
         )
-        _execute("DROP TABLE earnings_batch_pairs, earnings_batch_routes, earnings_batch_accounts")
+        _execute(
+            "DROP TABLE earnings_batch_pairs, earnings_batch_routes, earnings_batch_moves, earnings_batch_accounts, "
+            "earnings_batch_txns"
+        )
 
 
-def _write_accruals(*, now: datetime, phase: _Phases) -> None:
-    """Accruals, their explanation lines and the shares' cumulative counts."""
+def _write_accruals(*, now: datetime, phase: _Phases, money_moves: bool) -> None:
+    """Accruals, their explanation lines and the shares' cumulative counts.
+
+    With ``money_moves`` each accrual that moved money points to its campaign's transaction of the batch
+    (``earnings_batch_txns``, written by ``_write_money``)."""
     stamp = timezone.now()
     # A reversal takes from the share's earnings on hold newest first (_earnings_reverse). Levels of
     # that stack: what an accrual still holds after the batch is the part of its slice
@@ -643,18 +684,24 @@ def _write_accruals(*, now: datetime, phase: _Phases) -> None:
         WHERE a.id = o.id AND GREATEST(0, LEAST(o.pending_minor, m.lowest - o.below)) <> o.pending_minor
         """
     )
+    # The batch's transactions are few (one per campaign and direction): a hash join.
+    txn_join = (
+        " LEFT JOIN earnings_batch_txns t ON t.campaign_id = b.campaign_id AND t.earning = (b.earned > 0)"
+        " AND b.earned <> 0"
+    )
+    txn, txn_join = ("t.txn_id", txn_join) if money_moves else ("NULL", "")
     _execute(
         f"""
         INSERT INTO payouts_earningaccrual (id, share_id, "window", campaign_id, influencer_id, source, currency,
             earned_minor, fee_minor, pending_minor, hold_until, ledger_transaction_id, created_at)
-        SELECT accrual_id, share_id, "window", campaign_id, influencer_id, source, currency,
-            earned, fee_delta,
-            CASE WHEN earned > 0 THEN GREATEST(0, LEAST(earned,
-                min(p_after) OVER later - (p_after - earned))) ELSE 0 END,
-            %(hold_until)s, txn_id, %(stamp)s
-        FROM {_BOOK}
-        WINDOW later AS (PARTITION BY share_id ORDER BY seq ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
-        ORDER BY accrual_id
+        SELECT b.accrual_id, b.share_id, b."window", b.campaign_id, b.influencer_id, b.source, b.currency,
+            b.earned, b.fee_delta,
+            CASE WHEN b.earned > 0 THEN GREATEST(0, LEAST(b.earned,
+                min(b.p_after) OVER later - (b.p_after - b.earned))) ELSE 0 END,
+            %(hold_until)s, {txn}, %(stamp)s
+        FROM {_BOOK} b{txn_join}
+        WINDOW later AS (PARTITION BY b.share_id ORDER BY b.seq ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING)
+        ORDER BY b.accrual_id
         """,
         {"hold_until": now + hold_period(), "stamp": stamp},
     )

@@ -118,6 +118,9 @@ def _affordable(*, want: int, earned_before: int, fee_before: int, fee_bps: int,
 
 #: The idempotency key of a share's booking in one window (earning or reversal; the batch builds it in SQL).
 EARNING_KEY = KeyFormat("earn:{share}:{window}", max_length=200)
+#: The transaction of a set-based batch's earnings (or reversals) of one campaign: named by the campaign and
+#: the batch's first accrual of that direction (``campaigns.earnings.batch``, ADR 24).
+EARNING_BATCH_KEY = KeyFormat("earn-batch:{campaign}:{accrual}", max_length=200)
 
 #: The accrual window of a share's participation fee, one per share (``campaigns.earnings.participation``).
 PARTICIPATION_WINDOW = "participation"

@@ -8,7 +8,7 @@ from campaigns.earnings.budget import campaign_budget_reserve
 from campaigns.earnings.services import MetricDelta
 from campaigns.models import Campaign
 from influencers.models import InfluencerProfile
-from payouts.models import EarningAccrual, LedgerAccount, LedgerTransaction, ShareEarning
+from payouts.models import EarningAccrual, LedgerAccount, LedgerTransaction, ShareEarning, TransactionKind
 from payouts.selectors import ledger_reconcile_report
 from payouts.services.ledger import brand_fund
 from tests.factories.brands import BrandFactory
@@ -47,18 +47,30 @@ def snapshot() -> dict[str, Any]:
             return f"earn:{share_keys[int(share_pk)]}:{window}"
         return key
 
-    transactions = sorted(
-        (
-            txn.kind,
-            stable(txn.idempotency_key),
-            txn.description,
-            txn.brand_id,
-            txn.campaign_id,
-            txn.influencer_id,
-            tuple(sorted((e.account.key, e.amount_minor, e.currency) for e in txn.entries.all())),
+    # Earnings move the same money either way, but not in the same transactions: one per delta one by one,
+    # one per campaign and direction in a set-based batch (ADR 24). They are compared as what each account
+    # received per campaign and kind; every other transaction one by one.
+    earning_kinds = {TransactionKind.EARNING, TransactionKind.EARNING_REVERSAL}
+    flows: dict[tuple[Any, ...], int] = {}
+    others = []
+    for txn in LedgerTransaction.objects.prefetch_related("entries__account"):
+        if txn.kind in earning_kinds:
+            for e in txn.entries.all():
+                key = (txn.kind, txn.brand_id, txn.campaign_id, e.account.key, e.currency)
+                flows[key] = flows.get(key, 0) + e.amount_minor
+            continue
+        others.append(
+            (
+                txn.kind,
+                stable(txn.idempotency_key),
+                txn.description,
+                txn.brand_id,
+                txn.campaign_id,
+                txn.influencer_id,
+                tuple(sorted((e.account.key, e.amount_minor, e.currency) for e in txn.entries.all())),
+            )
         )
-        for txn in LedgerTransaction.objects.prefetch_related("entries__account")
-    )
+    transactions = sorted(others) + sorted((*key, amount) for key, amount in flows.items() if amount)
     accruals = {
         (a.share.share_key, a.window): (
             a.campaign_id,
@@ -69,7 +81,7 @@ def snapshot() -> dict[str, Any]:
             a.fee_minor,
             a.pending_minor,
             a.hold_until,
-            stable(a.ledger_transaction.idempotency_key) if a.ledger_transaction else None,
+            a.ledger_transaction.kind if a.ledger_transaction else None,
             tuple((li.metric, li.units, li.price_minor, li.per_units, li.amount_minor) for li in a.lines.all()),
         )
         for a in EarningAccrual.objects.select_related("share", "ledger_transaction").prefetch_related("lines")

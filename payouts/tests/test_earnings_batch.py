@@ -23,7 +23,7 @@ from campaigns.earnings.batch import earnings_accrue_batch
 from campaigns.earnings.budget import campaign_budget_release
 from campaigns.earnings.services import MetricDelta
 from payouts.errors import PayoutsError
-from payouts.models import EarningAccrual
+from payouts.models import AccountKind, EarningAccrual, LedgerTransaction, TransactionKind
 from payouts.tests.helpers import assert_same, delta, funded_campaign, influencer, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,53 @@ def test_unverified_metrics_are_refused_for_the_whole_batch():
     with pytest.raises(PayoutsError):
         earnings_accrue_batch(deltas=[delta(campaign, person, "w0", engagements=1), bad], now=NOW)
     assert not EarningAccrual.objects.exists()
+
+
+def test_a_batch_posts_one_transaction_per_campaign_and_direction():
+    """Each delta keeps its accrual; the ledger gets one transaction for a campaign's earnings of the batch and
+    one for its reversals, each with one entry per account, and the accruals point to theirs (ADR 24)."""
+    first, second = funded_campaign(budget=1_000_000), funded_campaign(budget=1_000_000)
+    people = [influencer() for _ in range(3)]
+    deltas = [
+        delta(campaign, person, window, share=f"{campaign.pk}-{person.pk}", engagements=40)
+        for window in ("w1", "w2")
+        for campaign in (first, second)
+        for person in people
+    ]
+    deltas.append(delta(first, people[0], "w3", share=f"{first.pk}-{people[0].pk}", engagements=-10))
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_set_based == len(deltas)
+    assert result.booked_per_row == 0
+
+    batch = list(
+        LedgerTransaction.objects.filter(kind__in=[TransactionKind.EARNING, TransactionKind.EARNING_REVERSAL])
+        .prefetch_related("entries__account", "accruals")
+        .order_by("pk")
+    )
+    assert [(txn.campaign_id, txn.kind, txn.accruals.count()) for txn in batch] == [
+        (first.pk, TransactionKind.EARNING, 6),
+        (first.pk, TransactionKind.EARNING_REVERSAL, 1),
+        (second.pk, TransactionKind.EARNING, 6),
+    ]
+    earning = batch[0]
+    assert earning.influencer_id is None
+    assert earning.brand_id == first.brand_id
+    assert earning.description == "Earnings of 6 windows"
+    assert batch[1].description == "Metrics fell in 1 window"
+    # One entry per account: the reservation, the three influencers' pending accounts, the platform's fees.
+    kinds = sorted(entry.account.kind for entry in earning.entries.all())
+    assert kinds == sorted(
+        [AccountKind.CAMPAIGN_RESERVED, AccountKind.PLATFORM_FEES] + [AccountKind.INFLUENCER_PENDING] * 3
+    )
+    accruals = EarningAccrual.objects.filter(campaign=first, earned_minor__gt=0)
+    assert sum(accrual.earned_minor + accrual.fee_minor for accrual in accruals) == -sum(
+        entry.amount_minor for entry in earning.entries.all() if entry.account.kind == AccountKind.CAMPAIGN_RESERVED
+    )
+    # The same batch again books nothing; the next batch gets transactions of its own.
+    assert earnings_accrue_batch(deltas=deltas, now=NOW).transactions == 0
+    later = earnings_accrue_batch(
+        deltas=[delta(first, people[1], "w9", share=f"{first.pk}-{people[1].pk}", engagements=9)]
+    )
+    assert later.transactions == 1
+    assert LedgerTransaction.objects.filter(kind=TransactionKind.EARNING, campaign=first).count() == 2
