@@ -12,9 +12,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from brands.forms import CURRENCY_CHOICES
 from brands.models import Brand
@@ -62,6 +63,9 @@ class LedgerEntryInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerEntry]:
+        return super().get_queryset(request).select_related("account")
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -100,6 +104,11 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/payouts/reconcile.html", context)
 
 
+#: Entries shown on a transaction's page; a larger transaction (an earnings batch posts one entry per
+#: influencer of the campaign, ADR 24) links to its entries' list instead.
+INLINE_ENTRIES_MAX = 100
+
+
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "description", "brand", "campaign", "influencer", "created_at")
@@ -107,6 +116,28 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     search_fields = ("description", "idempotency_key", "brand__name", "influencer__display_name")
     date_hierarchy = "created_at"
     inlines = (LedgerEntryInline,)
+    readonly_fields = ("entries_and_accruals",)
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[type[admin.options.InlineModelAdmin]]:
+        if obj is not None and obj.entries.count() > INLINE_ENTRIES_MAX:
+            return []
+        return list(self.inlines)
+
+    @admin.display(description=gettext_lazy("entries and accruals"))
+    def entries_and_accruals(self, obj: LedgerTransaction) -> str:
+        entries = obj.entries.count()
+        accruals = obj.accruals.count()
+        entries_url = reverse("admin:payouts_ledgerentry_changelist") + f"?transaction__id__exact={obj.pk}"
+        accruals_url = reverse("admin:payouts_earningaccrual_changelist") + f"?ledger_transaction__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            entries_url,
+            ngettext("%(count)s entry", "%(count)s entries", entries)
+            % {"count": number_format(entries, force_grouping=True)},
+            accruals_url,
+            ngettext("%(count)s accrual", "%(count)s accruals", accruals)
+            % {"count": number_format(accruals, force_grouping=True)},
+        )
 
 
 @admin.register(LedgerEntry)

@@ -209,3 +209,38 @@ def test_shared_payout_accounts_are_flagged_in_admin(staff_client):
         payout_destination_add(influencer=person, kind="paypal", paypal_email="same@example.test")
     page = _text(staff_client.get(reverse("admin:payouts_payoutdestination_changelist") + "?shared=yes"))
     assert page.count("shared by 2") == 2
+
+
+def test_staff_see_a_large_earnings_batch_transaction_as_links_to_its_entries_and_accruals(staff_client):
+    """An earnings batch posts one entry per influencer of the campaign (ADR 24): past a hundred entries the
+    transaction's page links to them instead of listing them inline, and both lists open filtered."""
+    from campaigns.earnings.batch import earnings_accrue_batch
+    from payouts.admin import INLINE_ENTRIES_MAX
+    from payouts.models import LedgerTransaction, TransactionKind
+    from payouts.tests.helpers import delta, funded_campaign, influencer
+
+    campaign = funded_campaign(budget=10_000_000)
+    people = [influencer() for _ in range(INLINE_ENTRIES_MAX)]
+    earnings_accrue_batch(
+        deltas=[delta(campaign, person, "+1h", share=f"s-{person.pk}", engagements=5) for person in people]
+    )
+    batch = LedgerTransaction.objects.get(kind=TransactionKind.EARNING, campaign=campaign)
+    assert batch.entries.count() == INLINE_ENTRIES_MAX + 2  # the reservation, 100 influencers, the fees
+    page = staff_client.get(reverse("admin:payouts_ledgertransaction_change", args=[batch.pk]))
+    assert page.status_code == 200
+    text = _text(page)
+    assert "102 entries" in text
+    assert "100 accruals" in text
+    assert "entries-TOTAL_FORMS" not in page.content.decode()
+    entries = staff_client.get(reverse("admin:payouts_ledgerentry_changelist") + f"?transaction__id__exact={batch.pk}")
+    assert entries.status_code == 200
+    assert entries.context["cl"].result_count == INLINE_ENTRIES_MAX + 2
+    accruals = staff_client.get(
+        reverse("admin:payouts_earningaccrual_changelist") + f"?ledger_transaction__id__exact={batch.pk}"
+    )
+    assert accruals.status_code == 200
+    assert accruals.context["cl"].result_count == INLINE_ENTRIES_MAX
+    # A small transaction (the reservation) still lists its entries on its own page.
+    reservation = LedgerTransaction.objects.get(kind=TransactionKind.RESERVATION, campaign=campaign)
+    small = staff_client.get(reverse("admin:payouts_ledgertransaction_change", args=[reservation.pk]))
+    assert "entries-TOTAL_FORMS" in small.content.decode()
