@@ -509,9 +509,10 @@ def _write_money(*, phase: _Phases) -> tuple[int, int]:
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_pairs ON COMMIT DROP AS
-        SELECT campaign_id, influencer_id, currency, earned > 0 AS earning,
-            sum(earned)::bigint AS earned, sum(fee_delta)::bigint AS fee
-        FROM {_BOOK} WHERE earned <> 0 GROUP BY campaign_id, influencer_id, currency, earned > 0
+        SELECT campaign_id, brand_id, influencer_id, currency, earned > 0 AS earning,
+            sum(earned)::bigint AS earned, sum(fee_delta)::bigint AS fee,
+            count(*) AS windows, min(accrual_id) AS first_accrual
+        FROM {_BOOK} WHERE earned <> 0 GROUP BY campaign_id, brand_id, influencer_id, currency, earned > 0
         """
     )
     # earnings_accrue opens these lazily the same way (ledger_account_get_or_create); a reversal opens
@@ -576,15 +577,17 @@ def _write_money(*, phase: _Phases) -> tuple[int, int]:
         SELECT account_id, sum(amount)::bigint AS total FROM earnings_batch_moves GROUP BY account_id
         """
     )
-    # The transactions: ids drawn here, in (campaign, direction) order; the idempotency key names the
-    # campaign and the batch's first accrual of that direction (accrual ids are never reused).
+    # The transactions, from the same few rows: ids drawn here, in (campaign, direction) order; the
+    # idempotency key names the campaign and the batch's first accrual of that direction (accrual ids are
+    # never reused).
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_txns ON COMMIT DROP AS
         SELECT g.*, {_next_id("payouts_ledgertransaction")} AS txn_id FROM (
-            SELECT campaign_id, brand_id, earned > 0 AS earning, count(*) AS windows, min(accrual_id) AS first_accrual
-            FROM {_BOOK} WHERE earned <> 0 GROUP BY campaign_id, brand_id, earned > 0
-            ORDER BY campaign_id, earned > 0 DESC
+            SELECT campaign_id, brand_id, earning, sum(windows)::bigint AS windows,
+                min(first_accrual) AS first_accrual
+            FROM earnings_batch_pairs GROUP BY campaign_id, brand_id, earning
+            ORDER BY campaign_id, earning DESC
         ) g
         """
     )

@@ -116,7 +116,7 @@ def _affordable(*, want: int, earned_before: int, fee_before: int, fee_bps: int,
     return low
 
 
-#: The idempotency key of a share's booking in one window (earning or reversal; the batch builds it in SQL).
+#: The idempotency key of a share's booking in one window by ``earnings_accrue`` (earning or reversal).
 EARNING_KEY = KeyFormat("earn:{share}:{window}", max_length=200)
 #: The transaction of a set-based batch's earnings (or reversals) of one campaign: named by the campaign and
 #: the batch's first accrual of that direction (``campaigns.earnings.batch``, ADR 24).

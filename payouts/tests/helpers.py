@@ -38,15 +38,7 @@ def influencer() -> InfluencerProfile:
 
 
 def snapshot() -> dict[str, Any]:
-    """The ledger and earnings state with database ids replaced by stable names."""
-    share_keys = dict(ShareEarning.objects.values_list("pk", "share_key"))
-
-    def stable(key: str | None) -> str | None:
-        if key and key.startswith("earn:"):
-            _prefix, share_pk, window = key.split(":", 2)
-            return f"earn:{share_keys[int(share_pk)]}:{window}"
-        return key
-
+    """The ledger and earnings state with database ids replaced by stable names (shares by their key)."""
     # Earnings move the same money either way, but not in the same transactions: one per delta one by one,
     # one per campaign and direction in a set-based batch (ADR 24). They are compared as what each account
     # received per campaign and kind; every other transaction one by one.
@@ -62,7 +54,7 @@ def snapshot() -> dict[str, Any]:
         others.append(
             (
                 txn.kind,
-                stable(txn.idempotency_key),
+                txn.idempotency_key,
                 txn.description,
                 txn.brand_id,
                 txn.campaign_id,
