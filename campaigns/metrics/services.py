@@ -413,15 +413,15 @@ def metrics_pull(
                     futures.append(executor.submit(runners[item.network].run, item))
             for item in inline:
                 store.outcome(runners[item.network].run(item))
-            # In sets, a chunk is stored as soon as its reads are back, while later reads are in flight: its
-            # statements run in PostgreSQL, and the interpreter is left to the readers (ADR 22). One by one,
+            # In sets, what has come back is stored while later reads are in flight (from the first
+            # ``store_start()`` reads on): its statements run in PostgreSQL, and the interpreter is left to the
+            # readers (ADR 22). One by one,
             # the reads are stored once all are back: per-row storing on this thread made calls take 2-4x
             # their latency.
-            for future in as_completed(futures):
-                if per_row:
-                    outcomes.append(future.result())
-                else:
-                    store.outcome(future.result())
+            if per_row:
+                outcomes.extend(future.result() for future in as_completed(futures))
+            else:
+                _store_as_answered(futures, store)
         finally:
             for executor in executors.values():
                 executor.shutdown(wait=True, cancel_futures=True)
@@ -429,6 +429,31 @@ def metrics_pull(
         store.outcome(outcome)
     store.flush()
     return report
+
+
+def _store_as_answered(futures: list[Future[_Outcome]], store: _Store) -> None:
+    """Hands each answer to the store as it comes; the store takes what has come so far in one go.
+
+    Whenever every answer that has arrived is queued, the store writes them if there are at least
+    ``store_start()`` (or at once when a chunk is full): the first store starts after the first few hundred
+    reads instead of a whole chunk, and each later one takes what came in while the one before ran, so
+    the last store after the last answer is small (ADR 22).
+    """
+    answered: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
+    for future in futures:
+        future.add_done_callback(answered.put)
+    remaining = len(futures)
+    while remaining:
+        store.outcome(answered.get().result())
+        remaining -= 1
+        while remaining:
+            try:
+                future = answered.get_nowait()
+            except queue.Empty:
+                break
+            store.outcome(future.result())
+            remaining -= 1
+        store.caught_up()
 
 
 def metric_reads_store(*, reads: Sequence[MetricRead], now: datetime, per_row: bool) -> PullReport:
@@ -451,6 +476,11 @@ def store_chunk() -> int:
     return max(1, int(getattr(settings, "METRICS_STORE_CHUNK", 5_000)))
 
 
+def store_start() -> int:
+    """Reads a sweep's store waits for once it has caught up with the answers (fewer pay more in fixed costs)."""
+    return max(1, int(getattr(settings, "METRICS_STORE_START", 2_000)))
+
+
 class _Store:
     """Stores a pull's reads in the order they come: one by one (``per_row``), or queued and stored in sets.
 
@@ -464,6 +494,7 @@ class _Store:
         self.pairs, self.now, self.report, self.per_row = pairs, now, report, per_row
         self.pending: list[MetricRead] = []
         self.chunk = store_chunk()
+        self.start = min(self.chunk, store_start())
         self.declared: dict[str, tuple[str, ...]] = {}
 
     def outcome(self, outcome: _Outcome) -> None:
@@ -491,6 +522,11 @@ class _Store:
             self.report.removed += 1
         elif not snapshot.counts_known:
             self.report.unknown += 1
+
+    def caught_up(self) -> None:
+        """Every answer so far is queued: store them if there are enough to be worth a transaction."""
+        if len(self.pending) >= self.start:
+            self.flush()
 
     def unknown(self, read: MetricRead) -> bool:
         """``_unknown``, with each network's declared metrics looked up once per store."""

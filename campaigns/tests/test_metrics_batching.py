@@ -242,3 +242,66 @@ def test_a_model_with_init_listeners_is_loaded_through_from_db(network: Recordin
     finally:
         signals.post_init.disconnect(listener, sender=SharePublication)
     assert seen == [publication.pk]
+
+
+class _CountingStore:
+    """Stands in for the sweep's store: records what was queued each time the loop caught up."""
+
+    def __init__(self, start: int) -> None:
+        self.start, self.pending = start, 0
+        self.stored: list[int] = []
+
+    def outcome(self, outcome: int) -> None:
+        self.pending += outcome
+
+    def caught_up(self) -> None:
+        if self.pending >= self.start:
+            self.stored.append(self.pending)
+            self.pending = 0
+
+
+def test_the_store_takes_every_answer_already_back_in_one_go() -> None:
+    from concurrent.futures import Future
+
+    futures: list[Future[Any]] = [Future() for _ in range(6)]
+    store = _CountingStore(start=2)
+    for future in futures[:4]:
+        future.set_result(1)  # four answers are back before the store looks
+
+    def later() -> None:
+        time.sleep(0.05)
+        futures[4].set_result(1)
+        time.sleep(0.05)
+        futures[5].set_result(1)
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    metrics._store_as_answered(futures, store)
+    thread.join()
+
+    # The four answers back at once make one store; the fifth alone is too few, so it waits for the sixth.
+    assert store.stored == [4, 2]
+    assert store.pending == 0
+
+
+def test_a_sweep_starts_storing_before_its_last_answer_and_stores_every_read_once(
+    settings: Any, network: RecordingNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.METRICS_STORE_START = 4
+    settings.METRICS_STORE_CHUNK = 100
+    settings.NETWORK_METRICS_LIMITS = {APP_NETWORK: {"concurrency": 2}}  # two answers of 3 posts every 50 ms
+    publications = published(12)
+    sizes: list[int] = []
+    store = metrics.metric_snapshots_store_batch
+
+    def recorded(*, reads: Any, now: Any) -> int:
+        sizes.append(len(reads))
+        return store(reads=reads, now=now)
+
+    monkeypatch.setattr(metrics, "metric_snapshots_store_batch", recorded)
+    metrics.metrics_pull_due(now=hour_later(publications))
+
+    assert sum(sizes) == 12
+    assert len(sizes) >= 2  # stored while later reads were still out
+    assert all(size >= 4 for size in sizes[:-1])  # never fewer than METRICS_STORE_START but the last
+    assert MetricSnapshot.objects.filter(window="+1h").count() == 12
