@@ -287,10 +287,18 @@ class ShareEarning(models.Model):
 
     share_key = models.CharField(_("share"), max_length=120, unique=True)
     campaign = models.ForeignKey(
-        "campaigns.Campaign", on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0011, linkilike.references)
+        related_name="+",
+        verbose_name=_("campaign"),
     )
     influencer = models.ForeignKey(
-        "influencers.InfluencerProfile", on_delete=models.PROTECT, related_name="+", verbose_name=_("influencer")
+        "influencers.InfluencerProfile",
+        on_delete=models.PROTECT,
+        db_constraint=False,  # checked per statement (migration 0011, linkilike.references)
+        related_name="+",
+        verbose_name=_("influencer"),
     )
     impressions = models.BigIntegerField(_("impressions counted"), default=0)
     engagements = models.BigIntegerField(_("engagements counted"), default=0)

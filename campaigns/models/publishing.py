@@ -158,7 +158,13 @@ class MetricSnapshot(models.Model):
     no row (``MetricWindowRetry``).
     """
 
-    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="metric_snapshots", verbose_name=_("share"))
+    share = models.ForeignKey(
+        Share,
+        on_delete=models.CASCADE,
+        db_constraint=False,  # checked per statement (migration 0023, linkilike.references)
+        related_name="metric_snapshots",
+        verbose_name=_("share"),
+    )
     window = models.CharField(_("window"), max_length=16)
     collected_at = models.DateTimeField(_("collected"), default=timezone.now, db_index=True)
     impressions = models.BigIntegerField(_("impressions"), null=True, blank=True)

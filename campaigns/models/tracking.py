@@ -142,7 +142,12 @@ class ShareResult(models.Model):
     """
 
     share = models.OneToOneField(
-        Share, on_delete=models.CASCADE, primary_key=True, related_name="result", verbose_name=_("share")
+        Share,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,  # checked per statement (migration 0023, linkilike.references)
+        related_name="result",
+        verbose_name=_("share"),
     )
     reach = models.BigIntegerField(_("reach"), null=True, blank=True)
     impressions = models.BigIntegerField(_("impressions"), null=True, blank=True)
@@ -166,7 +171,13 @@ class CampaignResultHour(models.Model):
     (reach, else impressions); ``snapshots`` and ``unique_clicks`` say whether the hour had any data.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        db_constraint=False,  # checked per statement (migration 0023, linkilike.references)
+        related_name="+",
+        verbose_name=_("campaign"),
+    )
     hour = models.DateTimeField(_("hour (UTC)"))
     snapshots = models.IntegerField(_("snapshots"), default=0)
     reach_gain = models.BigIntegerField(_("reach gained"), default=0)
@@ -191,13 +202,20 @@ class CampaignResultGroup(models.Model):
     ``*_shares`` count the shares whose latest snapshot reports the metric: 0 shows as "not reported".
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        db_constraint=False,  # checked per statement (migration 0023, linkilike.references)
+        related_name="+",
+        verbose_name=_("campaign"),
+    )
     key = models.CharField(_("key"), max_length=40)
     influencer = models.ForeignKey(
         "influencers.InfluencerProfile",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
+        db_constraint=False,  # checked per statement (migration 0023, linkilike.references)
         related_name="+",
         verbose_name=_("influencer"),
     )
