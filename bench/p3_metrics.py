@@ -254,7 +254,6 @@ PROFILED = (
     ("campaigns.metrics.services_batch", "_anomalies_check", "store: anomaly checks (histories, rules)"),
     ("campaigns.metrics.services_batch", "_holds_open", "store: holds opened"),
     ("campaigns.metrics.services_batch", "_deltas", "store: deltas computed"),
-    ("campaigns.metrics.services_batch", "_deltas_stage", "store: deltas COPY into the earnings stage"),
     ("campaigns.metrics.services_batch", "earnings_accrue_batch", "store: earnings booked (earnings batch)"),
     ("campaigns.metrics.services_batch", "_retries_resolve", "store: retries/reasons cleared"),
     ("campaigns.metrics.services", "retention_check_due", "retention checks"),

@@ -415,9 +415,8 @@ def metrics_pull(
                 store.outcome(runners[item.network].run(item))
             # In sets, what has come back is stored while later reads are in flight (from the first
             # ``store_start()`` reads on): its statements run in PostgreSQL, and the interpreter is left to the
-            # readers (ADR 22). One by one,
-            # the reads are stored once all are back: per-row storing on this thread made calls take 2-4x
-            # their latency.
+            # readers (ADR 22, ADR 25). One by one, the reads are stored once all are back: per-row storing on
+            # this thread made calls take 2-4x their latency.
             if per_row:
                 outcomes.extend(future.result() for future in as_completed(futures))
             else:
@@ -435,9 +434,9 @@ def _store_as_answered(futures: list[Future[_Outcome]], store: _Store) -> None:
     """Hands each answer to the store as it comes; the store takes what has come so far in one go.
 
     Whenever every answer that has arrived is queued, the store writes them if there are at least
-    ``store_start()`` (or at once when a chunk is full): the first store starts after the first few hundred
-    reads instead of a whole chunk, and each later one takes what came in while the one before ran, so
-    the last store after the last answer is small (ADR 22).
+    ``store_start()`` reads (or at once when a chunk is full): the first store starts after the first 2,000
+    reads instead of a whole chunk of 5,000, and each later one takes what came in while the one before
+    ran, so less is left to store after the last answer (ADR 25).
     """
     answered: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
     for future in futures:

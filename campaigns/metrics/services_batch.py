@@ -13,7 +13,7 @@ table and one database transaction:
    engagements far above the influencer's usual: the latter's history computed for all shares in two
    queries, seeing exactly the snapshots the per-row path would have seen at that read's turn).
 3. The deltas (cumulative counts minus what was counted so far, one per new window, in read order)
-   are booked by ``campaigns.earnings.batch.earnings_accrue_batch``: the same accruals, ledger
+   are staged by COPY and booked by ``campaigns.earnings.batch.earnings_accrue_batch``: the same accruals, ledger
    transactions and balances as ``earnings_accrue`` called once per delta (ADR 14).
 4. The windows' retry rows are deleted and a "counts unknown" reason is cleared, one statement each.
 
@@ -26,6 +26,7 @@ PostgreSQL only.
 # ruff: noqa: S608
 from __future__ import annotations
 
+import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.earnings.batch import COUNTS, STAGE_COLUMNS, earnings_accrue_batch, earnings_delta_stage_create
+from campaigns.earnings.batch import earnings_accrue_batch
 from campaigns.earnings.services import MetricDelta
 from campaigns.matching.engine import sandbox_allowed
 from campaigns.metrics.counts import COUNT_NAMES, METRICS_UNKNOWN, reach_like, snapshot_counts
@@ -123,8 +124,7 @@ def _store(*, reads: Sequence[MetricRead], now: datetime) -> int:
         _anomalies_check(reads=reads, shares=shares, counts=counts, created=created, now=now)
         deltas = _deltas(reads=reads, shares=shares, counts=counts, created=created)
         if deltas:
-            _deltas_stage(deltas)
-            result = earnings_accrue_batch()
+            result = earnings_accrue_batch(deltas=deltas)
             if result.refused:
                 raise MetricBatchRefused(f"{result.refused} of {len(deltas)} deltas refused")
     _retries_resolve(reads=reads)
@@ -145,14 +145,16 @@ def _snapshots_insert(
 
 
 def _stage_copy(*, reads: Sequence[MetricRead], counts: list[dict[str, int | None]]) -> None:
-    """The reads' rows (one per window, ``seq`` in read order) into a fresh staging table, by COPY."""
+    """The reads' rows (one per window, ``seq`` in read order) into a fresh staging table, by COPY (CSV: the
+    csv module quotes the window labels, and a count not reported goes as an unquoted empty field, NULL)."""
     buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     seq = 0
     for read, values in zip(reads, counts, strict=True):
+        row = [None if values.get(name) is None else int(values[name] or 0) for name in _VALUE_COLUMNS]
+        share_id = read.publication.share_id
         for window in read.windows:
-            fields = [str(seq), str(read.publication.share_id), _copy_text(window)]
-            fields.extend(r"\N" if values.get(name) is None else str(int(values[name] or 0)) for name in _VALUE_COLUMNS)
-            buffer.write("\t".join(fields) + "\n")
+            writer.writerow((seq, share_id, window, *row))
             seq += 1
     buffer.seek(0)
     value_columns = ", ".join(f"{name} bigint" for name in _VALUE_COLUMNS)
@@ -163,7 +165,8 @@ def _stage_copy(*, reads: Sequence[MetricRead], counts: list[dict[str, int | Non
             f"CREATE TEMPORARY TABLE {STAGE_TABLE} (seq integer PRIMARY KEY, share_id bigint NOT NULL, "
             f'"window" varchar(16) NOT NULL, {value_columns}) ON COMMIT DROP'
         )
-        cursor.copy_expert(f'COPY {STAGE_TABLE} (seq, share_id, "window", {names}) FROM STDIN', buffer)
+        copy = f'COPY {STAGE_TABLE} (seq, share_id, "window", {names}) FROM STDIN WITH (FORMAT csv)'
+        cursor.copy_expert(copy, buffer)
 
 
 def _stage_insert(*, now: datetime) -> list[tuple[int, int, str]]:
@@ -187,11 +190,6 @@ def _stage_insert(*, now: datetime) -> list[tuple[int, int, str]]:
         inserted = cursor.fetchall()
         cursor.execute(f"DROP TABLE {STAGE_TABLE}")
     return [(pk, share_id, window) for pk, share_id, window in inserted]
-
-
-def _copy_text(value: str) -> str:
-    """A text field for COPY's text format (window labels are short ASCII, but never trusted)."""
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _anomalies_check(
@@ -324,22 +322,6 @@ def _deltas(
                 max(0, before_engagements + delta.engagements),
             )
     return deltas
-
-
-def _deltas_stage(deltas: list[MetricDelta]) -> None:
-    """The deltas into the earnings batch's staging table (``seq`` in booking order), by COPY."""
-    stage = earnings_delta_stage_create()
-    buffer = io.StringIO()
-    for seq, delta in enumerate(deltas):
-        fields = [str(seq), _copy_text(delta.share_key), str(delta.campaign_id), str(delta.influencer_id)]
-        fields.append(_copy_text(delta.window))
-        fields.extend(str(int(getattr(delta, name))) for name in COUNTS)
-        fields.append(_copy_text(delta.source))
-        buffer.write("\t".join(fields) + "\n")
-    buffer.seek(0)
-    columns = ", ".join(f'"{column}"' for column in STAGE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {stage} ({columns}) FROM STDIN", buffer)
 
 
 def _retries_resolve(*, reads: Sequence[MetricRead]) -> None:
