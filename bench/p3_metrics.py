@@ -246,7 +246,7 @@ PROFILED = (
     ("campaigns.metrics.services", "publications_for_metrics", "publications loaded"),
     ("campaigns.metrics.services", "_plan", "plan (batches, peers)"),
     ("campaigns.metrics.services", "publication_peer_checks", "plan: peer-check reads"),
-    ("campaigns.metrics.services", "_Store.outcome", "reads handed to the store (incl. stores of full chunks)"),
+    ("campaigns.metrics.services", "_Store.outcome", "reads handed to the store (incl. the store of a full chunk)"),
     ("campaigns.metrics.services", "metric_snapshots_store_batch", "store, one transaction per chunk"),
     ("campaigns.metrics.services_batch", "peer_engagement_check", "store: peer checks"),
     ("campaigns.metrics.services_batch", "_stage_copy", "store: snapshot COPY into the stage"),
