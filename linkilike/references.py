@@ -9,8 +9,8 @@ parent-side function of migration payouts 0006:
 * the child side (after INSERT, per statement: ``<child>_refs_inserted()``; after an UPDATE that changes a
   reference, per row: ``<child>_refs_updated()``; both generated here): every non-null reference written
   names an existing row, and the rows named are locked ``FOR KEY SHARE`` as a foreign key locks them, so a
-  concurrent delete of a parent waits for this transaction and then finds the reference. A statement of more than ``LARGE`` rows
-  checks by range or hash join (ADR 21); smaller ones keep static plans;
+  concurrent delete of a parent waits for this transaction and then finds the reference. An INSERT of more
+  than ``LARGE`` rows is checked by range or hash join (ADR 21); smaller ones keep static plans;
 * the parent side (``payouts_refs_kept``, after DELETE, after a change of the primary key, after
   TRUNCATE): no row of the child refers to a deleted key.
 
@@ -101,8 +101,9 @@ def update_check_function(child: str, references: Sequence[tuple[str, str]]) -> 
     """``CREATE FUNCTION <child>_refs_updated()``: a row whose UPDATE changed a reference, checked and locked.
 
     A row trigger (PostgreSQL allows no column list on a trigger with transition tables), fired only for an
-    UPDATE that sets a reference column to another value (``update_trigger``): rollups and counters update
-    other columns and pay nothing, as a foreign key checks nothing when its columns stay the same.
+    UPDATE that sets a reference column to another value (its ``WHEN``, in ``forward_statements``): rollups
+    and counters update other columns and pay nothing, as a foreign key checks nothing when its columns stay
+    the same.
     """
     checks = []
     for column, parent in references:

@@ -69,7 +69,7 @@ BATCH_SETTINGS = {"work_mem": BATCH_WORK_MEM, "enable_memoize": "off", "jit": "o
 
 #: The share's cumulative counts the pricing policy reads (``MetricDelta`` fields, stage columns).
 COUNTS = PRICING.counts
-#: Columns of the staging table, in the order ``earnings_delta_stage_copy`` writes them.
+#: Columns of the staging table, in the order ``_stage`` writes them.
 STAGE_COLUMNS = ("seq", "share_key", "campaign_id", "influencer_id", "window", *COUNTS, "source")
 
 

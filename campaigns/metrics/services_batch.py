@@ -13,8 +13,9 @@ table and one database transaction:
    engagements far above the influencer's usual: the latter's history computed for all shares in two
    queries, seeing exactly the snapshots the per-row path would have seen at that read's turn).
 3. The deltas (cumulative counts minus what was counted so far, one per new window, in read order)
-   are staged by COPY and booked by ``campaigns.earnings.batch.earnings_accrue_batch``: the same accruals, ledger
-   transactions and balances as ``earnings_accrue`` called once per delta (ADR 14).
+   are booked by ``campaigns.earnings.batch.earnings_accrue_batch``: the same accruals, lines and balances
+   as ``earnings_accrue`` called once per delta (ADR 14), in one ledger transaction per campaign and
+   direction (ADR 24).
 4. The windows' retry rows are deleted and a "counts unknown" reason is cleared, one statement each.
 
 What the per-row path does differently stays with it (the caller sends those reads there): unknown reads
@@ -151,7 +152,7 @@ def _stage_copy(*, reads: Sequence[MetricRead], counts: list[dict[str, int | Non
     writer = csv.writer(buffer, lineterminator="\n")
     seq = 0
     for read, values in zip(reads, counts, strict=True):
-        row = [None if values.get(name) is None else int(values[name] or 0) for name in _VALUE_COLUMNS]
+        row = [None if (value := values.get(name)) is None else int(value) for name in _VALUE_COLUMNS]
         share_id = read.publication.share_id
         for window in read.windows:
             writer.writerow((seq, share_id, window, *row))

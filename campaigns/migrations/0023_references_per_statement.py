@@ -2,7 +2,7 @@
 
 A metrics sweep inserts thousands of snapshots per statement, and the results rows and campaign groups
 of shares seen for the first time; the deferred foreign keys queued one check per reference and row for
-the commit (bench P3: about a quarter of a second of a 10,000-post sweep). The references become statement triggers
+the commit (bench P3: about a quarter of a second of a 10,000-post sweep). The references become triggers
 (``linkilike.references``, ADR 25) with the generic parent-side function of migration payouts 0006.
 """
 

@@ -1,8 +1,8 @@
 """The database refuses snapshots, results and share earnings that point at nothing, and deleting what they
 point at (ADR 25).
 
-Their references are checked by statement triggers (``linkilike.references``; migrations campaigns 0023 and
-payouts 0011) instead of deferred foreign keys. These tests go around Django (raw SQL), as a bug or a
+Their references are checked by triggers (``linkilike.references``; migrations campaigns 0023 and payouts
+0011) instead of deferred foreign keys. These tests go around Django (raw SQL), as a bug or a
 hand-made fix would, and show the guarantee a foreign key gave still holds.
 """
 
@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 
 from campaigns.models import CampaignResultGroup, CampaignResultHour, MetricSnapshot, Share, ShareResult
 from payouts.models import ShareEarning
+from payouts.tests.helpers import refused_as_foreign_key
 from tests.doubles.publishing import ready_share
 
 pytestmark = pytest.mark.django_db
@@ -28,21 +29,18 @@ def measured() -> Share:
     return share
 
 
-def _refused(sql: str, params: list[object] | None = None) -> None:
-    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_rows_pointing_at_nothing_are_refused_at_the_statement(measured: Share) -> None:
-    _refused(
+    refused_as_foreign_key(
         'INSERT INTO campaigns_metricsnapshot (share_id, "window", collected_at, post_exists, source) '
         "VALUES (%s, '+6h', now(), true, 'network')",
         [MISSING],
     )
-    _refused("INSERT INTO campaigns_shareresult (share_id, unique_clicks, earned_minor) VALUES (%s, 0, 0)", [MISSING])
+    refused_as_foreign_key(
+        "INSERT INTO campaigns_shareresult (share_id, unique_clicks, earned_minor) VALUES (%s, 0, 0)", [MISSING]
+    )
     for column, other in (("campaign_id", "influencer_id"), ("influencer_id", "campaign_id")):
         values = {column: MISSING, other: getattr(measured, other)}
-        _refused(
+        refused_as_foreign_key(
             "INSERT INTO payouts_shareearning (share_key, campaign_id, influencer_id, impressions, engagements, "
             "unique_clicks, participations, participation_price_minor, earned_minor, fee_minor, updated_at) "
             "VALUES ('elsewhere', %s, %s, 0, 0, 0, 0, 0, 0, 0, now())",
@@ -56,10 +54,14 @@ def test_rows_pointing_at_nothing_are_refused_at_the_statement(measured: Share) 
         with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic():
             rollup()
     # A change of a reference is checked as well; one bad row refuses the whole statement.
-    _refused("UPDATE campaigns_metricsnapshot SET share_id = %s WHERE share_id = %s", [MISSING, measured.pk])
-    _refused("UPDATE payouts_shareearning SET campaign_id = %s", [MISSING])
-    _refused("UPDATE campaigns_campaignresultgroup SET influencer_id = %s WHERE influencer_id IS NOT NULL", [MISSING])
-    _refused(
+    refused_as_foreign_key(
+        "UPDATE campaigns_metricsnapshot SET share_id = %s WHERE share_id = %s", [MISSING, measured.pk]
+    )
+    refused_as_foreign_key("UPDATE payouts_shareearning SET campaign_id = %s", [MISSING])
+    refused_as_foreign_key(
+        "UPDATE campaigns_campaignresultgroup SET influencer_id = %s WHERE influencer_id IS NOT NULL", [MISSING]
+    )
+    refused_as_foreign_key(
         'INSERT INTO campaigns_metricsnapshot (share_id, "window", collected_at, post_exists, source) '
         "VALUES (%s, '+6h', now(), true, 'network'), (%s, '+24h', now(), true, 'network')",
         [measured.pk, MISSING],
@@ -71,20 +73,19 @@ def test_what_they_point_at_cannot_be_deleted_around_the_orm(measured: Share) ->
     assert ShareResult.objects.filter(share=measured).exists()  # the snapshot's rollup made it
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no queued foreign-key check of other tables
-    _refused("DELETE FROM campaigns_share WHERE id = %s", [measured.pk])
-    _refused("UPDATE campaigns_share SET id = %s WHERE id = %s", [MISSING, measured.pk])
-    _refused("DELETE FROM influencers_influencerprofile WHERE id = %s", [measured.influencer_id])
-    _refused("DELETE FROM campaigns_campaign WHERE id = %s", [measured.campaign_id])
+    refused_as_foreign_key("DELETE FROM campaigns_share WHERE id = %s", [measured.pk])
+    refused_as_foreign_key("UPDATE campaigns_share SET id = %s WHERE id = %s", [MISSING, measured.pk])
+    refused_as_foreign_key("DELETE FROM influencers_influencerprofile WHERE id = %s", [measured.influencer_id])
+    refused_as_foreign_key("DELETE FROM campaigns_campaign WHERE id = %s", [measured.campaign_id])
     assert Share.objects.filter(pk=measured.pk).exists()
 
 
 def test_a_share_deleted_through_django_takes_its_snapshots_and_result_along(measured: Share) -> None:
     # Django's on_delete still cascades: the children go first, in statements of their own.
-    MetricSnapshot.objects.filter(share=measured).delete()
-    ShareResult.objects.filter(share=measured).delete()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_share WHERE id = %s", [measured.pk])
+    measured.delete()
     assert not Share.objects.filter(pk=measured.pk).exists()
+    assert not MetricSnapshot.objects.filter(share_id=measured.pk).exists()
+    assert not ShareResult.objects.filter(share_id=measured.pk).exists()
 
 
 def test_large_statements_are_checked_by_their_own_plan(measured: Share) -> None:
@@ -95,7 +96,7 @@ def test_large_statements_are_checked_by_their_own_plan(measured: Share) -> None
         "SELECT CASE WHEN g = %s THEN %s ELSE %s END, 'w' || g, now(), true, 'network' "
         "FROM generate_series(1, 12000) g"
     )
-    _refused(rows, [7_000, MISSING, measured.pk])
+    refused_as_foreign_key(rows, [7_000, MISSING, measured.pk])
     with connection.cursor() as cursor:
         cursor.execute(rows, [0, MISSING, measured.pk])
     assert MetricSnapshot.objects.filter(share=measured).count() == 12_001

@@ -1,7 +1,7 @@
 """A share's earning row refers to its campaign and influencer through statement checks, not deferred keys.
 
 The earnings batch opens the rows of a sweep's new shares in one statement; the deferred foreign keys
-queued two checks per row for the commit. The references become statement triggers
+queued two checks per row for the commit. The references become triggers
 (``linkilike.references``, ADR 25) with the generic parent-side function of migration 0006.
 """
 

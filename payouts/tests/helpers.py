@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from django.db import IntegrityError, connection, transaction
+
 from campaigns.earnings.budget import campaign_budget_reserve
 from campaigns.earnings.services import MetricDelta
 from campaigns.models import Campaign
@@ -89,3 +92,10 @@ def assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
         assert actual[part] == expected[part], part
     report = ledger_reconcile_report()
     assert report.ok, report
+
+
+def refused_as_foreign_key(sql: str, params: list[object] | None = None) -> None:
+    """Raw SQL (around Django, as a bug or a hand-made fix would write) that the database refuses as a
+    reference to nothing, or to a row still referenced; the statement leaves nothing behind."""
+    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)

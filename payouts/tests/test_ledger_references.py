@@ -8,11 +8,11 @@ as a bug or a hand-made fix would, and show the guarantee a foreign key gave sti
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from campaigns.earnings.services import earnings_accrue
 from payouts.models import EarningAccrual, EarningLine, LedgerAccount, LedgerEntry, LedgerTransaction
-from payouts.tests.helpers import delta, funded_campaign, influencer
+from payouts.tests.helpers import delta, funded_campaign, influencer, refused_as_foreign_key
 
 pytestmark = pytest.mark.django_db
 
@@ -28,44 +28,39 @@ def booked():
     return campaign, person, accrual
 
 
-def _refused(sql: str, params: list[object] | None = None) -> None:
-    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def test_rows_pointing_at_nothing_are_refused(booked):
+def test_rows_pointing_at_nothing_arerefused_as_foreign_key(booked):
     _campaign, _person, accrual = booked
     txn = accrual.ledger_transaction
     account = LedgerEntry.objects.filter(transaction=txn).first().account
     # A balanced pair of entries, so only the reference can be what is refused.
-    _refused(
+    refused_as_foreign_key(
         "INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency) "
         "VALUES (%s, %s, 5, 'EUR'), (%s, %s, -5, 'EUR')",
         [MISSING, account.pk, MISSING, account.pk],
     )
-    _refused(
+    refused_as_foreign_key(
         "INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency) "
         "VALUES (%s, %s, 5, 'EUR'), (%s, %s, -5, 'EUR')",
         [txn.pk, MISSING, txn.pk, account.pk],
     )
-    _refused(
+    refused_as_foreign_key(
         "INSERT INTO payouts_ledgertransaction (kind, description, campaign_id, created_at) "
         "VALUES ('earning', '', %s, now())",
         [MISSING],
     )
-    _refused(
+    refused_as_foreign_key(
         "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
         "VALUES (%s, 'engagements', 1, 1, 1, 1)",
         [MISSING],
     )
     # A change of a reference is checked as well (a foreign key checks updates that change it).
-    _refused("UPDATE payouts_earningaccrual SET influencer_id = %s WHERE id = %s", [MISSING, accrual.pk])
+    refused_as_foreign_key("UPDATE payouts_earningaccrual SET influencer_id = %s WHERE id = %s", [MISSING, accrual.pk])
     assert EarningLine.objects.filter(accrual=accrual).count() == 1
 
 
 def test_one_bad_row_refuses_the_whole_statement(booked):
     _campaign, _person, accrual = booked
-    _refused(
+    refused_as_foreign_key(
         "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
         "VALUES (%s, 'engagements', 1, 1, 1, 1), (%s, 'engagements', 1, 1, 1, 1)",
         [accrual.pk, MISSING],
@@ -76,13 +71,13 @@ def test_one_bad_row_refuses_the_whole_statement(booked):
 def test_rows_the_ledger_points_at_cannot_be_deleted_or_truncated(booked):
     _campaign, person, accrual = booked
     account = LedgerEntry.objects.filter(transaction=accrual.ledger_transaction).first().account
-    _refused("DELETE FROM payouts_ledgeraccount WHERE id = %s", [account.pk])
-    _refused("DELETE FROM payouts_earningaccrual WHERE id = %s", [accrual.pk])
-    _refused("DELETE FROM influencers_influencerprofile WHERE id = %s", [person.pk])
-    _refused("UPDATE payouts_ledgeraccount SET id = %s WHERE id = %s", [MISSING, account.pk])
+    refused_as_foreign_key("DELETE FROM payouts_ledgeraccount WHERE id = %s", [account.pk])
+    refused_as_foreign_key("DELETE FROM payouts_earningaccrual WHERE id = %s", [accrual.pk])
+    refused_as_foreign_key("DELETE FROM influencers_influencerprofile WHERE id = %s", [person.pk])
+    refused_as_foreign_key("UPDATE payouts_ledgeraccount SET id = %s WHERE id = %s", [MISSING, account.pk])
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no queued foreign-key check
-    _refused("TRUNCATE payouts_ledgeraccount CASCADE")  # entries stay: they still point at the accounts
+    refused_as_foreign_key("TRUNCATE payouts_ledgeraccount CASCADE")  # entries stay: they still point at the accounts
     assert LedgerAccount.objects.filter(pk=account.pk).exists()
     assert EarningAccrual.objects.filter(pk=accrual.pk).exists()
 
@@ -105,7 +100,7 @@ def test_large_statements_are_checked_by_their_own_plan(booked):
         "INSERT INTO payouts_earningline (accrual_id, metric, units, price_minor, per_units, amount_minor) "
         "SELECT CASE WHEN g = %s THEN %s ELSE %s END, 'engagements', 1, 1, 1, 1 FROM generate_series(1, 12000) g"
     )
-    _refused(line, [7_000, MISSING, accrual.pk])
+    refused_as_foreign_key(line, [7_000, MISSING, accrual.pk])
     assert EarningLine.objects.filter(accrual=accrual).count() == 1
     with connection.cursor() as cursor:
         cursor.execute(line, [0, MISSING, accrual.pk])
@@ -123,7 +118,7 @@ def test_large_statements_whose_keys_fill_their_range_are_checked_by_the_range(b
         "SELECT CASE WHEN g %% 2 = 0 THEN %s ELSE %s END, 'engagements', 1, 1, 1, 1 FROM generate_series(1, 12000) g"
     )
     gap = max(accrual.pk, second.pk) + 1  # the next id: no accrual has it yet
-    _refused(line, [max(accrual.pk, second.pk), gap])
+    refused_as_foreign_key(line, [max(accrual.pk, second.pk), gap])
     low, high = sorted((accrual.pk, second.pk))
     assert high == low + 1  # consecutive ids: the range path
     with connection.cursor() as cursor:
