@@ -12,12 +12,17 @@ splitting the work:
   are priced, checked against the reservation and written with ``INSERT ... SELECT`` (transactions,
   entries, accruals, lines) and one ``UPDATE ... FROM`` per table (balances, shares).
 * From the first delta of a campaign that needs sequential judgement — the reservation would be
-  overdrawn (the per-row path caps it with ``_affordable``), a reversal (takes from earnings on hold
-  newest first, then the available balance, then writes off), a reservation that is not open — every
-  later delta of that campaign goes through ``earnings_accrue`` itself, in order, in the same database
-  transaction. Those deltas see exactly the state the per-row path would have shown them: the
-  set-based part only wrote earlier deltas of that campaign, and its bookings elsewhere (pending
-  balances, fees, other campaigns) are credits that no later judgement reads.
+  overdrawn (the per-row path caps it with ``_affordable``), a reversal that takes from the available
+  balance (reversals take from earnings on hold newest first, then the available balance, then write
+  off) — that one delta goes through ``earnings_accrue`` itself, in the same database transaction, and
+  the campaign's later deltas wait for the next round, which judges them against what it left. Those
+  per-row deltas see exactly the state the per-row path would have shown them: the set-based part only
+  wrote earlier deltas of that campaign, and its bookings elsewhere (pending balances, fees, other
+  campaigns) are credits that no later judgement reads.
+* A campaign whose budget is spent (a capped delta leaves less than one minor unit with its fee; a
+  reservation that is not open pays nothing) earns nothing more: its deltas move the shares' counts,
+  set-based, with accruals and lines of zero earnings, until one would take earnings back (a reversal
+  refills the reservation: one by one again) or could still afford a minor unit.
 
 The database triggers of migration 0002 stay in force: entries are immutable and every transaction
 must balance at commit. PostgreSQL only; other databases take the per-row path.
@@ -229,30 +234,76 @@ def platform_fee_sql(earned: str, bps: str) -> str:
     return PRICING.fee_sql(earned, bps)
 
 
+#: The deltas of ``_CALC`` that were not clean, each with its campaign's first such ``seq``.
+_NOT_CLEAN = f"(SELECT k.*, min(k.seq) OVER (PARTITION BY k.campaign_id) AS first FROM {_CALC} k WHERE NOT k.clean) k"
+#: At most this many rounds per batch (see ``_book_staged``); what is left then goes through the per-row service.
+MAX_ROUNDS = 25
+
+
 def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
+    """Books the staged deltas in rounds.
+
+    Each round books set-based every campaign's clean deltas (up to its first delta that needs sequential
+    judgement), then that one delta per campaign through ``earnings_accrue``; the campaign's later deltas
+    go to the next round, judged against what the per-row booking left (a capped delta leaves the
+    reservation all but empty: its later deltas earn nothing, set-based, until a reversal refills it).
+    After ``MAX_ROUNDS`` the rest goes through ``earnings_accrue`` in order, as every later delta of such a
+    campaign did before rounds.
+    """
     with phase("staging"):
         total, valid_total = _checked_and_locked()
     if not total:
         return BatchResult(0, 0, 0, 0, 0, 0, 0)
-    with phase("amounts"):
-        _compute_amounts()
-    (booked, money_moves) = _fetch_one(f"SELECT count(*), count(*) FILTER (WHERE earned <> 0) FROM {_BOOK}")
-    (per_row_count, considered) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
-    transactions, entries = _write_money(phase=phase) if money_moves else (0, 0)
-    _write_accruals(now=now, phase=phase, money_moves=bool(money_moves))
-    if money_moves:
-        _balances_write(phase=phase)
-    with phase("per-row"):
-        per_row = _book_per_row(now=now) if per_row_count else 0
+    booked = per_row = transactions = entries = 0
+    considered: int | None = None
+    for round_number in range(1, MAX_ROUNDS + 1):
+        with phase("amounts"):
+            _compute_amounts()
+        (clean, money_moves) = _fetch_one(f"SELECT count(*), count(*) FILTER (WHERE earned <> 0) FROM {_BOOK}")
+        (rest, rows) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
+        if considered is None:
+            considered = int(rows)
+        if money_moves:
+            written = _write_money(phase=phase)
+            transactions, entries = transactions + written[0], entries + written[1]
+        _write_accruals(now=now, phase=phase, money_moves=bool(money_moves))
+        if money_moves:
+            _balances_write(phase=phase)
+        booked += int(clean)
+        if not rest:
+            break
+        with phase("per-row"):
+            per_row += _book_per_row(now=now, first_only=round_number < MAX_ROUNDS)
+            if round_number < MAX_ROUNDS:
+                _restage_rest()
     return BatchResult(
         deltas=total,
-        booked_set_based=int(booked),
+        booked_set_based=booked,
         booked_per_row=per_row,
-        skipped=int(valid_total) - int(considered),
+        skipped=int(valid_total) - int(considered or 0),
         refused=total - int(valid_total),
         transactions=transactions,
         entries=entries,
     )
+
+
+def _restage_rest() -> None:
+    """The staging table keeps only the deltas no round has booked yet (``_book_per_row`` booked each
+    campaign's first one that was not clean); ``_CALC`` and ``_BOOK`` go, for the next round's."""
+    _execute(
+        f"""
+        CREATE TEMPORARY TABLE earnings_batch_rest ON COMMIT DROP AS
+        SELECT seq, share_key, campaign_id, influencer_id, "window", {_each("d_{c} AS {c}")}, source
+        FROM {_NOT_CLEAN} WHERE seq > first
+        """
+    )
+    _execute(f"DROP VIEW {_BOOK}")
+    _execute(f"DROP TABLE {_CALC}")
+    _execute(f"TRUNCATE {STAGE_TABLE}")
+    columns = ", ".join(_quoted(STAGE_COLUMNS))
+    _execute(f"INSERT INTO {STAGE_TABLE} ({columns}) SELECT {columns} FROM earnings_batch_rest")
+    _execute("DROP TABLE earnings_batch_rest")
+    _execute(f"ANALYZE {STAGE_TABLE}")
 
 
 def _checked_and_locked() -> tuple[int, int]:
@@ -418,10 +469,29 @@ def _compute_amounts() -> None:
             SELECT p.*, {PRICING.capped_sql(value_after, "p")} AS target
             FROM priced p
         ),
+        -- Materialized: once per campaign (inlined, its subqueries ran once per delta).
+        budget AS MATERIALIZED (
+            SELECT c.id AS campaign_id, r.remaining,
+                -- Spent: less than one minor unit with its fee left (what a capped delta leaves).
+                r.remaining < 2 + c.platform_fee_bps / 10000 AS spent
+            FROM campaigns_campaign c
+            -- What earnings_accrue takes as remaining: the reservation's balance, 0 when it is not open.
+            CROSS JOIN LATERAL (SELECT CASE WHEN
+                c.status NOT IN ({closed})
+                AND EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {reserve_key})
+                AND NOT EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {release_key})
+                THEN COALESCE((SELECT a.balance_minor FROM payouts_ledgeraccount a WHERE a.key = {reserved_key}), 0)
+                ELSE 0 END AS remaining
+            ) r
+            WHERE c.id IN (SELECT DISTINCT campaign_id FROM {STAGE_TABLE})
+        ),
+        -- In a campaign whose budget is spent nothing earns (a reversal is judged one by one below): every
+        -- delta leaves the share's earnings where they were.
         earned AS (
-            SELECT t.*, COALESCE(lag(target) OVER share_order, earned0) AS e_before,
-                target - COALESCE(lag(target) OVER share_order, earned0) AS earned
-            FROM targeted t
+            SELECT t.*, g.remaining, g.spent,
+                CASE WHEN g.spent THEN earned0 ELSE COALESCE(lag(target) OVER share_order, earned0) END AS e_before,
+                CASE WHEN g.spent THEN 0 ELSE target - COALESCE(lag(target) OVER share_order, earned0) END AS earned
+            FROM targeted t JOIN budget g ON g.campaign_id = t.campaign_id
             WINDOW share_order AS (PARTITION BY share_id ORDER BY seq)
         ),
         feed AS (
@@ -436,23 +506,17 @@ def _compute_amounts() -> None:
             WINDOW earlier AS (PARTITION BY share_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
                 share_order AS (PARTITION BY share_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
         ),
-        -- Materialized: once per campaign (inlined, its subqueries ran once per delta).
-        budget AS MATERIALIZED (
-            SELECT c.id AS campaign_id,
-                c.status NOT IN ({closed})
-                AND EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {reserve_key})
-                AND NOT EXISTS (SELECT 1 FROM payouts_ledgertransaction t WHERE t.idempotency_key = {release_key})
-                    AS open,
-                COALESCE((SELECT a.balance_minor FROM payouts_ledgeraccount a WHERE a.key = {reserved_key}), 0)
-                    AS remaining
-            FROM campaigns_campaign c WHERE c.id IN (SELECT DISTINCT campaign_id FROM {STAGE_TABLE})
-        ),
+        -- Hard: what earnings_accrue decides from state an earlier delta of the campaign changes. With the
+        -- budget spent, a delta that would take earnings back, or one that could still afford a minor unit
+        -- (earnings_accrue's cost of an extra e only grows with e, so none fits when one does not).
         judged AS (
             SELECT f.*,
-                (earned <> 0 AND NOT g.open)
-                OR (earned < 0 AND p_after < 0)
-                OR (earned > 0 AND (sum(earned + fee_delta) OVER campaign_order)::bigint > g.remaining) AS hard
-            FROM feed f JOIN budget g ON g.campaign_id = f.campaign_id
+                CASE WHEN spent THEN target < earned0
+                    OR (target > earned0 AND 1 + {platform_fee_sql("earned0 + 1", "bps")} - fee0 <= remaining)
+                ELSE (earned < 0 AND p_after < 0)
+                    OR (earned > 0 AND (sum(earned + fee_delta) OVER campaign_order)::bigint > remaining)
+                END AS hard
+            FROM feed f
             WINDOW campaign_order AS (PARTITION BY f.campaign_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
         ),
         cleaned AS (
@@ -759,12 +823,14 @@ def _write_accruals(*, now: datetime, phase: _Phases, money_moves: bool) -> None
     phase.switch(None)
 
 
-def _book_per_row(*, now: datetime) -> int:
-    """The deltas from a campaign's first sequential judgement on, through the per-row service, in order."""
+def _book_per_row(*, now: datetime, first_only: bool) -> int:
+    """Deltas that were not clean through the per-row service, in order: each campaign's first one
+    (``first_only``) or all of them."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT share_key, campaign_id, influencer_id, "window", source, {_each("d_{c}")}
-            FROM {_CALC} WHERE NOT clean ORDER BY seq"""
+            FROM {_NOT_CLEAN} WHERE NOT %s OR seq = first ORDER BY seq""",
+            [first_only],
         )
         rows = cursor.fetchall()
     for share_key, campaign_id, influencer_id, window, source, *counts in rows:

@@ -226,3 +226,93 @@ def test_a_batch_posts_one_transaction_per_campaign_and_direction():
     )
     assert later.transactions == 1
     assert LedgerTransaction.objects.filter(kind=TransactionKind.EARNING, campaign=first).count() == 2
+
+
+def test_after_the_budget_runs_out_the_later_deltas_are_set_based():
+    """The capped delta goes through the per-row service; the campaign's later deltas earn nothing and are
+    booked set-based in the next round (not one by one)."""
+    campaign = funded_campaign(budget=1_000)
+    person = influencer()
+    deltas = [delta(campaign, person, f"w{n}", share=f"s{n % 3}", engagements=30 + n) for n in range(30)]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_per_row == 1
+    assert result.booked_set_based == 29
+    assert EarningAccrual.objects.filter(earned_minor=0).count() >= 20
+
+
+def test_a_reversal_after_the_budget_ran_out_refills_it_and_the_next_deltas_earn_again():
+    campaign = funded_campaign(budget=1_000)
+    person = influencer()
+    deltas = [
+        delta(campaign, person, "w0", share="s0", engagements=40),  # paid in full
+        delta(campaign, person, "w1", share="s1", engagements=100),  # capped: the budget runs out
+        *(delta(campaign, person, f"w{n}", share="s1", engagements=5) for n in range(2, 8)),  # earn nothing
+        delta(campaign, person, "w8", share="s0", engagements=-35),  # a reversal refills the reservation
+        *(delta(campaign, person, f"w{n}", share=f"s{n % 2}", engagements=5) for n in range(9, 20)),
+    ]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    earned = dict(EarningAccrual.objects.values_list("window", "earned_minor"))
+    assert earned["w8"] < 0
+    assert all(earned[f"w{n}"] == 0 for n in range(2, 8))
+    assert sum(earned[f"w{n}"] for n in range(9, 20)) > 0
+    # One by one: the capped delta (and the minor unit it may leave), the reversal, the capped delta after it.
+    assert 3 <= result.booked_per_row <= 5
+    assert result.booked_set_based + result.booked_per_row == len(deltas)
+
+
+def test_a_closed_reservation_books_later_deltas_set_based_and_reversals_one_by_one():
+    campaign = funded_campaign(budget=5_000)
+    person = influencer()
+    per_row([delta(campaign, person, "w0", share="s0", engagements=100)])
+    campaign.status = "completed"
+    campaign.save(update_fields=["status"])
+    campaign_budget_release(campaign=campaign)
+    deltas = [delta(campaign, person, f"w{n}", share=f"s{n % 2}", engagements=10) for n in range(1, 7)]
+    deltas.append(delta(campaign, person, "w7", share="s0", engagements=-150))
+    deltas += [delta(campaign, person, f"w{n}", share=f"s{n % 2}", impressions=500) for n in range(8, 12)]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_per_row == 1
+    assert not EarningAccrual.objects.filter(window__in=["w1", "w2", "w8", "w9"]).exclude(earned_minor=0).exists()
+
+
+def test_past_the_last_round_every_remaining_delta_goes_through_the_per_row_service(monkeypatch):
+    monkeypatch.setattr("campaigns.earnings.batch.MAX_ROUNDS", 1)
+    campaign = funded_campaign(budget=1_000)
+    person = influencer()
+    deltas = [delta(campaign, person, f"w{n}", share=f"s{n % 3}", engagements=30) for n in range(12)]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_per_row == len(deltas) - result.booked_set_based > 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tight_budgets_with_falls_book_exactly_what_the_per_row_service_books(seed):
+    """Budgets that run out early, falls that refill them, a fee that makes a minor unit cost two, and a
+    per-share cap: every round judged as the per-row path would."""
+    rng = random.Random(1_000 + seed)
+    campaigns = [
+        funded_campaign(budget=rng.randrange(300, 3_000)),
+        funded_campaign(budget=rng.randrange(300, 3_000), platform_fee_bps=rng.choice([0, 1, 5_000, 9_999])),
+        funded_campaign(budget=rng.randrange(300, 3_000), per_share_cap_minor=400),
+    ]
+    people = [influencer() for _ in range(3)]
+    shares = [(f"t{c}-{n}", campaign, people[n % 3]) for c, campaign in enumerate(campaigns) for n in range(3)]
+    deltas = [
+        delta(
+            campaign,
+            person,
+            f"w{window}",
+            share=key,
+            impressions=rng.randrange(-300, 900),
+            engagements=rng.randrange(-15, 20),
+            unique_clicks=rng.randrange(-2, 4),
+        )
+        for window in range(12)
+        for key, campaign, person in rng.sample(shares, k=len(shares))
+    ]
+    expected, actual, result = both_ways(deltas)
+    assert_same(expected, actual)
+    assert result.booked_set_based + result.booked_per_row == len(deltas)
