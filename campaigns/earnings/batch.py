@@ -92,7 +92,8 @@ class BatchResult:
     deltas: int
     #: Deltas booked by the set-based statements (one accrual each, a transaction when money moved).
     booked_set_based: int
-    #: Deltas handed to ``earnings_accrue`` in order (budget ran out, reversal, reservation not open).
+    #: Deltas handed to ``earnings_accrue`` in order: a capped delta, a reversal that takes from the available
+    #: balance or refills a spent budget, one that fits in what a spent budget has left, all after ``MAX_ROUNDS``.
     booked_per_row: int
     #: Already booked before, or a repeat of a (share, window) earlier in the batch: books nothing.
     skipped: int
@@ -274,8 +275,8 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
             break
         with phase("per-row"):
             per_row += _book_per_row(now=now, first_only=round_number < MAX_ROUNDS)
-            if round_number < MAX_ROUNDS:
-                _restage_rest()
+            if round_number == MAX_ROUNDS or not _restage_rest():
+                break
     return BatchResult(
         deltas=total,
         booked_set_based=booked,
@@ -287,9 +288,10 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
     )
 
 
-def _restage_rest() -> None:
+def _restage_rest() -> int:
     """The staging table keeps only the deltas no round has booked yet (``_book_per_row`` booked each
-    campaign's first one that was not clean); ``_CALC`` and ``_BOOK`` go, for the next round's."""
+    campaign's first one that was not clean); ``_CALC`` and ``_BOOK`` go, for the next round's. Returns
+    the deltas left."""
     _execute(
         f"""
         CREATE TEMPORARY TABLE earnings_batch_rest ON COMMIT DROP AS
@@ -301,9 +303,11 @@ def _restage_rest() -> None:
     _execute(f"DROP TABLE {_CALC}")
     _execute(f"TRUNCATE {STAGE_TABLE}")
     columns = ", ".join(_quoted(STAGE_COLUMNS))
-    _execute(f"INSERT INTO {STAGE_TABLE} ({columns}) SELECT {columns} FROM earnings_batch_rest")
+    left = _execute(f"INSERT INTO {STAGE_TABLE} ({columns}) SELECT {columns} FROM earnings_batch_rest")
     _execute("DROP TABLE earnings_batch_rest")
-    _execute(f"ANALYZE {STAGE_TABLE}")
+    if left:
+        _execute(f"ANALYZE {STAGE_TABLE}")
+    return left
 
 
 def _checked_and_locked() -> tuple[int, int]:
