@@ -18,6 +18,7 @@ from django.test import Client
 from hypothesis import HealthCheck, assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from campaigns.models import Click, ClickReason, TrackingLink
 from campaigns.tracking import capture, services
@@ -217,6 +218,89 @@ def test_a_click_survives_redis_dropping_the_push_connection(link: TrackingLink)
     call(fast, environ(path))  # and the next one pushes on a new connection
     assert status == "302 Found"
     assert queued() == 4
+
+
+def test_the_answer_goes_out_before_the_worker_waits_for_redis(link: TrackingLink) -> None:
+    """The click's LPUSH is sent before the answer; Redis's confirmation is read when the server closes the
+    response (after sending it), and a push started meanwhile reads the older answer first."""
+    fast = RedirectFastPath(CountingApp())
+    path = f"/r/{link.code}"
+    call(fast, environ(path))  # the template request, through Django
+    before = queued()
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        pass
+
+    first = fast(environ(path), start_response)
+    assert b"".join(first) == b""
+    assert len(capture._push.pending) == 1  # sent, not confirmed: the server is still answering
+    second = fast(environ(path), start_response)
+    assert len(capture._push.pending) == 2
+    cast(Any, second).close()  # reads the first answer, then its own
+    assert capture._push.pending == []
+    cast(Any, first).close()  # already confirmed: nothing left to read
+    assert queued() == before + 2
+    # The connection is in step: the next click's answer is its own.
+    call(fast, environ(path))
+    assert queued() == before + 3
+    assert capture._push.pending == []
+
+
+def test_pushes_unconfirmed_when_the_connection_drops_are_sent_again_and_recorded_once(
+    link: TrackingLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis stored two pushes, then the connection dropped before their answers were read: both go again
+    (the answer is what says a click is stored), and the drain records each click once."""
+    fast = RedirectFastPath(CountingApp())
+    path = f"/r/{link.code}"
+    call(fast, environ(path))  # the template request, through Django: one click
+    call(fast, environ(path))  # the fast path opens its push connection: two
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        pass
+
+    pending = [fast(environ(path), start_response) for _ in range(2)]
+    while queued() < 4:  # Redis has stored both
+        pass
+
+    def dropped(*args: Any, **kwargs: Any) -> Any:
+        raise RedisConnectionError("Connection closed by server.")
+
+    monkeypatch.setattr(capture._push.connection, "read_response", dropped)
+    for body in pending:
+        cast(Any, body).close()
+    assert capture._push.pending == []
+    assert queued() == 6
+    services.clicks_drain()
+    assert Click.objects.filter(link=link).count() == 4
+
+
+def test_a_click_redis_cannot_take_is_recorded_in_the_database(
+    link: TrackingLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The push's answer never comes and the client's own retries fail: the visitor still has the redirect,
+    and the click goes into the database directly (once, even though Redis may have stored it)."""
+    fast = RedirectFastPath(CountingApp())
+    path = f"/r/{link.code}"
+    call(fast, environ(path))  # the template request, through Django
+    call(fast, environ(path))  # the fast path opens its push connection
+    services.clicks_drain()
+    assert Click.objects.filter(link=link).count() == 2
+
+    def dropped(*args: Any, **kwargs: Any) -> Any:
+        raise RedisConnectionError("Connection closed by server.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(capture._push.connection, "read_response", dropped)
+        patched.setattr(redis_client(), "lpush", dropped)
+        status, _headers, _body = call(fast, environ(path))
+    assert status == "302 Found"
+    assert Click.objects.filter(link=link).count() == 3
+    assert capture._push.pending == []
+    services.clicks_drain()  # Redis had stored the push after all: the same event, recorded once
+    assert Click.objects.filter(link=link).count() == 3
+    call(fast, environ(path))  # and the next click goes through Redis again
+    assert queued() == 1
 
 
 def test_the_visitor_hash_is_the_keyed_hmac_and_follows_the_salt_setting(settings: Any) -> None:
