@@ -255,14 +255,16 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
         total, valid_total = _checked_and_locked()
     if not total:
         return BatchResult(0, 0, 0, 0, 0, 0, 0)
-    booked = per_row = transactions = entries = 0
-    considered: int | None = None
+    booked = per_row = transactions = entries = considered = 0
     for round_number in range(1, MAX_ROUNDS + 1):
         with phase("amounts"):
             _compute_amounts()
-        (clean, money_moves) = _fetch_one(f"SELECT count(*), count(*) FILTER (WHERE earned <> 0) FROM {_BOOK}")
-        (rest, rows) = _fetch_one(f"SELECT count(*) FILTER (WHERE NOT clean), count(*) FROM {_CALC}")
-        if considered is None:
+        (rows, clean, money_moves) = _fetch_one(
+            "SELECT count(*), count(*) FILTER (WHERE clean), count(*) FILTER (WHERE clean AND earned <> 0) "
+            f"FROM {_CALC}"
+        )
+        rest = int(rows) - int(clean)
+        if round_number == 1:
             considered = int(rows)
         if money_moves:
             written = _write_money(phase=phase)
@@ -281,7 +283,7 @@ def _book_staged(*, now: datetime, phase: _Phases) -> BatchResult:
         deltas=total,
         booked_set_based=booked,
         booked_per_row=per_row,
-        skipped=int(valid_total) - int(considered or 0),
+        skipped=int(valid_total) - considered,
         refused=total - int(valid_total),
         transactions=transactions,
         entries=entries,
@@ -292,19 +294,16 @@ def _restage_rest() -> int:
     """The staging table keeps only the deltas no round has booked yet (``_book_per_row`` booked each
     campaign's first one that was not clean); ``_CALC`` and ``_BOOK`` go, for the next round's. Returns
     the deltas left."""
-    _execute(
+    _execute(f"TRUNCATE {STAGE_TABLE}")
+    left = _execute(
         f"""
-        CREATE TEMPORARY TABLE earnings_batch_rest ON COMMIT DROP AS
-        SELECT seq, share_key, campaign_id, influencer_id, "window", {_each("d_{c} AS {c}")}, source
+        INSERT INTO {STAGE_TABLE} ({", ".join(_quoted(STAGE_COLUMNS))})
+        SELECT seq, share_key, campaign_id, influencer_id, "window", {_each("d_{c}")}, source
         FROM {_NOT_CLEAN} WHERE seq > first
         """
     )
     _execute(f"DROP VIEW {_BOOK}")
     _execute(f"DROP TABLE {_CALC}")
-    _execute(f"TRUNCATE {STAGE_TABLE}")
-    columns = ", ".join(_quoted(STAGE_COLUMNS))
-    left = _execute(f"INSERT INTO {STAGE_TABLE} ({columns}) SELECT {columns} FROM earnings_batch_rest")
-    _execute("DROP TABLE earnings_batch_rest")
     if left:
         _execute(f"ANALYZE {STAGE_TABLE}")
     return left
