@@ -316,7 +316,7 @@ class _PushConnection(threading.local):
     connection: Any = None
     head: bytes = b""
     #: Pushes sent on ``connection`` whose answers are not read yet, oldest first.
-    pending: list[Any]
+    pending: list[PendingPush]
 
     def __init__(self) -> None:
         self.pending = []

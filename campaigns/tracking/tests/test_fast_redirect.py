@@ -89,6 +89,17 @@ def call(app: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> tuple[str,
     return answer["status"], headers, content
 
 
+def unclosed(app: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> Iterable[bytes]:
+    """The answer's body, read but not closed: what a server holds while the response goes out."""
+    body = app(env, lambda status, headers, exc_info=None: None)
+    assert b"".join(body) == b""
+    return body
+
+
+def connection_dropped(*args: Any, **kwargs: Any) -> Any:
+    raise RedisConnectionError("Connection closed by server.")
+
+
 def queued() -> int:
     return int(redis_client().llen(redis_key(QUEUE_KEY)))
 
@@ -228,13 +239,9 @@ def test_the_answer_goes_out_before_the_worker_waits_for_redis(link: TrackingLin
     call(fast, environ(path))  # the template request, through Django
     before = queued()
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        pass
-
-    first = fast(environ(path), start_response)
-    assert b"".join(first) == b""
+    first = unclosed(fast, environ(path))
     assert len(capture._push.pending) == 1  # sent, not confirmed: the server is still answering
-    second = fast(environ(path), start_response)
+    second = unclosed(fast, environ(path))
     assert len(capture._push.pending) == 2
     cast(Any, second).close()  # reads the first answer, then its own
     assert capture._push.pending == []
@@ -256,17 +263,11 @@ def test_pushes_unconfirmed_when_the_connection_drops_are_sent_again_and_recorde
     call(fast, environ(path))  # the template request, through Django: one click
     call(fast, environ(path))  # the fast path opens its push connection: two
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        pass
-
-    pending = [fast(environ(path), start_response) for _ in range(2)]
+    pending = [unclosed(fast, environ(path)) for _ in range(2)]
     while queued() < 4:  # Redis has stored both
         pass
 
-    def dropped(*args: Any, **kwargs: Any) -> Any:
-        raise RedisConnectionError("Connection closed by server.")
-
-    monkeypatch.setattr(capture._push.connection, "read_response", dropped)
+    monkeypatch.setattr(capture._push.connection, "read_response", connection_dropped)
     for body in pending:
         cast(Any, body).close()
     assert capture._push.pending == []
@@ -287,12 +288,9 @@ def test_a_click_redis_cannot_take_is_recorded_in_the_database(
     services.clicks_drain()
     assert Click.objects.filter(link=link).count() == 2
 
-    def dropped(*args: Any, **kwargs: Any) -> Any:
-        raise RedisConnectionError("Connection closed by server.")
-
     with monkeypatch.context() as patched:
-        patched.setattr(capture._push.connection, "read_response", dropped)
-        patched.setattr(redis_client(), "lpush", dropped)
+        patched.setattr(capture._push.connection, "read_response", connection_dropped)
+        patched.setattr(redis_client(), "lpush", connection_dropped)
         status, _headers, _body = call(fast, environ(path))
     assert status == "302 Found"
     assert Click.objects.filter(link=link).count() == 3
